@@ -1,0 +1,300 @@
+"""The `dockwise` command: check, rules, explain."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from dockwise import __version__
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+FAIL_ON = ("error", "warning", "info", "never")
+
+
+class UsageError(Exception):
+    pass
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "rules":
+            return _rules(args)
+        if args.command == "explain":
+            return _explain(args)
+        if args.command == "check":
+            return _check(args)
+        parser.print_help()
+        return EXIT_USAGE
+    except UsageError as error:
+        print(f"dockwise: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="dockwise",
+        description="Is your container project ready for production?",
+    )
+    parser.add_argument("--version", action="version", version=f"dockwise {__version__}")
+    sub = parser.add_subparsers(dest="command")
+
+    check = sub.add_parser("check", help="check project folders, Dockerfiles or stdin (-)")
+    check.add_argument("paths", nargs="*", default=["."], metavar="PATH")
+    check.add_argument("--format", "-f", choices=("text", "json", "sarif"), default="text")
+    check.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE")
+    check.add_argument(
+        "--fail-on", choices=FAIL_ON, help="lowest severity that fails (default warning)"
+    )
+    check.add_argument(
+        "--select", metavar="IDS", help="comma-separated rule ids, prefixes or lessons"
+    )
+    check.add_argument(
+        "--ignore", metavar="IDS", help="comma-separated rule ids, prefixes or lessons"
+    )
+    check.add_argument("--target", help="the build stage that ships (docker build --target)")
+    check.add_argument(
+        "--config", metavar="FILE", help="configuration file (default: found upward)"
+    )
+    check.add_argument("--stdin-filename", default="-", help="name to report for stdin")
+    check.add_argument("--baseline", metavar="FILE", help="hide the findings recorded in FILE")
+    check.add_argument("--write-baseline", metavar="FILE", help="record today's findings in FILE")
+    check.add_argument("--no-color", action="store_true", help="never colour the text output")
+
+    rules = sub.add_parser("rules", help="list every rule")
+    rules.add_argument("--format", "-f", choices=("text", "json", "markdown"), default="text")
+    rules.add_argument("--lesson", help="only the rules of this lesson")
+
+    explain = sub.add_parser("explain", help="explain one rule (DW201, or a hadolint code)")
+    explain.add_argument("rule", metavar="ID")
+    return parser
+
+
+def _check(args: argparse.Namespace) -> int:
+    from dockwise.config import ConfigError
+    from dockwise.engine import check_project
+    from dockwise.report import Report, render
+    from dockwise.rules import all_rules
+
+    rules = all_rules()
+    try:
+        config = _config(args)
+    except ConfigError as error:
+        raise UsageError(str(error)) from None
+    fail_on = args.fail_on or config.fail_on or "warning"
+    _validate_ids(config.select + config.ignore, rules)
+
+    findings = []
+    problems = []
+    source_lines: dict[str, list[str]] = {}
+    files_checked = 0
+    several = len(args.paths) > 1
+    for given in args.paths:
+        project = _project(given, args, config)
+        outcome = check_project(project, rules)
+        prefix = _display_prefix(given, project, several)
+        files_checked += len(project.dockerfiles)
+        for dockerfile in project.dockerfiles:
+            source_lines[prefix + dockerfile.relpath] = list(dockerfile.lines)
+        findings.extend(_prefixed(f, prefix) for f in outcome.findings)
+        problems.extend(replace(p, path=prefix + p.path) for p in outcome.problems)
+        if not several:
+            root = project.root
+    if args.baseline or args.write_baseline:
+        from dockwise.baseline import apply_baseline, write_baseline
+
+        if args.write_baseline:
+            write_baseline(Path(args.write_baseline), findings)
+        if args.baseline:
+            findings = apply_baseline(Path(args.baseline), findings)
+
+    def lines_of(path: str) -> list[str] | None:
+        if path in source_lines:
+            return source_lines[path]
+        if several:
+            return None
+        return _read_lines(root / path)
+
+    report = Report(
+        findings=findings,
+        rules={r.id: r.meta for r in rules},
+        problems=problems,
+        source_lines=lines_of,
+        files_checked=files_checked,
+        color=_use_color(args),
+    )
+    _emit(render(report, args.format), args.output)
+    if problems:
+        for problem in problems:
+            print(f"dockwise: error: {problem}", file=sys.stderr)
+        return EXIT_USAGE
+    return _exit_status(findings, fail_on)
+
+
+def _config(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from dockwise.config import find_config, load_config
+
+    if args.config:
+        config_path: Path | None = Path(args.config)
+        if not config_path.is_file():
+            raise UsageError(f"{args.config}: no such configuration file")
+    else:
+        first = args.paths[0] if args.paths and args.paths[0] != "-" else "."
+        config_path = find_config(Path(first))
+    config = load_config(config_path)
+    overrides = {}
+    if args.select:
+        overrides["select"] = tuple(
+            s.strip().upper() if s.strip()[:2].upper() == "DW" else s.strip()
+            for s in args.select.split(",")
+            if s.strip()
+        )
+    if args.ignore:
+        overrides["ignore"] = config.ignore + tuple(
+            s.strip().upper() if s.strip()[:2].upper() == "DW" else s.strip()
+            for s in args.ignore.split(",")
+            if s.strip()
+        )
+    if args.target:
+        overrides["target"] = args.target
+    return replace(config, **overrides)
+
+
+def _validate_ids(selectors: Sequence[str], rules: Sequence[object]) -> None:
+    from dockwise.findings import LESSONS
+
+    ids = {r.id for r in rules}  # type: ignore[attr-defined]
+    for selector in selectors:
+        if selector in LESSONS or selector == "ALL":
+            continue
+        if not any(rule_id.startswith(selector) for rule_id in ids):
+            raise UsageError(f"unknown rule or lesson '{selector}' (see `dockwise rules`)")
+
+
+def _project(given: str, args: argparse.Namespace, config):  # type: ignore[no-untyped-def]
+    from dockwise.project import load_project, project_from_text
+
+    if given == "-":
+        data = sys.stdin.buffer.read(8 * 1024 * 1024 + 1)
+        from dockwise.sources.dockerfile import DockerfileError, decode_dockerfile
+
+        try:
+            text = decode_dockerfile(data, args.stdin_filename)
+        except DockerfileError as error:
+            raise UsageError(str(error)) from None
+        return project_from_text(text, config, args.stdin_filename)
+    path = Path(given)
+    if not path.exists():
+        raise UsageError(f"{given}: no such file or folder")
+    if not (path.is_dir() or path.is_file()):
+        raise UsageError(f"{given}: not a regular file or folder")
+    return load_project(path, config, args.target)
+
+
+def _display_prefix(given: str, project, several: bool) -> str:  # type: ignore[no-untyped-def]
+    if not several or given == "-":
+        return ""
+    base = Path(given)
+    folder = base if base.is_dir() else base.parent
+    text = folder.as_posix()
+    return "" if text in ("", ".") else text.rstrip("/") + "/"
+
+
+def _prefixed(finding, prefix: str):  # type: ignore[no-untyped-def]
+    if not prefix:
+        return finding
+    related = tuple(replace(r, path=prefix + r.path) for r in finding.related)
+    return replace(finding, path=prefix + finding.path, related=related)
+
+
+def _read_lines(path: Path) -> list[str] | None:
+    try:
+        if path.stat().st_size > 4 * 1024 * 1024:
+            return None
+        return path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return None
+
+
+def _use_color(args: argparse.Namespace) -> bool:
+    if args.no_color or os.environ.get("NO_COLOR") or args.output or args.format != "text":
+        return False
+    return sys.stdout.isatty()
+
+
+def _emit(text: str, output: str | None) -> None:
+    if output:
+        try:
+            Path(output).write_text(text, encoding="utf-8")
+        except OSError as error:
+            raise UsageError(f"{output}: cannot write: {error.strerror}") from None
+    else:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+
+
+def _exit_status(findings: Sequence[object], fail_on: str) -> int:
+    if fail_on == "never":
+        return EXIT_OK
+    from dockwise.findings import Severity
+
+    threshold = Severity.parse(fail_on)
+    failing = any(f.severity >= threshold for f in findings)  # type: ignore[attr-defined]
+    return EXIT_FINDINGS if failing else EXIT_OK
+
+
+def _rules(args: argparse.Namespace) -> int:
+    from dockwise.rules import all_rules
+
+    metas = [r.meta for r in all_rules() if not args.lesson or r.meta.lesson == args.lesson]
+    if args.format == "json":
+        import json
+
+        rows = [
+            {
+                "id": m.id,
+                "lesson": m.lesson,
+                "severity": m.severity.label,
+                "title": m.title,
+                "also": list(m.also),
+                "enabled": m.default_enabled,
+            }
+            for m in metas
+        ]
+        print(json.dumps(rows, indent=2))
+    elif args.format == "markdown":
+        from dockwise.report.markdown import rule_markdown, rules_index
+
+        print(rules_index({m.id: m for m in metas}))
+        for meta in metas:
+            print(rule_markdown(meta))
+    else:
+        for m in metas:
+            also = f"  ({', '.join(m.also)})" if m.also else ""
+            off = "  [off by default]" if not m.default_enabled else ""
+            print(f"{m.id}  {m.lesson:<9}  {m.severity.label:<7}  {m.title}{also}{off}")
+    return EXIT_OK
+
+
+def _explain(args: argparse.Namespace) -> int:
+    from dockwise.report.markdown import rule_markdown
+    from dockwise.rules import rule_by_id
+
+    rule = rule_by_id(args.rule)
+    if rule is None:
+        raise UsageError(f"unknown rule '{args.rule}' (see `dockwise rules`)")
+    print(rule_markdown(rule.meta))
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

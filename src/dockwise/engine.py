@@ -1,0 +1,99 @@
+"""Run the selected rules over a Project and turn their hits into findings."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from dockwise.findings import Finding, Hit, Rule
+from dockwise.project import InputProblem, Project
+from dockwise.suppress import Suppressions, codes_for, parse_suppressions
+
+MAX_PRAGMA_SCAN_BYTES = 4 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Outcome:
+    findings: tuple[Finding, ...]
+    problems: tuple[InputProblem, ...]
+
+
+def selected_rules(project: Project, rules: Sequence[Rule]) -> list[Rule]:
+    config = project.config
+    return [r for r in rules if config.selects(r.id, r.meta.lesson, r.meta.default_enabled)]
+
+
+def check_project(project: Project, rules: Sequence[Rule]) -> Outcome:
+    findings: list[Finding] = []
+    problems: list[InputProblem] = list(project.problems)
+    pragma_cache: dict[str, Suppressions | None] = {}
+    for rule in selected_rules(project, rules):
+        try:
+            hits = list(rule.check(project))
+        except Exception as error:  # a broken rule must not hide every other finding
+            problems.append(
+                InputProblem(
+                    rule.id, None, f"internal error in rule: {type(error).__name__}: {error}"
+                )
+            )
+            continue
+        for hit in hits:
+            finding = to_finding(rule, hit, project)
+            if not _suppressed(finding, rule, project, pragma_cache):
+                findings.append(finding)
+    return Outcome(tuple(sorted(set(findings), key=Finding.sort_key)), tuple(problems))
+
+
+def to_finding(rule: Rule, hit: Hit, project: Project) -> Finding:
+    meta = rule.meta
+    return Finding(
+        rule=meta.id,
+        lesson=meta.lesson,
+        severity=project.config.severity.get(meta.id, meta.severity),
+        path=hit.path,
+        line=hit.line,
+        column=hit.column if hit.column is not None else (1 if hit.line else None),
+        message=hit.message,
+        fix=hit.fix or meta.fix,
+        related=hit.related,
+        fingerprint=hit.fingerprint,
+    )
+
+
+def _suppressed(
+    finding: Finding, rule: Rule, project: Project, cache: dict[str, Suppressions | None]
+) -> bool:
+    if project.config.ignored_at(finding.rule, finding.lesson, finding.path):
+        return True
+    if project.config.disable_ignore_pragmas:
+        return False
+    if finding.path not in cache:
+        cache[finding.path] = _load_pragmas(project, finding.path)
+    table = cache[finding.path]
+    return table is not None and table.covers(finding.line, codes_for(rule.id, rule.meta.also))
+
+
+def _load_pragmas(project: Project, relpath: str) -> Suppressions | None:
+    for dockerfile in project.dockerfiles:
+        if dockerfile.relpath == relpath:
+            return parse_suppressions(dockerfile.text)
+    path = project.root / relpath
+    text = _read_small_text(path)
+    return parse_suppressions(text) if text is not None else None
+
+
+def _read_small_text(path: Path) -> str | None:
+    try:
+        if not path.is_file() or path.stat().st_size > MAX_PRAGMA_SCAN_BYTES:
+            return None
+        return path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+
+
+def count_by_severity(findings: Iterable[Finding]) -> dict[str, int]:
+    summary = {"error": 0, "warning": 0, "info": 0}
+    for finding in findings:
+        summary[finding.severity.label] += 1
+    return summary

@@ -1,0 +1,174 @@
+"""Findings, severities, locations and the metadata every rule carries."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Union
+
+if TYPE_CHECKING:
+    from dockwise.project import Project
+
+LESSONS = (
+    "size",
+    "health",
+    "logging",
+    "limits",
+    "secrets",
+    "runtime",
+    "debugging",
+    "security",
+    "general",
+)
+
+
+class Severity(enum.IntEnum):
+    INFO = 1
+    WARNING = 2
+    ERROR = 3
+
+    @classmethod
+    def parse(cls, text: str) -> Severity:
+        try:
+            return cls[text.strip().upper()]
+        except KeyError:
+            raise ValueError(f"unknown severity {text!r} (use error, warning or info)") from None
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+@dataclass(frozen=True)
+class Related:
+    """Another place a finding involves (the COPY that takes a secret, the ignore line...)."""
+
+    path: str
+    line: int | None
+    message: str
+
+
+@dataclass(frozen=True)
+class Hit:
+    """What a rule yields: where and what; the engine adds the rule's metadata."""
+
+    path: str
+    line: int | None
+    message: str
+    column: int | None = None
+    fix: str | None = None
+    related: tuple[Related, ...] = ()
+    # stable identity for baselines when the message alone would not do (secrets)
+    fingerprint: str | None = None
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: str
+    lesson: str
+    severity: Severity
+    path: str
+    line: int | None
+    column: int | None
+    message: str
+    fix: str
+    related: tuple[Related, ...] = ()
+    fingerprint: str | None = None
+
+    def sort_key(self) -> tuple[str, int, int, str]:
+        return (self.path, self.line or 0, self.column or 0, self.rule)
+
+    def to_json(self) -> dict[str, object]:
+        data: dict[str, object] = {
+            "rule": self.rule,
+            "lesson": self.lesson,
+            "severity": self.severity.label,
+            "path": self.path,
+            "line": self.line,
+            "column": self.column,
+            "message": self.message,
+            "fix": self.fix,
+        }
+        if self.related:
+            data["related"] = [
+                {"path": r.path, "line": r.line, "message": r.message} for r in self.related
+            ]
+        return data
+
+
+# An example is a Dockerfile's text, or a small project: {relative path: file text}.
+Example = Union[str, Mapping[str, str]]
+
+
+@dataclass(frozen=True)
+class RuleMeta:
+    id: str
+    lesson: str
+    severity: Severity
+    title: str
+    why: str
+    fix: str
+    bad: Example
+    good: Example
+    also: tuple[str, ...] = ()
+    # off by default: enabled by `select` or, for schema rules, by their configuration
+    default_enabled: bool = True
+    # extra settings an example needs to run (e.g. a label schema), same shape as config
+    example_config: Mapping[str, object] = field(default_factory=dict)
+
+
+RuleCheck = Callable[["Project"], Iterable[Hit]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    meta: RuleMeta
+    check: RuleCheck
+
+    @property
+    def id(self) -> str:
+        return self.meta.id
+
+
+def rule(
+    id: str,
+    *,
+    lesson: str,
+    severity: str,
+    title: str,
+    why: str,
+    fix: str,
+    bad: Example,
+    good: Example,
+    also: Iterable[str] = (),
+    default_enabled: bool = True,
+    example_config: Mapping[str, object] | None = None,
+) -> Callable[[RuleCheck], Rule]:
+    """Turn a check function into a Rule carrying its documentation."""
+    if lesson not in LESSONS:
+        raise ValueError(f"{id}: unknown lesson {lesson}")
+    meta = RuleMeta(
+        id=id,
+        lesson=lesson,
+        severity=Severity.parse(severity),
+        title=title,
+        why=_dedent(why),
+        fix=_dedent(fix),
+        bad=_dedent(bad) if isinstance(bad, str) else bad,
+        good=_dedent(good) if isinstance(good, str) else good,
+        also=tuple(also),
+        default_enabled=default_enabled,
+        example_config=example_config or {},
+    )
+
+    def wrap(check: RuleCheck) -> Rule:
+        return Rule(meta=meta, check=check)
+
+    return wrap
+
+
+def _dedent(text: str) -> str:
+    import textwrap
+
+    return textwrap.dedent(text).strip("\n") + ("\n" if "\n" in text.strip("\n") else "")

@@ -1,0 +1,89 @@
+"""SARIF 2.1.0, with rule help taken from the rule metadata."""
+
+from __future__ import annotations
+
+import json
+
+from dockwise import __version__
+from dockwise.findings import Finding, RuleMeta, Severity
+from dockwise.report import Report
+from dockwise.report.markdown import rule_markdown
+
+SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+_LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
+
+
+def render_sarif(report: Report) -> str:
+    used = sorted({f.rule for f in report.findings})
+    metas = [report.rules[rule_id] for rule_id in used if rule_id in report.rules]
+    index = {meta.id: position for position, meta in enumerate(metas)}
+    run: dict[str, object] = {
+        "tool": {
+            "driver": {
+                "name": "dockwise",
+                "version": __version__,
+                "informationUri": "https://pypi.org/project/dockwise/",
+                "rules": [_rule(meta) for meta in metas],
+            }
+        },
+        "originalUriBaseIds": {"SRCROOT": {"uri": "./"}},
+        "results": [_result(finding, index) for finding in report.findings],
+    }
+    if report.problems:
+        run["invocations"] = [
+            {
+                "executionSuccessful": False,
+                "toolExecutionNotifications": [
+                    {"level": "error", "message": {"text": str(problem)}}
+                    for problem in report.problems
+                ],
+            }
+        ]
+    document = {"$schema": SCHEMA, "version": "2.1.0", "runs": [run]}
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def _rule(meta: RuleMeta) -> dict[str, object]:
+    return {
+        "id": meta.id,
+        "name": _camel(meta.title),
+        "shortDescription": {"text": meta.title},
+        "fullDescription": {"text": meta.why},
+        "help": {"text": f"{meta.why}\n\nFix: {meta.fix}", "markdown": rule_markdown(meta)},
+        "defaultConfiguration": {"level": _LEVELS[meta.severity]},
+        "properties": {"tags": [meta.lesson, *meta.also], "lesson": meta.lesson},
+    }
+
+
+def _camel(title: str) -> str:
+    words = "".join(ch if ch.isalnum() else " " for ch in title).split()
+    return "".join(word[:1].upper() + word[1:] for word in words) or "Rule"
+
+
+def _location(path: str, line: int | None, column: int | None = None) -> dict[str, object]:
+    physical: dict[str, object] = {"artifactLocation": {"uri": path, "uriBaseId": "SRCROOT"}}
+    if line:
+        region: dict[str, int] = {"startLine": line}
+        if column:
+            region["startColumn"] = column
+        physical["region"] = region
+    return {"physicalLocation": physical}
+
+
+def _result(finding: Finding, index: dict[str, int]) -> dict[str, object]:
+    result: dict[str, object] = {
+        "ruleId": finding.rule,
+        "level": _LEVELS[finding.severity],
+        "message": {"text": f"{finding.message}. Fix: {finding.fix}"},
+        "locations": [_location(finding.path, finding.line, finding.column)],
+    }
+    if finding.rule in index:
+        result["ruleIndex"] = index[finding.rule]
+    if finding.related:
+        result["relatedLocations"] = [
+            {"id": position, **_location(r.path, r.line), "message": {"text": r.message}}
+            for position, r in enumerate(finding.related, start=1)
+        ]
+    if finding.fingerprint:
+        result["partialFingerprints"] = {"dockwise/v1": finding.fingerprint}
+    return result

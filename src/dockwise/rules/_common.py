@@ -1,0 +1,106 @@
+"""Small helpers shared by rule modules: per-Dockerfile rules and hits at instructions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING
+
+from dockwise.findings import Example, Hit, Related, Rule, rule
+from dockwise.sources.dockerfile import Dockerfile, Instruction, Stage
+from dockwise.sources.shell import ShellCommand
+
+if TYPE_CHECKING:
+    from dockwise.project import Project
+
+DockerfileCheck = Callable[[Dockerfile, "Project"], Iterable[Hit]]
+
+
+def dockerfile_rule(
+    id: str,
+    *,
+    lesson: str,
+    severity: str,
+    title: str,
+    why: str,
+    fix: str,
+    bad: Example,
+    good: Example,
+    also: Iterable[str] = (),
+    default_enabled: bool = True,
+    example_config: Mapping[str, object] | None = None,
+) -> Callable[[DockerfileCheck], Rule]:
+    """A rule whose check runs once per Dockerfile: `check(dockerfile, project)`."""
+    make = rule(
+        id,
+        lesson=lesson,
+        severity=severity,
+        title=title,
+        why=why,
+        fix=fix,
+        bad=bad,
+        good=good,
+        also=also,
+        default_enabled=default_enabled,
+        example_config=example_config,
+    )
+
+    def wrap(check: DockerfileCheck) -> Rule:
+        def run(project: Project) -> Iterator[Hit]:
+            for dockerfile in project.dockerfiles:
+                yield from check(dockerfile, project)
+
+        run.__name__ = check.__name__
+        run.__doc__ = check.__doc__
+        return make(run)
+
+    return wrap
+
+
+def at(
+    dockerfile: Dockerfile,
+    instruction: Instruction | None,
+    message: str,
+    *,
+    fix: str | None = None,
+    related: tuple[Related, ...] = (),
+    fingerprint: str | None = None,
+) -> Hit:
+    """A hit at an instruction (or the whole file when instruction is None)."""
+    return Hit(
+        path=dockerfile.relpath,
+        line=instruction.start_line if instruction is not None else None,
+        message=message,
+        fix=fix,
+        related=related,
+        fingerprint=fingerprint,
+    )
+
+
+def runs_with_commands(
+    dockerfile: Dockerfile, stage: Stage | None = None
+) -> Iterator[tuple[Instruction, ShellCommand]]:
+    """Every (RUN, simple command) pair, ONBUILD RUN included."""
+    for run in dockerfile.runs(stage):
+        for command in run.commands:
+            yield run, command
+
+
+def commands_named(
+    dockerfile: Dockerfile, names: Iterable[str], stage: Stage | None = None
+) -> Iterator[tuple[Instruction, ShellCommand]]:
+    wanted = set(names)
+    for run, command in runs_with_commands(dockerfile, stage):
+        if command.name in wanted:
+            yield run, command
+
+
+def stage_of(dockerfile: Dockerfile, instruction: Instruction) -> Stage | None:
+    if 0 <= instruction.stage < len(dockerfile.stages):
+        return dockerfile.stages[instruction.stage]
+    return None
+
+
+def in_shipped_chain(dockerfile: Dockerfile, instruction: Instruction) -> bool:
+    """True when the instruction's stage is the shipped stage or one it is built FROM."""
+    chain = {stage.index for stage in dockerfile.shipped_chain()}
+    return instruction.stage in chain

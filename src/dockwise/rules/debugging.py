@@ -1,0 +1,3 @@
+"""Rules of the debugging lesson."""
+
+from __future__ import annotations

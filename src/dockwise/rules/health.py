@@ -1,0 +1,3 @@
+"""Rules of the health lesson."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Rules of the limits lesson."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Rules of the logging lesson."""
+
+from __future__ import annotations

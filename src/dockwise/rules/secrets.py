@@ -1,0 +1,3 @@
+"""Rules of the secrets lesson."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Rules of the security lesson."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Rules of the size lesson."""
+
+from __future__ import annotations

@@ -1,0 +1,777 @@
+"""Exact Docker ``.dockerignore`` semantics.
+
+This module reproduces, step by step, what the Docker CLI / BuildKit do with an ignore
+file, so that dockwise's answer to "does ``docker build`` send this path?" is Docker's:
+
+* reading: ``moby/patternmatcher/ignorefile.ReadAll`` (``#`` is a comment only in column 1,
+  ``strings.TrimSpace``, a leading ``!`` marks an exception, ``filepath.Clean``, a leading
+  ``/`` is dropped);
+* compiling: ``patternmatcher.New`` (a second ``Clean``, the ``filepath.Match`` syntax check,
+  then the pattern-to-regexp translation of ``Pattern.compile`` with its exact / prefix /
+  suffix / regexp kinds);
+* matching: ``PatternMatcher.MatchesUsingParentResults`` driven the way BuildKit's context
+  walker (``tonistiigi/fsutil``) drives it: every directory's per-pattern match results are
+  handed down to its entries.  A pattern that matched a directory therefore matches
+  everything below it, the last matching pattern wins and ``!`` exceptions re-include.
+
+Paths are relative to the context root and use ``/`` (Linux/macOS client semantics: a
+backslash escapes the next character; on Windows clients it would be a separator).
+
+The Dockerfile and the ignore file itself are always *read* by the builder even when the
+ignore file excludes them, but ``COPY``/``ADD``/bind mounts still honour the verdict:
+see :func:`always_sent`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+__all__ = [
+    "DEFAULT_IGNORE_NAME",
+    "MAX_IGNORE_FILE_BYTES",
+    "DockerIgnore",
+    "IgnorePattern",
+    "IgnoreVerdict",
+    "always_sent",
+    "find_ignore_file",
+    "load_dockerignore",
+    "parse_dockerignore",
+]
+
+DEFAULT_IGNORE_NAME = ".dockerignore"
+MAX_IGNORE_FILE_BYTES = 1024 * 1024
+# bufio.Scanner's default MaxScanTokenSize: a longer line makes ReadAll fail.
+_MAX_LINE_BYTES = 64 * 1024
+_BAD_PATTERN = "syntax error in pattern"  # Go's filepath.ErrBadPattern text
+
+# Go's unicode.IsSpace (what strings.TrimSpace strips); Python's str.strip differs.
+_GO_SPACE = "\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+
+MatchKind = Literal["exact", "prefix", "suffix", "regexp"]
+Matcher = Callable[[str], bool]
+
+
+def _never(_path: str) -> bool:
+    return False
+
+
+# ---------------------------------------------------------------------------------------
+# Public models
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IgnorePattern:
+    """One effective pattern of an ignore file."""
+
+    line: int  # 1-based line in the ignore file
+    raw: str  # the line as written (without its newline)
+    pattern: str  # cleaned pattern, without the leading '!'
+    exclusion: bool  # True for '!' lines (re-include)
+    kind: MatchKind = field(default="exact", repr=False, compare=False)
+    _match: Matcher = field(default=_never, repr=False, compare=False)
+
+    def matches(self, relpath: str) -> bool:
+        """Whether this pattern alone matches ``relpath`` itself (no parent logic)."""
+        return self._match(relpath)
+
+
+@dataclass(frozen=True)
+class IgnoreVerdict:
+    ignored: bool
+    pattern: IgnorePattern | None  # the deciding (last matching) pattern, None if none
+
+
+_ROOT_VERDICT = IgnoreVerdict(ignored=False, pattern=None)
+
+
+@dataclass(frozen=True)
+class DockerIgnore:
+    """A parsed ignore file; answers per-path verdicts exactly as BuildKit would."""
+
+    path: str | None
+    patterns: tuple[IgnorePattern, ...]
+    errors: tuple[tuple[int, str], ...] = ()
+    suspicious: tuple[tuple[int, str], ...] = ()
+    # directory -> per-pattern "matched" flags (patternmatcher.MatchInfo), filled lazily.
+    _dir_info: dict[str, tuple[bool, ...]] = field(default_factory=dict, repr=False, compare=False)
+
+    def verdict(self, relpath: str) -> IgnoreVerdict:
+        """Verdict for ``relpath`` ('/'-separated, relative to the context root)."""
+        path = _normalize(relpath)
+        if path == "." or not self.patterns:
+            return _ROOT_VERDICT
+        parent, _, _ = path.rpartition("/")
+        info = self._evaluate(path, self._info_for(parent) if parent else None)
+        return self._verdict_from(info)
+
+    def is_ignored(self, relpath: str) -> bool:
+        return self.verdict(relpath).ignored
+
+    def may_contain_included(self, reldir: str) -> bool:
+        """False only when ``reldir`` is excluded and nothing below it can be re-included.
+
+        Conservative: True whenever an exception pattern could match some path below.
+        """
+        path = _normalize(reldir)
+        if path == "." or not self.patterns:
+            return True
+        info = self._info_for(path)
+        decider = _last_true(info)
+        if decider is None or self.patterns[decider].exclusion:
+            return True
+        # Patterns that matched the directory keep matching everything below it, so only
+        # an exception listed after the deciding pattern can re-include a descendant.
+        prefix = path + "/"
+        return any(
+            pat.exclusion and _could_match_below(pat, prefix)
+            for pat in self.patterns[decider + 1 :]
+        )
+
+    # -- internals ------------------------------------------------------------------
+
+    def _info_for(self, directory: str) -> tuple[bool, ...]:
+        cached = self._dir_info.get(directory)
+        if cached is not None:
+            return cached
+        parent, _, _ = directory.rpartition("/")
+        info = self._evaluate(directory, self._info_for(parent) if parent else None)
+        self._dir_info[directory] = info
+        return info
+
+    def _evaluate(self, path: str, parent: tuple[bool, ...] | None) -> tuple[bool, ...]:
+        """Port of PatternMatcher.MatchesUsingParentResults (returns the MatchInfo)."""
+        matched = False
+        out: list[bool] = []
+        for i, pat in enumerate(self.patterns):
+            match = parent[i] if parent is not None else False
+            if not match:
+                if pat.exclusion != matched:
+                    out.append(False)
+                    continue
+                match = pat._match(path)
+                if not match and parent is None:
+                    match = _parent_matches(pat._match, path)
+            out.append(match)
+            if match:
+                matched = not pat.exclusion
+        return tuple(out)
+
+    def _verdict_from(self, info: tuple[bool, ...]) -> IgnoreVerdict:
+        decider = _last_true(info)
+        if decider is None:
+            return _ROOT_VERDICT
+        pat = self.patterns[decider]
+        return IgnoreVerdict(ignored=not pat.exclusion, pattern=pat)
+
+
+def always_sent(
+    relpath: str,
+    dockerfile: str = "Dockerfile",
+    ignore_file: str = DEFAULT_IGNORE_NAME,
+) -> bool:
+    """Whether the builder receives ``relpath`` whatever the ignore file says.
+
+    Docker docs: excluding the Dockerfile or the ``.dockerignore`` is allowed; "these files
+    are still sent to the builder as they're needed for running the build. But you can't
+    copy the files into the image using ADD, COPY, or bind mounts." So the verdict stays
+    ``ignored`` for COPY purposes; this only tells that the file reaches the builder.
+    ``dockerfile`` and ``ignore_file`` are paths relative to the context root.
+    """
+    path = _normalize(relpath)
+    return path in {_normalize(dockerfile), _normalize(ignore_file)}
+
+
+def find_ignore_file(context_dir: Path, dockerfile: Path) -> Path | None:
+    """The ignore file BuildKit uses for this Dockerfile and context.
+
+    ``<Dockerfile name>.dockerignore`` next to the Dockerfile wins over
+    ``<context>/.dockerignore`` (docs.docker.com, "dockerignore files").
+    """
+    specific = dockerfile.with_name(dockerfile.name + DEFAULT_IGNORE_NAME)
+    if specific.is_file():
+        return specific
+    generic = context_dir / DEFAULT_IGNORE_NAME
+    if generic.is_file():
+        return generic
+    return None
+
+
+def load_dockerignore(path: Path) -> DockerIgnore:
+    """Read and parse an ignore file; unreadable or oversized files become error entries."""
+    try:
+        with path.open("rb") as fh:
+            data = fh.read(MAX_IGNORE_FILE_BYTES + 1)
+    except OSError as exc:
+        return DockerIgnore(str(path), (), ((0, f"cannot read ignore file: {exc}"),))
+    if len(data) > MAX_IGNORE_FILE_BYTES:
+        message = f"ignore file larger than {MAX_IGNORE_FILE_BYTES} bytes: not parsed"
+        return DockerIgnore(str(path), (), ((0, message),))
+    return parse_dockerignore(data.decode("utf-8", errors="surrogateescape"), str(path))
+
+
+def parse_dockerignore(text: str, path: str | None = None) -> DockerIgnore:
+    """Parse ignore-file text: ReadAll followed by patternmatcher.New, line by line."""
+    patterns: list[IgnorePattern] = []
+    errors: list[tuple[int, str]] = []
+    suspicious: list[tuple[int, str]] = []
+    for number, raw in enumerate(_scan_lines(text), start=1):
+        if number == 1:
+            raw = raw.removeprefix("\ufeff")
+        if len(raw.encode("utf-8", errors="surrogateescape")) >= _MAX_LINE_BYTES:
+            errors.append((number, "line too long (bufio.Scanner: token too long)"))
+            continue
+        suspicious.extend((number, msg) for msg in _raw_line_warnings(raw))
+        entry = _read_line(raw)
+        if entry is None:
+            continue
+        result = _new_pattern(number, raw, entry)
+        if isinstance(result, str):
+            errors.append((number, result))
+            continue
+        pattern, notes = result
+        suspicious.extend((number, msg) for msg in notes)
+        suspicious.extend((number, msg) for msg in _pattern_warnings(pattern, patterns))
+        patterns.append(pattern)
+    return DockerIgnore(path, tuple(patterns), tuple(errors), tuple(suspicious))
+
+
+# ---------------------------------------------------------------------------------------
+# Reading (ignorefile.ReadAll)
+# ---------------------------------------------------------------------------------------
+
+
+def _scan_lines(text: str) -> list[str]:
+    """bufio.ScanLines: split on '\\n' only, drop one trailing '\\r' per line."""
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return [line.removesuffix("\r") for line in lines]
+
+
+def _go_trim(text: str) -> str:
+    return text.strip(_GO_SPACE)
+
+
+def _read_line(line: str) -> str | None:
+    """One line through ReadAll; None for comments and blank lines."""
+    if line.startswith("#"):
+        return None
+    pattern = _go_trim(line)
+    if not pattern:
+        return None
+    invert = pattern[0] == "!"
+    if invert:
+        pattern = _go_trim(pattern[1:])
+    if pattern:
+        pattern = _go_clean(pattern)
+        if len(pattern) > 1 and pattern[0] == "/":
+            pattern = pattern[1:]
+    return "!" + pattern if invert else pattern
+
+
+def _go_clean(path: str) -> str:
+    """Go's path.Clean (filepath.Clean on Unix)."""
+    if not path:
+        return "."
+    rooted = path.startswith("/")
+    parts: list[str] = []
+    for part in path.split("/"):
+        if part in ("", "."):
+            continue
+        if part == "..":
+            if parts and parts[-1] != "..":
+                parts.pop()
+            elif not rooted:
+                parts.append("..")
+            continue
+        parts.append(part)
+    joined = "/".join(parts)
+    if rooted:
+        return "/" + joined
+    return joined or "."
+
+
+def _normalize(relpath: str) -> str:
+    path = _go_clean(
+        relpath.replace("\\", "/") if "\\" in relpath and "/" not in relpath else relpath
+    )
+    while path.startswith("/"):
+        path = path[1:] or "."
+    return path
+
+
+# ---------------------------------------------------------------------------------------
+# Compiling (patternmatcher.New and Pattern.compile)
+# ---------------------------------------------------------------------------------------
+
+
+def _new_pattern(line: int, raw: str, entry: str) -> tuple[IgnorePattern, list[str]] | str:
+    """patternmatcher.New for one entry: the pattern and notes, or an error message."""
+    text = _go_clean(_go_trim(entry))
+    exclusion = text[0] == "!"
+    if exclusion:
+        if len(text) == 1:
+            return 'illegal exclusion pattern: "!"'
+        text = text[1:]
+    if _go_match_error(text):
+        return f"{_BAD_PATTERN}: {text!r}"
+    compiled = _compile(text)
+    if isinstance(compiled, str):
+        return compiled
+    kind, matcher, notes = compiled
+    return IgnorePattern(line, raw, text, exclusion, kind, matcher), notes
+
+
+def _compile(pattern: str) -> tuple[MatchKind, Matcher, list[str]] | str:
+    """Pattern.compile: classify and build the matcher exactly like patternmatcher."""
+    reg: list[str] = []
+    kind: MatchKind = "exact"
+    i, n = 0, len(pattern)
+    first = True
+    while i < n:
+        ch = pattern[i]
+        i += 1
+        if ch == "*":
+            if i < n and pattern[i] == "*":
+                i += 1
+                if i < n and pattern[i] == "/":  # treat "**/" as "**"
+                    i += 1
+                if i >= n:
+                    if kind == "exact":
+                        kind = "prefix"
+                    else:
+                        reg.append(".*")
+                        kind = "regexp"
+                else:
+                    reg.append("(.*/)?")
+                    kind = "regexp"
+                if first:
+                    kind = "suffix"
+            else:
+                reg.append("[^/]*")
+                kind = "regexp"
+        elif ch == "?":
+            reg.append("[^/]")
+            kind = "regexp"
+        elif ch in ".+()|{}$":
+            reg.append("\\" + ch)
+        elif ch == "\\":
+            if i < n:
+                reg.append("\\" + pattern[i])
+                i += 1
+                kind = "regexp"
+            else:
+                reg.append("\\\\")
+        elif ch in "[]":
+            reg.append(ch)
+            kind = "regexp"
+        else:
+            reg.append(ch)
+        first = False
+    return _build_matcher(pattern, kind, "".join(reg))
+
+
+def _build_matcher(
+    pattern: str, kind: MatchKind, go_regexp: str
+) -> tuple[MatchKind, Matcher, list[str]] | str:
+    if kind == "exact":
+        return kind, pattern.__eq__, []
+    if kind == "prefix":
+        return kind, _starts_with(pattern[:-2]), []
+    if kind == "suffix":
+        return kind, _suffix_matcher(pattern[2:]), []
+    translated = _translate_go_regexp(go_regexp)
+    if isinstance(translated, str):
+        return f"{_BAD_PATTERN}: {pattern!r} ({translated})"
+    source, notes = translated
+    try:
+        compiled = re.compile(source, re.ASCII)
+    except re.error as exc:
+        return f"{_BAD_PATTERN}: {pattern!r} ({exc})"
+    return kind, _full_match(compiled), notes
+
+
+def _starts_with(prefix: str) -> Matcher:
+    def match(path: str) -> bool:
+        return path.startswith(prefix)
+
+    return match
+
+
+def _suffix_matcher(suffix: str) -> Matcher:
+    bare = suffix[1:] if suffix.startswith("/") else None
+
+    def match(path: str) -> bool:
+        return path.endswith(suffix) or path == bare  # "**/foo" matches "foo"
+
+    return match
+
+
+def _full_match(compiled: re.Pattern[str]) -> Matcher:
+    fullmatch = compiled.fullmatch
+
+    def match(path: str) -> bool:
+        return fullmatch(path) is not None
+
+    return match
+
+
+# -- Go RE2 -> Python re -----------------------------------------------------------------
+
+_PERL_CLASSES = {
+    "d": "0-9",
+    "s": "\\t\\n\\f\\r ",
+    "w": "0-9A-Za-z_",
+}
+_CONTROL_ESCAPES = {"a": "\\x07", "f": "\\x0c", "n": "\\n", "r": "\\r", "t": "\\t", "v": "\\x0b"}
+_POSIX_CLASSES = {
+    "alnum": "0-9A-Za-z",
+    "alpha": "A-Za-z",
+    "ascii": "\\x00-\\x7f",
+    "blank": "\\t ",
+    "cntrl": "\\x00-\\x1f\\x7f",
+    "digit": "0-9",
+    "graph": "!-~",
+    "lower": "a-z",
+    "print": " -~",
+    "punct": "!-/:-@\\[-`{-~",
+    "space": "\\t\\n\\v\\f\\r ",
+    "upper": "A-Z",
+    "word": "0-9A-Za-z_",
+    "xdigit": "0-9A-Fa-f",
+}
+_HEX = frozenset("0123456789abcdefABCDEF")
+
+
+def _translate_go_regexp(go: str) -> tuple[str, list[str]] | str:
+    """Translate the regexp built by Pattern.compile (RE2 syntax) to Python ``re``.
+
+    Returns (source, notes) or an error message where Go's regexp.Compile fails.
+    """
+    out: list[str] = []
+    notes: list[str] = []
+    i, n = 0, len(go)
+    while i < n:
+        ch = go[i]
+        if ch == "\\":
+            result = _translate_escape(go, i + 1, in_class=False)
+            if isinstance(result, str):
+                return result
+            text, i, note = result
+            out.append(text)
+            if note:
+                notes.append(note)
+        elif ch == "[":
+            result_cls = _translate_class(go, i)
+            if isinstance(result_cls, str):
+                return result_cls
+            text, i = result_cls
+            out.append(text)
+        elif ch == "(" and go.startswith("(.*/)?", i):
+            out.append("(?:.*/)?")
+            i += len("(.*/)?")
+        else:
+            out.append(re.escape(ch) if ch in "]{}#&~ " else ch)
+            i += 1
+    return "".join(out), notes
+
+
+def _translate_escape(go: str, i: int, in_class: bool) -> tuple[str, int, str | None] | str:
+    """Translate the RE2 escape whose letter is at ``go[i]``: (text, next index, note)."""
+    if i >= len(go):
+        return "trailing backslash"
+    c = go[i]
+    if c.isascii() and not c.isalnum():
+        return re.escape(c), i + 1, None
+    if c in _CONTROL_ESCAPES:
+        return _CONTROL_ESCAPES[c], i + 1, None
+    if c.lower() in _PERL_CLASSES:
+        body = _PERL_CLASSES[c.lower()]
+        if in_class:
+            return (body if c.islower() else f"\\{c}"), i + 1, None
+        return (f"[{body}]" if c.islower() else f"[^{body}]"), i + 1, None
+    if not in_class and c in "bBA":
+        return f"\\{c}", i + 1, None
+    if not in_class and c == "z":
+        return "\\Z", i + 1, None
+    if c == "x":
+        if go[i + 1 : i + 3] and len(go[i + 1 : i + 3]) == 2 and set(go[i + 1 : i + 3]) <= _HEX:
+            return re.escape(chr(int(go[i + 1 : i + 3], 16))), i + 3, None
+        return "invalid escape sequence \\x"
+    if c in "pPQ01234567":
+        note = f"Go regexp escape '\\{c}' is not emulated; treated as the literal '{c}'"
+        return re.escape(c), i + 1, note
+    return f"invalid escape sequence \\{c}"
+
+
+def _translate_class(go: str, start: int) -> tuple[str, int] | str:
+    """Translate an RE2 bracket expression starting at ``go[start] == '['``."""
+    i = start + 1
+    out = ["["]
+    if i < len(go) and go[i] == "^":
+        out.append("^")
+        i += 1
+    first = True
+    while True:
+        if i >= len(go):
+            return "missing closing ]"
+        ch = go[i]
+        if ch == "]" and not first:
+            out.append("]")
+            return "".join(out), i + 1
+        first = False
+        if ch == "[" and go.startswith("[:", i):
+            end = go.find(":]", i + 2)
+            name = go[i + 2 : end] if end != -1 else ""
+            negated = name.startswith("^")
+            body = _POSIX_CLASSES.get(name.lstrip("^"))
+            if end != -1 and body is not None and not negated:
+                out.append(body)
+                i = end + 2
+                continue
+            if end != -1 and body is not None:
+                return "negated POSIX class not supported"
+        if ch == "\\":
+            result = _translate_escape(go, i + 1, in_class=True)
+            if isinstance(result, str):
+                return result
+            text, i, _note = result
+            out.append(text)
+            continue
+        out.append(re.escape(ch) if ch in "[]&~|" else ch)
+        i += 1
+
+
+# -- Go filepath.Match (syntax check only) -----------------------------------------------
+
+
+def _go_match_error(pattern: str) -> bool:
+    """True when Go's ``filepath.Match(pattern, ".")`` returns ErrBadPattern (Unix)."""
+    name = "."
+    while pattern:
+        star, chunk, pattern = _scan_chunk(pattern)
+        if star and chunk == "":
+            return False
+        rest, ok, err = _match_chunk(chunk, name)
+        if err:
+            return True
+        if ok and (not rest or pattern):
+            name = rest
+            continue
+        if star:
+            j = 0
+            while j < len(name) and name[j] != "/":
+                rest, ok, err = _match_chunk(chunk, name[j + 1 :])
+                if ok:
+                    if not pattern and rest:
+                        j += 1
+                        continue
+                    name = rest
+                    break
+                if err:
+                    return True
+                j += 1
+            else:
+                return _rest_invalid(pattern)
+            continue
+        return _rest_invalid(pattern)
+    return False
+
+
+def _rest_invalid(pattern: str) -> bool:
+    while pattern:
+        _star, chunk, pattern = _scan_chunk(pattern)
+        if _match_chunk(chunk, "")[2]:
+            return True
+    return False
+
+
+def _scan_chunk(pattern: str) -> tuple[bool, str, str]:
+    star = False
+    while pattern.startswith("*"):
+        pattern = pattern[1:]
+        star = True
+    in_range = False
+    i = 0
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\":
+            if i + 1 < len(pattern):
+                i += 1
+        elif c == "[":
+            in_range = True
+        elif c == "]":
+            in_range = False
+        elif c == "/" and not in_range:
+            break
+        i += 1
+    return star, pattern[:i], pattern[i:]
+
+
+def _match_chunk(chunk: str, s: str) -> tuple[str, bool, bool]:
+    """Go's matchChunk: (rest, ok, bad_pattern)."""
+    failed = False
+    while chunk:
+        if not failed and not s:
+            failed = True
+        c = chunk[0]
+        if c == "[":
+            r = ""
+            if not failed:
+                r, s = s[0], s[1:]
+            chunk = chunk[1:]
+            negated = chunk.startswith("^")
+            if negated:
+                chunk = chunk[1:]
+            match = False
+            nrange = 0
+            while True:
+                if chunk.startswith("]") and nrange > 0:
+                    chunk = chunk[1:]
+                    break
+                lo, chunk, bad = _get_esc(chunk)
+                if bad:
+                    return "", False, True
+                hi = lo
+                if chunk[0] == "-":
+                    hi, chunk, bad = _get_esc(chunk[1:])
+                    if bad:
+                        return "", False, True
+                if not failed and lo <= r <= hi:
+                    match = True
+                nrange += 1
+            if match == negated:
+                failed = True
+        elif c == "?":
+            if not failed:
+                if s[0] == "/":
+                    failed = True
+                s = s[1:]
+            chunk = chunk[1:]
+        else:
+            if c == "\\":
+                chunk = chunk[1:]
+                if not chunk:
+                    return "", False, True
+            if not failed:
+                if chunk[0] != s[0]:
+                    failed = True
+                s = s[1:]
+            chunk = chunk[1:]
+    if failed:
+        return "", False, False
+    return s, True, False
+
+
+def _get_esc(chunk: str) -> tuple[str, str, bool]:
+    if not chunk or chunk[0] in "-]":
+        return "", chunk, True
+    if chunk[0] == "\\":
+        chunk = chunk[1:]
+        if not chunk:
+            return "", chunk, True
+    r = chunk[0]
+    rest = chunk[1:]
+    bad = not rest or "\udc80" <= r <= "\udcff"  # invalid UTF-8 byte (surrogateescape)
+    return r, rest, bad
+
+
+# ---------------------------------------------------------------------------------------
+# Matching helpers
+# ---------------------------------------------------------------------------------------
+
+
+def _parent_matches(match: Matcher, path: str) -> bool:
+    """The parent-directory loop of MatchesOrParentMatches (used for top-level entries)."""
+    parts = path.split("/")[:-1]
+    return any(match("/".join(parts[: k + 1])) for k in range(len(parts)))
+
+
+def _last_true(info: tuple[bool, ...]) -> int | None:
+    for i in range(len(info) - 1, -1, -1):
+        if info[i]:
+            return i
+    return None
+
+
+_GLOB_SPECIALS = frozenset("*?[]\\^")
+
+
+def _could_match_below(pat: IgnorePattern, prefix: str) -> bool:
+    """Conservative: can ``pat`` match some path starting with ``prefix`` (``dir/``)?"""
+    text = pat.pattern
+    if pat.kind == "exact":
+        return text.startswith(prefix)
+    if pat.kind == "prefix":
+        head = text[:-2]
+        return head.startswith(prefix) or prefix.startswith(head)
+    if pat.kind == "suffix":
+        return True
+    literal = text
+    for idx, ch in enumerate(text):
+        if ch in _GLOB_SPECIALS:
+            literal = text[:idx]
+            break
+    if not (literal.startswith(prefix) or prefix.startswith(literal)):
+        return False
+    if "**" in text or any(ch in text for ch in "[]\\^"):
+        return True
+    # Only '*' and '?' wildcards: they never cross '/', so segment counts must agree.
+    segments = text.split("/")
+    dirs = prefix[:-1].split("/")
+    if len(segments) <= len(dirs):
+        return False
+    return all(_segment_regexp(seg).fullmatch(d) for seg, d in zip(segments, dirs, strict=False))
+
+
+def _segment_regexp(segment: str) -> re.Pattern[str]:
+    body = "".join(
+        "[^/]*" if ch == "*" else "[^/]" if ch == "?" else re.escape(ch) for ch in segment
+    )
+    return re.compile(body)
+
+
+# ---------------------------------------------------------------------------------------
+# Suspicious lines (parsed as Docker does, but probably not what the author meant)
+# ---------------------------------------------------------------------------------------
+
+_INLINE_COMMENT = re.compile(r"\s#")
+
+
+def _raw_line_warnings(raw: str) -> list[str]:
+    stripped = _go_trim(raw)
+    if stripped.startswith("#") and not raw.startswith("#"):
+        return [
+            "'#' is not in column 1, so this line is a pattern, not a comment "
+            f"(pattern {stripped!r})"
+        ]
+    return []
+
+
+def _pattern_warnings(pat: IgnorePattern, earlier: list[IgnorePattern]) -> list[str]:
+    notes: list[str] = []
+    body = _go_trim(pat.raw)
+    if not body.startswith("#") and _INLINE_COMMENT.search(body):
+        notes.append(
+            "comments are only recognised at the start of a line: "
+            f"'#' is part of the pattern {pat.pattern!r}"
+        )
+    if "\\" in pat.pattern and re.search(r"\\[0-9A-Za-z]", pat.pattern):
+        notes.append(
+            "backslash escapes the next character on Linux/macOS (it is a path separator "
+            "only for Windows clients); use '/' between directories"
+        )
+    if pat.pattern == ".":
+        notes.append("pattern '.' is ignored: the context root itself is never excluded")
+    elif pat.pattern == "/":
+        notes.append("pattern '/' matches nothing; use '*' or '**' to exclude everything")
+    elif pat.pattern == ".." or pat.pattern.startswith("../"):
+        notes.append("patterns outside the build context never match")
+    if pat.exclusion and not any(not p.exclusion for p in earlier):
+        notes.append("exception has no effect: no earlier pattern excludes anything")
+    return notes
