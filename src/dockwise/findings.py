@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Union
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from dockwise.project import Project
@@ -98,7 +98,7 @@ class Finding:
 
 
 # An example is a Dockerfile's text, or a small project: {relative path: file text}.
-Example = Union[str, Mapping[str, str]]
+Example = str | Mapping[str, str]
 
 
 @dataclass(frozen=True)
