@@ -1,0 +1,1 @@
+"""dockwise reference service."""
