@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import stat
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -274,6 +275,8 @@ MAX_DOCKERFILE_BYTES = 4 * 1024 * 1024
 
 def read_dockerfile_text(path: Path, relpath: str) -> str:
     try:
+        if not stat.S_ISREG(path.stat().st_mode):
+            raise DockerfileError(relpath, None, "not a regular file (FIFO, socket or device)")
         with path.open("rb") as handle:
             data = handle.read(MAX_DOCKERFILE_BYTES + 1)
     except OSError as error:

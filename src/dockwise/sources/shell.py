@@ -90,7 +90,9 @@ def _parse_cached(script: str) -> ShellScript:
 
 
 def _fast_split(script: str, strict: bool = True) -> ShellScript | None:
-    lexer = shlex.shlex(script, posix=True, punctuation_chars=";&|")
+    script = script.replace("\\\n", " ")
+    lexer = shlex.shlex(script, posix=True, punctuation_chars=";&|\n")
+    lexer.whitespace = " \t\r"
     lexer.whitespace_split = True
     lexer.commenters = "#"
     tokens: list[str] = []
@@ -104,8 +106,8 @@ def _fast_split(script: str, strict: bool = True) -> ShellScript | None:
     piped_flags: list[bool] = [False]
     has_pipe = False
     for token in tokens:
-        if token in _SEPARATORS or (token and set(token) <= set(";&|")):
-            if token in ("|", "|&"):
+        if token in _SEPARATORS or (token and set(token) <= set(";&|\n")):
+            if token.strip("\n") in ("|", "|&"):
                 has_pipe = True
                 piped_flags[-1] = True
                 groups.append([])

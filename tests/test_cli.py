@@ -1,0 +1,186 @@
+"""The command line: formats, exit statuses, and bad input handled in one line each."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from dockwise.cli import main
+
+BAD_DOCKERFILE = "FROM python:3.11\nMAINTAINER me@example.com\nCMD python app.py\n"
+
+
+def run(args: list[str], stdin: bytes | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "dockwise.cli", *args],
+        input=stdin.decode("utf-8", "surrogateescape") if stdin is not None else None,
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=60,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
+
+
+def write(folder: Path, name: str, text: str | bytes) -> Path:
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_json_output_follows_the_contract(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(tmp_path, "Dockerfile", BAD_DOCKERFILE)
+    status = main(["check", str(tmp_path), "--format", "json", "--select", "DW933,DW601"])
+    document = json.loads(capsys.readouterr().out)
+    assert status == 1
+    assert document["version"] == 1
+    assert [(f["rule"], f["path"], f["line"]) for f in document["findings"]] == [
+        ("DW933", "Dockerfile", 2),
+        ("DW601", "Dockerfile", 3),
+    ]
+    assert document["summary"] == {"error": 0, "warning": 2, "info": 0}
+    assert set(document["findings"][0]) >= {"rule", "lesson", "severity", "path", "line", "column", "message", "fix"}
+
+
+def test_fail_on_threshold(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(tmp_path, "Dockerfile", BAD_DOCKERFILE)
+    assert main(["check", str(tmp_path), "--select", "DW933", "--fail-on", "error"]) == 0
+    assert main(["check", str(tmp_path), "--select", "DW933", "--fail-on", "never"]) == 0
+    assert main(["check", str(tmp_path), "--select", "DW933", "--fail-on", "warning"]) == 1
+
+
+def test_single_file_path_is_reported_by_name(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write(tmp_path, "api.Dockerfile", BAD_DOCKERFILE)
+    main(["check", str(path), "--format", "json", "--select", "DW933"])
+    assert json.loads(capsys.readouterr().out)["findings"][0]["path"] == "api.Dockerfile"
+
+
+def test_stdin() -> None:
+    result = run(["check", "-", "--format", "json", "--select", "DW933"], stdin=BAD_DOCKERFILE.encode())
+    assert result.returncode == 1
+    assert json.loads(result.stdout)["findings"][0]["path"] == "-"
+
+
+def test_text_output_shows_the_line_and_the_fix(tmp_path: Path) -> None:
+    write(tmp_path, "Dockerfile", BAD_DOCKERFILE)
+    result = run(["check", str(tmp_path), "--select", "DW933"])
+    assert "2 | MAINTAINER me@example.com" in result.stdout
+    assert "fix: Use `LABEL" in result.stdout
+    assert "\x1b[" not in result.stdout  # not a TTY: no colour
+
+
+def test_inline_pragmas_suppress(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(
+        tmp_path,
+        "Dockerfile",
+        "FROM python:3.11-slim\n# dockwise: ignore=DW933 legacy image, tracked in JIRA-12\n"
+        "MAINTAINER me\n# hadolint ignore=DL3025\nCMD python app.py\n",
+    )
+    assert main(["check", str(tmp_path), "--select", "DW933,DW601", "--format", "json"]) == 0
+
+
+def test_configuration_file_ignores_and_overrides(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(tmp_path, "Dockerfile", BAD_DOCKERFILE)
+    write(
+        tmp_path,
+        "pyproject.toml",
+        '[tool.dockwise]\nselect = ["DW933", "DW601"]\nignore = ["DW601"]\n'
+        '[tool.dockwise.severity]\nDW933 = "info"\n',
+    )
+    status = main(["check", str(tmp_path), "--format", "json"])
+    document = json.loads(capsys.readouterr().out)
+    assert [(f["rule"], f["severity"]) for f in document["findings"]] == [("DW933", "info")]
+    assert status == 0
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "expected"),
+    [
+        ("binary", b"\x7fELF\x02\x01\x00\x00FROM", "binary content"),
+        ("latin1", b"FROM python:3.11-slim\nLABEL author=\xe9\n", "not valid UTF-8"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, name: str, content: bytes, expected: str) -> None:
+    write(tmp_path, "Dockerfile", content)
+    result = run(["check", str(tmp_path / "Dockerfile")])
+    assert result.returncode == 2
+    assert expected in result.stderr
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_empty_file_is_a_finding(tmp_path: Path) -> None:
+    write(tmp_path, "Dockerfile", "")
+    result = run(["check", str(tmp_path), "--format", "json", "--select", "DW900"])
+    finding = json.loads(result.stdout)["findings"][0]
+    assert finding["rule"] == "DW900" and "no instructions" in finding["message"]
+
+
+def test_huge_file_is_refused_quickly(tmp_path: Path) -> None:
+    write(tmp_path, "Dockerfile", b"FROM python:3.11-slim\n" + b"RUN echo x\n" * 5_000_000)
+    result = run(["check", str(tmp_path / "Dockerfile")])
+    assert result.returncode == 2 and "larger than" in result.stderr
+
+
+def test_unterminated_heredoc_and_unknown_instruction(tmp_path: Path) -> None:
+    write(tmp_path, "Dockerfile", "FROM python:3.11-slim\nMAINTAINER x\nRUN <<EOF\necho\n")
+    result = run(["check", str(tmp_path), "--format", "json", "--select", "DW900,DW933"])
+    rules = [(f["rule"], f["line"]) for f in json.loads(result.stdout)["findings"]]
+    assert ("DW900", 3) in rules and ("DW933", 2) in rules
+
+
+def test_ten_thousand_line_run(tmp_path: Path) -> None:
+    body = " \\\n".join(f"  && echo {i}" for i in range(10_000))
+    write(tmp_path, "Dockerfile", f"FROM python:3.11-slim\nRUN true{body}\n")
+    result = run(["check", str(tmp_path), "--format", "json"])
+    assert result.returncode in (0, 1), result.stderr
+    json.loads(result.stdout)
+
+
+def test_fifo_and_dangling_link_named_dockerfile_do_not_hang(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "Dockerfile")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "Dockerfile").symlink_to(tmp_path / "nowhere")
+    result = run(["check", str(tmp_path)])
+    assert result.returncode == 2
+    assert "Dockerfile: not a regular file" in result.stderr
+    assert "sub/Dockerfile: cannot read" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_folder_with_many_files_is_walked_and_skips_virtualenvs(tmp_path: Path) -> None:
+    for index in range(2000):
+        write(tmp_path, f"node_modules/pkg{index}/Dockerfile", BAD_DOCKERFILE)
+    write(tmp_path, ".venv/pyvenv.cfg", "home = /usr\n")
+    write(tmp_path, ".venv/lib/Dockerfile", BAD_DOCKERFILE)
+    write(tmp_path, "svc/Dockerfile", BAD_DOCKERFILE)
+    result = run(["check", str(tmp_path), "--format", "json", "--select", "DW933"])
+    assert [f["path"] for f in json.loads(result.stdout)["findings"]] == ["svc/Dockerfile"]
+
+
+def test_unknown_path_and_unknown_rule_are_usage_errors(tmp_path: Path) -> None:
+    assert run(["check", str(tmp_path / "missing")]).returncode == 2
+    result = run(["check", str(tmp_path), "--select", "DW999x"])
+    assert result.returncode == 2 and "unknown rule" in result.stderr
+
+
+def test_rules_and_explain() -> None:
+    listing = json.loads(run(["rules", "--format", "json"]).stdout)
+    assert {"id", "lesson", "severity", "title", "also"} <= set(listing[0])
+    explained = run(["explain", "DL3025"])
+    assert explained.returncode == 0 and "DW601" in explained.stdout
+    assert run(["explain", "DW000"]).returncode == 2
+
+
+def test_version() -> None:
+    result = run(["--version"])
+    assert result.returncode == 0 and result.stdout.startswith("dockwise ")
