@@ -1,13 +1,274 @@
-"""Runtime: PID 1 and signals, exec-form commands, graceful shutdown (DW6xx)."""
+"""Runtime: PID 1 and signals, exec-form commands, graceful shutdown (DW6xx).
+
+Also the helpers other lessons reuse to know what a container starts: the effective
+ENTRYPOINT/CMD of the shipped stage, the commands they run (through init wrappers, privilege
+droppers and `sh -c`), the compose services that build a Dockerfile, and the entrypoint
+script an ENTRYPOINT runs.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
 
 from dockwise.findings import Hit
 from dockwise.project import Project
 from dockwise.rules._common import at, dockerfile_rule
-from dockwise.sources.dockerfile import Dockerfile
+from dockwise.sources.dockerfile import Dockerfile, Instruction, Stage
+from dockwise.sources.shell import ShellCommand, parse_script
+
+SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh", "ksh"})
+INITS = frozenset({"tini", "tini-static", "dumb-init", "catatonit", "init", "s6-svscan"})
+# run the rest of their argv as another user, exec'ing it: `gosu app gunicorn ...`
+PRIVILEGE_DROPPERS = frozenset({"gosu", "su-exec"})
+MAX_SCRIPT_BYTES = 256 * 1024
+_PATH_DIRS = ("/bin", "/sbin", "/usr/bin", "/usr/sbin", "/usr/local/bin", "/usr/local/sbin")
+
+
+# --- what the container starts -----------------------------------------------------------
+
+
+def effective(dockerfile: Dockerfile, cmd: str) -> Instruction | None:
+    """The CMD/ENTRYPOINT/STOPSIGNAL/HEALTHCHECK the shipped image ends up with."""
+    for stage in dockerfile.shipped_chain():
+        found = stage.last(cmd)
+        if found is not None:
+            return found
+    return None
+
+
+def shell_c_script(argv: tuple[str, ...]) -> str | None:
+    """The script of `sh -c "script"` (also `bash -ec`, `/bin/sh -c`), else None."""
+    if not argv or argv[0].rsplit("/", 1)[-1] not in SHELLS:
+        return None
+    for index, arg in enumerate(argv[1:], start=1):
+        if arg.startswith("-") and not arg.startswith("--") and "c" in arg[1:]:
+            return argv[index + 1] if index + 1 < len(argv) else ""
+        if not arg.startswith("-"):
+            return None
+    return None
+
+
+def unwrap(argv: tuple[str, ...]) -> tuple[str, ...]:
+    """Drop init wrappers (`tini --`, `dumb-init`) and privilege droppers (`gosu user`)."""
+    while argv:
+        name = argv[0].rsplit("/", 1)[-1]
+        if name in INITS:
+            rest = argv[1:]
+            while rest and rest[0].startswith("-"):
+                done = rest[0] == "--"
+                rest = rest[1:]
+                if done:
+                    break
+            argv = rest
+        elif name in PRIVILEGE_DROPPERS and len(argv) >= 2:
+            argv = argv[2:]
+        else:
+            return argv
+    return argv
+
+
+def started_commands(instruction: Instruction) -> tuple[ShellCommand, ...]:
+    """The commands a CMD or ENTRYPOINT runs (wrappers removed, `sh -c` scripts opened)."""
+    if not instruction.value:
+        return ()
+    if not instruction.json:
+        return parse_script(instruction.script).commands
+    argv = unwrap(tuple(instruction.value))
+    script = shell_c_script(argv)
+    if script is not None:
+        return parse_script(script).commands
+    return (ShellCommand(argv),) if argv else ()
+
+
+def entrypoint_and_cmd(dockerfile: Dockerfile) -> list[Instruction]:
+    """The effective ENTRYPOINT and the CMD passed to it (a shell-form ENTRYPOINT drops CMD)."""
+    entrypoint = effective(dockerfile, "ENTRYPOINT")
+    cmd = effective(dockerfile, "CMD")
+    found = [i for i in (entrypoint, cmd) if i is not None and i.value]
+    if entrypoint is not None and not entrypoint.json and entrypoint.value:
+        return [entrypoint]
+    return found
+
+
+def process_commands(dockerfile: Dockerfile) -> Iterator[tuple[Instruction, ShellCommand]]:
+    """Every (instruction, command) the shipped image starts with."""
+    for instruction in entrypoint_and_cmd(dockerfile):
+        for command in started_commands(instruction):
+            yield instruction, command
+
+
+def compose_services_building(
+    project: Project, dockerfile: Dockerfile
+) -> list[Mapping[str, object]]:
+    """The compose service definitions whose `build:` uses this Dockerfile."""
+    if not project.discovery.compose_files:
+        return []
+    services: list[Mapping[str, object]] = []
+    for compose in project.compose_files:
+        for build in compose.builds:
+            if project.relpath(build.dockerfile) != dockerfile.relpath:
+                continue
+            service = compose.services.get(build.service)
+            if isinstance(service, Mapping):
+                services.append(service)
+    return services
+
+
+# --- the entrypoint script ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EntrypointScript:
+    path: str  # where the image has it
+    source: Instruction  # the COPY/ADD that puts it there
+    text: str | None  # None when the content cannot be read
+
+
+def _workdirs(chain: list[Stage]) -> dict[int, str]:
+    """WORKDIR in effect at each instruction's start line, for the shipped chain."""
+    workdir = "/"
+    seen: dict[int, str] = {}
+    for stage in reversed(chain):
+        for instruction in stage.instructions:
+            seen[instruction.start_line] = workdir
+            if instruction.cmd == "WORKDIR" and instruction.value:
+                target = instruction.expanded(instruction.value[0])
+                workdir = str(PurePosixPath(workdir) / target)
+        seen[-stage.index - 1] = workdir  # workdir at the end of the stage
+    return seen
+
+
+def _destinations(instruction: Instruction, workdir: str) -> list[tuple[str, str | None]]:
+    """(path in the image, source path or None for heredocs) of a COPY/ADD."""
+    values = [v for v in instruction.value]
+    if len(values) < 2:
+        return []
+    destination = instruction.expanded(values[-1])
+    sources = values[:-1]
+    into_dir = destination.endswith("/") or destination in (".", "./") or len(sources) > 1
+    base = PurePosixPath(workdir) / destination
+    heredocs = {f"<<{h.name}": h for h in instruction.heredocs}
+    heredocs.update({f"<<-{h.name}": h for h in instruction.heredocs})
+    found: list[tuple[str, str | None]] = []
+    for source in sources:
+        if source in heredocs or source.startswith("<<"):
+            name = source.lstrip("<-").strip("\"'")
+            path = base / name if into_dir else base
+            found.append((str(path), None))
+            continue
+        expanded = instruction.expanded(source)
+        path = base / PurePosixPath(expanded).name if into_dir else base
+        found.append((str(path), expanded))
+    return found
+
+
+def _script_target(dockerfile: Dockerfile) -> tuple[Instruction, str] | None:
+    """The path of the script the effective ENTRYPOINT runs, if it runs one."""
+    entrypoint = effective(dockerfile, "ENTRYPOINT")
+    if entrypoint is None or not entrypoint.value:
+        return None
+    if entrypoint.json:
+        argv = unwrap(tuple(entrypoint.value))
+    else:
+        commands = parse_script(entrypoint.script).commands
+        argv = unwrap(commands[0].argv) if len(commands) == 1 else ()
+    if argv and argv[0].rsplit("/", 1)[-1] in SHELLS and len(argv) >= 2:
+        if shell_c_script(argv) is not None:
+            return None
+        argv = argv[1:]
+    if not argv:
+        return None
+    return entrypoint, entrypoint.expanded(argv[0])
+
+
+def _matches(target: str, path: str, final_workdir: str) -> bool:
+    if "/" not in target:  # looked up on PATH
+        directory, _, name = path.rpartition("/")
+        return name == target and (directory in _PATH_DIRS or directory == final_workdir)
+    return str(PurePosixPath(final_workdir) / target) == path
+
+
+def entrypoint_script(dockerfile: Dockerfile, project: Project) -> EntrypointScript | None:
+    """The script the ENTRYPOINT runs, when the Dockerfile writes or COPYs it."""
+    target = _script_target(dockerfile)
+    if target is None:
+        return None
+    _, script_path = target
+    chain = dockerfile.shipped_chain()
+    workdirs = _workdirs(chain)
+    final_workdir = workdirs.get(-chain[0].index - 1, "/")
+    found: EntrypointScript | None = None
+    for stage in reversed(chain):
+        for instruction in stage.all("COPY", "ADD"):
+            workdir = workdirs.get(instruction.start_line, "/")
+            for path, source in _destinations(instruction, workdir):
+                if not _matches(script_path, path, final_workdir):
+                    continue
+                found = EntrypointScript(
+                    path, instruction, _script_text(instruction, source, dockerfile, project)
+                )
+    return found
+
+
+def _script_text(
+    instruction: Instruction, source: str | None, dockerfile: Dockerfile, project: Project
+) -> str | None:
+    if source is None:
+        return "\n".join(h.content for h in instruction.heredocs)
+    if instruction.flag("from") is not None or "://" in source or any(c in source for c in "*?["):
+        return None
+    if dockerfile.relpath == "-":
+        return None
+    # TODO(context): read from project.contexts once the build context model lands
+    return read_context_file(project.context_dir(dockerfile), source)
+
+
+def read_context_file(context: Path, source: str) -> str | None:
+    """A small text file of the build context (None when missing, outside or too large)."""
+    try:
+        root = context.resolve()
+        path = (root / source.lstrip("/")).resolve()
+        if not path.is_relative_to(root) or not path.is_file():
+            return None
+        if path.stat().st_size > MAX_SCRIPT_BYTES:
+            return None
+        return path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+
+
+_SHEBANG_SHELL = re.compile(r"^#!.*\b(sh|bash|ash|dash|zsh|ksh)\b")
+_EXEC_COMMAND = re.compile(r"(?:^|[;&|({]|\bthen|\belse|\bdo)\s*exec\s+(?![0-9]*[<>])\S", re.M)
+_SIGNAL_TRAP = re.compile(r"^\s*trap\s+.*\b(?:SIG)?(?:TERM|INT|QUIT|15)\b", re.M)
+_RUNS_ARGS = re.compile(r'^\s*(?:"\$@"|\$@|"\$\{@\}")', re.M)
+_BACKGROUND = re.compile(r"(?<![&>|])&(?![&>])\s*(?:$|[;#\n]|\w)", re.M)
+_COMMENT = re.compile(r"^\s*#.*$", re.M)
+
+
+def is_shell_script(text: str) -> bool:
+    first = text.lstrip("\ufeff").split("\n", 1)[0]
+    return not first.startswith("#!") or bool(_SHEBANG_SHELL.match(first))
+
+
+def missing_exec(script: str) -> str | None:
+    """Why a shell entrypoint leaves the shell as PID 1, or None when it execs the service."""
+    body = _COMMENT.sub("", script)
+    if _EXEC_COMMAND.search(body) or _SIGNAL_TRAP.search(body):
+        return None
+    if _RUNS_ARGS.search(body):
+        return 'runs "$@" without exec'
+    return "never execs the service"
+
+
+def starts_background_jobs(script: str) -> bool:
+    body = _COMMENT.sub("", script)
+    return any(_BACKGROUND.search(line) for line in body.splitlines() if "&" in line)
+
+
+# --- rules -------------------------------------------------------------------------------
 
 
 @dockerfile_rule(
@@ -43,3 +304,361 @@ def shell_form_command(dockerfile: Dockerfile, project: Project) -> Iterator[Hit
                 f"{instruction.cmd} in shell form: /bin/sh becomes PID 1 and SIGTERM never "
                 "reaches the service",
             )
+
+
+@dockerfile_rule(
+    "DW602",
+    lesson="runtime",
+    severity="warning",
+    title="Entrypoint script does not exec the service",
+    why="""
+        A shell script that starts the server without `exec` stays PID 1 with the server as
+        its child. The shell does not forward SIGTERM, so `docker stop` and Kubernetes wait
+        out the grace period and SIGKILL the server: in-flight requests are dropped and
+        shutdown hooks never run.
+    """,
+    fix='End the script with `exec "$@"` (or `exec gunicorn ...`) so the server replaces the shell.',
+    bad={
+        "Dockerfile": """FROM python:3.11-slim
+COPY docker-entrypoint.sh /usr/local/bin/
+ENTRYPOINT ["docker-entrypoint.sh"]
+CMD ["gunicorn", "app:app"]
+""",
+        "docker-entrypoint.sh": """#!/bin/sh
+set -e
+python manage.py migrate
+"$@"
+""",
+    },
+    good={
+        "Dockerfile": """FROM python:3.11-slim
+COPY docker-entrypoint.sh /usr/local/bin/
+ENTRYPOINT ["docker-entrypoint.sh"]
+CMD ["gunicorn", "app:app"]
+""",
+        "docker-entrypoint.sh": """#!/bin/sh
+set -e
+python manage.py migrate
+exec "$@"
+""",
+    },
+)
+def entrypoint_without_exec(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
+    script = entrypoint_script(dockerfile, project)
+    if script is None or script.text is None or not is_shell_script(script.text):
+        return
+    problem = missing_exec(script.text)
+    if problem is None:
+        return
+    entrypoint = effective(dockerfile, "ENTRYPOINT")
+    yield at(
+        dockerfile,
+        entrypoint,
+        f"entrypoint script {script.path} {problem}: the shell stays PID 1 and SIGTERM never "
+        "reaches the service",
+    )
+
+
+_FORKING_SERVERS = {"gunicorn": "gunicorn", "celery": "celery"}
+
+
+def _init_configured(dockerfile: Dockerfile, project: Project) -> bool:
+    entrypoint = effective(dockerfile, "ENTRYPOINT")
+    if entrypoint is not None and entrypoint.value:
+        first = entrypoint.value[0] if entrypoint.json else entrypoint.script.split(maxsplit=1)[0]
+        if first.rsplit("/", 1)[-1] in INITS:
+            return True
+    return any(
+        service.get("init") is True for service in compose_services_building(project, dockerfile)
+    )
+
+
+def _child_spawner(dockerfile: Dockerfile, project: Project) -> tuple[Instruction, str] | None:
+    for instruction, command in process_commands(dockerfile):
+        if command.name in _FORKING_SERVERS:
+            return instruction, f"{command.name} forks worker processes"
+        if command.name in ("python", "python3") and command.args[:2] in (
+            ("-m", "gunicorn"),
+            ("-m", "celery"),
+        ):
+            return instruction, f"{command.args[1]} forks worker processes"
+    for instruction in entrypoint_and_cmd(dockerfile):
+        script = (
+            shell_c_script(unwrap(tuple(instruction.value)))
+            if instruction.json
+            else instruction.script
+        )
+        if script and starts_background_jobs(script):
+            return instruction, "the command starts background jobs with &"
+    script_file = entrypoint_script(dockerfile, project)
+    if script_file is not None and script_file.text and starts_background_jobs(script_file.text):
+        return effective(dockerfile, "ENTRYPOINT") or script_file.source, (
+            f"{script_file.path} starts background jobs with &"
+        )
+    return None
+
+
+@dockerfile_rule(
+    "DW603",
+    lesson="runtime",
+    severity="info",
+    title="No init process for a service that spawns children",
+    why="""
+        PID 1 must reap orphaned children. A server that forks workers or runs subprocesses
+        (celery's prefork pool, subprocesses of gunicorn workers, background jobs of a
+        shell script) leaves zombies when PID 1 does not reap them, and PID 1 gets no default
+        signal handlers. gunicorn reaps its own workers; zombies come from what they spawn.
+        supervisord reaps every child, so it is not reported.
+    """,
+    fix="""
+        Run an init as PID 1: `ENTRYPOINT ["tini", "--"]` (apt-get install tini) or
+        `dumb-init`, or `docker run --init` / compose `init: true`.
+    """,
+    bad="""
+        FROM python:3.11-slim
+        CMD ["celery", "-A", "proj", "worker"]
+    """,
+    good="""
+        FROM python:3.11-slim
+        RUN apt-get update && apt-get install -y --no-install-recommends tini=0.19.0-1 \\
+            && rm -rf /var/lib/apt/lists/*
+        ENTRYPOINT ["tini", "--"]
+        CMD ["celery", "-A", "proj", "worker"]
+    """,
+)
+def missing_init(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
+    found = _child_spawner(dockerfile, project)
+    if found is None or _init_configured(dockerfile, project):
+        return
+    instruction, reason = found
+    yield at(
+        dockerfile,
+        instruction,
+        f"{reason} but no init (tini, dumb-init, --init) reaps zombies as PID 1",
+    )
+
+
+def _repeated(dockerfile: Dockerfile, cmd: str) -> Iterator[tuple[Instruction, Instruction, Stage]]:
+    for stage in dockerfile.stages:
+        previous: Instruction | None = None
+        for instruction in stage.all(cmd):
+            if previous is not None:
+                yield previous, instruction, stage
+            previous = instruction
+
+
+@dockerfile_rule(
+    "DW604",
+    lesson="runtime",
+    severity="warning",
+    title="More than one CMD in a stage",
+    why="""
+        Only the last CMD of a stage takes effect; the earlier ones are dead code that
+        misleads readers about what the container runs.
+    """,
+    fix="Keep one CMD per stage; run several processes through a script or separate containers.",
+    bad="""
+        FROM python:3.11-slim
+        CMD ["python", "manage.py", "migrate"]
+        CMD ["gunicorn", "app:app"]
+    """,
+    good="""
+        FROM python:3.11-slim
+        CMD ["gunicorn", "app:app"]
+    """,
+    also=["hadolint:DL4003", "trivy:DS-0016"],
+)
+def multiple_cmd(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
+    for previous, instruction, stage in _repeated(dockerfile, "CMD"):
+        yield at(
+            dockerfile,
+            instruction,
+            f"second CMD in stage {stage.label}: the CMD at line {previous.start_line} never runs",
+        )
+
+
+@dockerfile_rule(
+    "DW605",
+    lesson="runtime",
+    severity="error",
+    title="More than one ENTRYPOINT in a stage",
+    why="""
+        Only the last ENTRYPOINT of a stage takes effect: the wrapper or init the first one
+        sets up silently disappears from the production container.
+    """,
+    fix='Keep one ENTRYPOINT per stage (chain wrappers inside it: `["tini", "--", "entrypoint.sh"]`).',
+    bad="""
+        FROM python:3.11-slim
+        ENTRYPOINT ["tini", "--"]
+        ENTRYPOINT ["/docker-entrypoint.sh"]
+    """,
+    good="""
+        FROM python:3.11-slim
+        ENTRYPOINT ["tini", "--", "/docker-entrypoint.sh"]
+    """,
+    also=["hadolint:DL4004", "trivy:DS-0007"],
+)
+def multiple_entrypoint(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
+    for previous, instruction, stage in _repeated(dockerfile, "ENTRYPOINT"):
+        yield at(
+            dockerfile,
+            instruction,
+            f"second ENTRYPOINT in stage {stage.label}: the ENTRYPOINT at line "
+            f"{previous.start_line} is ignored",
+        )
+
+
+_SIGNALS = frozenset(
+    [
+        "HUP",
+        "INT",
+        "QUIT",
+        "ILL",
+        "TRAP",
+        "ABRT",
+        "IOT",
+        "BUS",
+        "FPE",
+        "KILL",
+        "USR1",
+        "SEGV",
+        "USR2",
+        "PIPE",
+        "ALRM",
+        "TERM",
+        "STKFLT",
+        "CHLD",
+        "CONT",
+        "STOP",
+        "TSTP",
+        "TTIN",
+        "TTOU",
+        "URG",
+        "XCPU",
+        "XFSZ",
+        "VTALRM",
+        "PROF",
+        "WINCH",
+        "IO",
+        "POLL",
+        "PWR",
+        "SYS",
+    ]
+)
+_NUMBERED = {"1": "HUP", "2": "INT", "3": "QUIT", "9": "KILL", "15": "TERM", "19": "STOP"}
+# servers for which a catchable signal other than SIGTERM means "stop now, drop requests"
+_QUICK_SHUTDOWN = {
+    "gunicorn": {"INT": "quick shutdown", "QUIT": "quick shutdown"},
+    "celery": {"QUIT": "cold shutdown (tasks are lost)"},
+}
+
+
+def signal_name(value: str) -> str | None:
+    """`SIGTERM`, `term`, `15`, `SIGRTMIN+3` -> canonical name without SIG, None if invalid."""
+    text = value.strip().upper().removeprefix("SIG")
+    if text.isdigit():
+        return _NUMBERED.get(text, f"#{text}") if 0 < int(text) <= 64 else None
+    if text in _SIGNALS or re.fullmatch(r"RTM(IN|AX)([+-]\d+)?", text):
+        return text
+    return None
+
+
+def _stop_signal_problem(dockerfile: Dockerfile, instruction: Instruction) -> str | None:
+    if not instruction.value:
+        return None
+    raw = instruction.expanded(instruction.value[0])
+    if "$" in raw:
+        return None
+    name = signal_name(raw)
+    if name is None:
+        return f"STOPSIGNAL {raw} is not a signal: the build fails"
+    if name in ("KILL", "STOP"):
+        return f"STOPSIGNAL SIG{name} cannot be caught: the service gets no graceful shutdown"
+    for _, command in process_commands(dockerfile):
+        effect = _QUICK_SHUTDOWN.get(command.name, {}).get(name)
+        if effect:
+            return f"STOPSIGNAL SIG{name} makes {command.name} do a {effect}; it shuts down gracefully on SIGTERM"
+    return None
+
+
+@dockerfile_rule(
+    "DW606",
+    lesson="runtime",
+    severity="warning",
+    title="STOPSIGNAL prevents a graceful shutdown",
+    why="""
+        `docker stop` and Kubernetes send the STOPSIGNAL first and SIGKILL after the grace
+        period. SIGKILL or SIGSTOP cannot be caught, so the service never drains; gunicorn
+        treats SIGINT/SIGQUIT as a quick shutdown and celery treats SIGQUIT as a cold one,
+        so in-flight requests and tasks are lost.
+    """,
+    fix="Remove the STOPSIGNAL (SIGTERM is the default) or use the server's graceful signal.",
+    bad="""
+        FROM python:3.11-slim
+        STOPSIGNAL SIGKILL
+        CMD ["gunicorn", "app:app"]
+    """,
+    good="""
+        FROM python:3.11-slim
+        STOPSIGNAL SIGTERM
+        CMD ["gunicorn", "app:app"]
+    """,
+)
+def stop_signal(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
+    instruction = effective(dockerfile, "STOPSIGNAL")
+    if instruction is None:
+        return
+    problem = _stop_signal_problem(dockerfile, instruction)
+    if problem:
+        yield at(dockerfile, instruction, problem)
+
+
+_EXEC_IN_SCRIPT = re.compile(r"(?:^|[;&|({\n]|\bthen|\belse|\bdo)\s*exec\s+(?![0-9]*[<>])\S")
+
+
+def _wrapped_script(instruction: Instruction, dockerfile: Dockerfile) -> str | None:
+    """The script of an exec-form `sh -c`; `ENTRYPOINT ["sh", "-c"]` takes it from CMD."""
+    if not instruction.json:
+        return None
+    argv = unwrap(tuple(instruction.value))
+    script = shell_c_script(argv)
+    if script == "" and instruction.cmd == "ENTRYPOINT":
+        cmd = effective(dockerfile, "CMD")
+        if cmd is not None and cmd.json and cmd.value:
+            return cmd.value[0]
+        return None
+    return script
+
+
+@dockerfile_rule(
+    "DW607",
+    lesson="runtime",
+    severity="warning",
+    title="sh -c wrapper without exec",
+    why="""
+        `CMD ["sh", "-c", "gunicorn ..."]` is exec form only on the surface: the shell is
+        PID 1 and the server its child, the same signal problem as the shell form. SIGTERM
+        stops at the shell and the server is killed after the grace period.
+    """,
+    fix='Start the server with exec inside the script: `CMD ["sh", "-c", "exec gunicorn --bind 0.0.0.0:$PORT app:app"]`.',
+    bad="""
+        FROM python:3.11-slim
+        CMD ["sh", "-c", "gunicorn --bind 0.0.0.0:$PORT app:app"]
+    """,
+    good="""
+        FROM python:3.11-slim
+        CMD ["sh", "-c", "exec gunicorn --bind 0.0.0.0:$PORT app:app"]
+    """,
+)
+def shell_wrapper_without_exec(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
+    for instruction in entrypoint_and_cmd(dockerfile):
+        script = _wrapped_script(instruction, dockerfile)
+        if not script or _EXEC_IN_SCRIPT.search(script) or _SIGNAL_TRAP.search(script):
+            continue
+        shell = unwrap(tuple(instruction.value))[0].rsplit("/", 1)[-1]
+        yield at(
+            dockerfile,
+            instruction,
+            f"{instruction.cmd} runs `{shell} -c` without exec: the shell stays PID 1 and "
+            "SIGTERM never reaches the service",
+        )

@@ -1,0 +1,431 @@
+"""What common base images ship, and what RUN steps install: knowledge, not I/O.
+
+`base_tools(ref)` answers, for a resolved FROM reference, whether the image contains an
+executable: True (ships it), False (documented not to), None (unknown). Unknown images never
+claim absence, so rules built on this knowledge cannot report a false "missing curl".
+
+Sources of the knowledge (checked against the images' own Dockerfiles and docs):
+- Docker Official Images docs (hub.docker.com/_/python, /_/node, /_/debian): the `-slim`
+  variants "contain only the minimal packages needed to run" the language: no curl, no wget,
+  no procps (pgrep/ps), no netcat. The full tags build FROM `buildpack-deps`, whose `curl`
+  layer installs curl and wget and whose `scm` layer installs git and procps; the full
+  image adds gcc and the build toolchain.
+- `debian:*` and `ubuntu:*` are minimal debootstrap images: bash and coreutils, no curl,
+  no wget, no Python, no netcat.
+- `alpine:*` (and every `*-alpine` official variant) is busybox: /bin/sh (ash), `wget`, `nc`,
+  `pgrep`, `ps` are busybox applets; bash and curl are not installed.
+- `busybox:*`: only busybox applets (sh, wget, nc, pgrep, ps).
+- Distroless (github.com/GoogleContainerTools/distroless): "no package managers, shells or
+  any other programs you would expect"; the `:debug` tags add busybox (sh, wget, nc).
+  `python3-*` images ship /usr/bin/python3, `nodejs*` images ship node.
+- Chainguard images (edu.chainguard.dev): no shell in the default tags; the `-dev` tags add
+  a shell (busybox/apk).
+- `scratch` is an empty filesystem.
+- `nginx:*` (github.com/nginxinc/docker-nginx): the Debian and alpine variants install curl;
+  `*-alpine-slim` does not say, so it stays unknown.
+- `postgres:*` ships pg_isready, `redis:*` ships redis-cli; both are Debian or alpine based.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from dockwise.sources.shell import ShellCommand
+
+# Executables the knowledge speaks about; for any other name the answer is "unknown".
+TOOLS = frozenset(
+    {
+        "sh",
+        "bash",
+        "ash",
+        "curl",
+        "wget",
+        "python",
+        "python3",
+        "nc",
+        "pgrep",
+        "ps",
+        "node",
+        "busybox",
+        "git",
+        "gcc",
+    }
+)
+BUSYBOX_APPLETS = frozenset({"sh", "ash", "wget", "nc", "pgrep", "ps", "busybox"})
+
+
+@dataclass(frozen=True)
+class BaseTools:
+    """What one base image ships: `has(tool)` is True, False or None (unknown)."""
+
+    image: str  # the reference as given
+    family: str  # e.g. "debian-slim", "alpine", "distroless", "unknown"
+    present: frozenset[str] = frozenset()
+    absent: frozenset[str] = frozenset()
+
+    def has(self, tool: str) -> bool | None:
+        name = tool.rsplit("/", 1)[-1]
+        if name in self.present:
+            return True
+        if name in self.absent:
+            return False
+        return None
+
+    @property
+    def known(self) -> bool:
+        return self.family != "unknown"
+
+    @property
+    def label(self) -> str:
+        """The image for messages: without registry noise and digest."""
+        return _short_name(self.image)
+
+
+@dataclass(frozen=True)
+class ImageRef:
+    registry: str  # "docker.io" for Docker Hub
+    repository: str  # "library/python", "distroless/python3-debian12", ...
+    tag: str  # "" when absent
+
+    @property
+    def name(self) -> str:
+        return self.repository.removeprefix("library/")
+
+
+_DOCKER_HUB = frozenset({"docker.io", "index.docker.io", "registry-1.docker.io"})
+# mirrors of the official images keep their repository layout under a prefix
+_HUB_MIRRORS = (
+    "public.ecr.aws/docker/library/",
+    "mirror.gcr.io/library/",
+    "mirror.gcr.io/",
+)
+
+
+def parse_image_ref(ref: str) -> ImageRef:
+    text = ref.strip().split("@", 1)[0]
+    for mirror in _HUB_MIRRORS:
+        if text.startswith(mirror):
+            text = "docker.io/library/" + text[len(mirror) :]
+            break
+    first, sep, rest = text.partition("/")
+    if sep and ("." in first or ":" in first or first == "localhost"):
+        registry, path = first, rest
+    else:
+        registry, path = "docker.io", text
+    if registry in _DOCKER_HUB:
+        registry = "docker.io"
+        if "/" not in path:
+            path = "library/" + path
+    last = path.rsplit("/", 1)[-1]
+    tag = ""
+    if ":" in last:
+        path, tag = path.rsplit(":", 1)
+    return ImageRef(registry, path.lower(), tag.lower())
+
+
+def _short_name(ref: str) -> str:
+    parsed = parse_image_ref(ref)
+    prefix = "" if parsed.registry == "docker.io" else parsed.registry + "/"
+    name = parsed.name if parsed.registry == "docker.io" else parsed.repository
+    return prefix + name + (f":{parsed.tag}" if parsed.tag else "")
+
+
+def _tools(family: str, present: set[str], absent: set[str]) -> tuple[str, set[str], set[str]]:
+    return family, present, absent - present
+
+
+def _debian_slim() -> tuple[str, set[str], set[str]]:
+    return _tools(
+        "debian-slim",
+        {"sh", "bash"},
+        {"curl", "wget", "nc", "pgrep", "ps", "python", "python3", "busybox", "git", "gcc", "ash"},
+    )
+
+
+def _alpine() -> tuple[str, set[str], set[str]]:
+    return _tools(
+        "alpine",
+        set(BUSYBOX_APPLETS),
+        {"bash", "curl", "python", "python3", "node", "git", "gcc"},
+    )
+
+
+def _buildpack_deps() -> tuple[str, set[str], set[str]]:
+    return _tools(
+        "buildpack-deps",
+        {"sh", "bash", "curl", "wget", "git", "gcc", "pgrep", "ps"},
+        {"busybox", "ash"},
+    )
+
+
+def _nothing(family: str) -> tuple[str, set[str], set[str]]:
+    return _tools(family, set(), set(TOOLS))
+
+
+def _variant(tag: str) -> str:
+    """'alpine', 'slim', 'windows' or 'full' for an official language image tag."""
+    if "alpine" in tag:
+        return "alpine"
+    if "slim" in tag:
+        return "slim"
+    if "windowsservercore" in tag or "nanoserver" in tag:
+        return "windows"
+    return "full"
+
+
+def _language_image(tag: str, runtime: set[str]) -> tuple[str, set[str], set[str]] | None:
+    variant = _variant(tag)
+    if variant == "windows":
+        return None
+    if variant == "alpine":
+        family, present, absent = _alpine()
+    elif variant == "slim":
+        family, present, absent = _debian_slim()
+    else:
+        family, present, absent = _buildpack_deps()
+    present |= runtime
+    return family, present, absent - present
+
+
+def _official(name: str, tag: str) -> tuple[str, set[str], set[str]] | None:
+    if name == "python" or name == "pypy":
+        # python images ship both `python` and `python3` (symlinks in /usr/local/bin)
+        return _language_image(tag, {"python", "python3"})
+    if name == "node":
+        return _language_image(tag, {"node"})
+    if name in ("debian", "ubuntu"):
+        if _variant(tag) == "windows":
+            return None
+        family, present, absent = _debian_slim()
+        if name == "ubuntu":
+            absent -= {"pgrep", "ps"}  # procps presence varies between Ubuntu releases
+        return name, present, absent
+    if name == "alpine":
+        return _alpine()
+    if name == "busybox":
+        return _tools("busybox", set(BUSYBOX_APPLETS), {"bash", "curl", "python", "python3"})
+    if name == "nginx":
+        if "alpine-slim" in tag:
+            family, present, absent = _alpine()
+            return "nginx-alpine-slim", present, absent - {"curl"}
+        if "alpine" in tag:
+            family, present, absent = _alpine()
+            return "nginx-alpine", present | {"curl"}, absent - {"curl"}
+        return "nginx", {"sh", "bash", "curl"}, {"python", "python3", "busybox", "ash"}
+    if name in ("postgres", "redis"):
+        tool = "pg_isready" if name == "postgres" else "redis-cli"
+        if "alpine" in tag:
+            family, present, absent = _alpine()
+            return name, present | {tool}, absent - {"curl"}
+        return name, {"sh", "bash", tool}, {"python", "python3", "busybox", "ash"}
+    return None
+
+
+_DISTROLESS_RUNTIME = (
+    ("python3", {"python3"}),
+    ("nodejs", {"node"}),
+)
+
+
+def _distroless(repository: str, tag: str) -> tuple[str, set[str], set[str]]:
+    image = repository.removeprefix("distroless/")
+    runtime: set[str] = set()
+    for prefix, tools in _DISTROLESS_RUNTIME:
+        if image.startswith(prefix):
+            runtime = set(tools)
+    if "debug" in tag:
+        present = set(BUSYBOX_APPLETS) | runtime
+        return "distroless-debug", present, {"bash", "curl"} - present
+    absent = set(TOOLS) - runtime
+    if "python3" in runtime:
+        absent.discard("python")  # a `python` symlink is not documented either way
+    return "distroless", runtime, absent
+
+
+def _chainguard(repository: str, tag: str) -> tuple[str, set[str], set[str]]:
+    image = repository.removeprefix("chainguard/")
+    runtime: set[str] = set()
+    if image.startswith("python"):
+        runtime = {"python", "python3"}
+    elif image.startswith("node"):
+        runtime = {"node"}
+    if tag.endswith("-dev") or tag == "latest-dev" or "-dev-" in tag:
+        return "chainguard-dev", {"sh"} | runtime, set()
+    return "chainguard", runtime, {"sh", "bash", "ash", "curl", "wget", "nc", "busybox"} - runtime
+
+
+@lru_cache(maxsize=1024)
+def base_tools(image_ref: str) -> BaseTools:
+    """What the image a FROM names ships (unknown for anything not documented here)."""
+    if "$" in image_ref or not image_ref.strip():
+        return BaseTools(image_ref, "unknown")
+    if image_ref.strip().lower() == "scratch":
+        family, present, absent = _nothing("scratch")
+        return BaseTools(image_ref, family, frozenset(present), frozenset(absent))
+    ref = parse_image_ref(image_ref)
+    known: tuple[str, set[str], set[str]] | None = None
+    if ref.registry == "docker.io" and ref.repository.startswith("library/"):
+        known = _official(ref.name, ref.tag)
+    elif ref.registry == "gcr.io" and ref.repository.startswith("distroless/"):
+        known = _distroless(ref.repository, ref.tag)
+    elif ref.registry == "cgr.dev" and ref.repository.startswith("chainguard/"):
+        known = _chainguard(ref.repository, ref.tag)
+    if known is None:
+        return BaseTools(image_ref, "unknown")
+    family, present, absent = known
+    return BaseTools(image_ref, family, frozenset(present), frozenset(absent - present))
+
+
+# --- what RUN steps install ------------------------------------------------------------
+
+# system package name -> executables it provides (Debian, Alpine and RPM names)
+PACKAGE_TOOLS: dict[str, frozenset[str]] = {
+    "curl": frozenset({"curl"}),
+    "wget": frozenset({"wget"}),
+    "wget2": frozenset({"wget2"}),
+    "procps": frozenset({"pgrep", "ps", "pkill", "pidof"}),
+    "procps-ng": frozenset({"pgrep", "ps", "pkill", "pidof"}),
+    "netcat": frozenset({"nc"}),
+    "netcat-openbsd": frozenset({"nc"}),
+    "netcat-traditional": frozenset({"nc"}),
+    "nmap-ncat": frozenset({"nc", "ncat"}),
+    "ncat": frozenset({"nc", "ncat"}),
+    "bash": frozenset({"bash"}),
+    "busybox": frozenset({"busybox"}),
+    "busybox-static": frozenset({"busybox"}),
+    "dash": frozenset({"sh", "dash"}),
+    "python3": frozenset({"python3"}),
+    "python3-minimal": frozenset({"python3"}),
+    "python-is-python3": frozenset({"python"}),
+    "python": frozenset({"python"}),
+    "nodejs": frozenset({"node"}),
+    "git": frozenset({"git"}),
+    "gcc": frozenset({"gcc"}),
+    "build-essential": frozenset({"gcc", "make"}),
+    "postgresql-client": frozenset({"psql", "pg_isready"}),
+    "redis-tools": frozenset({"redis-cli"}),
+    "redis": frozenset({"redis-cli", "redis-server"}),
+    "nginx": frozenset({"nginx"}),
+    "apache2": frozenset({"apache2", "apachectl"}),
+    "httpd": frozenset({"httpd", "apachectl"}),
+    "supervisor": frozenset({"supervisord", "supervisorctl"}),
+    "tini": frozenset({"tini"}),
+    "dumb-init": frozenset({"dumb-init"}),
+    "jq": frozenset({"jq"}),
+}
+# pip packages whose console script is not named like the package
+PIP_TOOLS: dict[str, frozenset[str]] = {
+    "httpie": frozenset({"http", "https"}),
+    "supervisor": frozenset({"supervisord", "supervisorctl"}),
+    "dumb-init": frozenset({"dumb-init"}),
+}
+_INSTALL_VERBS: dict[str, frozenset[str]] = {
+    "apt-get": frozenset({"install"}),
+    "apt": frozenset({"install"}),
+    "aptitude": frozenset({"install"}),
+    "apk": frozenset({"add"}),
+    "yum": frozenset({"install"}),
+    "dnf": frozenset({"install"}),
+    "microdnf": frozenset({"install"}),
+    "tdnf": frozenset({"install"}),
+    "zypper": frozenset({"install", "in"}),
+}
+_PIP = frozenset({"pip", "pip3", "pipx", "uv"})
+_VERSION_SUFFIX = re.compile(r"(?:[=<>!~]=?.*|:[a-z0-9]+|-\d.*)$")
+_PIP_NAME = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)")
+_PATH_DIRS = ("/bin/", "/sbin/", "/usr/bin/", "/usr/sbin/", "/usr/local/bin/", "/usr/local/sbin/")
+_OPTIONS_WITH_VALUE = frozenset({"-t", "--target-release", "-o", "--option", "--repository", "-X"})
+
+
+def package_name(spec: str) -> str:
+    """`curl=7.88.1-10`, `curl-7.29.0`, `curl:amd64` -> `curl`."""
+    return _VERSION_SUFFIX.sub("", spec.strip().lower())
+
+
+def _package_arguments(command: ShellCommand) -> list[str] | None:
+    verbs = _INSTALL_VERBS.get(command.name)
+    if verbs is None:
+        return None
+    args = list(command.args)
+    verb_at = next((i for i, arg in enumerate(args) if arg in verbs), None)
+    if verb_at is None:
+        return None
+    packages: list[str] = []
+    skip = False
+    for arg in args[verb_at + 1 :]:
+        if skip:
+            skip = False
+            continue
+        if arg in _OPTIONS_WITH_VALUE:
+            skip = True
+            continue
+        if arg.startswith("-"):
+            continue
+        packages.append(arg)
+    return packages
+
+
+def _pip_packages(command: ShellCommand) -> list[str] | None:
+    argv = list(command.argv)
+    if command.name.startswith("python") and argv[1:3] == ["-m", "pip"]:
+        argv = argv[2:]
+    elif command.name == "uv" and argv[1:3] in (["pip", "install"], ["tool", "install"]):
+        argv = argv[1:]
+    elif command.name not in _PIP:
+        return None
+    if len(argv) < 2 or argv[1] != "install":
+        return None
+    packages: list[str] = []
+    skip = False
+    for arg in argv[2:]:
+        if skip:
+            skip = False
+            continue
+        if arg in ("-r", "--requirement", "-c", "--constraint", "-i", "--index-url", "-t"):
+            skip = True
+            continue
+        if arg.startswith("-") or "/" in arg or arg == ".":
+            continue
+        match = _PIP_NAME.match(arg)
+        if match:
+            packages.append(match.group(1).lower())
+    return packages
+
+
+def _downloaded_to_path(command: ShellCommand) -> set[str]:
+    """`curl -o /usr/local/bin/x`, `wget -O /bin/x`, `install ... /usr/bin/x`, `ln -s a /bin/x`."""
+    args = command.args
+    targets: list[str] = []
+    if command.name == "curl":
+        targets = [args[i + 1] for i, a in enumerate(args[:-1]) if a in ("-o", "--output")]
+    elif command.name == "wget":
+        targets = [args[i + 1] for i, a in enumerate(args[:-1]) if a in ("-O", "--output-document")]
+    elif command.name in ("install", "ln", "cp", "mv") and command.positional():
+        targets = [command.positional()[-1]]
+    found: set[str] = set()
+    for target in targets:
+        if target.startswith(_PATH_DIRS) and not target.endswith("/"):
+            found.add(target.rsplit("/", 1)[-1])
+    return found
+
+
+def installs_tool(command: ShellCommand) -> set[str]:
+    """Executables a RUN command puts on PATH (package managers, pip, downloads)."""
+    packages = _package_arguments(command)
+    if packages is not None:
+        tools: set[str] = set()
+        for spec in packages:
+            name = package_name(spec)
+            tools |= PACKAGE_TOOLS.get(name, frozenset({name}))
+        return tools
+    pip = _pip_packages(command)
+    if pip is not None:
+        tools = set()
+        for name in pip:
+            tools |= PIP_TOOLS.get(name, frozenset({name}))
+        return tools
+    if command.name == "busybox" and "--install" in command.args:
+        return set(BUSYBOX_APPLETS)
+    return _downloaded_to_path(command)
