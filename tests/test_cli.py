@@ -15,7 +15,9 @@ from dockwise.cli import main
 BAD_DOCKERFILE = "FROM python:3.11\nMAINTAINER me@example.com\nCMD python app.py\n"
 
 
-def run(args: list[str], stdin: bytes | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def run(
+    args: list[str], stdin: bytes | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "dockwise.cli", *args],
         input=stdin.decode("utf-8", "surrogateescape") if stdin is not None else None,
@@ -37,7 +39,9 @@ def write(folder: Path, name: str, text: str | bytes) -> Path:
     return path
 
 
-def test_json_output_follows_the_contract(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_json_output_follows_the_contract(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     write(tmp_path, "Dockerfile", BAD_DOCKERFILE)
     status = main(["check", str(tmp_path), "--format", "json", "--select", "DW933,DW601"])
     document = json.loads(capsys.readouterr().out)
@@ -48,7 +52,16 @@ def test_json_output_follows_the_contract(tmp_path: Path, capsys: pytest.Capture
         ("DW601", "Dockerfile", 3),
     ]
     assert document["summary"] == {"error": 0, "warning": 2, "info": 0}
-    assert set(document["findings"][0]) >= {"rule", "lesson", "severity", "path", "line", "column", "message", "fix"}
+    assert set(document["findings"][0]) >= {
+        "rule",
+        "lesson",
+        "severity",
+        "path",
+        "line",
+        "column",
+        "message",
+        "fix",
+    }
 
 
 def test_fail_on_threshold(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -58,14 +71,18 @@ def test_fail_on_threshold(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     assert main(["check", str(tmp_path), "--select", "DW933", "--fail-on", "warning"]) == 1
 
 
-def test_single_file_path_is_reported_by_name(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_single_file_path_is_reported_by_name(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = write(tmp_path, "api.Dockerfile", BAD_DOCKERFILE)
     main(["check", str(path), "--format", "json", "--select", "DW933"])
     assert json.loads(capsys.readouterr().out)["findings"][0]["path"] == "api.Dockerfile"
 
 
 def test_stdin() -> None:
-    result = run(["check", "-", "--format", "json", "--select", "DW933"], stdin=BAD_DOCKERFILE.encode())
+    result = run(
+        ["check", "-", "--format", "json", "--select", "DW933"], stdin=BAD_DOCKERFILE.encode()
+    )
     assert result.returncode == 1
     assert json.loads(result.stdout)["findings"][0]["path"] == "-"
 
@@ -88,7 +105,9 @@ def test_inline_pragmas_suppress(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert main(["check", str(tmp_path), "--select", "DW933,DW601", "--format", "json"]) == 0
 
 
-def test_configuration_file_ignores_and_overrides(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_configuration_file_ignores_and_overrides(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     write(tmp_path, "Dockerfile", BAD_DOCKERFILE)
     write(
         tmp_path,
@@ -109,7 +128,9 @@ def test_configuration_file_ignores_and_overrides(tmp_path: Path, capsys: pytest
         ("latin1", b"FROM python:3.11-slim\nLABEL author=\xe9\n", "not valid UTF-8"),
     ],
 )
-def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, name: str, content: bytes, expected: str) -> None:
+def test_bad_input_is_one_line_and_exit_2(
+    tmp_path: Path, name: str, content: bytes, expected: str
+) -> None:
     write(tmp_path, "Dockerfile", content)
     result = run(["check", str(tmp_path / "Dockerfile")])
     assert result.returncode == 2
@@ -184,3 +205,43 @@ def test_rules_and_explain() -> None:
 def test_version() -> None:
     result = run(["--version"])
     assert result.returncode == 0 and result.stdout.startswith("dockwise ")
+
+
+def test_baseline_hides_known_findings_and_shows_new_ones(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    dockerfile = write(tmp_path, "Dockerfile", BAD_DOCKERFILE)
+    baseline = tmp_path / "baseline.json"
+    assert (
+        main(["check", str(tmp_path), "--select", "DW933,DW601", "--write-baseline", str(baseline)])
+        == 1
+    )
+    assert (
+        main(["check", str(tmp_path), "--select", "DW933,DW601", "--baseline", str(baseline)]) == 0
+    )
+    dockerfile.write_text("# moved down\n" + BAD_DOCKERFILE + "ENTRYPOINT gunicorn app:app\n")
+    capsys.readouterr()
+    assert (
+        main(
+            [
+                "check",
+                str(tmp_path),
+                "--select",
+                "DW933,DW601",
+                "--baseline",
+                str(baseline),
+                "-f",
+                "json",
+            ]
+        )
+        == 1
+    )
+    findings = json.loads(capsys.readouterr().out)["findings"]
+    assert [(f["rule"], f["line"]) for f in findings] == [("DW601", 5)]
+
+
+def test_bad_baseline_is_a_usage_error(tmp_path: Path) -> None:
+    write(tmp_path, "Dockerfile", BAD_DOCKERFILE)
+    write(tmp_path, "baseline.json", "{not json")
+    result = run(["check", str(tmp_path), "--baseline", str(tmp_path / "baseline.json")])
+    assert result.returncode == 2 and "not a dockwise baseline" in result.stderr

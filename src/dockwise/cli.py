@@ -110,12 +110,7 @@ def _check(args: argparse.Namespace) -> int:
         if not several:
             root = project.root
     if args.baseline or args.write_baseline:
-        from dockwise.baseline import apply_baseline, write_baseline
-
-        if args.write_baseline:
-            write_baseline(Path(args.write_baseline), findings)
-        if args.baseline:
-            findings = apply_baseline(Path(args.baseline), findings)
+        findings = _baseline(args, findings)
 
     def lines_of(path: str) -> list[str] | None:
         if path in source_lines:
@@ -138,6 +133,19 @@ def _check(args: argparse.Namespace) -> int:
             print(f"dockwise: error: {problem}", file=sys.stderr)
         return EXIT_USAGE
     return _exit_status(findings, fail_on)
+
+
+def _baseline(args: argparse.Namespace, findings: list):  # type: ignore[no-untyped-def,type-arg]
+    from dockwise.baseline import BaselineError, apply_baseline, write_baseline
+
+    try:
+        if args.write_baseline:
+            write_baseline(Path(args.write_baseline), findings)
+        if args.baseline:
+            return apply_baseline(Path(args.baseline), findings)
+    except BaselineError as error:
+        raise UsageError(str(error)) from None
+    return findings
 
 
 def _config(args: argparse.Namespace):  # type: ignore[no-untyped-def]

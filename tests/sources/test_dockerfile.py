@@ -56,7 +56,10 @@ def test_heredoc_run_script_and_comment_after_heredoc() -> None:
     )
     run = df.stages[0].instructions[0]
     assert run.is_heredoc_script
-    assert [c.argv for c in run.commands] == [("apt-get", "update"), ("apt-get", "install", "-y", "curl")]
+    assert [c.argv for c in run.commands] == [
+        ("apt-get", "update"),
+        ("apt-get", "install", "-y", "curl"),
+    ]
     assert (run.start_line, run.end_line) == (2, 5)
     assert df.stages[0].instructions[1].start_line == 7
 
@@ -91,7 +94,9 @@ def test_key_values_of_arg_env_label() -> None:
 
 
 def test_flags_and_exec_form() -> None:
-    df = parse_dockerfile('FROM x\nCOPY --from=build --chmod=755 a b\nCMD ["python", "-m", "app"]\n')
+    df = parse_dockerfile(
+        'FROM x\nCOPY --from=build --chmod=755 a b\nCMD ["python", "-m", "app"]\n'
+    )
     copy, cmd = df.stages[0].instructions
     assert copy.flag("from") == "build" and copy.flag("chown") is None
     assert cmd.json and cmd.commands[0].argv == ("python", "-m", "app")

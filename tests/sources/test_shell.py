@@ -37,6 +37,8 @@ def test_unparsable_script_degrades_instead_of_failing() -> None:
 
 
 def test_long_flags_with_values() -> None:
-    command = parse_script("pip install --no-cache-dir --index-url=https://x flask==3.0").commands[0]
+    command = parse_script("pip install --no-cache-dir --index-url=https://x flask==3.0").commands[
+        0
+    ]
     assert command.has_flag("--no-cache-dir") and command.has_flag("--index-url")
     assert command.positional() == ("install", "flask==3.0")
