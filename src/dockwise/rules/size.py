@@ -1,3 +1,1533 @@
-"""Rules of the size lesson."""
+"""Size: base image choice, build tools and caches left behind, wasted layers (DW1xx)."""
 
 from __future__ import annotations
+
+import fnmatch
+import posixpath
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from dockwise.findings import Hit, Related
+from dockwise.project import Project
+from dockwise.rules._common import at, dockerfile_rule
+from dockwise.sources.dockerfile import AUTOMATIC_ARGS, Dockerfile, Instruction, Stage
+from dockwise.sources.expand import references
+from dockwise.sources.shell import ShellCommand
+
+# ---------------------------------------------------------------------------------------------
+# Shared helpers: shipped chain, mounts, package managers, paths
+# ---------------------------------------------------------------------------------------------
+
+
+def _chain_root_first(dockerfile: Dockerfile) -> list[Stage]:
+    """The shipped stage and its FROM ancestors, oldest first (the order layers stack)."""
+    return list(reversed(dockerfile.shipped_chain()))
+
+
+def _shipped_runs(dockerfile: Dockerfile) -> Iterator[Instruction]:
+    for stage in _chain_root_first(dockerfile):
+        yield from dockerfile.runs(stage)
+
+
+def _mounts(run: Instruction) -> list[dict[str, str]]:
+    """`--mount=type=cache,target=/x` flags as dicts (`dst`/`destination` become `target`)."""
+    mounts = []
+    for value in run.flag_values("mount"):
+        fields: dict[str, str] = {}
+        for part in value.split(","):
+            key, _, item = part.partition("=")
+            key = key.strip().lower()
+            if key in ("dst", "destination"):
+                key = "target"
+            fields[key] = run.expanded(item.strip())
+        mounts.append(fields)
+    return mounts
+
+
+def _has_cache_mount(run: Instruction, *targets: str) -> bool:
+    """True if a cache or tmpfs mount covers one of the targets (or a folder above it)."""
+    for mount in _mounts(run):
+        if mount.get("type") not in ("cache", "tmpfs"):
+            continue
+        target = mount.get("target", "").rstrip("/")
+        if any(t == target or t.startswith(target + "/") for t in targets):
+            return True
+    return False
+
+
+def _expand_word(run: Instruction, word: str) -> str:
+    return run.expanded(word) if "$" in word else word
+
+
+def _operands(args: Iterable[str], with_value: frozenset[str]) -> list[str]:
+    """Positional arguments, skipping the value of options that take one (`-o X`, `-t v`)."""
+    found: list[str] = []
+    skip = False
+    for arg in args:
+        if skip:
+            skip = False
+            continue
+        if arg.startswith("-"):
+            skip = arg in with_value
+            continue
+        found.append(arg)
+    return found
+
+
+_MANAGERS = {
+    "apt-get": "apt",
+    "apt": "apt",
+    "aptitude": "apt",
+    "apk": "apk",
+    "yum": "yum",
+    "dnf": "dnf",
+    "dnf5": "dnf",
+    "microdnf": "dnf",
+    "tdnf": "dnf",
+    "zypper": "zypper",
+}
+_VALUE_OPTIONS = {
+    "apt": frozenset({"-o", "-c", "-t", "--option", "--config-file", "--target-release"}),
+    "apk": frozenset(
+        {"-t", "--virtual", "-X", "--repository", "-p", "--root", "--arch", "--cache-dir"}
+    ),
+    "yum": frozenset(
+        {"-c", "-x", "--exclude", "--enablerepo", "--disablerepo", "--installroot", "--repo"}
+    ),
+    "dnf": frozenset(
+        {"-c", "-x", "--exclude", "--enablerepo", "--disablerepo", "--installroot", "--repo"}
+    ),
+    "zypper": frozenset({"-r", "--repo", "--from", "-R", "--root"}),
+}
+_INSTALL_VERBS = {
+    "apt": frozenset({"install"}),
+    "apk": frozenset({"add"}),
+    "yum": frozenset({"install", "groupinstall", "localinstall"}),
+    "dnf": frozenset({"install", "groupinstall", "localinstall"}),
+    "zypper": frozenset({"install", "in"}),
+}
+_REMOVE_VERBS = frozenset({"purge", "remove", "autoremove", "del", "erase", "rm"})
+
+
+@dataclass(frozen=True)
+class _PackageCommand:
+    manager: str  # apt, apk, yum, dnf, zypper
+    verb: str  # install, add, update, ...
+    operands: tuple[str, ...]  # after the verb
+    command: ShellCommand
+
+    @property
+    def installs(self) -> bool:
+        return self.verb in _INSTALL_VERBS[self.manager]
+
+
+def _package_command(command: ShellCommand) -> _PackageCommand | None:
+    manager = _MANAGERS.get(command.name)
+    if manager is None:
+        return None
+    words = _operands(command.args, _VALUE_OPTIONS[manager])
+    if not words:
+        return None
+    verb = words[0].lower()
+    operands = words[1:]
+    if verb == "group" and operands:  # `dnf group install "Development Tools"`
+        verb, operands = "group" + operands[0].lower(), operands[1:]
+    return _PackageCommand(manager, verb, tuple(operands), command)
+
+
+def _package_commands(run: Instruction) -> list[_PackageCommand]:
+    found = []
+    for command in run.commands:
+        package = _package_command(command)
+        if package is not None:
+            found.append(package)
+    return found
+
+
+_PIN = re.compile(r"[=<>~:/].*$")
+
+
+def _package_name(word: str) -> str:
+    """`gcc=4:12.2.0-3`, `gcc/bookworm`, `gcc:amd64`, `gcc~12` -> `gcc`."""
+    return _PIN.sub("", word).lower()
+
+
+def _remove_words(run: Instruction) -> list[str]:
+    """Every word that follows `rm`/`find` in the RUN, expanded."""
+    words: list[str] = []
+    for command in run.commands:
+        if command.name in ("rm", "find"):
+            words.extend(_expand_word(run, a) for a in command.args if not a.startswith("-"))
+    return words
+
+
+def _removes_path(run: Instruction, *prefixes: str) -> bool:
+    """True if the RUN deletes something at or under one of the prefixes."""
+    for word in _remove_words(run):
+        cleaned = word.rstrip("*").rstrip("/")
+        for prefix in prefixes:
+            if cleaned == prefix or cleaned.startswith(prefix + "/"):
+                return True
+            if prefix.startswith(cleaned + "/") and word.endswith("*"):
+                return True  # rm -rf /var/cache/* covers /var/cache/apk
+    return False
+
+
+def _runs_command(run: Instruction, name: str, *words: str) -> bool:
+    """True if the RUN runs `name` with all the given words among its arguments."""
+    for command in run.commands:
+        if command.name == name and all(w in command.args for w in words):
+            return True
+    return False
+
+
+_PYTHON = re.compile(r"^python(\d+(\.\d+)*)?$")
+_PIP = re.compile(r"^pip(\d+(\.\d+)*)?$")
+
+
+def _pip_args(command: ShellCommand) -> tuple[str, ...] | None:
+    """Arguments after `pip` for `pip ...`, `pip3.11 ...` and `python -m pip ...`."""
+    if _PIP.match(command.name):
+        return command.args
+    if _PYTHON.match(command.name):
+        args = command.args
+        for index, arg in enumerate(args[:-1]):
+            if arg == "-m" and _PIP.match(args[index + 1]):
+                return args[index + 2 :]
+            if not arg.startswith("-"):
+                return None
+    return None
+
+
+def _pip_installs(command: ShellCommand) -> tuple[str, ...] | None:
+    args = _pip_args(command)
+    if args is None:
+        return None
+    verbs = [a for a in args if not a.startswith("-")]
+    return args if verbs and verbs[0] == "install" else None
+
+
+def _source_and_dest(instruction: Instruction) -> tuple[list[str], str] | None:
+    """Sources and destination of a COPY/ADD (None for heredoc copies and malformed ones)."""
+    if instruction.heredocs or len(instruction.value) < 2:
+        return None
+    words = [_expand_word(instruction, w) for w in instruction.value]
+    return words[:-1], words[-1]
+
+
+_WHOLE_CONTEXT = frozenset({".", "./", "./.", "*", "./*", "/", "/."})
+
+
+def _is_whole_context(sources: list[str]) -> bool:
+    return any(source in _WHOLE_CONTEXT for source in sources)
+
+
+def _basename(path: str) -> str:
+    return posixpath.basename(path.rstrip("/"))
+
+
+class _Workdirs:
+    """Tracks WORKDIR through the stages of a chain to make paths absolute."""
+
+    def __init__(self) -> None:
+        self.current = "/"
+
+    def see(self, instruction: Instruction) -> None:
+        if instruction.cmd == "WORKDIR" and instruction.value:
+            path = _expand_word(instruction, instruction.value[0])
+            self.current = posixpath.normpath(posixpath.join(self.current, path))
+
+    def absolute(self, path: str) -> str:
+        joined = posixpath.join(self.current, path)
+        return posixpath.normpath(joined) if joined else joined
+
+
+# ---------------------------------------------------------------------------------------------
+# DW101: full base image where a slim one exists
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _ImageRef:
+    registry: str | None
+    repository: str
+    tag: str | None
+    digest: str | None
+
+    @property
+    def official_name(self) -> str | None:
+        """`python` for python, library/python and docker.io/library/python."""
+        if self.registry not in (None, "docker.io", "index.docker.io", "registry-1.docker.io"):
+            return None
+        name = self.repository.removeprefix("library/")
+        return None if "/" in name else name
+
+
+def _parse_image(ref: str) -> _ImageRef:
+    name, _, digest = ref.partition("@")
+    tag = None
+    last_slash = name.rfind("/")
+    colon = name.rfind(":")
+    if colon > last_slash:
+        name, tag = name[:colon], name[colon + 1 :]
+    registry = None
+    first, sep, rest = name.partition("/")
+    if sep and ("." in first or ":" in first or first == "localhost"):
+        registry, name = first.lower(), rest
+    return _ImageRef(registry, name.lower(), tag or None, digest or None)
+
+
+def _resolvable_base(dockerfile: Dockerfile, stage: Stage) -> str | None:
+    """The stage's FROM image after ARG expansion, or None if a variable has no value."""
+    if stage.parent is not None:
+        return None
+    if "$" in stage.base:
+        for name in references(stage.base):
+            has_value = dockerfile.global_args.get(name) is not None
+            has_default = re.search(r"\$\{" + re.escape(name) + r":?-", stage.base)
+            automatic = name in AUTOMATIC_ARGS
+            if not (has_value or has_default or automatic):
+                return None
+    resolved = stage.base_resolved.strip()
+    if not resolved or "$" in resolved or resolved.lower() == "scratch":
+        return None
+    return resolved
+
+
+@dataclass(frozen=True)
+class _SlimAdvice:
+    full_size: str
+    slim_size: str
+    toolchain: bool = False  # the image is a compiler toolchain: ship a runtime instead
+
+
+_SLIM_FAMILIES = {
+    "python": _SlimAdvice("~1 GB", "~130 MB"),
+    "node": _SlimAdvice("~1.1 GB", "~200 MB"),
+    "ruby": _SlimAdvice("~1 GB", "~200 MB"),
+    "perl": _SlimAdvice("~900 MB", "~150 MB"),
+    "debian": _SlimAdvice("~120 MB", "~75 MB"),
+    "golang": _SlimAdvice("~800 MB", "~2 MB", toolchain=True),
+    "rust": _SlimAdvice("~1.5 GB", "~2 MB", toolchain=True),
+    "openjdk": _SlimAdvice("~470 MB", "~270 MB"),
+    "eclipse-temurin": _SlimAdvice("~450 MB", "~270 MB"),
+}
+_LEAN_TAG_WORDS = ("slim", "alpine", "windowsservercore", "nanoserver", "jre", "distroless")
+_DEBIAN_CODENAMES = ("bookworm", "bullseye", "buster", "trixie", "sid", "forky")
+
+
+def _slim_variant(name: str, tag: str | None) -> str | None:
+    """The lean tag to use instead of `name:tag`, or None if the tag is already lean."""
+    tag = tag or "latest"
+    lowered = tag.lower()
+    if any(word in lowered for word in _LEAN_TAG_WORDS):
+        return None
+    if name == "debian":
+        if lowered in ("latest", "stable"):
+            return "debian:bookworm-slim"
+        if lowered in _DEBIAN_CODENAMES or lowered.isdigit():
+            return f"debian:{tag}-slim"
+        return None
+    if name in ("openjdk", "eclipse-temurin"):
+        version = re.match(r"^\d+", tag)
+        major = version.group(0) if version else "21"
+        return f"eclipse-temurin:{major}-jre"
+    if name in ("golang", "rust"):
+        return "gcr.io/distroless/static-debian12" if name == "golang" else "debian:bookworm-slim"
+    if name == "node":
+        return f"node:{tag}-slim" if lowered != "latest" else "node:lts-slim"
+    version, _, codename = tag.partition("-")
+    if lowered == "latest":
+        return f"{name}:slim"
+    if codename and codename.lower() in _DEBIAN_CODENAMES:
+        return f"{name}:{version}-slim-{codename}"
+    if codename:
+        return None
+    return f"{name}:{version}-slim"
+
+
+@dockerfile_rule(
+    "DW101",
+    lesson="size",
+    severity="warning",
+    title="Full base image where a slim variant exists",
+    why="""
+        The default tags of python, node, ruby, debian and the JDK images carry compilers,
+        headers and hundreds of packages the service never uses: python:3.11 is about 1 GB,
+        python:3.11-slim about 130 MB. Every deploy pulls the difference, every node stores
+        it, and every extra package is another CVE to patch. Shipping golang or rust images
+        ships the whole toolchain when the service is one binary. Only the shipped stage is
+        judged (a full image in a builder stage is fine), after resolving ARGs in FROM.
+    """,
+    fix="""
+        Use the slim variant (python:3.11-slim, node:20-slim, debian:bookworm-slim), a JRE
+        image for Java, or build in a full stage and ship the result on a slim or distroless
+        base.
+    """,
+    bad="""
+        FROM python:3.11
+        RUN pip install --no-cache-dir flask==3.0.3
+    """,
+    good="""
+        FROM python:3.11 AS build
+        RUN pip wheel --wheel-dir /wheels flask==3.0.3
+
+        FROM python:3.11-slim
+        COPY --from=build /wheels /wheels
+        RUN pip install --no-cache-dir /wheels/*.whl
+    """,
+)
+def full_base_image(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
+    chain = dockerfile.shipped_chain()
+    if not chain:
+        return
+    root = chain[-1]
+    base = _resolvable_base(dockerfile, root)
+    if base is None:
+        return
+    image = _parse_image(base)
+    name = image.official_name
+    if name not in _SLIM_FAMILIES:
+        return
+    variant = _slim_variant(name, image.tag)
+    if variant is None:
+        return
+    advice = _SLIM_FAMILIES[name]
+    shown = f"{name}:{image.tag or 'latest'}"
+    if advice.toolchain:
+        message = (
+            f"the shipped image is {shown} ({advice.full_size}, the whole {name} toolchain): "
+            f"build in a {name} stage and ship the binary on {variant} or similar "
+            f"({advice.slim_size} + your binary)"
+        )
+    else:
+        message = (
+            f"{shown} is {advice.full_size}; {variant} is {advice.slim_size}: ship the slim variant"
+        )
+    yield at(dockerfile, root.from_instruction, message)
+
+
+# ---------------------------------------------------------------------------------------------
+# DW102: build tools in the shipped image
+# ---------------------------------------------------------------------------------------------
+
+_BUILD_TOOLS = frozenset(
+    {
+        "gcc",
+        "g++",
+        "gcc-c++",
+        "c++",
+        "cpp",
+        "clang",
+        "make",
+        "cmake",
+        "ninja-build",
+        "meson",
+        "build-essential",
+        "build-base",
+        "alpine-sdk",
+        "autoconf",
+        "automake",
+        "libtool",
+        "pkg-config",
+        "pkgconf",
+        "git",
+        "cargo",
+        "rust",
+        "rustc",
+        "golang",
+        "golang-go",
+        "go",
+        "development tools",
+        "@development-tools",
+        "@development",
+    }
+)
+_VERSIONED_COMPILER = re.compile(r"^(gcc|g\+\+|clang|cpp|llvm)(-\d+(\.\d+)*)?$")
+
+
+def _is_build_tool(package: str) -> bool:
+    return (
+        package in _BUILD_TOOLS
+        or bool(_VERSIONED_COMPILER.match(package))
+        or package.endswith(("-dev", "-devel", "-headers"))
+    )
+
+
+def _build_tools_kept(run: Instruction) -> list[str]:
+    """Build tools the RUN installs and does not remove again in the same RUN."""
+    packages = _package_commands(run)
+    removed: set[str] = set()
+    auto_removes = _runs_command(run, "apt-mark", "auto") and any(
+        p.manager == "apt" and (p.verb == "autoremove" or p.command.has_flag("--auto-remove"))
+        for p in packages
+    )
+    for package in packages:
+        if package.verb in _REMOVE_VERBS:
+            removed.update(_package_name(_expand_word(run, w)) for w in package.operands)
+    kept: list[str] = []
+    for package in packages:
+        if not package.installs or (package.manager == "apt" and auto_removes):
+            continue
+        virtual = package.command.has_flag("--virtual", "-t") and package.manager == "apk"
+        if virtual and _virtual_name(package.command) in removed:
+            continue
+        for word in package.operands:
+            for name in _expand_word(run, word).split():
+                name = _package_name(name)
+                if _is_build_tool(name) and name not in removed and name not in kept:
+                    kept.append(name)
+    return kept
+
+
+def _virtual_name(command: ShellCommand) -> str:
+    args = command.args
+    for index, arg in enumerate(args):
+        if arg in ("-t", "--virtual") and index + 1 < len(args):
+            return args[index + 1].lower()
+        if arg.startswith("--virtual="):
+            return arg.partition("=")[2].lower()
+    return ""
+
+
+@dockerfile_rule(
+    "DW102",
+    lesson="size",
+    severity="warning",
+    title="Compilers and build tools installed in the shipped image",
+    why="""
+        gcc, make, git, Rust or Go toolchains and `-dev` header packages are needed to build
+        wheels and binaries, not to run them. Installed in the shipped stage they add hundreds
+        of megabytes and a compiler for any attacker who gets a shell. Packages installed and
+        purged in the same RUN (`apk add --virtual .build-deps ... && apk del .build-deps`,
+        `apt-get purge --auto-remove`) leave nothing behind and pass.
+    """,
+    fix="""
+        Build in a builder stage (`FROM python:3.11-slim AS build`, install the tools, build
+        wheels or the binary) and COPY only the result into the final stage; or install and
+        remove the tools in the same RUN.
+    """,
+    bad="""
+        FROM python:3.11-slim
+        RUN apt-get update \\
+            && apt-get install -y --no-install-recommends gcc=4:12.2.0-3 libpq-dev=15.6-0 \\
+            && rm -rf /var/lib/apt/lists/*
+        RUN pip install --no-cache-dir psycopg2==2.9.9
+    """,
+    good="""
+        FROM python:3.11-slim AS build
+        RUN apt-get update \\
+            && apt-get install -y --no-install-recommends gcc=4:12.2.0-3 libpq-dev=15.6-0 \\
+            && rm -rf /var/lib/apt/lists/*
+        RUN pip wheel --wheel-dir /wheels psycopg2==2.9.9
+
+        FROM python:3.11-slim
+        COPY --from=build /wheels /wheels
+        RUN pip install --no-cache-dir /wheels/*.whl
+    """,
+)
+def build_tools_shipped(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
+    for run in _shipped_runs(dockerfile):
+        kept = _build_tools_kept(run)
+        if kept:
+            names = ", ".join(kept[:6]) + (" ..." if len(kept) > 6 else "")
+            yield at(
+                dockerfile,
+                run,
+                f"build tools installed in the shipped image: {names}; build in a builder "
+                "stage and copy only the result",
+            )
+
+
+# ---------------------------------------------------------------------------------------------
+# DW103: COPY . . before the dependency install
+# ---------------------------------------------------------------------------------------------
+
+_PY_MANAGERS = {"poetry": ("install",), "pipenv": ("install", "sync"), "pdm": ("install", "sync")}
+_JS_INSTALLERS = frozenset({"npm", "pnpm", "yarn", "bun"})
+
+
+def _dependency_install(command: ShellCommand) -> str | None:
+    """The ecosystem whose dependencies this command installs from a manifest, if any."""
+    name, args = command.name, command.args
+    words = [a for a in args if not a.startswith("-")]
+    pip_args = _pip_installs(command)
+    if pip_args is not None:
+        return (
+            "python"
+            if any(a in ("-r", "--requirement") or a.startswith("-r") for a in pip_args)
+            else None
+        )
+    first = words[0] if words else ""
+    if name in _PY_MANAGERS:
+        return "python" if first in _PY_MANAGERS[name] else None
+    if name == "uv":
+        if first == "sync" or words[:2] == ["pip", "sync"]:
+            return "python"
+        if words[:2] == ["pip", "install"] and ("-r" in args or "--requirement" in args):
+            return "python"
+        return None
+    if name in _JS_INSTALLERS:
+        if name == "yarn" and not words:
+            return "node"
+        if first == "ci" or (first in ("install", "i") and len(words) == 1):
+            return "node"
+        return None
+    dependency_steps = {
+        "bundle": ("install",),
+        "composer": ("install",),
+        "cargo": ("fetch",),
+        "mvn": ("dependency:go-offline", "dependency:resolve"),
+    }
+    if name in dependency_steps:
+        return name if first in dependency_steps[name] else None
+    if name == "go" and words[:2] == ["mod", "download"]:
+        return "go"
+    return None
+
+
+def _dependency_installs(run: Instruction) -> list[tuple[str, ShellCommand]]:
+    found = []
+    for command in run.commands:
+        ecosystem = _dependency_install(command)
+        if ecosystem is not None:
+            found.append((ecosystem, command))
+    return found
+
+
+@dockerfile_rule(
+    "DW103",
+    lesson="size",
+    severity="warning",
+    title="Whole source tree copied before the dependency install",
+    why="""
+        Docker reuses a layer only while everything before it is unchanged. With `COPY . .`
+        before `pip install -r requirements.txt` (or npm ci, poetry install, uv sync...),
+        every edit to any source file invalidates the dependency layer: each build and each
+        CI run downloads and installs every dependency again, and each pushed image carries
+        a fresh copy of that layer.
+    """,
+    fix="""
+        Copy only the dependency manifests first, install, then copy the rest:
+        `COPY requirements.txt .` / `RUN pip install --no-cache-dir -r requirements.txt` /
+        `COPY . .`.
+    """,
+    bad="""
+        FROM python:3.11-slim
+        WORKDIR /app
+        COPY . .
+        RUN pip install --no-cache-dir -r requirements.txt
+    """,
+    good="""
+        FROM python:3.11-slim
+        WORKDIR /app
+        COPY requirements.txt .
+        RUN pip install --no-cache-dir -r requirements.txt
+        COPY . .
+    """,
+)
+def copy_before_install(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
+    for stage in dockerfile.stages:
+        yield from _copy_before_install_in(dockerfile, stage)
+
+
+def _copy_before_install_in(dockerfile: Dockerfile, stage: Stage) -> Iterator[Hit]:
+    installed_before: set[str] = set()
+    whole_copy: Instruction | None = None
+    reported: set[str] = set()
+    for instruction in stage.instructions:
+        if instruction.cmd in ("COPY", "ADD") and whole_copy is None:
+            parts = _source_and_dest(instruction)
+            if parts and not instruction.flag("from") and _is_whole_context(parts[0]):
+                whole_copy = instruction
+        if instruction.cmd != "RUN":
+            continue
+        for ecosystem, command in _dependency_installs(instruction):
+            if whole_copy is None:
+                installed_before.add(ecosystem)
+            elif ecosystem not in installed_before and ecosystem not in reported:
+                reported.add(ecosystem)
+                shown = " ".join(command.argv[:4])
+                yield at(
+                    dockerfile,
+                    whole_copy,
+                    f"{whole_copy.cmd} of the whole context comes before `{shown}` "
+                    f"(line {instruction.start_line}): every source change reinstalls all "
+                    "dependencies",
+                    related=(
+                        Related(dockerfile.relpath, instruction.start_line, "dependency install"),
+                    ),
+                )
+
+
+# ---------------------------------------------------------------------------------------------
+# DW104-DW111: package manager caches left in the shipped layers
+# ---------------------------------------------------------------------------------------------
+
+# pip disables its cache for ANY valid boolean in PIP_NO_CACHE_DIR, "0" and "false" included
+# (pip/_internal/cli/cmdoptions.py, _handle_no_cache_dir); anything else is a pip error.
+_PIP_BOOLEANS = frozenset({"y", "yes", "t", "true", "on", "1", "n", "no", "f", "false", "off", "0"})
+
+
+def _pip_cache_disabled(run: Instruction, command: ShellCommand) -> bool:
+    if any(a == "--no-cache-dir" for a in command.args):
+        return True
+    assigned = dict(a.partition("=")[::2] for a in command.assignments)
+    value = assigned.get("PIP_NO_CACHE_DIR", run.vars.get("PIP_NO_CACHE_DIR"))
+    if value is not None and value.strip().lower() in _PIP_BOOLEANS:
+        return True
+    if "PIP_NO_CACHE_DIR=" in run.script and "export" in run.script:
+        return True
+    cache_dir = run.vars.get("PIP_CACHE_DIR", "")
+    home = run.vars.get("HOME", "/root")
+    targets = [f"{home}/.cache/pip", "/root/.cache/pip"] + ([cache_dir] if cache_dir else [])
+    return _has_cache_mount(run, *targets)
+
+
+def _pip_config_disables_cache(runs: Iterable[Instruction]) -> bool:
+    for run in runs:
+        for command in run.commands:
+            args = _pip_args(command)
+            if args and "config" in args and any("no-cache-dir" in a for a in args):
+                return True
+    return False
+
+
+@dockerfile_rule(
+    "DW104",
+    lesson="size",
+    severity="warning",
+    title="pip install keeps its download cache in the image",
+    why="""
+        pip stores every downloaded wheel under ~/.cache/pip; in an image that cache is dead
+        weight (often tens to hundreds of MB) shipped with every deploy. Only the shipped
+        stage and its parents are judged: a cache in a builder stage ships nothing.
+        PIP_NO_CACHE_DIR set to any boolean disables the cache (pip treats `0`/`false` the
+        same as `1`, unlike hadolint DL3042), as does a `--mount=type=cache` on ~/.cache/pip.
+        `uv pip` is a different tool and is not judged.
+    """,
+    fix="""
+        `pip install --no-cache-dir ...`, or `ENV PIP_NO_CACHE_DIR=1`, or keep the cache out
+        of the layer with `RUN --mount=type=cache,target=/root/.cache/pip pip install ...`.
+    """,
+    bad="""
+        FROM python:3.11-slim
+        COPY requirements.txt .
+        RUN pip install -r requirements.txt
+    """,
+    good="""
+        FROM python:3.11-slim
+        COPY requirements.txt .
+        RUN pip install --no-cache-dir -r requirements.txt
+    """,
+    also=["hadolint:DL3042"],
+)
+def pip_cache(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
+    runs = list(_shipped_runs(dockerfile))
+    for index, run in enumerate(runs):
+        for command in run.commands:
+            if _pip_installs(command) is None or _pip_cache_disabled(run, command):
+                continue
+            if _pip_config_disables_cache(runs[: index + 1]):
+                continue
+            yield at(
+                dockerfile,
+                run,
+                f"`{' '.join(command.argv[:3])}` without --no-cache-dir leaves pip's download "
+                "cache in the image",
+            )
+            break
+
+
+_APT_LISTS = "/var/lib/apt/lists"
+
+
+def _apt_lists_kept(run: Instruction) -> bool:
+    updates = any(p.manager == "apt" and p.verb == "update" for p in _package_commands(run))
+    if not updates:
+        return False
+    if _removes_path(run, _APT_LISTS):
+        return False
+    if any(
+        p.manager == "apt" and p.verb in ("distclean", "dist-clean") for p in _package_commands(run)
+    ):
+        return False
+    return not _has_cache_mount(run, _APT_LISTS)
+
+
+@dockerfile_rule(
+    "DW105",
+    lesson="size",
+    severity="warning",
+    title="apt package lists left in the image",
+    why="""
+        `apt-get update` downloads the package index (tens of MB) into /var/lib/apt/lists;
+        unless the same RUN deletes it, it is frozen into the layer and shipped with every
+        deploy. Only the shipped stage and its parents are judged (hadolint DL3009 also flags
+        builder stages, whose layers ship nothing); cache or tmpfs mounts on the lists pass.
+    """,
+    fix="End the RUN that installs with `&& rm -rf /var/lib/apt/lists/*`.",
+    bad="""
+        FROM debian:bookworm-slim
+        RUN apt-get update && apt-get install -y --no-install-recommends curl=7.88.1-10+deb12u5
+    """,
+    good="""
+        FROM debian:bookworm-slim
+        RUN apt-get update \\
+            && apt-get install -y --no-install-recommends curl=7.88.1-10+deb12u5 \\
+            && rm -rf /var/lib/apt/lists/*
+    """,
+    also=["hadolint:DL3009", "dockle:DKL-DI-0005"],
+)
+def apt_lists_left(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
+    for run in _shipped_runs(dockerfile):
+        if _apt_lists_kept(run):
+            yield at(
+                dockerfile,
+                run,
+                "apt-get update without `rm -rf /var/lib/apt/lists/*` in the same RUN leaves "
+                "the package index in the image",
+            )
+
+
+@dockerfile_rule(
+    "DW106",
+    lesson="size",
+    severity="warning",
+    title="apk add without --no-cache",
+    why="""
+        Without --no-cache, apk keeps the package index (and with a cache dir the packages)
+        under /var/cache/apk, shipped in the layer. Only the shipped stage and its parents
+        are judged; a cache mount or `rm -rf /var/cache/apk/*` in the same RUN passes.
+    """,
+    fix="`apk add --no-cache curl=8.5.0-r0` (no separate `apk update` needed).",
+    bad="""
+        FROM alpine:3.19
+        RUN apk update && apk add curl=8.5.0-r0
+    """,
+    good="""
+        FROM alpine:3.19
+        RUN apk add --no-cache curl=8.5.0-r0
+    """,
+    also=["hadolint:DL3019", "trivy:DS-0025", "dockle:DKL-DI-0004"],
+)
+def apk_cache(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
+    for run in _shipped_runs(dockerfile):
+        for package in _package_commands(run):
+            if package.manager != "apk" or package.verb != "add":
+                continue
+            if package.command.has_flag("--no-cache"):
+                continue
+            if _removes_path(run, "/var/cache/apk") or _has_cache_mount(
+                run, "/var/cache/apk", "/etc/apk/cache"
+            ):
+                continue
+            yield at(
+                dockerfile, run, "apk add without --no-cache leaves the apk cache in the image"
+            )
+            break
+
+
+@dataclass(frozen=True)
+class _CleanPolicy:
+    managers: tuple[str, ...]  # command names
+    verbs: frozenset[str]
+    clean: tuple[str, ...]  # the cleaning command's required words
+    paths: tuple[str, ...]  # deleting one of these also cleans
+
+
+_YUM = _CleanPolicy(
+    ("yum",),
+    frozenset({"install", "groupinstall", "localinstall", "update", "upgrade", "reinstall"}),
+    ("clean", "all"),
+    ("/var/cache/yum",),
+)
+_DNF = _CleanPolicy(
+    ("dnf", "dnf5", "microdnf", "tdnf"),
+    frozenset({"install", "groupinstall", "localinstall", "update", "upgrade", "reinstall"}),
+    ("clean", "all"),
+    ("/var/cache/dnf", "/var/cache/yum", "/var/cache/libdnf5"),
+)
+_ZYPPER = _CleanPolicy(
+    ("zypper",),
+    frozenset({"install", "in", "update", "up", "patch", "dist-upgrade", "dup", "si"}),
+    ("clean",),
+    ("/var/cache/zypp",),
+)
+
+
+def _uncleaned(run: Instruction, policy: _CleanPolicy) -> ShellCommand | None:
+    """The install command that leaves the manager's cache, or None."""
+    offender = None
+    for command in run.commands:
+        if command.name not in policy.managers:
+            continue
+        package = _package_command(command)
+        if package is not None and package.verb in policy.verbs and offender is None:
+            offender = command
+    if offender is None:
+        return None
+    cleaned = any(
+        command.name in policy.managers
+        and all(w in command.args or (w == "clean" and "cc" in command.args) for w in policy.clean)
+        for command in run.commands
+    )
+    if cleaned or _removes_path(run, *policy.paths) or _has_cache_mount(run, *policy.paths):
+        return None
+    return offender
+
+
+def _cache_hits(dockerfile: Dockerfile, policy: _CleanPolicy) -> Iterator[Hit]:
+    for run in _shipped_runs(dockerfile):
+        offender = _uncleaned(run, policy)
+        if offender is not None:
+            clean = f"{offender.name} {' '.join(policy.clean)}"
+            yield at(
+                dockerfile,
+                run,
+                f"{offender.name} {_package_command(offender).verb} without `{clean}` in the "  # type: ignore[union-attr]
+                "same RUN leaves the package cache in the image",
+            )
+
+
+@dockerfile_rule(
+    "DW107",
+    lesson="size",
+    severity="warning",
+    title="yum without yum clean all",
+    why="""
+        yum keeps metadata and downloaded packages under /var/cache/yum; unless the same RUN
+        cleans them they ship in the layer. Only the shipped stage and its parents are judged.
+    """,
+    fix="End the RUN with `&& yum clean all` (or `rm -rf /var/cache/yum`).",
+    bad="""
+        FROM centos:7.9.2009
+        RUN yum install -y httpd-2.4.6
+    """,
+    good="""
+        FROM centos:7.9.2009
+        RUN yum install -y httpd-2.4.6 && yum clean all
+    """,
+    also=["hadolint:DL3032", "trivy:DS-0015"],
+)
+def yum_cache(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
+    yield from _cache_hits(dockerfile, _YUM)
+
+
+@dockerfile_rule(
+    "DW108",
+    lesson="size",
+    severity="warning",
+    title="dnf or microdnf without dnf clean all",
+    why="""
+        dnf and microdnf keep repository metadata (often 100+ MB) and packages under
+        /var/cache; unless the same RUN cleans them they ship in the layer. Only the shipped
+        stage and its parents are judged.
+    """,
+    fix="End the RUN with `&& dnf clean all` (`microdnf clean all` on minimal images).",
+    bad="""
+        FROM fedora:40
+        RUN dnf install -y httpd-2.4.59
+    """,
+    good="""
+        FROM fedora:40
+        RUN dnf install -y httpd-2.4.59 && dnf clean all
+    """,
+    also=["hadolint:DL3040", "trivy:DS-0019", "trivy:DS-0027"],
+)
+def dnf_cache(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
+    yield from _cache_hits(dockerfile, _DNF)
+
+
+@dockerfile_rule(
+    "DW109",
+    lesson="size",
+    severity="warning",
+    title="zypper without zypper clean",
+    why="""
+        zypper keeps metadata and packages under /var/cache/zypp; unless the same RUN cleans
+        them they ship in the layer. Only the shipped stage and its parents are judged.
+    """,
+    fix="End the RUN with `&& zypper clean --all`.",
+    bad="""
+        FROM opensuse/leap:15.5
+        RUN zypper install -y httpd=2.4.51
+    """,
+    good="""
+        FROM opensuse/leap:15.5
+        RUN zypper install -y httpd=2.4.51 && zypper clean --all
+    """,
+    also=["hadolint:DL3036", "trivy:DS-0020"],
+)
+def zypper_cache(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
+    yield from _cache_hits(dockerfile, _ZYPPER)
+
+
+def _is_yarn_install(command: ShellCommand) -> bool:
+    if command.name != "yarn":
+        return False
+    words = [a for a in command.args if not a.startswith("-")]
+    return not words or words[0] == "install"
+
+
+def _yarn_cache_cleaned(run: Instruction) -> bool:
+    if _runs_command(run, "yarn", "cache", "clean"):
+        return True
+    if any("yarn" in word and "cache" in word for word in _remove_words(run)):
+        return True
+    return any(
+        m.get("type") in ("cache", "tmpfs") and "yarn" in m.get("target", "") for m in _mounts(run)
+    )
+
+
+@dockerfile_rule(
+    "DW110",
+    lesson="size",
+    severity="info",
+    title="yarn install without yarn cache clean",
+    why="""
+        yarn keeps a global cache of every package tarball it installed; in the image it
+        duplicates node_modules. Only the shipped stage and its parents are judged (hadolint
+        DL3060 also flags builder stages, hadolint#619).
+    """,
+    fix="`yarn install --frozen-lockfile && yarn cache clean`, or a cache mount on the yarn cache.",
+    bad="""
+        FROM node:20-slim
+        COPY package.json yarn.lock ./
+        RUN yarn install --frozen-lockfile
+    """,
+    good="""
+        FROM node:20-slim
+        COPY package.json yarn.lock ./
+        RUN yarn install --frozen-lockfile && yarn cache clean
+    """,
+    also=["hadolint:DL3060"],
+)
+def yarn_cache(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
+    for run in _shipped_runs(dockerfile):
+        if any(_is_yarn_install(c) for c in run.commands) and not _yarn_cache_cleaned(run):
+            yield at(dockerfile, run, "yarn install without `yarn cache clean` in the same RUN")
+
+
+_NO_RECOMMENDS = re.compile(
+    r"APT::Install-Recommends\s*[= ]\s*\"?(false|0|no|off)\"?", re.IGNORECASE
+)
+
+
+def _recommends_off_in(instruction: Instruction) -> bool:
+    """An apt.conf written earlier: a RUN writing the setting or a COPY into apt.conf.d."""
+    if instruction.cmd == "RUN":
+        return bool(_NO_RECOMMENDS.search(instruction.script))
+    if instruction.cmd == "COPY":
+        parts = _source_and_dest(instruction)
+        return bool(parts) and parts[1].startswith("/etc/apt/apt.conf")  # type: ignore[index]
+    return False
+
+
+def _install_without_no_recommends(run: Instruction) -> ShellCommand | None:
+    for package in _package_commands(run):
+        if package.manager != "apt" or package.verb != "install":
+            continue
+        command = package.command
+        if command.has_flag("--no-install-recommends"):
+            continue
+        if any(_NO_RECOMMENDS.search(a) for a in command.args):
+            continue
+        return command
+    return None
+
+
+@dockerfile_rule(
+    "DW111",
+    lesson="size",
+    severity="info",
+    title="apt-get install without --no-install-recommends",
+    why="""
+        By default apt also installs every "recommended" package, often doubling what lands
+        in the image (documentation, X libraries, extra tools). Only the shipped stage and
+        its parents are judged; `-o APT::Install-Recommends=false` and an apt.conf setting
+        written earlier in the stage pass.
+    """,
+    fix="`apt-get install -y --no-install-recommends curl=...`.",
+    bad="""
+        FROM debian:bookworm-slim
+        RUN apt-get update \\
+            && apt-get install -y curl=7.88.1-10+deb12u5 \\
+            && rm -rf /var/lib/apt/lists/*
+    """,
+    good="""
+        FROM debian:bookworm-slim
+        RUN apt-get update \\
+            && apt-get install -y --no-install-recommends curl=7.88.1-10+deb12u5 \\
+            && rm -rf /var/lib/apt/lists/*
+    """,
+    also=["hadolint:DL3015", "trivy:DS-0029"],
+)
+def apt_recommends(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
+    configured = False
+    for stage in _chain_root_first(dockerfile):
+        for instruction in stage.instructions:
+            if instruction.cmd != "RUN":
+                configured = configured or _recommends_off_in(instruction)
+                continue
+            command = None if configured else _install_without_no_recommends(instruction)
+            if command is not None:
+                yield at(
+                    dockerfile,
+                    instruction,
+                    f"{command.name} install without --no-install-recommends also installs "
+                    "recommended packages",
+                )
+            configured = configured or _recommends_off_in(instruction)
+
+
+# ---------------------------------------------------------------------------------------------
+# DW112: package index update alone in its RUN
+# ---------------------------------------------------------------------------------------------
+
+_UPDATE_VERBS = {
+    "apt": (
+        {"update"},
+        {"install", "upgrade", "dist-upgrade", "full-upgrade", "build-dep", "reinstall"},
+    ),
+    "apk": ({"update"}, {"add", "upgrade", "fix"}),
+    "yum": (
+        {"makecache"},
+        {"install", "groupinstall", "localinstall", "update", "upgrade", "reinstall"},
+    ),
+    "dnf": (
+        {"makecache"},
+        {"install", "groupinstall", "localinstall", "update", "upgrade", "reinstall"},
+    ),
+    "zypper": (
+        {"refresh", "ref"},
+        {"install", "in", "update", "up", "patch", "dist-upgrade", "dup"},
+    ),
+}
+
+
+def _lonely_update(run: Instruction) -> _PackageCommand | None:
+    packages = _package_commands(run)
+    for package in packages:
+        updates, installs = _UPDATE_VERBS[package.manager]
+        if package.verb not in updates:
+            continue
+        if any(p.manager == package.manager and p.verb in installs for p in packages):
+            continue
+        if package.manager == "apt" and _has_cache_mount(run, _APT_LISTS):
+            continue
+        return package
+    return None
+
+
+@dockerfile_rule(
+    "DW112",
+    lesson="size",
+    severity="warning",
+    title="Package index update in a RUN of its own",
+    why="""
+        Docker caches `RUN apt-get update` by its text, not by the date: once cached, a later
+        `RUN apt-get install` (edited to add a package) runs against a months-old index and
+        fails with 404s or installs outdated, vulnerable versions. A lone update also leaves
+        the index in its own layer.
+    """,
+    fix="Update and install in the same RUN: `apt-get update && apt-get install -y ...`.",
+    bad="""
+        FROM debian:bookworm-slim
+        RUN apt-get update
+        RUN apt-get install -y --no-install-recommends curl=7.88.1-10+deb12u5 \\
+            && rm -rf /var/lib/apt/lists/*
+    """,
+    good="""
+        FROM debian:bookworm-slim
+        RUN apt-get update \\
+            && apt-get install -y --no-install-recommends curl=7.88.1-10+deb12u5 \\
+            && rm -rf /var/lib/apt/lists/*
+    """,
+    also=["trivy:DS-0017", "checkov:CKV_DOCKER_5", "dockle:CIS-DI-0007"],
+)
+def lonely_update(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
+    for run in dockerfile.runs():
+        package = _lonely_update(run)
+        if package is not None:
+            name = package.command.name
+            yield at(
+                dockerfile,
+                run,
+                f"`{name} {package.verb}` without an install in the same RUN: a cached layer "
+                "keeps a stale package index for later installs",
+            )
+
+
+# ---------------------------------------------------------------------------------------------
+# DW113: consecutive RUNs that could be one
+# ---------------------------------------------------------------------------------------------
+
+_SHORT_RUN = 120
+
+
+def _simple_run(run: Instruction) -> bool:
+    return (
+        run.cmd == "RUN"
+        and not run.json
+        and not run.heredocs
+        and len(run.commands) == 1
+        and len(run.script) <= _SHORT_RUN
+    )
+
+
+@dockerfile_rule(
+    "DW113",
+    lesson="size",
+    severity="info",
+    title="Consecutive RUN instructions that could be merged",
+    why="""
+        Each RUN is a layer; two short single-command RUNs in a row add a layer and a cache
+        step for nothing, and files the second deletes stay in the first. Only short,
+        single-command RUNs with the same flags are reported (never heredocs, chained
+        scripts or RUNs with different mounts), in the shipped stage and its parents.
+    """,
+    fix="Join them: `RUN useradd --uid 10001 app && mkdir -p /app/data`.",
+    bad="""
+        FROM python:3.11-slim
+        RUN useradd --uid 10001 app
+        RUN mkdir -p /app/data
+    """,
+    good="""
+        FROM python:3.11-slim
+        RUN useradd --uid 10001 app && mkdir -p /app/data
+    """,
+    also=["hadolint:DL3059"],
+)
+def mergeable_runs(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
+    for stage in dockerfile.shipped_chain():
+        previous: Instruction | None = None
+        for instruction in stage.instructions:
+            if (
+                previous is not None
+                and _simple_run(previous)
+                and _simple_run(instruction)
+                and previous.flags == instruction.flags
+            ):
+                yield at(
+                    dockerfile,
+                    instruction,
+                    f"RUN could be merged with the RUN at line {previous.start_line}",
+                )
+            previous = instruction
+
+
+# ---------------------------------------------------------------------------------------------
+# DW114-DW117: whole filesystems, archives and deleted files in layers, lastlog
+# ---------------------------------------------------------------------------------------------
+
+
+def _shipped_chain_instructions(dockerfile: Dockerfile) -> Iterator[Instruction]:
+    for stage in _chain_root_first(dockerfile):
+        yield from stage.instructions
+
+
+@dockerfile_rule(
+    "DW114",
+    lesson="size",
+    severity="warning",
+    title="COPY --from copies a whole filesystem",
+    why="""
+        `COPY --from=build / /` copies everything of the source stage, compilers, caches and
+        package indexes included, on top of the current stage: the multi-stage build no
+        longer leaves anything behind.
+    """,
+    fix="Copy only what runs: `COPY --from=build /app/dist /app/dist`.",
+    bad="""
+        FROM golang:1.22 AS build
+        RUN go build -o /out/app ./cmd/app
+
+        FROM gcr.io/distroless/static-debian12:nonroot
+        COPY --from=build / /
+    """,
+    good="""
+        FROM golang:1.22 AS build
+        RUN go build -o /out/app ./cmd/app
+
+        FROM gcr.io/distroless/static-debian12:nonroot
+        COPY --from=build /out/app /app
+    """,
+    also=["hadolint:DL3067"],
+)
+def whole_filesystem_copy(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
+    for instruction in _shipped_chain_instructions(dockerfile):
+        if instruction.cmd != "COPY" or not instruction.flag("from"):
+            continue
+        parts = _source_and_dest(instruction)
+        if parts and any(source.rstrip("/.*") == "" for source in parts[0]):
+            source = instruction.expanded(instruction.flag("from") or "")
+            yield at(
+                dockerfile,
+                instruction,
+                f"COPY --from={source} / copies the whole filesystem of {source}",
+            )
+
+
+_ARCHIVE = re.compile(
+    r"\.(tar|tar\.gz|tgz|tar\.bz2|tbz2?|tar\.xz|txz|tar\.zst|tzst|zip|gz|bz2|xz|zst|7z)$",
+    re.IGNORECASE,
+)
+_BULKY = re.compile(
+    r"\.(tar|tar\.gz|tgz|tar\.bz2|tbz2?|tar\.xz|txz|tar\.zst|tzst|zip|gz|bz2|xz|zst|7z|"
+    r"whl|deb|rpm|apk|jar|war|ear|iso|img|bin|run|msi|exe|dmg|AppImage)$",
+    re.IGNORECASE,
+)
+_EXTRACTORS = frozenset(
+    {
+        "unzip",
+        "gunzip",
+        "bunzip2",
+        "unxz",
+        "unzstd",
+        "7z",
+        "7za",
+        "bsdtar",
+        "tar",
+        "gzip",
+        "xz",
+        "zstd",
+    }
+)
+
+
+def _extracts(command: ShellCommand) -> bool:
+    if command.name not in _EXTRACTORS:
+        return False
+    if command.name in ("tar", "bsdtar"):
+        first = command.args[0] if command.args else ""
+        bare_letters = first and not first.startswith("-") and "x" in first and first.isalpha()
+        return bool(bare_letters) or command.has_flag("-x", "--extract", "--get")
+    if command.name in ("gzip", "xz", "zstd"):
+        return command.has_flag("-d", "--decompress")
+    if command.name in ("7z", "7za"):
+        return bool(command.args) and command.args[0] in ("x", "e")
+    return True
+
+
+@dataclass(frozen=True)
+class _Copied:
+    instruction: Instruction
+    source: str
+    path: str  # absolute path in the image
+    is_dir: bool
+
+
+def _copied_paths(instruction: Instruction, workdirs: _Workdirs) -> list[_Copied]:
+    parts = _source_and_dest(instruction)
+    if not parts:
+        return []
+    sources, dest = parts
+    into_dir = dest.endswith("/") or len(sources) > 1 or dest in (".", "./")
+    base = workdirs.absolute(dest)
+    copied = []
+    for source in sources:
+        if "://" in source:
+            continue
+        is_dir = source in _WHOLE_CONTEXT or source.endswith("/")
+        path = base if is_dir or not into_dir else posixpath.join(base, _basename(source))
+        copied.append(_Copied(instruction, source, path, is_dir))
+    return copied
+
+
+def _copies_and_runs(dockerfile: Dockerfile) -> Iterator[tuple[Instruction, _Workdirs]]:
+    workdirs = _Workdirs()
+    for instruction in _shipped_chain_instructions(dockerfile):
+        yield instruction, workdirs
+        workdirs.see(instruction)
+
+
+@dockerfile_rule(
+    "DW115",
+    lesson="size",
+    severity="info",
+    title="Archive COPYed and then extracted by RUN",
+    why="""
+        COPY of an archive followed by a RUN that unpacks it stores the archive in one layer
+        and the unpacked files in another: the image carries both. Only the shipped stage and
+        its parents are judged, and the archive is matched by name (hadolint DL3010 misses
+        archives copied into a directory).
+    """,
+    fix="""
+        Unpack without a layer for the archive:
+        `RUN --mount=type=bind,source=app.tar.gz,target=/tmp/app.tar.gz tar -xzf /tmp/app.tar.gz -C /opt`,
+        or let ADD extract a local archive.
+    """,
+    bad="""
+        FROM debian:bookworm-slim
+        COPY app.tar.gz /tmp/
+        RUN tar -xzf /tmp/app.tar.gz -C /opt
+    """,
+    good="""
+        FROM debian:bookworm-slim
+        RUN --mount=type=bind,source=app.tar.gz,target=/tmp/app.tar.gz \\
+            tar -xzf /tmp/app.tar.gz -C /opt
+    """,
+    also=["hadolint:DL3010"],
+)
+def archive_extracted(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
+    archives: dict[str, Instruction] = {}
+    for instruction, workdirs in _copies_and_runs(dockerfile):
+        if instruction.cmd == "COPY":
+            for copied in _copied_paths(instruction, workdirs):
+                if not copied.is_dir and _ARCHIVE.search(copied.path):
+                    archives[_basename(copied.path)] = instruction
+            continue
+        if instruction.cmd != "RUN" or not archives:
+            continue
+        for command in instruction.commands:
+            if not _extracts(command):
+                continue
+            for arg in command.args:
+                copy = archives.pop(_basename(_expand_word(instruction, arg)), None)
+                if copy is not None:
+                    yield at(
+                        dockerfile,
+                        copy,
+                        f"{_basename(arg)} is COPYed here and extracted at line "
+                        f"{instruction.start_line}: the image keeps the archive and its contents",
+                        related=(
+                            Related(dockerfile.relpath, instruction.start_line, "extracted here"),
+                        ),
+                    )
+
+
+def _deleted_targets(run: Instruction, workdirs: _Workdirs) -> list[str]:
+    changes_dir = any(c.name in ("cd", "pushd") for c in run.commands)
+    targets = []
+    for command in run.commands:
+        if command.name != "rm":
+            continue
+        for arg in command.args:
+            if arg.startswith("-"):
+                continue
+            path = _expand_word(run, arg)
+            if path.startswith("/"):
+                targets.append(posixpath.normpath(path))
+            elif not changes_dir and "$" not in path:
+                targets.append(workdirs.absolute(path))
+    return targets
+
+
+def _deletes(target: str, copied: _Copied) -> bool:
+    path = copied.path
+    if path == target or path.startswith(target.rstrip("/") + "/"):
+        return True
+    if any(c in target for c in "*?["):
+        if fnmatch.fnmatchcase(path, target):
+            return True
+        return copied.is_dir and posixpath.dirname(target) == path
+    return False
+
+
+@dockerfile_rule(
+    "DW116",
+    lesson="size",
+    severity="warning",
+    title="File added in one layer and deleted in a later one",
+    why="""
+        Layers only add: a file COPYed in one instruction and deleted by a later RUN is
+        hidden, not removed, and every pull still downloads it. This is reported for
+        archives, packages, installers and whole directories in the shipped stage and its
+        parents.
+    """,
+    fix="""
+        Never put it in a layer: `RUN --mount=type=bind,source=pkg.tar.gz,target=/tmp/pkg.tar.gz ...`,
+        download, use and delete it in one RUN, or do the work in a builder stage.
+    """,
+    bad="""
+        FROM debian:bookworm-slim
+        COPY tool.tar.gz /tmp/tool.tar.gz
+        RUN tar -xzf /tmp/tool.tar.gz -C /opt && rm /tmp/tool.tar.gz
+    """,
+    good="""
+        FROM debian:bookworm-slim
+        RUN --mount=type=bind,source=tool.tar.gz,target=/tmp/tool.tar.gz \\
+            tar -xzf /tmp/tool.tar.gz -C /opt
+    """,
+)
+def deleted_in_later_layer(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
+    pending: list[_Copied] = []
+    for instruction, workdirs in _copies_and_runs(dockerfile):
+        if instruction.cmd in ("COPY", "ADD"):
+            for copied in _copied_paths(instruction, workdirs):
+                if copied.is_dir or _BULKY.search(copied.path):
+                    pending.append(copied)
+            continue
+        if instruction.cmd != "RUN" or not pending:
+            continue
+        targets = _deleted_targets(instruction, workdirs)
+        for copied in list(pending):
+            if any(_deletes(target, copied) for target in targets):
+                pending.remove(copied)
+                what = copied.source if not copied.is_dir else f"{copied.source} ({copied.path})"
+                yield at(
+                    dockerfile,
+                    copied.instruction,
+                    f"{what} is deleted at line {instruction.start_line} but still ships in "
+                    f"the layer of this {copied.instruction.cmd}",
+                    related=(Related(dockerfile.relpath, instruction.start_line, "deleted here"),),
+                )
+
+
+_LASTLOG_SAFE_UID = 65535
+
+
+def _useradd_uid(run: Instruction, command: ShellCommand) -> int | None:
+    args = command.args
+    for index, arg in enumerate(args):
+        value = None
+        if arg in ("-u", "--uid") and index + 1 < len(args):
+            value = args[index + 1]
+        elif arg.startswith("--uid="):
+            value = arg.partition("=")[2]
+        elif arg.startswith("-u") and len(arg) > 2 and not arg.startswith("--"):
+            value = arg[2:]
+        if value is not None:
+            expanded = _expand_word(run, value)
+            return int(expanded) if expanded.isdigit() else None
+    return None
+
+
+@dockerfile_rule(
+    "DW117",
+    lesson="size",
+    severity="warning",
+    title="useradd with a large UID without -l",
+    why="""
+        useradd records the new user in /var/log/lastlog and faillog, sparse files indexed by
+        UID; layers do not keep holes, so a UID of 1000000 writes a file of about 300 MB
+        into the image. Any UID above 65535 costs tens of MB (hadolint DL3046 only flags
+        UIDs of six digits or more).
+    """,
+    fix="Add `-l` (`--no-log-init`): `useradd -l -u 1000000 app`.",
+    bad="""
+        FROM debian:bookworm-slim
+        RUN useradd -u 1000000 app
+        USER 1000000
+    """,
+    good="""
+        FROM debian:bookworm-slim
+        RUN useradd -l -u 1000000 app
+        USER 1000000
+    """,
+    also=["hadolint:DL3046"],
+)
+def useradd_lastlog(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
+    for run in _shipped_runs(dockerfile):
+        for command in run.commands:
+            if command.name != "useradd" or command.has_flag("-l", "--no-log-init"):
+                continue
+            uid = _useradd_uid(run, command)
+            if uid is not None and uid > _LASTLOG_SAFE_UID:
+                yield at(
+                    dockerfile,
+                    run,
+                    f"useradd -u {uid} without -l writes a sparse lastlog of about "
+                    f"{uid * 292 // 1_000_000} MB into the layer",
+                )
