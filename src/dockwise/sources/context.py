@@ -1,0 +1,303 @@
+"""The build context: what `docker build` sends, and what each COPY/ADD takes from it.
+
+The context folder is the Dockerfile's folder unless compose `build.context` says otherwise.
+The walk honours the ignore file exactly (sources/dockerignore.py), never follows symlinks,
+prunes excluded trees that no exception can re-open, and stops at a file-count cap. File
+contents are read only for files that reach a shipped stage, only up to the secret
+detector's size cap, and only when they are not binary.
+"""
+
+from __future__ import annotations
+
+import bisect
+import os
+import stat
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from dockwise.sources.dockerfile import Dockerfile, Instruction, Stage
+from dockwise.sources.dockerignore import DockerIgnore, find_ignore_file, load_dockerignore
+from dockwise.sources.globmatch import go_match
+
+if TYPE_CHECKING:
+    from dockwise.project import Project
+    from dockwise.secrets import SecretMatch
+
+MAX_CONTEXT_ENTRIES = 300_000
+HEAD_BYTES = 8192
+
+
+@dataclass(frozen=True)
+class ContextFile:
+    relpath: str  # relative to the context folder, '/' separated
+    size: int
+    is_symlink: bool = False
+    link_outside: bool = False  # a symlink whose target lies outside the context
+
+
+@dataclass(frozen=True)
+class ContextProblem:
+    relpath: str
+    message: str
+
+
+@dataclass(frozen=True)
+class CopyTake:
+    """One COPY/ADD and the context files it takes."""
+
+    instruction: Instruction
+    stage: Stage
+    sources: tuple[str, ...]  # as written, after variable expansion
+    files: tuple[str, ...]  # context relpaths that land in the stage
+    whole_context: bool  # `COPY . .` or equivalent
+
+    @cached_property
+    def file_set(self) -> frozenset[str]:
+        return frozenset(self.files)
+
+
+@dataclass(frozen=True)
+class FileContent:
+    """What the secret detector saw in one file that reaches a shipped stage."""
+
+    relpath: str
+    credential_kind: str | None
+    secrets: tuple[SecretMatch, ...]
+    skipped: str | None = None  # why the content was not scanned (binary, too large)
+
+
+@dataclass(frozen=True)
+class BuildContext:
+    root: Path  # the context folder
+    prefix: str  # the context folder relative to the project root ('' or 'svc/')
+    dockerfile: Dockerfile
+    ignore: DockerIgnore | None
+    ignore_relpath: str | None  # the ignore file, relative to the project root
+    files: tuple[ContextFile, ...]  # what is sent, sorted by relpath
+    excluded: int  # files left out by the ignore file
+    problems: tuple[ContextProblem, ...]
+    truncated: bool = False
+    contents: Mapping[str, FileContent] = field(default_factory=dict)
+
+    @property
+    def sent_bytes(self) -> int:
+        return sum(f.size for f in self.files)
+
+    def project_path(self, relpath: str) -> str:
+        """A context path as the project reports it."""
+        return self.prefix + relpath
+
+    @cached_property
+    def _paths(self) -> list[str]:
+        return [f.relpath for f in self.files]
+
+    @cached_property
+    def by_path(self) -> Mapping[str, ContextFile]:
+        return {f.relpath: f for f in self.files}
+
+    @cached_property
+    def copies(self) -> tuple[CopyTake, ...]:
+        return tuple(_copies(self))
+
+    def taken_by(self, relpath: str) -> list[CopyTake]:
+        return [take for take in self.copies if relpath in take.file_set]
+
+    @cached_property
+    def shipped_files(self) -> Mapping[str, CopyTake]:
+        """Context files that land in the shipped stage or its FROM ancestors: first COPY."""
+        chain = {stage.index for stage in self.dockerfile.shipped_chain()}
+        shipped: dict[str, CopyTake] = {}
+        for take in self.copies:
+            if take.stage.index in chain:
+                for relpath in take.files:
+                    shipped.setdefault(relpath, take)
+        return shipped
+
+    def under(self, directory: str) -> list[str]:
+        """Sent files at or below a context directory ('' for all)."""
+        if directory in ("", "."):
+            return list(self._paths)
+        prefix = directory.rstrip("/") + "/"
+        start = bisect.bisect_left(self._paths, prefix)
+        end = bisect.bisect_left(self._paths, prefix[:-1] + chr(ord("/") + 1))
+        exact = [directory] if directory in self.by_path else []
+        return exact + self._paths[start:end]
+
+
+def load_context(root: Path, dockerfile: Dockerfile, project: Project) -> BuildContext:
+    ignore_path = find_ignore_file(root, dockerfile.path)
+    ignore = load_dockerignore(ignore_path) if ignore_path is not None else None
+    files, excluded, problems, truncated = _walk(root, ignore)
+    context = BuildContext(
+        root=root,
+        prefix=_prefix(project.root, root),
+        dockerfile=dockerfile,
+        ignore=ignore,
+        ignore_relpath=project.relpath(ignore_path) if ignore_path is not None else None,
+        files=tuple(files),
+        excluded=excluded,
+        problems=tuple(problems),
+        truncated=truncated,
+    )
+    contents = {relpath: _scan(root, context.by_path[relpath]) for relpath in context.shipped_files}
+    object.__setattr__(context, "contents", contents)
+    return context
+
+
+def _prefix(project_root: Path, context_root: Path) -> str:
+    try:
+        relative = context_root.resolve().relative_to(project_root.resolve()).as_posix()
+    except ValueError:
+        return context_root.as_posix().rstrip("/") + "/"
+    return "" if relative == "." else relative + "/"
+
+
+def _walk(
+    root: Path, ignore: DockerIgnore | None
+) -> tuple[list[ContextFile], int, list[ContextProblem], bool]:
+    files: list[ContextFile] = []
+    problems: list[ContextProblem] = []
+    excluded = 0
+    seen = 0
+    real_root = os.path.realpath(root)
+    stack = [""]
+    while stack:
+        directory = stack.pop()
+        try:
+            entries = list(os.scandir(root / directory if directory else root))
+        except OSError as error:
+            problems.append(
+                ContextProblem(directory or ".", f"cannot read folder: {error.strerror}")
+            )
+            continue
+        for entry in entries:
+            seen += 1
+            if seen > MAX_CONTEXT_ENTRIES:
+                return sorted(files, key=lambda f: f.relpath), excluded, problems, True
+            relpath = f"{directory}/{entry.name}" if directory else entry.name
+            relpath = _printable(relpath)
+            ignored = ignore is not None and ignore.is_ignored(relpath)
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    if not ignored or ignore is None or ignore.may_contain_included(relpath):
+                        stack.append(relpath)
+                    continue
+                if ignored:
+                    excluded += 1
+                    continue
+                files.append(_file(entry, relpath, real_root, problems))
+            except OSError as error:
+                problems.append(ContextProblem(relpath, f"cannot read: {error.strerror}"))
+    return sorted(files, key=lambda f: f.relpath), excluded, problems, False
+
+
+def _printable(relpath: str) -> str:
+    """Names that are not valid UTF-8 keep their bytes as escapes, never crash the walk."""
+    try:
+        relpath.encode("utf-8")
+    except UnicodeEncodeError:
+        return relpath.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return relpath
+
+
+def _file(
+    entry: os.DirEntry[str], relpath: str, real_root: str, problems: list[ContextProblem]
+) -> ContextFile:
+    info = entry.stat(follow_symlinks=False)
+    if stat.S_ISLNK(info.st_mode):
+        target = os.path.realpath(entry.path)
+        outside = not (target == real_root or target.startswith(real_root + os.sep))
+        return ContextFile(relpath, 0, is_symlink=True, link_outside=outside)
+    if not stat.S_ISREG(info.st_mode):
+        problems.append(ContextProblem(relpath, "not a regular file (FIFO, socket or device)"))
+        return ContextFile(relpath, 0)
+    return ContextFile(relpath, info.st_size)
+
+
+def _scan(root: Path, file: ContextFile) -> FileContent:
+    from dockwise.secrets import MAX_SCAN_BYTES, credential_file_kind, is_binary, scan_text
+
+    if file.is_symlink:
+        return FileContent(file.relpath, credential_file_kind(file.relpath, b""), (), "symlink")
+    try:
+        with open(root / file.relpath, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                return FileContent(file.relpath, None, (), "not a regular file")
+            data = handle.read(MAX_SCAN_BYTES + 1)
+    except OSError as error:
+        return FileContent(file.relpath, None, (), f"cannot read: {error.strerror}")
+    head = data[:HEAD_BYTES]
+    kind = credential_file_kind(file.relpath, head)
+    if len(data) > MAX_SCAN_BYTES:
+        return FileContent(file.relpath, kind, (), "larger than the scan limit")
+    if is_binary(head):
+        return FileContent(file.relpath, kind, (), "binary")
+    text = data.decode("utf-8", errors="replace")
+    return FileContent(file.relpath, kind, tuple(scan_text(text, path=file.relpath)))
+
+
+def _copies(context: BuildContext) -> Iterator[CopyTake]:
+    dockerfile = context.dockerfile
+    for stage in dockerfile.stages:
+        for instruction in stage.all("COPY", "ADD"):
+            if instruction.flag("from") is not None or not instruction.value:
+                continue
+            sources = [
+                instruction.expanded(source)
+                for source in instruction.value[:-1]
+                if not source.startswith("<<")
+                and "://" not in source
+                and not source.startswith("git@")
+            ]
+            if not sources:
+                continue
+            excludes = [instruction.expanded(e) for e in instruction.flag_values("exclude")]
+            files, whole = _taken(context, sources, excludes)
+            yield CopyTake(instruction, stage, tuple(sources), tuple(files), whole)
+
+
+def _taken(
+    context: BuildContext, sources: list[str], excludes: list[str]
+) -> tuple[list[str], bool]:
+    taken: list[str] = []
+    whole = False
+    for source in sources:
+        cleaned = _clean(source)
+        if cleaned == ".":
+            whole = True
+        for match in _expand_source(context, cleaned):
+            taken.extend(context.under(match))
+    if excludes:
+        taken = [p for p in taken if not any(_excluded(p, e) for e in excludes)]
+    return sorted(set(taken)), whole
+
+
+def _clean(source: str) -> str:
+    cleaned = os.path.normpath("/" + source).lstrip("/")
+    return cleaned or "."
+
+
+def _expand_source(context: BuildContext, source: str) -> list[str]:
+    """Context paths a COPY source names: itself, or what its wildcards match (Go syntax)."""
+    if source == ".":
+        return [""]
+    if not any(ch in source for ch in "*?["):
+        return [source]
+    depth = source.count("/") + 1
+    candidates = {
+        "/".join(path.split("/")[:depth])
+        for path in context.under("")
+        if path.count("/") + 1 >= depth
+    }
+    return sorted(c for c in candidates if go_match(source, c))
+
+
+def _excluded(relpath: str, pattern: str) -> bool:
+    pattern = _clean(pattern)
+    parts = relpath.split("/")
+    return any(go_match(pattern, "/".join(parts[i:])) for i in range(len(parts))) or any(
+        go_match(pattern, "/".join(parts[: i + 1])) for i in range(len(parts))
+    )
