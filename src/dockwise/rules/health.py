@@ -1,3 +1,695 @@
-"""Rules of the health lesson."""
+"""Health: HEALTHCHECK present, runnable in the image, probing something real (DW2xx)."""
 
 from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from dockwise.baseimages import BaseTools, base_tools, installs_tool
+from dockwise.findings import Hit
+from dockwise.project import Project
+from dockwise.rules._common import at, dockerfile_rule, runs_with_commands
+from dockwise.rules.runtime import (
+    compose_services_building,
+    destinations,
+    effective,
+    entrypoint_and_cmd,
+    shell_c_script,
+    workdirs,
+)
+from dockwise.sources.dockerfile import Dockerfile, Instruction, Stage
+from dockwise.sources.shell import ShellCommand, parse_script
+
+DEFAULT_PATH_DIRS = ("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin")
+LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "0.0.0.0", "::1", "[::1]", ""})
+
+
+# --- external health checks (compose now; Kubernetes probes extend this) ------------------
+
+
+def _compose_health_checks(project: Project, dockerfile: Dockerfile) -> bool:
+    for service in compose_services_building(project, dockerfile):
+        check = service.get("healthcheck")
+        if not isinstance(check, Mapping) or check.get("disable") is True:
+            continue
+        test = check.get("test")
+        if isinstance(test, list) and test[:1] == ["NONE"]:
+            continue
+        return True
+    return False
+
+
+# Each source answers "is this Dockerfile's image health-checked by its orchestrator?".
+# The Kubernetes issue appends a probe source (liveness/readiness probes of workloads that
+# run the image built from this Dockerfile) here.
+EXTERNAL_HEALTH_SOURCES: tuple[Callable[[Project, Dockerfile], bool], ...] = (
+    _compose_health_checks,
+)
+
+
+def has_external_health_checks(project: Project, dockerfile: Dockerfile) -> bool:
+    """True when the orchestration files check the service's health themselves."""
+    return any(source(project, dockerfile) for source in EXTERNAL_HEALTH_SOURCES)
+
+
+# --- reading a HEALTHCHECK -----------------------------------------------------------------
+
+
+def check_kind(instruction: Instruction) -> str:
+    """'NONE', 'CMD', 'CMD-SHELL' or the unknown type as written."""
+    return instruction.value[0].upper() if instruction.value else ""
+
+
+def is_disabled(instruction: Instruction) -> bool:
+    return check_kind(instruction) == "NONE"
+
+
+def check_shell(instruction: Instruction) -> str | None:
+    """The shell a check needs (`/bin/sh` for the shell form, `sh` of `["sh", "-c", ...]`)."""
+    if is_disabled(instruction) or len(instruction.value) < 2:
+        return None
+    if not instruction.json:
+        return instruction.shell[0] if instruction.shell else "/bin/sh"
+    argv = tuple(instruction.value[1:])
+    return argv[0] if shell_c_script(argv) is not None else None
+
+
+def check_script(instruction: Instruction) -> str | None:
+    """The shell text of a check (None for an exec-form check without `sh -c`)."""
+    if is_disabled(instruction) or len(instruction.value) < 2:
+        return None
+    if not instruction.json:
+        return " ".join(instruction.value[1:])
+    return shell_c_script(tuple(instruction.value[1:]))
+
+
+def check_commands(instruction: Instruction) -> tuple[ShellCommand, ...]:
+    """The simple commands a HEALTHCHECK runs."""
+    if is_disabled(instruction) or len(instruction.value) < 2:
+        return ()
+    script = check_script(instruction)
+    if script is not None:
+        return parse_script(script).commands
+    return (ShellCommand(tuple(instruction.value[1:])),)
+
+
+_URL = re.compile(r"https?://[^\s'\"()<>]+")
+_PYTHON_SOCKET = re.compile(r"\(\s*\(\s*['\"]([^'\"]+)['\"]\s*,\s*(\d+)\s*\)")
+_PROBE_CLIENTS = frozenset({"curl", "wget", "http", "https", "httpx", "xh"})
+
+
+def _url_target(url: str) -> tuple[str, int, str] | None:
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
+    if port is None:
+        port = 443 if parts.scheme == "https" else 80
+    return (parts.hostname or "", port, parts.path or "/")
+
+
+def probe_target(instruction: Instruction) -> tuple[str, int, str] | None:
+    """(host, port, path) a check probes: curl/wget/httpie URLs, python one-liners, nc."""
+    for command in check_commands(instruction):
+        if command.name in _PROBE_CLIENTS or command.name.startswith("python"):
+            text = instruction.expanded(" ".join(command.args))
+            if "$" in text:
+                continue
+            url = _URL.search(text)
+            if url:
+                return _url_target(url.group(0).rstrip(".,;"))
+            socket = _PYTHON_SOCKET.search(text)
+            if socket:
+                return socket.group(1), int(socket.group(2)), ""
+        elif command.name in ("nc", "ncat") and len(command.positional()) >= 2:
+            host, port = (instruction.expanded(a) for a in command.positional()[:2])
+            if port.isdigit():
+                return host, int(port), ""
+    return None
+
+
+# --- what the shipped image contains --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ShippedTools:
+    """Executables of the shipped image: its base, what RUN installs, what COPY adds."""
+
+    base: BaseTools
+    added: frozenset[str]
+    open_ended: bool  # a whole bin folder or filesystem was copied in: absence is unknown
+
+    def has(self, tool: str) -> bool | None:
+        name = tool.rsplit("/", 1)[-1]
+        if name in self.added:
+            return True
+        answer = self.base.has(name)
+        if answer is False and self.open_ended:
+            return None
+        return answer
+
+
+def _path_dirs(stage: Stage) -> tuple[str, ...]:
+    declared = [
+        d.rstrip("/") for d in stage.final_vars.get("PATH", "").split(":") if d.startswith("/")
+    ]
+    return tuple(dict.fromkeys([*declared, *DEFAULT_PATH_DIRS]))
+
+
+def _stage_installs(dockerfile: Dockerfile, stage: Stage) -> set[str]:
+    tools: set[str] = set()
+    for ancestor in dockerfile.ancestry(stage):
+        for _, command in runs_with_commands(dockerfile, ancestor):
+            tools |= installs_tool(command)
+    return tools
+
+
+def _is_under(path: str, folder: str) -> bool:
+    folder = folder.rstrip("/")
+    return path == folder or path.startswith(folder + "/") or folder == ""
+
+
+def shipped_tools(dockerfile: Dockerfile) -> ShippedTools | None:
+    chain = dockerfile.shipped_chain()
+    if not chain:
+        return None
+    root = chain[-1]
+    base = (
+        base_tools(root.base_resolved)
+        if root.parent is None
+        else BaseTools(root.base_resolved, "unknown")
+    )
+    path_dirs = _path_dirs(chain[0])
+    added: set[str] = set()
+    open_ended = False
+    for stage in chain:
+        for _, command in runs_with_commands(dockerfile, stage):
+            added |= installs_tool(command)
+    where = workdirs(chain)
+    for stage in chain:
+        for instruction in stage.all("COPY", "ADD"):
+            source_ref = instruction.flag("from")
+            source_stage = (
+                dockerfile.stage_by_ref(instruction.expanded(source_ref)) if source_ref else None
+            )
+            for path, source in destinations(instruction, where.get(instruction.start_line, "/")):
+                folder = path.rpartition("/")[0] or "/"
+                if folder in path_dirs:
+                    added.add(path.rpartition("/")[2])
+                if source_ref is None:
+                    continue
+                # a folder copied from another stage or image that holds (or is) a PATH folder
+                if any(_is_under(d, path) for d in path_dirs):
+                    if source_stage is not None:
+                        added |= _stage_installs(dockerfile, source_stage)
+                    if source is not None and (
+                        source.rstrip("/") == "" or any(_is_under(d, source) for d in path_dirs)
+                    ):
+                        open_ended = True
+    return ShippedTools(base, frozenset(added), open_ended)
+
+
+# --- rules -----------------------------------------------------------------------------------
+
+
+def _python_fix(target: tuple[str, int, str] | None) -> str:
+    host, port, path = target or ("127.0.0.1", 8000, "/health")
+    if host in LOCAL_HOSTS:
+        host = "127.0.0.1"
+    url = f"http://{host}:{port}{path or '/'}"
+    return (
+        f'use HEALTHCHECK CMD ["python", "-c", "import urllib.request; '
+        f"urllib.request.urlopen('{url}', timeout=2)\"] or install the tool in the final stage"
+    )
+
+
+def _missing_tool(instruction: Instruction, tools: ShippedTools) -> str | None:
+    shell = check_shell(instruction)
+    if shell is not None and tools.has(shell) is False:
+        return f"a shell ({shell})"
+    for command in check_commands(instruction):
+        if command.name and tools.has(command.name) is False:
+            return command.name
+    return None
+
+
+@dockerfile_rule(
+    "DW201",
+    lesson="health",
+    severity="error",
+    title="HEALTHCHECK runs a program the image does not contain",
+    why="""
+        A check whose program is missing fails every time: the container never becomes
+        healthy, compose `depends_on: service_healthy` waits forever and Swarm restarts it in
+        a loop. python:*-slim has no curl or wget, alpine has busybox wget but no curl,
+        distroless and scratch have no shell at all. dockwise only reports images whose
+        content is documented, and counts tools installed by RUN or copied onto PATH.
+    """,
+    fix="""
+        Probe with what the image has, e.g. `HEALTHCHECK CMD ["python", "-c", "import
+        urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/health', timeout=2)"]`,
+        or install the tool in the final stage.
+    """,
+    bad="""
+        FROM python:3.11-slim
+        CMD ["gunicorn", "--bind", "0.0.0.0:8000", "app:app"]
+        HEALTHCHECK CMD curl -f http://localhost:8000/health || exit 1
+    """,
+    good="""
+        FROM python:3.11-slim
+        CMD ["gunicorn", "--bind", "0.0.0.0:8000", "app:app"]
+        HEALTHCHECK CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/health', timeout=2)"]
+    """,
+)
+def check_program_missing(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
+    instruction = effective(dockerfile, "HEALTHCHECK")
+    if instruction is None or is_disabled(instruction):
+        return
+    tools = shipped_tools(dockerfile)
+    if tools is None:
+        return
+    missing = _missing_tool(instruction, tools)
+    if missing is None:
+        return
+    fix = None
+    if tools.has("python") or tools.has("python3"):
+        fix = _python_fix(probe_target(instruction))
+    yield at(
+        dockerfile,
+        instruction,
+        f"HEALTHCHECK runs {missing}, which the final stage ({tools.base.label}) does not "
+        "contain: the container will never be healthy",
+        fix=fix,
+    )
+
+
+def _has_process(dockerfile: Dockerfile) -> bool:
+    return bool(entrypoint_and_cmd(dockerfile))
+
+
+@dockerfile_rule(
+    "DW202",
+    lesson="health",
+    severity="warning",
+    title="No HEALTHCHECK in the shipped image",
+    why="""
+        Without a health check, Docker, compose and Swarm only know whether the process runs,
+        not whether it serves: a deadlocked or disconnected service keeps receiving traffic
+        and `depends_on: condition: service_healthy` cannot work. Images without CMD or
+        ENTRYPOINT (base or builder images) and services health-checked by their compose
+        file are not reported.
+    """,
+    fix="""
+        Add a HEALTHCHECK that probes the service, e.g. `HEALTHCHECK --interval=30s
+        --timeout=3s CMD ["python", "-c", "import urllib.request;
+        urllib.request.urlopen('http://127.0.0.1:8000/health', timeout=2)"]`, or a
+        `healthcheck:` in the compose service.
+    """,
+    bad="""
+        FROM python:3.11-slim
+        CMD ["gunicorn", "--bind", "0.0.0.0:8000", "app:app"]
+    """,
+    good="""
+        FROM python:3.11-slim
+        HEALTHCHECK --interval=30s --timeout=3s CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/health', timeout=2)"]
+        CMD ["gunicorn", "--bind", "0.0.0.0:8000", "app:app"]
+    """,
+    also=["hadolint:DL3057", "trivy:DS-0026", "checkov:CKV_DOCKER_2", "dockle:CIS-DI-0006"],
+)
+def missing_healthcheck(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
+    stage = dockerfile.shipped_stage
+    if stage is None or effective(dockerfile, "HEALTHCHECK") is not None:
+        return
+    if not _has_process(dockerfile) or has_external_health_checks(project, dockerfile):
+        return
+    yield at(
+        dockerfile,
+        stage.from_instruction,
+        f"shipped stage {stage.label} has no HEALTHCHECK: nothing tells whether the service "
+        "actually serves",
+    )
+
+
+@dockerfile_rule(
+    "DW203",
+    lesson="health",
+    severity="warning",
+    title="HEALTHCHECK NONE in the shipped image",
+    why="""
+        `HEALTHCHECK NONE` switches off the check the base image defines, so a hung service
+        looks healthy to Docker, compose and Swarm.
+    """,
+    fix="Replace `HEALTHCHECK NONE` with a check that probes the service.",
+    bad="""
+        FROM python:3.11-slim
+        HEALTHCHECK NONE
+        CMD ["gunicorn", "app:app"]
+    """,
+    good="""
+        FROM python:3.11-slim
+        HEALTHCHECK CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/health', timeout=2)"]
+        CMD ["gunicorn", "app:app"]
+    """,
+)
+def healthcheck_none(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
+    instruction = effective(dockerfile, "HEALTHCHECK")
+    if instruction is None or not is_disabled(instruction):
+        return
+    if has_external_health_checks(project, dockerfile):
+        return
+    yield at(
+        dockerfile, instruction, "HEALTHCHECK NONE disables health checking of the shipped image"
+    )
+
+
+_NO_OP = frozenset(
+    {"true", ":", "exit", "echo", "printf", "sleep", "pgrep", "pidof", "ps", "grep", "egrep", "awk"}
+)
+_FAILURE_IGNORED = re.compile(r"(?:\|\|\s*(?:true|:|exit\s+0)|;\s*(?:true|:|exit\s+0))\s*$")
+_PYTHON_PROBE_HINTS = re.compile(
+    r"\b(?:urllib|http|socket|requests|httpx|aiohttp|urlopen|connect|open|__import__)\b"
+)
+_PYTHON_TRIVIAL_IMPORT = re.compile(r"\bimport\s+(?:sys|os)\b")
+
+
+def _tests_nothing(command: ShellCommand) -> bool:
+    name = command.name
+    if name in _NO_OP:
+        return True
+    if name == "kill":
+        return "-0" in command.args
+    if name.startswith("python") and command.args[:1] == ("-c",) and len(command.args) >= 2:
+        code = _PYTHON_TRIVIAL_IMPORT.sub("", command.args[1])
+        return "import" not in code and not _PYTHON_PROBE_HINTS.search(code)
+    return False
+
+
+def _ignores_failure(instruction: Instruction) -> str | None:
+    script = check_script(instruction)
+    if script and _FAILURE_IGNORED.search(script.strip()):
+        return "ignores the probe's failure (always exits 0)"
+    for command in check_commands(instruction):
+        if command.name == "curl" and not command.has_flag("-f", "--fail", "--fail-with-body"):
+            return "runs curl without --fail, so HTTP errors (500, 503) count as healthy"
+    return None
+
+
+@dockerfile_rule(
+    "DW204",
+    lesson="health",
+    severity="warning",
+    title="HEALTHCHECK that tests nothing",
+    why="""
+        `true`, `exit 0`, `kill -0 1`, `pgrep app`, `ps | grep app` or a check that ignores
+        its probe's failure always pass while the process exists: a running process is not a
+        healthy service. A deadlocked server or one that lost its database stays "healthy".
+    """,
+    fix="Probe the service itself: an HTTP endpoint with `curl -f`/`wget -q --spider`/`python urllib`, or the server's own ping command.",
+    bad="""
+        FROM python:3.11-slim
+        HEALTHCHECK CMD pgrep gunicorn
+        CMD ["gunicorn", "app:app"]
+    """,
+    good="""
+        FROM python:3.11-slim
+        HEALTHCHECK CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/health', timeout=2)"]
+        CMD ["gunicorn", "app:app"]
+    """,
+)
+def trivial_healthcheck(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
+    instruction = effective(dockerfile, "HEALTHCHECK")
+    if instruction is None or is_disabled(instruction):
+        return
+    commands = check_commands(instruction)
+    if commands and all(_tests_nothing(c) for c in commands):
+        shown = " ".join(commands[0].argv)
+        yield at(
+            dockerfile,
+            instruction,
+            f"HEALTHCHECK `{shown}` tests nothing: a running process is not a healthy service",
+        )
+        return
+    reason = _ignores_failure(instruction)
+    if reason:
+        yield at(dockerfile, instruction, f"HEALTHCHECK {reason}: a failing service stays healthy")
+
+
+# --- options -------------------------------------------------------------------------------
+
+_DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)")
+_UNIT_SECONDS = {
+    "ns": 1e-9,
+    "us": 1e-6,
+    "µs": 1e-6,
+    "μs": 1e-6,
+    "ms": 1e-3,
+    "s": 1.0,
+    "m": 60.0,
+    "h": 3600.0,
+}
+DURATION_FLAGS = ("interval", "timeout", "start-period", "start-interval")
+KNOWN_FLAGS = frozenset({*DURATION_FLAGS, "retries"})
+DEFAULT_SECONDS = {"interval": 30.0, "timeout": 30.0, "start-period": 0.0, "start-interval": 5.0}
+
+
+def parse_duration(text: str) -> float | None:
+    """Seconds of a Go duration (`1m30s`, `500ms`, `0`); None when Go would reject it."""
+    value = text.strip()
+    sign = -1.0 if value.startswith("-") else 1.0
+    value = value.lstrip("+-")
+    if value == "0":
+        return 0.0
+    if not value:
+        return None
+    total, position = 0.0, 0
+    for match in _DURATION_PART.finditer(value):
+        if match.start() != position:
+            return None
+        total += float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+        position = match.end()
+    return sign * total if position == len(value) else None
+
+
+def _format_seconds(seconds: float) -> str:
+    return f"{seconds:g}s"
+
+
+def option_problems(instruction: Instruction) -> list[str]:
+    """Why BuildKit rejects a HEALTHCHECK's type or options."""
+    problems: list[str] = []
+    kind = check_kind(instruction)
+    if kind not in ("CMD", "NONE"):
+        problems.append(
+            f"unknown HEALTHCHECK type {instruction.value[0] if instruction.value else '(none)'} (use CMD or NONE)"
+        )
+    elif kind == "CMD" and len(instruction.value) < 2:
+        problems.append("HEALTHCHECK CMD without a command")
+    elif kind == "NONE" and (len(instruction.value) > 1 or instruction.flags):
+        problems.append("HEALTHCHECK NONE takes no arguments")
+    for flag in instruction.flags:
+        name, _, value = flag.removeprefix("--").partition("=")
+        if name not in KNOWN_FLAGS:
+            problems.append(f"unknown HEALTHCHECK flag --{name}")
+        elif name == "retries":
+            if not re.fullmatch(r"[+-]?\d+", value.strip()):
+                problems.append(f"--retries={value} is not a number")
+            elif int(value) < 0:
+                problems.append("--retries cannot be negative")
+        elif "$" not in value:
+            seconds = parse_duration(value)
+            if seconds is None:
+                problems.append(f"--{name}={value} is not a duration (use 30s, 1m30s, 500ms)")
+            elif seconds != 0 and seconds < 0.001:
+                problems.append(f"--{name}={value} is below the 1ms minimum")
+    return problems
+
+
+def healthcheck_options(instruction: Instruction) -> dict[str, float]:
+    """The explicit, valid duration options (seconds) and retries of a HEALTHCHECK."""
+    options: dict[str, float] = {}
+    for name in DURATION_FLAGS:
+        value = instruction.flag(name)
+        if value is not None and "$" not in value:
+            seconds = parse_duration(value)
+            if seconds is not None and seconds >= 0:
+                options[name] = seconds
+    retries = instruction.flag("retries")
+    if retries is not None and retries.strip().isdigit():
+        options["retries"] = float(retries)
+    return options
+
+
+@dockerfile_rule(
+    "DW205",
+    lesson="health",
+    severity="warning",
+    title="HEALTHCHECK timing that cannot work as meant",
+    why="""
+        A timeout as long as the interval lets a hung probe run into the next one; an
+        interval under 2s spends the service's CPU on probes; `--retries=0` does not mean
+        "no retries" but falls back to the default of 3.
+    """,
+    fix="Keep --timeout well below --interval (e.g. `--interval=30s --timeout=3s`), interval at least a few seconds, retries 1 or more.",
+    bad="""
+        FROM python:3.11-slim
+        HEALTHCHECK --interval=10s --timeout=10s CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/health', timeout=2)"]
+        CMD ["gunicorn", "app:app"]
+    """,
+    good="""
+        FROM python:3.11-slim
+        HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/health', timeout=2)"]
+        CMD ["gunicorn", "app:app"]
+    """,
+)
+def healthcheck_timing(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
+    instruction = effective(dockerfile, "HEALTHCHECK")
+    if instruction is None or is_disabled(instruction) or option_problems(instruction):
+        return
+    options = healthcheck_options(instruction)
+    interval = options.get("interval") or DEFAULT_SECONDS["interval"]
+    timeout = options.get("timeout") or DEFAULT_SECONDS["timeout"]
+    if "timeout" in options and timeout >= interval:
+        yield at(
+            dockerfile,
+            instruction,
+            f"HEALTHCHECK timeout ({_format_seconds(timeout)}) is not shorter than its interval "
+            f"({_format_seconds(interval)}): a hung probe runs into the next one",
+        )
+    if 0 < options.get("interval", 30.0) < 2:
+        yield at(
+            dockerfile,
+            instruction,
+            f"HEALTHCHECK every {_format_seconds(interval)}: probes this frequent load the service",
+        )
+    if options.get("retries") == 0:
+        yield at(
+            dockerfile,
+            instruction,
+            "HEALTHCHECK --retries=0 means the default (3), not zero retries",
+        )
+
+
+@dockerfile_rule(
+    "DW206",
+    lesson="health",
+    severity="error",
+    title="More than one HEALTHCHECK in a stage",
+    why="Only the last HEALTHCHECK of a stage counts; the others are silently dropped, so the image is not checked the way the file reads.",
+    fix="Keep one HEALTHCHECK per stage.",
+    bad="""
+        FROM python:3.11-slim
+        HEALTHCHECK CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/health', timeout=2)"]
+        HEALTHCHECK CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/ready', timeout=2)"]
+        CMD ["gunicorn", "app:app"]
+    """,
+    good="""
+        FROM python:3.11-slim
+        HEALTHCHECK CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/health', timeout=2)"]
+        CMD ["gunicorn", "app:app"]
+    """,
+    also=["hadolint:DL3012", "trivy:DS-0023"],
+)
+def multiple_healthchecks(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
+    for stage in dockerfile.stages:
+        previous: Instruction | None = None
+        for instruction in stage.all("HEALTHCHECK"):
+            if previous is not None:
+                yield at(
+                    dockerfile,
+                    instruction,
+                    f"second HEALTHCHECK in stage {stage.label}: the one at line "
+                    f"{previous.start_line} is ignored",
+                )
+            previous = instruction
+
+
+def exposed_ports(dockerfile: Dockerfile) -> set[int] | None:
+    """Ports the shipped chain EXPOSEs (None when a variable leaves one unknown)."""
+    ports: set[int] = set()
+    for stage in dockerfile.shipped_chain():
+        for instruction in stage.all("EXPOSE"):
+            for raw in instruction.value:
+                value = instruction.expanded(raw).split("/", 1)[0]
+                low, _, high = value.partition("-")
+                if not low.isdigit() or (high and not high.isdigit()):
+                    return None
+                ports.update(
+                    range(int(low), int(high or low) + 1)
+                    if int(high or low) - int(low) < 1000
+                    else ()
+                )
+    return ports
+
+
+@dockerfile_rule(
+    "DW207",
+    lesson="health",
+    severity="warning",
+    title="HEALTHCHECK probes a port the image does not expose",
+    why="""
+        A check that probes a port the service does not listen on fails forever (or probes
+        another process): the container is reported unhealthy while the service is fine.
+    """,
+    fix="Probe the port the service listens on (the one EXPOSEd), or fix the EXPOSE.",
+    bad="""
+        FROM python:3.11-slim
+        EXPOSE 8000
+        HEALTHCHECK CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8080/health', timeout=2)"]
+        CMD ["gunicorn", "--bind", "0.0.0.0:8000", "app:app"]
+    """,
+    good="""
+        FROM python:3.11-slim
+        EXPOSE 8000
+        HEALTHCHECK CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/health', timeout=2)"]
+        CMD ["gunicorn", "--bind", "0.0.0.0:8000", "app:app"]
+    """,
+)
+def probe_port_not_exposed(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
+    instruction = effective(dockerfile, "HEALTHCHECK")
+    if instruction is None or is_disabled(instruction):
+        return
+    target = probe_target(instruction)
+    if target is None or target[0].lower() not in LOCAL_HOSTS:
+        return
+    ports = exposed_ports(dockerfile)
+    if not ports or target[1] in ports:
+        return
+    listed = ", ".join(str(p) for p in sorted(ports)[:5])
+    yield at(
+        dockerfile,
+        instruction,
+        f"HEALTHCHECK probes port {target[1]}, but the image EXPOSEs {listed}",
+    )
+
+
+@dockerfile_rule(
+    "DW208",
+    lesson="health",
+    severity="error",
+    title="HEALTHCHECK with an invalid option",
+    why="""
+        BuildKit rejects a HEALTHCHECK whose durations are not Go durations (`30s`, `1m30s`,
+        `500ms`), whose retries are not a number, or whose type is not CMD or NONE: the build
+        fails. hadolint reports these as a parse error of the whole file.
+    """,
+    fix="Write durations with a unit (`--interval=30s`), retries as a whole number, and `HEALTHCHECK CMD ...`.",
+    bad="""
+        FROM python:3.11-slim
+        HEALTHCHECK --interval=30 CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/health', timeout=2)"]
+        CMD ["gunicorn", "app:app"]
+    """,
+    good="""
+        FROM python:3.11-slim
+        HEALTHCHECK --interval=30s CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/health', timeout=2)"]
+        CMD ["gunicorn", "app:app"]
+    """,
+)
+def invalid_healthcheck(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
+    for instruction in dockerfile.iter_instructions():
+        if instruction.cmd != "HEALTHCHECK":
+            continue
+        for problem in option_problems(instruction):
+            yield at(dockerfile, instruction, f"{problem}: the build fails")

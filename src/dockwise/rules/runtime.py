@@ -127,7 +127,7 @@ class EntrypointScript:
     text: str | None  # None when the content cannot be read
 
 
-def _workdirs(chain: list[Stage]) -> dict[int, str]:
+def workdirs(chain: list[Stage]) -> dict[int, str]:
     """WORKDIR in effect at each instruction's start line, for the shipped chain."""
     workdir = "/"
     seen: dict[int, str] = {}
@@ -141,7 +141,7 @@ def _workdirs(chain: list[Stage]) -> dict[int, str]:
     return seen
 
 
-def _destinations(instruction: Instruction, workdir: str) -> list[tuple[str, str | None]]:
+def destinations(instruction: Instruction, workdir: str) -> list[tuple[str, str | None]]:
     """(path in the image, source path or None for heredocs) of a COPY/ADD."""
     values = [v for v in instruction.value]
     if len(values) < 2:
@@ -198,13 +198,13 @@ def entrypoint_script(dockerfile: Dockerfile, project: Project) -> EntrypointScr
         return None
     _, script_path = target
     chain = dockerfile.shipped_chain()
-    workdirs = _workdirs(chain)
-    final_workdir = workdirs.get(-chain[0].index - 1, "/")
+    where = workdirs(chain)
+    final_workdir = where.get(-chain[0].index - 1, "/")
     found: EntrypointScript | None = None
     for stage in reversed(chain):
         for instruction in stage.all("COPY", "ADD"):
-            workdir = workdirs.get(instruction.start_line, "/")
-            for path, source in _destinations(instruction, workdir):
+            workdir = where.get(instruction.start_line, "/")
+            for path, source in destinations(instruction, workdir):
                 if not _matches(script_path, path, final_workdir):
                     continue
                 found = EntrypointScript(
