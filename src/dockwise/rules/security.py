@@ -1,3 +1,887 @@
-"""Rules of the security lesson."""
+"""Security: root user, sudo, permissions, TLS checks, unpinned or untrusted bases (DW8xx)."""
 
 from __future__ import annotations
+
+import fnmatch
+import posixpath
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from dockwise.findings import Hit
+from dockwise.project import Project
+from dockwise.rules._common import at, dockerfile_rule
+from dockwise.sources.dockerfile import (
+    AUTOMATIC_ARGS,
+    Dockerfile,
+    Instruction,
+    Stage,
+    key_values,
+)
+from dockwise.sources.expand import references
+from dockwise.sources.shell import ShellCommand
+
+# ---------------------------------------------------------------------------------------------
+# Image references
+# ---------------------------------------------------------------------------------------------
+
+_DOCKER_HUB = frozenset({"docker.io", "index.docker.io", "registry-1.docker.io"})
+
+
+@dataclass(frozen=True)
+class _ImageRef:
+    registry: str  # docker.io when none is written
+    repository: str
+    tag: str | None
+    digest: str | None
+
+
+def _parse_image(ref: str) -> _ImageRef:
+    name, _, digest = ref.partition("@")
+    tag = None
+    colon = name.rfind(":")
+    if colon > name.rfind("/"):
+        name, tag = name[:colon], name[colon + 1 :]
+    registry = "docker.io"
+    first, sep, rest = name.partition("/")
+    if sep and ("." in first or ":" in first or first == "localhost"):
+        registry, name = first.lower(), rest
+    if registry in _DOCKER_HUB:
+        registry = "docker.io"
+    return _ImageRef(registry, name.lower(), tag or None, digest or None)
+
+
+def _judged_base(dockerfile: Dockerfile, stage: Stage) -> str | None:
+    """The stage's image after ARG expansion; None for stages, scratch and unknown ARGs."""
+    if stage.parent is not None:
+        return None
+    if "$" in stage.base:
+        for name in references(stage.base):
+            has_value = dockerfile.global_args.get(name) is not None
+            has_default = re.search(r"\$\{" + re.escape(name) + r":?-", stage.base)
+            if not (has_value or has_default or name in AUTOMATIC_ARGS):
+                return None
+    resolved = stage.base_resolved.strip()
+    if not resolved or "$" in resolved or resolved.lower() == "scratch":
+        return None
+    return resolved
+
+
+def _judged_bases(dockerfile: Dockerfile) -> Iterator[tuple[Stage, _ImageRef]]:
+    for stage in dockerfile.stages:
+        base = _judged_base(dockerfile, stage)
+        if base is not None:
+            yield stage, _parse_image(base)
+
+
+def _shipped_instructions(dockerfile: Dockerfile) -> Iterator[Instruction]:
+    for stage in reversed(dockerfile.shipped_chain()):
+        yield from stage.instructions
+
+
+def _shipped_runs(dockerfile: Dockerfile) -> Iterator[Instruction]:
+    for stage in reversed(dockerfile.shipped_chain()):
+        yield from dockerfile.runs(stage)
+
+
+def _expand_word(instruction: Instruction, word: str) -> str:
+    return instruction.expanded(word) if "$" in word else word
+
+
+# ---------------------------------------------------------------------------------------------
+# DW801: runs as root
+# ---------------------------------------------------------------------------------------------
+
+_ROOT_NAMES = frozenset({"root", "0"})
+
+
+def _effective_user(dockerfile: Dockerfile) -> tuple[Instruction | None, str | None]:
+    """The last USER of the shipped chain and its expanded value (None, None if none)."""
+    for stage in dockerfile.shipped_chain():
+        user = stage.last("USER")
+        if user is not None and user.value:
+            return user, _expand_word(user, user.value[0]).strip()
+    return None, None
+
+
+def _is_root(user: str) -> bool:
+    name = user.partition(":")[0]
+    return name in _ROOT_NAMES
+
+
+def _nonroot_base(dockerfile: Dockerfile) -> bool:
+    chain = dockerfile.shipped_chain()
+    if not chain:
+        return False
+    base = _judged_base(dockerfile, chain[-1])
+    if base is None:
+        return not chain[-1].is_scratch and chain[-1].parent is None  # unknown: cannot judge
+    image = _parse_image(base)
+    tag = image.tag or ""
+    if image.registry == "cgr.dev" and image.repository.startswith("chainguard/"):
+        return not tag.endswith("-dev")
+    return tag == "nonroot" or tag.endswith("-nonroot") or tag.startswith("nonroot-")
+
+
+@dockerfile_rule(
+    "DW801",
+    lesson="security",
+    severity="warning",
+    title="The shipped image runs as root",
+    why="""
+        Without a USER (or with USER root last), the service runs as UID 0: a bug in the
+        app or one of its dependencies gives the attacker root in the container, write
+        access to everything in the image and a much shorter way out through any kernel or
+        runtime flaw. Only the shipped stage and its parents count (builders may be root);
+        `USER root` followed by `USER app` is fine, and distroless `:nonroot` and Chainguard
+        bases, which default to a non-root user, pass. hadolint DL3002 only flags an explicit
+        `USER root`.
+    """,
+    fix="""
+        Create a user and switch to it by UID:
+        `RUN useradd --uid 10001 --no-create-home app` then `USER 10001`.
+    """,
+    bad="""
+        FROM python:3.11-slim
+        COPY app.py /app/app.py
+        CMD ["python", "/app/app.py"]
+    """,
+    good="""
+        FROM python:3.11-slim
+        RUN useradd --uid 10001 --no-create-home app
+        COPY app.py /app/app.py
+        USER 10001
+        CMD ["python", "/app/app.py"]
+    """,
+    also=[
+        "hadolint:DL3002",
+        "trivy:DS-0002",
+        "checkov:CKV_DOCKER_3",
+        "checkov:CKV_DOCKER_8",
+        "dockle:CIS-DI-0001",
+    ],
+)
+def runs_as_root(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
+    shipped = dockerfile.shipped_stage
+    if shipped is None:
+        return
+    instruction, user = _effective_user(dockerfile)
+    if instruction is not None and user is not None:
+        if user and _is_root(user):
+            yield at(dockerfile, instruction, f"the shipped image runs as {user}")
+        return
+    if not _nonroot_base(dockerfile):
+        yield at(
+            dockerfile,
+            shipped.from_instruction,
+            f"stage {shipped.label} has no USER: the shipped image runs as root",
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# DW802: sudo
+# ---------------------------------------------------------------------------------------------
+
+_PACKAGE_INSTALL = {
+    "apt-get": "install",
+    "apt": "install",
+    "apk": "add",
+    "yum": "install",
+    "dnf": "install",
+    "microdnf": "install",
+    "zypper": "install",
+}
+
+
+def _installs_package(command: ShellCommand, package: str) -> bool:
+    verb = _PACKAGE_INSTALL.get(command.name)
+    if verb is None:
+        return False
+    words = command.positional()
+    if verb not in words:
+        return False
+    return any(re.split(r"[=<>~:/]", word, maxsplit=1)[0] == package for word in words)
+
+
+@dockerfile_rule(
+    "DW802",
+    lesson="security",
+    severity="error",
+    title="sudo used or installed",
+    why="""
+        RUN already runs as the current USER; sudo inside a build has unpredictable TTY and
+        signal behaviour and hides which user really owns what. Installed in the shipped
+        image, sudo turns any foothold as the app user into root.
+    """,
+    fix="""
+        Switch with `USER root` for the privileged steps and back with `USER 10001`; for
+        the runtime, use gosu/su-exec in an entrypoint only if you must drop privileges.
+    """,
+    bad="""
+        FROM debian:bookworm-slim
+        USER 10001
+        RUN sudo mkdir -p /srv/data
+    """,
+    good="""
+        FROM debian:bookworm-slim
+        RUN mkdir -p /srv/data && chown 10001 /srv/data
+        USER 10001
+    """,
+    also=["hadolint:DL3004", "trivy:DS-0010", "checkov:CKV2_DOCKER_1", "dockle:DKL-DI-0001"],
+)
+def sudo_used(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
+    for run in dockerfile.runs():
+        if any(command.name == "sudo" for command in run.commands):
+            yield at(dockerfile, run, "RUN uses sudo")
+    for run in _shipped_runs(dockerfile):
+        if any(_installs_package(command, "sudo") for command in run.commands):
+            yield at(dockerfile, run, "sudo is installed in the shipped image")
+
+
+# ---------------------------------------------------------------------------------------------
+# DW803, DW811: chmod modes
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Mode:
+    others_write: bool
+    sticky: bool
+    setuid: bool
+    setgid: bool
+
+
+_NUMERIC_MODE = re.compile(r"^[0-7]{1,4}$")
+_SYMBOLIC_CLAUSE = re.compile(r"^([ugoa]*)((?:[-+=][rwxXstugo]*)+)$")
+
+
+def _parse_mode(text: str) -> _Mode | None:
+    if _NUMERIC_MODE.match(text):
+        digits = text.zfill(4)
+        special, others = int(digits[0]), int(digits[3])
+        return _Mode(bool(others & 2), bool(special & 1), bool(special & 4), bool(special & 2))
+    others_write = sticky = setuid = setgid = False
+    for clause in text.split(","):
+        match = _SYMBOLIC_CLAUSE.match(clause)
+        if not match:
+            return None
+        who = match.group(1)
+        for action in re.findall(r"[-+=][rwxXstugo]*", match.group(2)):
+            if action[0] == "-":
+                continue
+            perms = action[1:]
+            if "w" in perms and ("o" in who or "a" in who):
+                others_write = True
+            if "t" in perms:
+                sticky = True
+            if "s" in perms:
+                setuid = setuid or not who or "u" in who or "a" in who
+                setgid = setgid or not who or "g" in who or "a" in who
+    return _Mode(others_write, sticky, setuid, setgid)
+
+
+def _chmod_modes(instruction: Instruction) -> Iterator[tuple[_Mode, bool, list[str]]]:
+    """(mode, recursive, paths) of each chmod in a RUN and of COPY/ADD --chmod."""
+    if instruction.cmd in ("COPY", "ADD"):
+        chmod = instruction.flag("chmod")
+        mode = _parse_mode(chmod) if chmod else None
+        if mode is not None:
+            yield mode, True, [instruction.value[-1]] if instruction.value else []
+        return
+    if instruction.cmd != "RUN":
+        return
+    for command in instruction.commands:
+        if command.name != "chmod":
+            continue
+        words = [a for a in command.args if not a.startswith("-") or _parse_mode(a)]
+        if not words:
+            continue
+        mode = _parse_mode(_expand_word(instruction, words[0]))
+        if mode is not None:
+            recursive = command.has_flag("-R", "--recursive")
+            yield mode, recursive, words[1:]
+
+
+def _feeding_instructions(dockerfile: Dockerfile) -> Iterator[Instruction]:
+    shipped = dockerfile.shipped_stage
+    if shipped is None:
+        return
+    feeding = dockerfile.feeding(shipped)
+    for stage in dockerfile.stages:
+        if stage.index in feeding:
+            yield from stage.instructions
+
+
+@dockerfile_rule(
+    "DW803",
+    lesson="security",
+    severity="warning",
+    title="World-writable permissions (chmod 777, o+w)",
+    why="""
+        A world-writable file or folder can be changed by any process in the container:
+        an attacker with any user can replace code, configuration or scripts that root or
+        the app later runs. Sticky-bit shared folders (`chmod 1777 /tmp/shared`) are the
+        safe idiom and pass. Stages that feed the shipped image are judged (COPY --from keeps
+        modes).
+    """,
+    fix="""
+        Give ownership instead: `chown -R 10001:0 /app/data && chmod -R g=u /app/data`, or
+        `COPY --chown=10001:0 --chmod=755`.
+    """,
+    bad="""
+        FROM python:3.11-slim
+        RUN mkdir -p /app/data && chmod -R 777 /app/data
+    """,
+    good="""
+        FROM python:3.11-slim
+        RUN mkdir -p /app/data && chown -R 10001:0 /app/data && chmod -R 750 /app/data
+    """,
+)
+def world_writable(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
+    for instruction in _feeding_instructions(dockerfile):
+        for mode, recursive, paths in _chmod_modes(instruction):
+            if not mode.others_write or (mode.sticky and not recursive):
+                continue
+            where = " ".join(paths[:3]) or "files"
+            yield at(dockerfile, instruction, f"{where} made world-writable")
+            break
+
+
+@dockerfile_rule(
+    "DW811",
+    lesson="security",
+    severity="info",
+    title="setuid or setgid bit added",
+    why="""
+        A setuid/setgid program runs with its owner's privileges whatever user starts it: a
+        flaw in it is a privilege escalation. Images rarely need new ones; review each.
+    """,
+    fix="Drop the bit (`chmod 0755`) and run the program under the right USER instead.",
+    bad="""
+        FROM debian:bookworm-slim
+        COPY tool /usr/local/bin/tool
+        RUN chmod 4755 /usr/local/bin/tool
+    """,
+    good="""
+        FROM debian:bookworm-slim
+        COPY tool /usr/local/bin/tool
+        RUN chmod 0755 /usr/local/bin/tool
+    """,
+    also=["dockle:CIS-DI-0008"],
+)
+def setuid_bits(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
+    for instruction in _shipped_instructions(dockerfile):
+        for mode, _recursive, paths in _chmod_modes(instruction):
+            if mode.setuid or mode.setgid:
+                bits = "setuid" if mode.setuid else "setgid"
+                yield at(dockerfile, instruction, f"{bits} bit set on {' '.join(paths[:3])}")
+                break
+
+
+# ---------------------------------------------------------------------------------------------
+# DW804: TLS and signature verification switched off
+# ---------------------------------------------------------------------------------------------
+
+_FALSE = frozenset({"0", "false", "no", "off"})
+
+
+def _env_problem(name: str, value: str | None) -> str | None:
+    """Why an environment variable disables verification, or None."""
+    upper = name.upper()
+    value = (value or "").strip()
+    lowered = value.lower()
+    if upper == "PYTHONHTTPSVERIFY" and lowered == "0":
+        return "PYTHONHTTPSVERIFY=0 turns off certificate checks in Python"
+    if upper == "NODE_TLS_REJECT_UNAUTHORIZED" and lowered == "0":
+        return "NODE_TLS_REJECT_UNAUTHORIZED=0 turns off certificate checks in Node.js"
+    if upper == "NPM_CONFIG_STRICT_SSL" and lowered in _FALSE:
+        return "NPM_CONFIG_STRICT_SSL=false turns off certificate checks in npm"
+    if upper == "GIT_SSL_NO_VERIFY":
+        return "GIT_SSL_NO_VERIFY (any value) turns off certificate checks in git"
+    if upper == "PIP_TRUSTED_HOST" and value:
+        return "PIP_TRUSTED_HOST lets pip accept those hosts without valid HTTPS"
+    if upper == "GOINSECURE" and value:
+        return "GOINSECURE lets go fetch those modules without valid HTTPS"
+    return None
+
+
+_APT_INSECURE = re.compile(
+    r"(Acquire::https?::Verify-(Peer|Host)\s*=\s*\"?(false|0|no)|"
+    r"Acquire::AllowInsecureRepositories\s*=\s*\"?(true|1|yes)|"
+    r"APT::Get::AllowUnauthenticated\s*=\s*\"?(true|1|yes))",
+    re.IGNORECASE,
+)
+_REPO_INSECURE = re.compile(r"\b(sslverify|gpgcheck|repo_gpgcheck)\s*=\s*(0|false|no)\b", re.I)
+_GIT_SSL_OFF = re.compile(r"^http\.(https?://[^=]*\.)?sslverify=(false|0|no|off)$", re.I)
+
+
+def _command_problem(command: ShellCommand) -> str | None:
+    name, args = command.name, command.args
+    if name == "curl" and command.has_flag("-k", "--insecure"):
+        return "curl -k/--insecure skips certificate checks"
+    if name == "wget" and command.has_flag("--no-check-certificate"):
+        return "wget --no-check-certificate skips certificate checks"
+    if (name.startswith("pip") or name.startswith("python")) and command.has_flag("--trusted-host"):
+        return "pip --trusted-host accepts that host without valid HTTPS"
+    if name == "apk" and command.has_flag("--allow-untrusted"):
+        return "apk --allow-untrusted installs unsigned packages"
+    if name in ("apt-get", "apt", "aptitude"):
+        if command.has_flag(
+            "--allow-unauthenticated", "--force-yes", "--allow-insecure-repositories"
+        ):
+            return f"{name} installs unauthenticated packages"
+        if any(_APT_INSECURE.search(a) for a in args):
+            return f"{name} verification switched off with -o"
+    if name in ("yum", "dnf", "dnf5", "microdnf", "tdnf", "zypper"):
+        if command.has_flag("--nogpgcheck", "--no-gpg-checks"):
+            return f"{name} installs packages without signature checks"
+        if any(_REPO_INSECURE.search(a) for a in args):
+            return f"{name} verification switched off with --setopt"
+    if name == "rpm" and command.has_flag("--nosignature", "--nodigest"):
+        return "rpm installs packages without signature or digest checks"
+    if name in ("npm", "yarn", "pnpm"):
+        lowered = [a.lower() for a in args]
+        if "strict-ssl" in lowered or "enablestrictssl" in lowered:
+            index = lowered.index("strict-ssl" if "strict-ssl" in lowered else "enablestrictssl")
+            if index + 1 < len(lowered) and lowered[index + 1] in _FALSE:
+                return f"{name} strict-ssl switched off"
+        if any(a in ("--strict-ssl=false", "strict-ssl=false") for a in lowered):
+            return f"{name} strict-ssl switched off"
+    if name == "git":
+        if any(_GIT_SSL_OFF.match(a) for a in args):
+            return "git http.sslVerify switched off"
+        lowered = [a.lower() for a in args]
+        for index, arg in enumerate(lowered[:-1]):
+            if (
+                arg.endswith("sslverify")
+                and arg.startswith("http.")
+                and lowered[index + 1] in _FALSE
+            ):
+                return "git http.sslVerify switched off"
+    if name in ("export", "env"):
+        for arg in args:
+            key, sep, value = arg.partition("=")
+            if sep and (problem := _env_problem(key, value)):
+                return problem
+    for assignment in command.assignments:
+        key, _, value = assignment.partition("=")
+        if problem := _env_problem(key, value):
+            return problem
+    return None
+
+
+def _run_problems(run: Instruction) -> list[str]:
+    problems = []
+    for command in run.commands:
+        problem = _command_problem(command)
+        if problem and problem not in problems:
+            problems.append(problem)
+    script = run.script
+    if "trusted=yes" in script and "[" in script:
+        problems.append("an apt source marked [trusted=yes] skips signature checks")
+    if _REPO_INSECURE.search(script) and not any("--setopt" in p for p in problems):
+        problems.append("a package repository is configured with sslverify/gpgcheck off")
+    return problems
+
+
+@dockerfile_rule(
+    "DW804",
+    lesson="security",
+    severity="error",
+    title="TLS or signature verification switched off",
+    why="""
+        Without certificate or signature checks, anyone on the network path (a proxy, a
+        compromised Wi-Fi or CI runner network, a poisoned mirror) can swap the packages and
+        scripts the build downloads: the image then ships their code. This covers curl -k,
+        wget --no-check-certificate, pip --trusted-host, apt/apk/yum/dnf/rpm switches,
+        npm/yarn strict-ssl, git sslVerify, and the environment variables that do the same
+        (PYTHONHTTPSVERIFY=0, NODE_TLS_REJECT_UNAUTHORIZED=0, GIT_SSL_NO_VERIFY,
+        PIP_TRUSTED_HOST, NPM_CONFIG_STRICT_SSL=false), in every stage.
+    """,
+    fix="""
+        Keep verification on and make the right certificate trusted instead: COPY the
+        corporate CA into /usr/local/share/ca-certificates and run update-ca-certificates,
+        or point the tool at it (PIP_CERT, NODE_EXTRA_CA_CERTS, GIT_SSL_CAINFO).
+    """,
+    bad="""
+        FROM debian:bookworm-slim
+        RUN curl -fsSLk https://example.com/install.sh -o /tmp/install.sh
+    """,
+    good="""
+        FROM debian:bookworm-slim
+        RUN curl -fsSL https://example.com/install.sh -o /tmp/install.sh
+    """,
+    also=[
+        "checkov:CKV2_DOCKER_2",
+        "checkov:CKV2_DOCKER_3",
+        "checkov:CKV2_DOCKER_4",
+        "checkov:CKV2_DOCKER_5",
+        "checkov:CKV2_DOCKER_6",
+        "checkov:CKV2_DOCKER_7",
+        "checkov:CKV2_DOCKER_8",
+        "checkov:CKV2_DOCKER_9",
+        "checkov:CKV2_DOCKER_10",
+        "checkov:CKV2_DOCKER_11",
+        "checkov:CKV2_DOCKER_12",
+        "checkov:CKV2_DOCKER_13",
+        "checkov:CKV2_DOCKER_14",
+        "checkov:CKV2_DOCKER_15",
+        "checkov:CKV2_DOCKER_16",
+    ],
+)
+def verification_off(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
+    for instruction in dockerfile.iter_instructions():
+        if instruction.cmd in ("ARG", "ENV"):
+            for name, value in key_values(instruction):
+                problem = _env_problem(name, value)
+                if problem and (value is not None or instruction.cmd == "ENV"):
+                    yield at(dockerfile, instruction, problem)
+        elif instruction.cmd == "RUN":
+            for problem in _run_problems(instruction):
+                yield at(dockerfile, instruction, problem)
+
+
+# ---------------------------------------------------------------------------------------------
+# DW805-DW807, DW812: FROM references
+# ---------------------------------------------------------------------------------------------
+
+
+@dockerfile_rule(
+    "DW805",
+    lesson="security",
+    severity="warning",
+    title="FROM image without a tag",
+    why="""
+        An untagged FROM means :latest: the base changes under you between two builds of the
+        same commit, and a rollback rebuilds a different image. Stage names and scratch are
+        exempt; ARGs are resolved (`FROM ${BASE}` with a tagged default passes, an ARG
+        without a default cannot be judged and is skipped, unlike hadolint).
+    """,
+    fix="Name the version: `FROM python:3.11-slim` (or pin a digest).",
+    bad="""
+        FROM python
+        CMD ["python", "--version"]
+    """,
+    good="""
+        ARG BASE=python:3.11-slim
+        FROM ${BASE}
+        CMD ["python", "--version"]
+    """,
+    also=["hadolint:DL3006", "checkov:CKV_DOCKER_7"],
+)
+def untagged_base(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
+    for stage, image in _judged_bases(dockerfile):
+        if image.tag is None and image.digest is None:
+            yield at(
+                dockerfile,
+                stage.from_instruction,
+                f"FROM {stage.base_resolved} has no tag: it means whatever :latest is today",
+            )
+
+
+@dockerfile_rule(
+    "DW806",
+    lesson="security",
+    severity="warning",
+    title="FROM image:latest",
+    why="""
+        :latest moves: two builds of the same commit get different bases, and a breaking
+        major version arrives unannounced. A digest next to it (`image:latest@sha256:...`)
+        pins it and passes.
+    """,
+    fix="Name the version: `FROM node:20.12-slim`.",
+    bad="""
+        FROM node:latest
+        CMD ["node", "server.js"]
+    """,
+    good="""
+        FROM node:20.12-slim
+        CMD ["node", "server.js"]
+    """,
+    also=["hadolint:DL3007", "trivy:DS-0001", "checkov:CKV_DOCKER_7", "dockle:DKL-DI-0006"],
+)
+def latest_base(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
+    for stage, image in _judged_bases(dockerfile):
+        if image.tag == "latest" and image.digest is None:
+            yield at(
+                dockerfile,
+                stage.from_instruction,
+                f"FROM {stage.base_resolved}: :latest changes between builds",
+            )
+
+
+def _trusted(registry: str, patterns: tuple[str, ...]) -> bool:
+    for pattern in patterns:
+        lowered = pattern.lower().strip()
+        if lowered in _DOCKER_HUB:
+            lowered = "docker.io"
+        if fnmatch.fnmatchcase(registry, lowered):
+            return True
+    return False
+
+
+@dockerfile_rule(
+    "DW807",
+    lesson="security",
+    severity="error",
+    title="FROM a registry outside the trusted registries",
+    why="""
+        When the team restricts base images to vetted registries (`trusted-registries` in
+        the configuration), a FROM elsewhere pulls unreviewed code into the image. Images
+        without a registry come from docker.io. Stage names and scratch pass; without the
+        setting the rule does nothing.
+    """,
+    fix="Use a mirror of the image in a trusted registry, or add the registry to the list.",
+    bad="""
+        FROM quay.io/example/app-base:1.4
+        CMD ["app"]
+    """,
+    good="""
+        FROM python:3.11-slim
+        CMD ["python", "-m", "app"]
+    """,
+    also=["hadolint:DL3026"],
+    example_config={"trusted-registries": ["docker.io"]},
+)
+def untrusted_registry(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
+    patterns = project.config.trusted_registries
+    if not patterns:
+        return
+    for stage, image in _judged_bases(dockerfile):
+        if not _trusted(image.registry, patterns):
+            yield at(
+                dockerfile,
+                stage.from_instruction,
+                f"FROM {stage.base_resolved}: registry {image.registry} is not in "
+                "trusted-registries",
+            )
+
+
+@dockerfile_rule(
+    "DW812",
+    lesson="security",
+    severity="info",
+    title="FROM without a digest pin",
+    why="""
+        A tag can be re-pushed: the same `python:3.11-slim` is a different image next week,
+        and a compromised registry account can replace it. Only a digest pins the exact
+        base. Opt-in (supply-chain policy); keep digests fresh with Renovate or Dependabot.
+    """,
+    fix="`FROM python:3.11-slim@sha256:<digest>`.",
+    bad="""
+        FROM python:3.11-slim
+        CMD ["python", "--version"]
+    """,
+    good="""
+        FROM python:3.11-slim@sha256:0b23cfb7425d065008b778022a17b1551c82f8b4866ee5a7a200084b7e2eafbf
+        CMD ["python", "--version"]
+    """,
+    default_enabled=False,
+)
+def undigested_base(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
+    for stage, image in _judged_bases(dockerfile):
+        if image.digest is None:
+            yield at(
+                dockerfile,
+                stage.from_instruction,
+                f"FROM {stage.base_resolved} is not pinned by digest",
+            )
+
+
+# ---------------------------------------------------------------------------------------------
+# DW808-DW810: EXPOSE 22, USER by name, passwords
+# ---------------------------------------------------------------------------------------------
+
+
+def _port_range(text: str) -> tuple[int, int] | None:
+    port = text.partition("/")[0]
+    low, sep, high = port.partition("-")
+    if not low.isdigit() or (sep and not high.isdigit()):
+        return None
+    return int(low), int(high) if sep else int(low)
+
+
+@dockerfile_rule(
+    "DW808",
+    lesson="security",
+    severity="warning",
+    title="EXPOSE 22 (SSH)",
+    why="""
+        An SSH server in a container is a second, usually weakly guarded way in, with keys
+        or passwords baked into the image. Containers are debugged with `docker exec` or
+        `kubectl exec`/`debug`, not SSH.
+    """,
+    fix="Remove the SSH server and EXPOSE 22; use `kubectl exec` / `docker exec`.",
+    bad="""
+        FROM debian:bookworm-slim
+        EXPOSE 22 8080
+    """,
+    good="""
+        FROM debian:bookworm-slim
+        EXPOSE 8080
+    """,
+    also=["trivy:DS-0004", "checkov:CKV_DOCKER_1"],
+)
+def exposes_ssh(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
+    for instruction in _shipped_instructions(dockerfile):
+        if instruction.cmd != "EXPOSE":
+            continue
+        for word in instruction.value:
+            ports = _port_range(_expand_word(instruction, word))
+            if ports and ports[0] <= 22 <= ports[1]:
+                yield at(dockerfile, instruction, "EXPOSE 22 publishes an SSH port")
+                break
+
+
+@dockerfile_rule(
+    "DW809",
+    lesson="security",
+    severity="info",
+    title="USER given by name, not numeric UID",
+    why="""
+        Kubernetes `runAsNonRoot` can only verify a numeric user: with `USER app` the pod is
+        refused ("image has non-numeric user") unless runAsUser is set too. A numeric UID
+        also means the same thing in every image. ARGs holding numbers pass.
+    """,
+    fix="`USER 10001` (or `USER 10001:10001`), with the user created by that UID.",
+    bad="""
+        FROM python:3.11-slim
+        RUN useradd --uid 10001 app
+        USER app
+    """,
+    good="""
+        FROM python:3.11-slim
+        RUN useradd --uid 10001 app
+        USER 10001
+    """,
+    also=["hadolint:DL3066"],
+)
+def user_by_name(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
+    instruction, user = _effective_user(dockerfile)
+    if instruction is None or not user or _is_root(user):
+        return
+    name = user.partition(":")[0]
+    if not name.isdigit():
+        yield at(dockerfile, instruction, f"USER {name} is a name: runAsNonRoot needs a UID")
+
+
+def _password_problem(command: ShellCommand) -> str | None:
+    name = command.name
+    if name == "chpasswd":
+        return "chpasswd sets a password"
+    if name == "passwd":
+        if command.has_flag("-l", "--lock", "-S", "--status", "-e", "--expire"):
+            return None
+        if command.has_flag("-d", "--delete"):
+            return "passwd -d leaves an account with an empty password"
+        return "passwd sets a password"
+    if name in ("useradd", "usermod", "adduser") and command.has_flag("-p", "--password"):
+        return f"{name} -p sets a password"
+    return None
+
+
+@dockerfile_rule(
+    "DW810",
+    lesson="security",
+    severity="warning",
+    title="Password set in the image",
+    why="""
+        A password set at build time is the same in every container from the image, lives
+        in the image history and layers, and gives a way to become that user (su, login,
+        SSH). Container users need no password.
+    """,
+    fix="Create users without a password (`useradd --uid 10001 app`); inject credentials at run time.",
+    bad="""
+        FROM debian:bookworm-slim
+        RUN useradd --uid 10001 app && echo "app:changeme" | chpasswd
+        USER 10001
+    """,
+    good="""
+        FROM debian:bookworm-slim
+        RUN useradd --uid 10001 app
+        USER 10001
+    """,
+    also=["checkov:CKV2_DOCKER_17"],
+)
+def password_set(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
+    for run in _shipped_runs(dockerfile):
+        for command in run.commands:
+            problem = _password_problem(command)
+            if problem:
+                yield at(dockerfile, run, problem)
+                break
+
+
+# ---------------------------------------------------------------------------------------------
+# DW813, DW814: system directories
+# ---------------------------------------------------------------------------------------------
+
+
+def _under(path: str, roots: tuple[str, ...]) -> str | None:
+    normalized = posixpath.normpath(path) if path else path
+    for root in roots:
+        if normalized == root or normalized.startswith(root + "/"):
+            return root
+    return None
+
+
+@dockerfile_rule(
+    "DW813",
+    lesson="security",
+    severity="error",
+    title="VOLUME on /dev, /proc or /sys",
+    why="""
+        A volume over /dev, /proc or /sys hides the kernel interfaces the runtime mounts
+        there and can expose host devices or kernel state to the container.
+    """,
+    fix="Remove the VOLUME; mount application data under its own folder (/app/data).",
+    bad="""
+        FROM debian:bookworm-slim
+        VOLUME /sys
+    """,
+    good="""
+        FROM debian:bookworm-slim
+        VOLUME /srv/data
+    """,
+    also=["dockle:DKL-DI-0002"],
+)
+def system_volume(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
+    for instruction in _shipped_instructions(dockerfile):
+        if instruction.cmd != "VOLUME":
+            continue
+        for word in instruction.value:
+            for path in _expand_word(instruction, word).split():
+                root = _under(path, ("/dev", "/proc", "/sys"))
+                if root:
+                    yield at(dockerfile, instruction, f"VOLUME {path} covers {root}")
+
+
+@dockerfile_rule(
+    "DW814",
+    lesson="security",
+    severity="error",
+    title="WORKDIR in a system directory",
+    why="""
+        /proc, /dev and /boot are kernel or host territory; a WORKDIR there writes the
+        application into a filesystem the runtime replaces or that should not be touched.
+    """,
+    fix="Use an application folder: `WORKDIR /app`.",
+    bad="""
+        FROM debian:bookworm-slim
+        WORKDIR /proc/app
+    """,
+    good="""
+        FROM debian:bookworm-slim
+        WORKDIR /app
+    """,
+    also=["trivy:DS-0030"],
+)
+def system_workdir(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
+    roots = ("/proc", "/boot", "/dev", "/initrd", "/lost+found")
+    for instruction in dockerfile.instructions:
+        if instruction.cmd != "WORKDIR" or not instruction.value:
+            continue
+        path = _expand_word(instruction, instruction.value[0])
+        root = _under(path, roots)
+        if root:
+            yield at(dockerfile, instruction, f"WORKDIR {path} is inside {root}")
