@@ -406,7 +406,11 @@ def apt_get_without_yes(dockerfile: Dockerfile, project: Project) -> Iterator[Hi
     also=["hadolint:DL3027", "checkov:CKV_DOCKER_9"],
 )
 def apt_instead_of_apt_get(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
+    reported: set[int] = set()
     for run, command in commands_named(dockerfile, ("apt",)):
+        if run.start_line in reported:
+            continue
+        reported.add(run.start_line)
         sub = _subcommand(command, _APT_VALUE_OPTIONS)[0]
         shown = f"apt {sub}" if sub else "apt"
         yield at(dockerfile, run, f"{shown}: use apt-get/apt-cache in scripts")
@@ -1937,11 +1941,16 @@ def _run_shellcheck(binary: str, folder: Path, names: Sequence[str]) -> list[dic
 def _shellcheck_comments(
     binary: str, scripts: Sequence[_Script]
 ) -> Iterator[tuple[_Script, dict[str, object]]]:
+    """ShellCheck's comments per script; identical scripts are checked once."""
+    users: dict[str, list[_Script]] = {}
+    for script in scripts:
+        users.setdefault(script.text, []).append(script)
+    texts = list(users)
     with tempfile.TemporaryDirectory(prefix="dockwise-sc-") as tmp:
         folder = Path(tmp)
-        names = [f"{index}.sh" for index in range(len(scripts))]
-        for name, script in zip(names, scripts, strict=True):
-            (folder / name).write_text(script.text, encoding="utf-8")
+        names = [f"{index}.sh" for index in range(len(texts))]
+        for name, text in zip(names, texts, strict=True):
+            (folder / name).write_text(text, encoding="utf-8")
         batches = [
             names[i : i + _SHELLCHECK_BATCH] for i in range(0, len(names), _SHELLCHECK_BATCH)
         ]
@@ -1951,8 +1960,9 @@ def _shellcheck_comments(
     for comments in results:
         for comment in comments:
             index = str(comment.get("file", "")).removesuffix(".sh")
-            if index.isdigit() and int(index) < len(scripts):
-                yield scripts[int(index)], comment
+            if index.isdigit() and int(index) < len(texts):
+                for script in users[texts[int(index)]]:
+                    yield script, comment
 
 
 @rule(

@@ -1,0 +1,636 @@
+"""Edge cases of the general (DW9xx) rules: hadolint's known false positives must not happen."""
+
+from __future__ import annotations
+
+import shutil
+import textwrap
+from dataclasses import replace
+
+import pytest
+
+from dockwise.config import Config
+from dockwise.engine import check_project
+from dockwise.project import project_from_text
+from dockwise.rules import all_rules, rule_by_id
+
+GENERAL = [r for r in all_rules() if r.meta.lesson == "general"]
+needs_shellcheck = pytest.mark.skipif(
+    shutil.which("shellcheck") is None, reason="shellcheck binary not installed"
+)
+
+
+def hits(text: str, rule_id: str, config: Config | None = None) -> list[int | None]:
+    """Lines at which one rule reports on a Dockerfile given as (indented) text."""
+    rule = rule_by_id(rule_id)
+    assert rule is not None and rule.id == rule_id
+    config = replace(config or Config(), select=(rule_id,))
+    project = project_from_text(textwrap.dedent(text).lstrip("\n"), config)
+    outcome = check_project(project, [rule])
+    assert not outcome.problems, outcome.problems
+    return [f.line for f in outcome.findings if f.rule == rule_id]
+
+
+def messages(text: str, rule_id: str) -> list[str]:
+    rule = rule_by_id(rule_id)
+    assert rule is not None
+    project = project_from_text(textwrap.dedent(text).lstrip("\n"), Config(select=(rule_id,)))
+    return [f.message for f in check_project(project, [rule]).findings]
+
+
+# --- DW901 relative WORKDIR -------------------------------------------------------------------
+
+
+def test_relative_workdir_flagged_absolute_and_variables_pass() -> None:
+    text = """
+        FROM python:3.11-slim
+        ARG HOME_DIR=/srv
+        ARG REL=app
+        WORKDIR app
+        WORKDIR /app
+        WORKDIR $HOME_DIR
+        WORKDIR ${UNKNOWN_VAR}/x
+        WORKDIR $REL
+        WORKDIR C:\\app
+        ONBUILD WORKDIR sub
+    """
+    assert hits(text, "DW901") == [4, 8, 10]
+
+
+# --- DW902 pointless tools --------------------------------------------------------------------
+
+
+def test_pointless_tools() -> None:
+    text = """
+        FROM debian:12-slim
+        RUN apt-get install -y procps && ps aux
+        RUN apt-get install -y vim-tiny
+        RUN service nginx start
+    """
+    assert hits(text, "DW902") == [2, 4]
+
+
+# --- DW903 cd -----------------------------------------------------------------------------------
+
+
+def test_cd_only_reported_when_it_could_be_workdir() -> None:
+    text = """
+        FROM debian:12-slim
+        RUN cd /app && make
+        RUN cd /tmp && curl -fsSLO https://x/t.tgz && tar xzf t.tgz && cd -
+        RUN make && cd build && make install
+        RUN cd /src && make && cd /
+        RUN cd /app
+        RUN ["sh", "-c", "cd /app && make"]
+        ONBUILD RUN cd /onbuild && make
+    """
+    assert hits(text, "DW903") == [2, 8]
+
+
+# --- DW904 / DW907 apt-get --------------------------------------------------------------------
+
+
+def test_apt_get_pins() -> None:
+    text = """
+        FROM debian:12-slim
+        ARG PINNED="curl=7.88.1 git=1:2.39.2"
+        RUN apt-get install -y curl git=1:2.39.2
+        RUN apt-get install -y $PINNED ./local.deb nginx/bookworm-backports
+        RUN apt-get install -y $(cat /tmp/packages.txt)
+        RUN apt-get install -y $NOT_DECLARED
+        RUN apt-get -t bookworm-backports -o Dpkg::Options::=--force-confold install -y vim=2:9.0
+        RUN apt-get update
+    """
+    assert hits(text, "DW904") == [3]
+    assert messages(text, "DW904") == ["apt-get install curl without a version pin"]
+
+
+def test_apt_get_pin_from_variable_without_equals_is_unpinned() -> None:
+    text = """
+        FROM debian:12-slim
+        ARG PKGS="curl git"
+        RUN apt-get install -y $PKGS
+    """
+    assert messages(text, "DW904") == ["apt-get install curl, git without version pins"]
+
+
+def test_apt_get_yes_forms() -> None:
+    text = """
+        FROM debian:12-slim
+        RUN apt-get install curl=1
+        RUN apt-get -y install curl=1
+        RUN apt-get install -qy curl=1
+        RUN apt-get install -qq curl=1
+        RUN apt-get install --assume-yes curl=1
+        RUN DEBIAN_FRONTEND=noninteractive apt-get install -y curl=1
+        RUN yes | apt-get install curl=1
+        RUN apt-get -o APT::Get::Assume-Yes=true install curl=1
+        RUN apt-get update && apt-get dist-upgrade
+        ONBUILD RUN apt-get install curl=1
+    """
+    assert hits(text, "DW907") == [2, 10, 11]
+
+
+def test_apt_and_upgrade() -> None:
+    text = """
+        FROM debian:12-slim
+        RUN apt update && apt install -y curl
+        RUN apt-get -y upgrade
+        RUN apt-get install -y apt-utils
+    """
+    assert hits(text, "DW915") == [2]
+    assert hits(text, "DW939") == [3]
+
+
+# --- DW905 EXPOSE ------------------------------------------------------------------------------
+
+
+def test_expose_ranges_protocols_and_variables() -> None:
+    text = """
+        FROM python:3.11-slim
+        ARG PORT=8000
+        ARG BAD_PORT=70000
+        EXPOSE 80 443/tcp 8000-8010/udp $PORT ${UNSET}
+        EXPOSE 65536
+        EXPOSE 65530-65540
+        EXPOSE $BAD_PORT
+        EXPOSE 8080/http
+        EXPOSE 65535
+    """
+    assert hits(text, "DW905") == [5, 6, 7, 8]
+
+
+# --- DW906 pip -----------------------------------------------------------------------------------
+
+
+def test_pip_pinned_forms_pass() -> None:
+    text = """
+        FROM python:3.11-slim
+        ARG FLASK="flask==3.0.3"
+        RUN pip install --no-cache-dir "flask>=3,<4" gunicorn~=22.0 'uvicorn[standard]==0.30.1'
+        RUN pip install -r requirements.txt -c constraints.txt .
+        RUN pip install -e . ./wheels/app-1.0-py3-none-any.whl /src/pkg.tar.gz
+        RUN pip install "git+https://github.com/org/repo.git@v1.2.3" "pkg @ https://x/pkg.whl"
+        RUN pip install --require-hashes -r requirements.lock
+        RUN pip install $FLASK
+        RUN pip install --upgrade pip setuptools wheel
+        RUN python3 -m pip install --no-cache-dir flask==3.0.3
+        RUN uv pip install --system flask==3.0.3
+        RUN pip install -i https://pypi.example.com/simple --target /deps flask==3.0.3
+        RUN pip install -c constraints.txt flask
+        RUN pip3.11 install $(cat pkgs)
+        RUN pip freeze > /requirements.txt
+    """
+    assert hits(text, "DW906") == []
+
+
+def test_pip_unpinned_forms_flagged() -> None:
+    text = """
+        FROM python:3.11-slim
+        RUN pip install flask
+        RUN python -m pip install --user requests
+        RUN pip3 install -r requirements.txt gunicorn
+        RUN uv pip install --system httpx
+        RUN pip install git+https://github.com/org/repo.git
+        ONBUILD RUN pip install celery
+    """
+    assert hits(text, "DW906") == [2, 3, 4, 5, 6, 7]
+    assert messages(text, "DW906")[2] == "pip install gunicorn without a version pin"
+
+
+def test_pip_constraint_env_counts_as_pinned() -> None:
+    text = """
+        FROM python:3.11-slim
+        ENV PIP_CONSTRAINT=/constraints.txt
+        RUN pip install flask
+    """
+    assert hits(text, "DW906") == []
+
+
+# --- DW908 npm, DW909 apk, DW916 gem, DW930 go -------------------------------------------------
+
+
+def test_npm() -> None:
+    text = """
+        FROM node:20-slim
+        RUN npm ci && npm install && npm install --omit=dev
+        RUN npm install -g typescript@5.4.5 @nestjs/cli@10.3.2 ./local git+https://g/x.git
+        RUN npm install -g typescript
+        RUN npm i --prefix /opt @scope/tool
+        RUN npm install user/repo file:../lib pkg.tgz
+    """
+    assert hits(text, "DW908") == [4, 5]
+
+
+def test_apk() -> None:
+    text = """
+        FROM alpine:3.19
+        RUN apk add --no-cache --virtual .build-deps gcc=13.2.1-r0 musl-dev~1.2
+        RUN apk add --no-cache -t .deps curl
+        RUN apk add --no-cache /tmp/local.apk
+        RUN apk update && apk del curl
+    """
+    assert hits(text, "DW909") == [3]
+
+
+def test_gem() -> None:
+    text = """
+        FROM ruby:3.3-slim
+        RUN gem install bundler -v 2.5.6
+        RUN gem install rails:7.1.3 ./local.gem
+        RUN gem install --no-document rails
+        RUN gem update --system
+    """
+    assert hits(text, "DW916") == [4]
+
+
+def test_go() -> None:
+    text = """
+        FROM golang:1.22
+        RUN go install github.com/go-delve/delve/cmd/dlv@v1.22.1
+        RUN go install ./... && go build -o /app . && go run main.go --flag github.com/x/y
+        RUN go run github.com/x/tool@v1.0.0 github.com/a/b
+        RUN go get golang.org/x/tools/gopls
+        RUN go install -ldflags "-s -w" github.com/x/cmd/tool
+        RUN go mod download
+    """
+    assert hits(text, "DW930") == [5, 6]
+
+
+# --- DW910 ADD, DW911 multi-source, DW927 relative COPY ----------------------------------------
+
+
+def test_add_local_files() -> None:
+    text = """
+        FROM python:3.11-slim
+        ARG URL=https://example.com/tool.bin
+        ADD app/ /app/
+        ADD https://example.com/x.bin /x.bin
+        ADD rootfs.tar.xz /
+        ADD $URL /tool.bin
+        ADD git@github.com:org/repo.git /src
+        ADD --from=builder /out /out
+        ADD <<EOF /etc/app.conf
+        key=value
+        EOF
+    """
+    assert hits(text, "DW910") == [3, 9]
+
+
+def test_multi_source_destination() -> None:
+    text = """
+        FROM python:3.11-slim
+        ARG DEST=/app/
+        COPY a.py b.py /app
+        COPY a.py b.py /app/
+        COPY a.py b.py .
+        COPY a.py b.py $DEST
+        COPY a.py /app
+        COPY ["a.py", "b.py", "/srv"]
+        COPY <<one <<two /etc/conf
+        1
+        one
+        2
+        two
+    """
+    assert hits(text, "DW911") == [3, 8, 9]
+
+
+def test_copy_relative_destination_needs_workdir_in_stage_or_parent() -> None:
+    text = """
+        FROM python:3.11-slim AS base
+        COPY a.py .
+        WORKDIR /app
+        COPY b.py .
+        FROM base
+        COPY c.py ./
+        FROM python:3.11-slim
+        COPY d.py /srv/
+        COPY e.py srv/
+    """
+    assert hits(text, "DW927") == [2, 9]
+
+
+# --- DW912 / DW913 / DW914 COPY --from and stages -----------------------------------------------
+
+
+def test_copy_from_named_context_and_images_pass() -> None:
+    text = """
+        FROM golang:1.22 AS build
+        RUN go build -o /out/app .
+        FROM gcr.io/distroless/base-debian12
+        COPY --from=build /out/app /app
+        COPY --from=0 /out/app /app0
+        COPY --from=deps /site-packages /site-packages
+        COPY --from=nginx:1.25 /etc/nginx/mime.types /etc/
+        COPY --from=docker.io/library/busybox:1.36 /bin/busybox /busybox
+    """
+    assert hits(text, "DW912") == []
+    assert hits(text, "DW913") == []
+
+
+def test_copy_from_forward_references() -> None:
+    text = """
+        FROM python:3.11-slim AS app
+        COPY --from=builder /wheels /wheels
+        COPY --from=2 /x /x
+        COPY --from=app /y /y
+        COPY --from=0 /z /z
+        FROM python:3.11 AS builder
+        ARG SRC=builder
+        COPY --from=$SRC /w /w
+    """
+    assert hits(text, "DW912") == [2, 3]
+    assert hits(text, "DW913") == [4, 5, 8]
+
+
+def test_duplicate_and_reserved_stage_names() -> None:
+    text = """
+        FROM python:3.11 AS Build
+        FROM node:20 AS build
+        FROM alpine:3.19 AS context
+        FROM alpine:3.19 AS scratch
+    """
+    assert hits(text, "DW914") == [2]
+    assert hits(text, "DW931") == [3, 4]
+
+
+# --- DW917 / DW932 platform ----------------------------------------------------------------------
+
+
+def test_platform() -> None:
+    text = """
+        FROM --platform=$BUILDPLATFORM golang:1.22 AS build
+        FROM --platform=${BUILDPLATFORM} golang:1.22 AS build2
+        FROM --platform=linux/amd64 python:3.11-slim AS fixed
+        FROM --platform=$TARGETPLATFORM python:3.11-slim AS redundant
+        FROM --platform=${TARGETPLATFORM} python:3.11-slim
+    """
+    assert hits(text, "DW917") == [3]
+    assert hits(text, "DW932") == [4, 5]
+
+
+# --- DW918-DW924 yum, dnf, zypper ------------------------------------------------------------------
+
+
+def test_yum_and_dnf() -> None:
+    text = """
+        FROM fedora:40
+        RUN yum install httpd-2.4.6
+        RUN yum install -y httpd python3-pip
+        RUN yum -y install httpd-2.4.6 /tmp/x.rpm @development
+        RUN dnf install httpd-2.4.59
+        RUN microdnf install -y httpd
+        RUN dnf --setopt=install_weak_deps=0 install -y httpd-2.4.59
+        RUN dnf module install -y nodejs:20
+        RUN dnf clean all && yum clean all
+    """
+    assert hits(text, "DW918") == [2]
+    assert hits(text, "DW919") == [3]
+    assert hits(text, "DW923") == [5]
+    assert hits(text, "DW924") == [6]
+
+
+def test_zypper() -> None:
+    text = """
+        FROM opensuse/leap:15.5
+        RUN zypper install httpd=2.4.58
+        RUN zypper -n install httpd
+        RUN zypper in -y 'curl>=8' /tmp/x.rpm
+        RUN zypper --non-interactive dup
+        RUN zypper -n dist-upgrade
+        RUN zypper clean
+    """
+    assert hits(text, "DW920") == [2]
+    assert hits(text, "DW922") == [3]
+    assert hits(text, "DW921") == [5, 6]
+
+
+# --- DW925 ONBUILD, DW926 ENV, DW929 before FROM, DW937 unknown -----------------------------------
+
+
+def test_onbuild_wrapping() -> None:
+    text = """
+        FROM python:3.11-slim
+        ONBUILD ONBUILD RUN true
+        ONBUILD FROM alpine:3.19
+        ONBUILD MAINTAINER someone
+        ONBUILD COPY . /app/
+    """
+    assert hits(text, "DW925") == [2, 3, 4]
+
+
+def test_env_same_line_reference() -> None:
+    text = """
+        FROM python:3.11-slim
+        ENV A=/app B=$A/bin
+        ENV PATH=/app/bin:$PATH LANG=C.UTF-8
+        ENV C=1 D=\\$C
+        ENV E=x
+        ENV F=$E G=${F}/y
+        ENV H /legacy $H
+    """
+    assert hits(text, "DW926") == [2, 6]
+
+
+def test_instruction_before_first_from() -> None:
+    text = """
+        ARG BASE=python:3.11-slim
+        ENV X=1
+        FROM ${BASE}
+        ENV Y=2
+    """
+    assert hits(text, "DW929") == [2]
+
+
+def test_unknown_instruction() -> None:
+    text = """
+        FROM python:3.11-slim
+        RUN pip install flask==3.0.3
+            gunicorn==22.0.0
+        COPYY app.py /app/
+    """
+    assert hits(text, "DW937") == [3, 4]
+
+
+# --- DW928 wget, DW934 wget+curl, DW935 ln -------------------------------------------------------
+
+
+def test_wget_progress() -> None:
+    text = """
+        FROM debian:12-slim
+        RUN wget https://x/a
+        RUN wget -q https://x/a && wget -qO- https://x/b && wget -nv https://x/c
+        RUN wget --progress=dot:giga https://x/a && wget -o /log https://x/b
+    """
+    assert hits(text, "DW928") == [2]
+
+
+def test_wget_and_curl_per_stage() -> None:
+    text = """
+        FROM debian:12-slim AS a
+        RUN wget -q https://x/a
+        FROM debian:12-slim AS b
+        RUN curl -fsSLO https://x/b
+        RUN wget -q https://x/c
+    """
+    assert hits(text, "DW934") == [5]
+
+
+def test_ln_bin_sh() -> None:
+    text = """
+        FROM debian:12-slim
+        RUN ln -sf /bin/bash /bin/sh
+        RUN ln -s /usr/bin/python3 /usr/local/bin/python
+    """
+    assert hits(text, "DW935") == [2]
+
+
+# --- DW936 pipefail --------------------------------------------------------------------------------
+
+
+def test_pipefail() -> None:
+    text = """
+        FROM debian:12-slim
+        RUN curl -fsSL https://x | tar xz
+        RUN set -o pipefail && curl -fsSL https://x | tar xz
+        RUN false || true
+        RUN ["sh", "-c", "curl https://x | sh"]
+        RUN <<EOF
+        set -euo pipefail
+        curl -fsSL https://x | tar xz
+        EOF
+        RUN <<EOF
+        curl -fsSL https://x | tar xz
+        EOF
+        RUN <<EOF
+        #!/usr/bin/env python3
+        print("a | b")
+        EOF
+        RUN echo 'a|b' > /x
+        SHELL ["/bin/bash", "-euxo", "pipefail", "-c"]
+        RUN curl -fsSL https://x | tar xz
+    """
+    assert hits(text, "DW936") == [2, 10]
+
+
+def test_pipefail_skips_powershell() -> None:
+    text = """
+        FROM mcr.microsoft.com/powershell:7.4-debian-12
+        SHELL ["pwsh", "-Command"]
+        RUN Get-ChildItem | Select-Object Name
+    """
+    assert hits(text, "DW936") == []
+
+
+def test_pipefail_set_after_the_pipe_does_not_count() -> None:
+    text = """
+        FROM debian:12-slim
+        RUN curl -fsSL https://x | tar xz && set -o pipefail
+    """
+    assert hits(text, "DW936") == [2]
+
+
+# --- DW938 pragmas --------------------------------------------------------------------------------
+
+
+def test_inline_pragma_off_by_default_and_reported_when_selected() -> None:
+    rule = rule_by_id("DW938")
+    assert rule is not None and not rule.meta.default_enabled
+    text = """
+        FROM debian:12-slim
+        # hadolint ignore=DL3008
+        RUN apt-get install -y curl
+        # dockwise: ignore=DW904 reason
+        RUN apt-get install -y git
+        # just a comment about ignore=nothing
+    """
+    assert hits(text, "DW938") == [2, 4]
+    project = project_from_text(textwrap.dedent(text).lstrip("\n"), Config())
+    assert check_project(project, [rule]).findings == ()
+
+
+# --- DW940 ShellCheck -----------------------------------------------------------------------------
+
+
+@needs_shellcheck
+def test_shellcheck_declares_args_and_maps_heredoc_lines() -> None:
+    text = """
+        FROM debian:12-slim
+        ARG target_dir=/srv
+        RUN mkdir -p "$target_dir" && cp $target_dir/a /tmp/
+        RUN <<EOF
+        set -e
+        echo "ok"
+        ls $undefined_var
+        EOF
+        RUN ["sh", "-c", "echo $nope"]
+    """
+    rule = rule_by_id("DW940")
+    assert rule is not None
+    project = project_from_text(textwrap.dedent(text).lstrip("\n"), Config())
+    found = [(f.line, f.message.split(":", 1)[0]) for f in check_project(project, [rule]).findings]
+    assert (3, "SC2086") in found
+    assert (7, "SC2086") in found and (7, "SC2154") in found
+    assert all(code != "SC2154" or line == 7 for line, code in found)
+    assert all(line != 9 for line, _ in found)
+
+
+@needs_shellcheck
+def test_shellcheck_can_be_disabled() -> None:
+    text = """
+        FROM debian:12-slim
+        RUN cp $FILES /etc/
+    """
+    assert hits(text, "DW940") == [2]
+    assert hits(text, "DW940", Config(shellcheck=False)) == []
+
+
+def test_shellcheck_yields_nothing_without_binary(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    assert hits("FROM debian:12-slim\nRUN cp $FILES /etc/\n", "DW940") == []
+
+
+# --- a careful Dockerfile is clean ------------------------------------------------------------------
+
+
+CAREFUL = """
+    # syntax=docker/dockerfile:1.7
+    ARG PYTHON_IMAGE=python:3.11-slim
+    FROM --platform=$BUILDPLATFORM golang:1.22 AS tools
+    RUN go install github.com/go-delve/delve/cmd/dlv@v1.22.1
+
+    FROM ${PYTHON_IMAGE} AS builder
+    SHELL ["/bin/bash", "-o", "pipefail", "-c"]
+    WORKDIR /build
+    ARG APT_PKGS="build-essential=12.9 libpq-dev=15.6-0+deb12u1"
+    RUN apt-get update \\
+     && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $APT_PKGS \\
+     && rm -rf /var/lib/apt/lists/*
+    COPY requirements.txt constraints.txt ./
+    RUN --mount=type=cache,target=/root/.cache/pip \\
+        python -m pip install --upgrade pip setuptools wheel \\
+     && python -m pip wheel --wheel-dir /wheels -r requirements.txt -c constraints.txt
+    RUN <<EOF
+    set -euo pipefail
+    curl -fsSL https://example.com/tool.tgz | tar xz -C /usr/local/bin
+    EOF
+
+    FROM ${PYTHON_IMAGE}
+    WORKDIR /app
+    COPY --from=builder /wheels /wheels
+    COPY --from=deps /vendor /vendor
+    RUN python -m pip install --no-cache-dir --no-index --find-links /wheels /wheels/*.whl
+    COPY app/ ./app/
+    ENV PYTHONUNBUFFERED=1 PATH=/app/bin:$PATH
+    EXPOSE 8000
+    USER 10001
+    CMD ["gunicorn", "--bind", "0.0.0.0:8000", "app:app"]
+"""
+
+
+def test_careful_dockerfile_has_no_general_warning_or_error() -> None:
+    project = project_from_text(textwrap.dedent(CAREFUL).lstrip("\n"), Config())
+    outcome = check_project(project, GENERAL)
+    assert not outcome.problems
+    serious = [(f.rule, f.line, f.message) for f in outcome.findings if f.severity.label != "info"]
+    assert serious == []
