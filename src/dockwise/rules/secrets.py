@@ -1,3 +1,770 @@
-"""Rules of the secrets lesson."""
+"""Secrets in the Dockerfile: ARG/ENV values, build args, copied key files, RUN lines (DW5xx).
+
+Every message shows a secret only in its redacted form (`SecretMatch.redacted`), and every
+hit that is about a secret value carries the value's fingerprint so baselines keep working
+when the line moves.
+"""
 
 from __future__ import annotations
+
+import re
+import shlex
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, fields, replace
+
+from dockwise.findings import Hit, Related, Severity
+from dockwise.project import Project
+from dockwise.rules._common import at, dockerfile_rule
+from dockwise.secrets import (
+    SecretMatch,
+    is_credential_name,
+    looks_like_placeholder,
+    scan_text,
+    scan_value,
+)
+from dockwise.sources.dockerfile import Dockerfile, Instruction, Stage, key_values
+from dockwise.sources.expand import references
+from dockwise.sources.shell import ShellCommand
+
+# ---------------------------------------------------------------------------------------------
+# shared helpers
+
+
+def _chain_indices(dockerfile: Dockerfile) -> frozenset[int]:
+    return frozenset(stage.index for stage in dockerfile.shipped_chain())
+
+
+def _stage(dockerfile: Dockerfile, instruction: Instruction) -> Stage | None:
+    if 0 <= instruction.stage < len(dockerfile.stages):
+        return dockerfile.stages[instruction.stage]
+    return None
+
+
+def _where(dockerfile: Dockerfile, instruction: Instruction, chain: frozenset[int]) -> str:
+    stage = _stage(dockerfile, instruction)
+    if stage is None:
+        return "before the first FROM"
+    if instruction.stage in chain:
+        kind = "shipped stage" if dockerfile.is_shipped(stage) else "stage"
+        return f"{kind} {stage.label}"
+    return f"builder stage {stage.label}"
+
+
+def _with_severity(hit: Hit, severity: Severity) -> Hit:
+    """Lower a hit's severity below the rule's when the model supports per-hit severities.
+
+    `Hit` has no severity yet (see the report): until it does, the rule's severity applies.
+    """
+    if any(f.name == "severity" for f in fields(Hit)):
+        return replace(hit, severity=severity)  # type: ignore[call-arg]
+    return hit
+
+
+def _secret(kind: str, description: str, value: str) -> SecretMatch:
+    return SecretMatch(kind=kind, description=description, line=1, column=1, value=value)
+
+
+_PATH_VALUE = re.compile(r"^(?:~|\.{1,2})?/[\w.@+\-/]*$")
+
+
+def _only_references(value: str) -> bool:
+    """`${TOKEN}`, `$A$B`, `${X:-}`: nothing literal once the variables are taken out."""
+    if not references(value):
+        return False
+    stripped = re.sub(r"\$\{[^}]*\}|\$[A-Za-z_][A-Za-z0-9_]*", "", value)
+    return not stripped.strip(" \"'")
+
+
+def literal_credential(name: str, value: str) -> SecretMatch | None:
+    """The credential an ARG default or ENV value holds, or None.
+
+    A known token format, a URL with a password or a high-entropy key (`scan_value`), or any
+    non-placeholder literal under a credential name. Variable references are not literals
+    (the literal lives where the ARG default is), nor are file paths
+    (`GOOGLE_APPLICATION_CREDENTIALS=/run/secrets/gcp.json` names a file, it is not a key).
+    """
+    text = value.strip()
+    if not text or _only_references(text) or _PATH_VALUE.match(text):
+        return None
+    match = scan_value(text, name)
+    if match is not None:
+        return match
+    if references(text) or not is_credential_name(name) or looks_like_placeholder(text):
+        return None
+    return _secret("password-assignment", "literal value under a credential name", text)
+
+
+# ---------------------------------------------------------------------------------------------
+# DW501: credential values in ARG and ENV
+
+
+@dockerfile_rule(
+    "DW501",
+    lesson="secrets",
+    severity="error",
+    title="Credential in an ARG default or ENV value",
+    why="""
+        An ENV value is baked into the image configuration: anyone who can pull the image
+        reads it with `docker inspect`. An ARG default is recorded in the image history and
+        the build cache. Both sit in the Dockerfile, so in git, in every clone and fork,
+        in CI logs. Builder stages are no hiding place: their layers stay in the build
+        cache (pushed to the registry with `--cache-to mode=max`).
+        Names alone are not judged: `ARG GITHUB_TOKEN` without a value, `USERNAME=app`,
+        `*_TOKEN_FILE=/run/secrets/x`, `GPG_KEY` fingerprints and `*_SHA256` checksums are
+        not credentials (hadolint's DL3064 flags several of them).
+    """,
+    fix="""
+        Remove the value from the Dockerfile and rotate the credential. Pass build-time
+        secrets with `RUN --mount=type=secret,id=npm_token,env=NPM_TOKEN npm ci`
+        (`docker build --secret id=npm_token,env=NPM_TOKEN`), and runtime secrets through
+        the orchestrator (Kubernetes Secrets, compose `secrets:`), read from a file.
+    """,
+    bad="""
+        FROM python:3.11-slim
+        ENV DATABASE_URL=postgres://shop:Zk3v9Q2mX8pLr7Tw@db.internal:5432/shop
+        CMD ["gunicorn", "shop.wsgi"]
+    """,
+    good="""
+        FROM python:3.11-slim
+        ENV DATABASE_URL_FILE=/run/secrets/database_url
+        ARG GITHUB_TOKEN
+        CMD ["gunicorn", "shop.wsgi"]
+    """,
+    also=["hadolint:DL3064", "trivy:DS-0031", "dockle:CIS-DI-0010"],
+)
+def credential_in_arg_or_env(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
+    chain = _chain_indices(dockerfile)
+    for instruction in dockerfile.iter_instructions():
+        if instruction.cmd not in ("ARG", "ENV"):
+            continue
+        for name, value in key_values(instruction):
+            if value is None:
+                continue
+            match = literal_credential(name, value)
+            if match is not None:
+                yield at(
+                    dockerfile,
+                    instruction,
+                    _arg_env_message(dockerfile, instruction, name, match, chain),
+                    fingerprint=match.fingerprint,
+                )
+
+
+def _arg_env_message(
+    dockerfile: Dockerfile,
+    instruction: Instruction,
+    name: str,
+    match: SecretMatch,
+    chain: frozenset[int],
+) -> str:
+    where = _where(dockerfile, instruction, chain)
+    if instruction.cmd == "ENV" and instruction.stage in chain:
+        consequence = "baked into the image config, readable with docker inspect"
+    elif instruction.cmd == "ENV":
+        consequence = "kept in the build cache and in git"
+    else:
+        consequence = "recorded in the image history, the build cache and git"
+    return (
+        f"{instruction.cmd} {name} in {where} holds a literal {match.description} "
+        f"({match.redacted}): {consequence}"
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# DW502: credential build args consumed by RUN in the shipped image
+
+
+@dataclass(frozen=True)
+class SecretMount:
+    id: str
+    target: str
+    env: str | None
+
+
+def secret_mounts(run: Instruction) -> list[SecretMount]:
+    """The `--mount=type=secret,...` of a RUN, with BuildKit's default target."""
+    mounts = []
+    for spec in run.flag_values("mount"):
+        options = _mount_options(spec)
+        if options.get("type") != "secret":
+            continue
+        target = options.get("target") or options.get("dst") or options.get("destination")
+        secret_id = options.get("id") or (target.rsplit("/", 1)[-1] if target else "")
+        mounts.append(
+            SecretMount(secret_id, target or f"/run/secrets/{secret_id}", options.get("env"))
+        )
+    return mounts
+
+
+def _mount_options(spec: str) -> dict[str, str]:
+    options: dict[str, str] = {}
+    for part in spec.split(","):
+        key, _sep, value = part.partition("=")
+        options[key.strip().lower()] = value.strip()
+    return options
+
+
+def _mount_targets(run: Instruction, types: Iterable[str]) -> list[str]:
+    wanted = set(types)
+    targets = []
+    for spec in run.flag_values("mount"):
+        options = _mount_options(spec)
+        if options.get("type", "bind") in wanted:
+            target = options.get("target") or options.get("dst") or options.get("destination")
+            if target:
+                targets.append(target.rstrip("/") or "/")
+    return targets
+
+
+def _covers(run: Instruction, name: str) -> bool:
+    """True when the RUN gets `name` from a secret mount rather than from the build arg."""
+    lowered = name.lower()
+    return any(mount.env == name or mount.id.lower() == lowered for mount in secret_mounts(run))
+
+
+def _credential_args(stage: Stage) -> Iterator[tuple[Instruction, str]]:
+    for instruction in stage.all("ARG"):
+        for name, _default in key_values(instruction):
+            if is_credential_name(name):
+                yield instruction, name
+
+
+def _exposed_run(
+    dockerfile: Dockerfile, stage: Stage, arg: Instruction, name: str
+) -> tuple[Instruction, bool] | None:
+    """The first RUN after the ARG that sees the build arg: (run, references it by name)."""
+    first_seeing: Instruction | None = None
+    for run in dockerfile.runs(stage):
+        if run.start_line <= arg.start_line or name not in run.arg_names or _covers(run, name):
+            continue
+        if name in references(run.script) or name in references(" ".join(run.flags)):
+            return run, True
+        first_seeing = first_seeing or run
+    return (first_seeing, False) if first_seeing is not None else None
+
+
+@dockerfile_rule(
+    "DW502",
+    lesson="secrets",
+    severity="error",
+    title="Credential build argument used by RUN in the shipped image",
+    why="""
+        Build arguments are not secrets: every RUN after an `ARG` records the argument's
+        value in the image history (`docker history` shows `|1 NPM_TOKEN=npm_... /bin/sh -c
+        npm ci`), and `ENV TOKEN=$TOKEN` copies it into the image config. Anyone who can
+        pull the image reads the token. ARGs of builder stages are not reported: a builder's
+        history does not ship.
+    """,
+    fix="""
+        Use a secret mount, which is never recorded:
+        `RUN --mount=type=secret,id=npm_token,env=NPM_TOKEN npm ci` (Dockerfile syntax 1.10+)
+        or `--mount=type=secret,id=npmrc,target=/root/.npmrc`, built with
+        `docker build --secret id=npm_token,env=NPM_TOKEN .`; remove the ARG.
+    """,
+    bad="""
+        FROM node:20-slim
+        ARG NPM_TOKEN
+        COPY package.json package-lock.json .npmrc.ci ./
+        RUN NPM_CONFIG_USERCONFIG=.npmrc.ci NODE_AUTH_TOKEN=$NPM_TOKEN npm ci --omit=dev
+        CMD ["node", "server.js"]
+    """,
+    good="""
+        # syntax=docker/dockerfile:1.10
+        FROM node:20-slim
+        COPY package.json package-lock.json ./
+        RUN --mount=type=secret,id=npmrc,target=/root/.npmrc npm ci --omit=dev
+        CMD ["node", "server.js"]
+    """,
+    also=["trivy:DS-0031"],
+)
+def credential_build_arg(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
+    for stage in dockerfile.shipped_chain():
+        yield from _args_used_by_run(dockerfile, stage)
+        yield from _env_from_args(dockerfile, stage)
+
+
+def _args_used_by_run(dockerfile: Dockerfile, stage: Stage) -> Iterator[Hit]:
+    for arg, name in _credential_args(stage):
+        exposed = _exposed_run(dockerfile, stage, arg, name)
+        if exposed is None:
+            continue
+        run, by_name = exposed
+        verb = "used by" if by_name else "visible to"
+        yield at(
+            dockerfile,
+            arg,
+            f"build argument {name} is {verb} the RUN at line {run.start_line} of stage "
+            f"{stage.label}: its value is recorded in the shipped image's history",
+            related=(Related(dockerfile.relpath, run.start_line, f"RUN that sees {name}"),),
+        )
+
+
+def _env_from_args(dockerfile: Dockerfile, stage: Stage) -> Iterator[Hit]:
+    declared: set[str] = set()
+    for instruction in stage.instructions:
+        if instruction.cmd == "ARG":
+            declared.update(name for name, _ in key_values(instruction))
+        if instruction.cmd != "ENV":
+            continue
+        for name, value in key_values(instruction):
+            used = sorted(references(value or "") & declared)
+            if used and is_credential_name(name):
+                yield at(
+                    dockerfile,
+                    instruction,
+                    f"ENV {name} copies build argument {used[0]} into the image config of "
+                    f"stage {stage.label}: anyone who pulls the image can read it",
+                )
+
+
+# ---------------------------------------------------------------------------------------------
+# DW503: COPY/ADD of key and credential files
+
+
+_TEMPLATE = re.compile(
+    r"(?i)(?:^|[._-])(example|sample|template|dist|tpl|tmpl|defaults?)(?:$|[._-])"
+)
+_SSH_KEYS = frozenset(
+    ["id_rsa", "id_dsa", "id_ecdsa", "id_ed25519", "id_ecdsa_sk", "id_ed25519_sk"]
+)
+_CREDENTIAL_BASENAMES = {
+    ".npmrc": "npm credentials (.npmrc)",
+    ".pypirc": "PyPI credentials (.pypirc)",
+    ".netrc": "netrc credentials",
+    "_netrc": "netrc credentials",
+    ".git-credentials": "git credentials",
+    ".pgpass": "PostgreSQL password file",
+    ".vault-token": "Vault token",
+    "credentials.json": "credentials file",
+    "kubeconfig": "kubeconfig",
+}
+_CREDENTIAL_FOLDERS = {
+    ".ssh": "SSH folder",
+    ".aws": "AWS credentials folder",
+    ".kube": "kubeconfig folder",
+    ".gnupg": "GnuPG keyring folder",
+    ".docker": "Docker credentials folder",
+}
+_CREDENTIAL_SUFFIXES = {
+    ".aws/credentials": "AWS credentials",
+    ".docker/config.json": "Docker registry credentials",
+    ".kube/config": "kubeconfig",
+}
+# certificates and signing keys that are public by nature
+_PUBLIC_KEY_WORDS = frozenset(
+    [
+        "cert",
+        "certs",
+        "certificate",
+        "ca",
+        "cacert",
+        "chain",
+        "fullchain",
+        "bundle",
+        "root",
+        "pub",
+        "public",
+        "trust",
+        "truststore",
+        "crt",
+        "release",
+        "repo",
+        "apt",
+        "archive",
+        "keyring",
+        "signing",
+        "gpg",
+    ]
+)
+
+
+def credential_file_name(path: str) -> str | None:
+    """What credential a file (or folder) is by its name alone, or None."""
+    lowered = path.replace("\\", "/").rstrip("/").lower()
+    base = lowered.rsplit("/", 1)[-1]
+    stem, _dot, ext = base.rpartition(".") if "." in base.lstrip(".") else (base, "", "")
+    if _is_dotenv(base):
+        return "dotenv file"
+    if base in _SSH_KEYS:
+        return "SSH private key"
+    for suffix, kind in _CREDENTIAL_SUFFIXES.items():
+        if lowered == suffix or lowered.endswith("/" + suffix):
+            return kind
+    if base in _CREDENTIAL_BASENAMES:
+        return _CREDENTIAL_BASENAMES[base]
+    if base in _CREDENTIAL_FOLDERS:
+        return _CREDENTIAL_FOLDERS[base]
+    if ext == "json" and re.match(r"(service[-_]?account|client[-_]secret)", stem):
+        return "service account key"
+    if ext in ("p12", "pfx"):
+        return "PKCS#12 key store"
+    if ext in ("pem", "key") and not set(re.split(r"[._\-]", stem)) & _PUBLIC_KEY_WORDS:
+        return "private key"
+    return None
+
+
+def _is_dotenv(base: str) -> bool:
+    if not (base == ".env" or base.startswith(".env.") or base.endswith(".env")):
+        return False
+    rest = base.removeprefix(".env").removesuffix(".env")
+    return not _TEMPLATE.search(rest)
+
+
+def _copy_paths(instruction: Instruction) -> tuple[list[str], str | None]:
+    """(sources, destination) of a COPY/ADD, variables expanded; remote sources left out."""
+    if instruction.is_heredoc_script or len(instruction.value) < 2:
+        return [], None
+    *sources, destination = (instruction.expanded(v) for v in instruction.value)
+    local = [s for s in sources if "://" not in s and not s.startswith("git@")]
+    return local, destination
+
+
+def _copied_credentials(instruction: Instruction) -> Iterator[tuple[str, str]]:
+    sources, destination = _copy_paths(instruction)
+    found = False
+    for source in sources:
+        kind = credential_file_name(source)
+        if kind is not None:
+            found = True
+            yield source, kind
+    templates = any(_TEMPLATE.search(s.rsplit("/", 1)[-1]) for s in sources)
+    if found or templates or destination is None or destination.endswith("/"):
+        return
+    kind = credential_file_name(destination)
+    if kind is not None and len(sources) == 1:
+        yield destination, kind
+
+
+@dockerfile_rule(
+    "DW503",
+    lesson="secrets",
+    severity="error",
+    title="COPY/ADD of a key or credential file",
+    why="""
+        A key or credential file copied into an image is in one of its layers for good: a
+        later `RUN rm` hides it from the final filesystem but not from the layer, and
+        anyone who pulls the image extracts it. In a builder stage it still sits in the
+        build cache (an error in the shipped image, a warning in a builder stage).
+        Certificates and repository signing keys (`ca.pem`, `fullchain.pem`, `Release.key`)
+        are public and not reported; `.env.example` and other templates neither.
+    """,
+    fix="""
+        Do not copy it: add it to `.dockerignore`, and mount it only for the step that needs
+        it: `RUN --mount=type=secret,id=npmrc,target=/root/.npmrc npm ci`,
+        `RUN --mount=type=ssh git clone ...`; at runtime, mount it from a secret store.
+    """,
+    bad="""
+        FROM node:20-slim
+        WORKDIR /app
+        COPY package.json package-lock.json .npmrc ./
+        RUN npm ci --omit=dev
+        CMD ["node", "server.js"]
+    """,
+    good="""
+        FROM node:20-slim
+        WORKDIR /app
+        COPY package.json package-lock.json .env.example ./
+        RUN --mount=type=secret,id=npmrc,target=/root/.npmrc npm ci --omit=dev
+        CMD ["node", "server.js"]
+    """,
+    also=["trivy:DS-0031", "dockle:CIS-DI-0010"],
+)
+def copied_credential_file(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
+    chain = _chain_indices(dockerfile)
+    for instruction in dockerfile.iter_instructions():
+        if instruction.cmd not in ("COPY", "ADD"):
+            continue
+        shipped = instruction.stage in chain
+        for path, kind in _copied_credentials(instruction):
+            where = _where(dockerfile, instruction, chain)
+            consequence = (
+                "it ships in the image layers" if shipped else "it stays in the build cache"
+            )
+            hit = at(
+                dockerfile,
+                instruction,
+                f"{instruction.cmd} in {where} takes {path} ({kind}): {consequence}",
+            )
+            yield hit if shipped else _with_severity(hit, Severity.WARNING)
+
+
+# ---------------------------------------------------------------------------------------------
+# DW504: credentials on RUN command lines
+
+
+_LOGIN_TOOLS = frozenset(["docker", "podman", "buildah", "skopeo", "nerdctl", "helm", "oras"])
+_MYSQL_TOOLS = frozenset(
+    ["mysql", "mysqldump", "mysqladmin", "mysqlimport", "mariadb", "mariadb-dump", "mariadb-admin"]
+)
+_ECHO = frozenset(["echo", "printf"])
+
+
+def _is_literal(value: str) -> bool:
+    """A value written into the command itself, not a variable, prompt or template marker."""
+    text = value.strip().strip("\"'")
+    if not text or text == "-" or "$" in text or "{{" in text:
+        return False
+    marker = text.startswith("<") and text.endswith(">")
+    return not marker and bool(set(text) - set("x*."))
+
+
+def _option_value(command: ShellCommand, short: str | None, long: str | None) -> str | None:
+    """Value of `-pVALUE` / `-p VALUE` / `--password=VALUE` / `--password VALUE`."""
+    args = command.args
+    for index, arg in enumerate(args):
+        if long and arg.startswith(long + "="):
+            return arg.partition("=")[2]
+        if arg in (short, long) and index + 1 < len(args):
+            return args[index + 1]
+        if short and arg.startswith(short) and len(arg) > len(short) and not arg.startswith("--"):
+            return arg[len(short) :]
+    return None
+
+
+def _password_flags(commands: tuple[ShellCommand, ...]) -> Iterator[tuple[str, str]]:
+    """(what, literal password) passed through well-known password options."""
+    for index, command in enumerate(commands):
+        name = command.name
+        if name in _LOGIN_TOOLS and "login" in command.positional():
+            value = _option_value(command, "-p", "--password")
+            if value is not None and _is_literal(value):
+                yield f"{name} login -p", value
+            if command.has_flag("--password-stdin") and index and command.piped:
+                feeder = commands[index - 1]
+                words = [a for a in feeder.args if not a.startswith("-")]
+                if feeder.name in _ECHO and words and _is_literal(words[-1]):
+                    yield f"{feeder.name} | {name} login --password-stdin", words[-1]
+        elif name in _MYSQL_TOOLS:
+            value = _attached_mysql_password(command)
+            if value is not None and _is_literal(value):
+                yield f"{name} -p", value
+        elif name == "sshpass":
+            value = _option_value(command, "-p", None)
+            if value is not None and _is_literal(value):
+                yield "sshpass -p", value
+        elif name in ("curl", "wget"):
+            yield from _http_user_passwords(command)
+
+
+def _attached_mysql_password(command: ShellCommand) -> str | None:
+    for arg in command.args:
+        if arg.startswith("--password="):
+            return arg.partition("=")[2]
+        if arg.startswith("-p") and not arg.startswith("--") and len(arg) > 2:
+            return arg[2:]  # `-p` alone prompts; `-p secret` makes "secret" the database
+    return None
+
+
+def _http_user_passwords(command: ShellCommand) -> Iterator[tuple[str, str]]:
+    if command.name == "curl":
+        user = _option_value(command, "-u", "--user")
+        if user and ":" in user and _is_literal(user.partition(":")[2]):
+            yield "curl -u user:password", user.partition(":")[2]
+        return
+    for flag in ("--password", "--http-password", "--ftp-password"):
+        value = _option_value(command, None, flag)
+        if value is not None and _is_literal(value):
+            yield f"wget {flag}", value
+
+
+def _assignment_secrets(commands: tuple[ShellCommand, ...]) -> Iterator[SecretMatch]:
+    """`PGPASSWORD=secret psql ...`: a credential in a command's environment prefix."""
+    for command in commands:
+        for assignment in command.assignments:
+            name, _sep, value = assignment.partition("=")
+            match = literal_credential(name, value)
+            if match is not None:
+                yield match
+
+
+def run_line_secrets(run: Instruction) -> list[SecretMatch]:
+    """Literal credentials in a RUN's script, one per distinct value."""
+    found: dict[str, SecretMatch] = {}
+    for match in scan_text(run.script):
+        if "$" not in match.value:
+            found.setdefault(match.value, match)
+    for what, value in _password_flags(run.commands):
+        found.setdefault(
+            value.strip("\"'"),
+            _secret("password-assignment", f"password ({what})", value.strip("\"'")),
+        )
+    for match in _assignment_secrets(run.commands):
+        found.setdefault(match.value, match)
+    return list(found.values())
+
+
+@dockerfile_rule(
+    "DW504",
+    lesson="secrets",
+    severity="error",
+    title="Credential on a RUN command line",
+    why="""
+        The text of every RUN is stored in the image history (`docker history
+        --no-trunc`) and in the Dockerfile in git: a token in a clone URL, an index URL, a
+        `docker login -p`, `mysql -pSecret` or `curl -u user:pass` is readable by everyone
+        with the image or the repository, for as long as the credential lives.
+    """,
+    fix="""
+        Read the credential from a secret mount at build time:
+        `RUN --mount=type=secret,id=pypi_token,env=PYPI_TOKEN pip install --index-url
+        "https://__token__:${PYPI_TOKEN}@pypi.example.com/simple" -r requirements.txt`,
+        `--password-stdin < /run/secrets/registry`; rotate the exposed credential.
+    """,
+    bad="""
+        FROM python:3.11-slim
+        RUN git clone https://deploy:Zk3v9Q2mX8pLr7Tw@github.com/acme/shop.git /app
+    """,
+    good="""
+        # syntax=docker/dockerfile:1.10
+        FROM python:3.11-slim
+        RUN --mount=type=secret,id=gh_token,env=GH_TOKEN \\
+            git clone "https://x-access-token:${GH_TOKEN}@github.com/acme/shop.git" /app
+    """,
+    also=["dockle:CIS-DI-0010"],
+)
+def credential_on_run_line(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
+    chain = _chain_indices(dockerfile)
+    for run in dockerfile.runs():
+        for match in run_line_secrets(run):
+            where = _where(dockerfile, run, chain)
+            yield at(
+                dockerfile,
+                run,
+                f"RUN in {where} has a literal {match.description} ({match.redacted}) "
+                "in its command line, recorded in the image history and in git",
+                fingerprint=match.fingerprint,
+            )
+
+
+# ---------------------------------------------------------------------------------------------
+# DW505: a secret mount written into the image
+
+
+_SEGMENTS = re.compile(r"&&|\|\||;|\n")
+_REDIRECT = re.compile(r"(?<![0-9&<>])>>?\s*([^\s;&|<>()]+)")
+_TEE = re.compile(r"\btee\s+(?:-a\s+|--append\s+)?([^\s;&|<>()]+)")
+_ASSIGNED_FROM = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=")
+_FIRST_WORD = re.compile(r"^\s*(?:(?:export|sudo|exec)\s+|[A-Za-z_][A-Za-z0-9_]*=\S*\s+)*([^\s|]+)")
+_OUTPUT_COMMANDS = frozenset(
+    ["cat", "echo", "printf", "envsubst", "sed", "tr", "base64", "head", "tail", "awk", "jq"]
+)
+_COPY_COMMANDS = frozenset(["cp", "mv", "install", "rsync"])
+_CONFIG_WRITERS = {
+    ("npm", "config"): "~/.npmrc",
+    ("pnpm", "config"): "~/.npmrc",
+    ("yarn", "config"): "~/.yarnrc",
+    ("git", "config"): "~/.gitconfig",
+    ("pip", "config"): "pip.conf",
+    ("poetry", "config"): "poetry's auth.toml",
+    ("composer", "config"): "composer's auth.json",
+}
+_REMOVERS = frozenset(["rm", "shred", "unlink"])
+
+
+def _words(segment: str) -> list[str]:
+    try:
+        return shlex.split(segment, comments=False)
+    except ValueError:
+        return segment.split()
+
+
+def _secret_refs(segment: str, paths: list[str], names: set[str]) -> bool:
+    return any(p in segment for p in paths) or bool(references(segment) & names)
+
+
+def _written_to(segment: str, paths: list[str]) -> list[str]:
+    """Where a segment that reads a secret writes it: redirect, tee, cp, config tools."""
+    first = _FIRST_WORD.match(segment)
+    command = first.group(1).rsplit("/", 1)[-1] if first else ""
+    targets: list[str] = []
+    if command in _OUTPUT_COMMANDS:
+        targets += _REDIRECT.findall(segment)
+    targets += _TEE.findall(segment)
+    words = _words(segment)
+    if command in _COPY_COMMANDS:
+        operands = [w for w in words[1:] if not w.startswith("-")]
+        if len(operands) >= 2 and any(p in o for o in operands[:-1] for p in paths):
+            targets.append(operands[-1])
+    if len(words) >= 2 and (command, words[1]) in _CONFIG_WRITERS:
+        targets.append(_CONFIG_WRITERS[(command, words[1])])
+    return [t for t in targets if not t.startswith(("/dev/", "&")) and t not in paths]
+
+
+def _harmless(target: str, later: list[str], tmp_mounts: list[str]) -> bool:
+    """Written under a tmpfs/cache mount, or removed later in the same RUN."""
+    clean = target.strip("\"'")
+    if any(clean == m or clean.startswith(m + "/") for m in tmp_mounts):
+        return True
+    base = clean.rstrip("/").rsplit("/", 1)[-1]
+    for segment in later:
+        words = _words(segment)
+        if not words:
+            continue
+        command = words[0].rsplit("/", 1)[-1]
+        removes = command in _REMOVERS or (command in ("npm", "pnpm", "yarn") and "delete" in words)
+        if removes and any(
+            w == clean or w.rstrip("/").endswith(base) or clean.startswith(w.rstrip("/") + "/")
+            for w in words[1:]
+        ):
+            return True
+    return False
+
+
+def secret_written(run: Instruction) -> list[tuple[SecretMount, str]]:
+    """(mount, destination) for each secret a RUN writes to the image filesystem."""
+    mounts = secret_mounts(run)
+    if not mounts:
+        return []
+    paths = [m.target for m in mounts]
+    names = {m.env for m in mounts if m.env}
+    tmp_mounts = _mount_targets(run, ("tmpfs", "cache", "bind")) + ["/run/secrets"]
+    segments = [s for s in _SEGMENTS.split(run.script) if s.strip()]
+    written: list[tuple[SecretMount, str]] = []
+    for index, segment in enumerate(segments):
+        if not _secret_refs(segment, paths, names):
+            continue
+        assigned = _ASSIGNED_FROM.match(segment)
+        if assigned and not _FIRST_WORD.match(segment[assigned.end() :] or " "):
+            names.add(assigned.group(1))
+        for target in _written_to(segment, paths):
+            if not _harmless(target, segments[index + 1 :], tmp_mounts):
+                mount = next((m for m in mounts if m.target in segment), mounts[0])
+                written.append((mount, target))
+    return written
+
+
+@dockerfile_rule(
+    "DW505",
+    lesson="secrets",
+    severity="warning",
+    title="Secret mount written into the image",
+    why="""
+        `--mount=type=secret` keeps a credential out of the image only if the RUN does not
+        copy it into the filesystem: `cat /run/secrets/npmrc > ~/.npmrc`, `cp` of the
+        secret, or `npm config set ...:_authToken=$NPM_TOKEN` writes it into the layer,
+        where anyone who pulls the image reads it. Writing it and deleting it in the same
+        RUN, or writing into a tmpfs or cache mount, is fine.
+    """,
+    fix="""
+        Mount the secret where the tool reads it: `--mount=type=secret,id=npmrc,target=/root/.npmrc`,
+        or as an environment variable with `env=NPM_TOKEN`; if a file must be written, remove
+        it in the same RUN.
+    """,
+    bad="""
+        FROM node:20-slim
+        RUN --mount=type=secret,id=npmrc cp /run/secrets/npmrc /root/.npmrc && npm ci
+    """,
+    good="""
+        FROM node:20-slim
+        RUN --mount=type=secret,id=npmrc,target=/root/.npmrc npm ci
+    """,
+)
+def secret_mount_written(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
+    for run in dockerfile.runs():
+        for mount, target in secret_written(run):
+            yield at(
+                dockerfile,
+                run,
+                f"RUN writes secret {mount.id} to {target}: it lands in the image layer, "
+                "which defeats the secret mount",
+            )
