@@ -179,6 +179,7 @@ def test_pip_pinned_forms_pass() -> None:
         RUN pip install -c constraints.txt flask
         RUN pip3.11 install $(cat pkgs)
         RUN pip freeze > /requirements.txt
+        RUN pip install mypkg @ https://example.com/mypkg-1.0.tar.gz
     """
     assert hits(text, "DW906") == []
 

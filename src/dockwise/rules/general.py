@@ -321,7 +321,8 @@ def _apt_pinned(package: str) -> bool:
     why="""
         Without `pkg=version` every rebuild installs whatever the mirror serves that day:
         two builds of the same commit can differ, and a bad upstream release reaches
-        production unnoticed. A variable holding pinned packages counts as pinned.
+        production unnoticed. A variable holding pinned packages counts as pinned (hadolint
+        reports it).
     """,
     fix="Pin the versions you depend on: `apt-get install -y curl=7.88.1-10+deb12u5`.",
     bad="""
@@ -596,6 +597,8 @@ def _pip_unpinned(args: Sequence[str], run: Instruction) -> list[str]:
     sub, rest = _subcommand_of(args, _PIP_VALUE_OPTIONS)
     if sub != "install":
         return []
+    # `name @ url` written unquoted: the name is pinned by the URL that follows
+    rest = [word for index, word in enumerate(rest) if rest[index + 1 : index + 2] != ["@"]]
     return [
         r
         for r in _resolved_words(rest, run)
