@@ -398,10 +398,13 @@ def _downloaded_to_path(command: ShellCommand) -> set[str]:
     """`curl -o /usr/local/bin/x`, `wget -O /bin/x`, `install ... /usr/bin/x`, `ln -s a /bin/x`."""
     args = command.args
     targets: list[str] = []
-    if command.name == "curl":
-        targets = [args[i + 1] for i, a in enumerate(args[:-1]) if a in ("-o", "--output")]
-    elif command.name == "wget":
-        targets = [args[i + 1] for i, a in enumerate(args[:-1]) if a in ("-O", "--output-document")]
+    if command.name in ("curl", "wget"):
+        short, long = ("o", "--output") if command.name == "curl" else ("O", "--output-document")
+        targets = [
+            args[i + 1]
+            for i, a in enumerate(args[:-1])
+            if a == long or (a.startswith("-") and not a.startswith("--") and a.endswith(short))
+        ]
     elif command.name in ("install", "ln", "cp", "mv") and command.positional():
         targets = [command.positional()[-1]]
     found: set[str] = set()
