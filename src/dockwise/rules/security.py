@@ -411,7 +411,9 @@ _APT_INSECURE = re.compile(
     r"APT::Get::AllowUnauthenticated\s*=\s*\"?(true|1|yes))",
     re.IGNORECASE,
 )
-_REPO_INSECURE = re.compile(r"\b(sslverify|gpgcheck|repo_gpgcheck)\s*=\s*(0|false|no)\b", re.I)
+_REPO_INSECURE = re.compile(
+    r"(?<![.\w])(sslverify|gpgcheck|repo_gpgcheck)\s*=\s*(0|false|no)\b", re.I
+)
 _GIT_SSL_OFF = re.compile(r"^http\.(https?://[^=]*\.)?sslverify=(false|0|no|off)$", re.I)
 
 
@@ -537,8 +539,9 @@ def verification_off(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
                 if problem and (value is not None or instruction.cmd == "ENV"):
                     yield at(dockerfile, instruction, problem)
         elif instruction.cmd == "RUN":
-            for problem in _run_problems(instruction):
-                yield at(dockerfile, instruction, problem)
+            problems = _run_problems(instruction)
+            if problems:
+                yield at(dockerfile, instruction, "; ".join(problems))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -321,6 +321,8 @@ def _slim_variant(name: str, tag: str | None) -> str | None:
     """The lean tag to use instead of `name:tag`, or None if the tag is already lean."""
     tag = tag or "latest"
     lowered = tag.lower()
+    if name in ("golang", "rust"):  # any tag ships the toolchain
+        return "gcr.io/distroless/static-debian12" if name == "golang" else "debian:bookworm-slim"
     if any(word in lowered for word in _LEAN_TAG_WORDS):
         return None
     if name == "debian":
@@ -330,11 +332,9 @@ def _slim_variant(name: str, tag: str | None) -> str | None:
             return f"debian:{tag}-slim"
         return None
     if name in ("openjdk", "eclipse-temurin"):
-        version = re.match(r"^\d+", tag)
-        major = version.group(0) if version else "21"
+        digits = re.match(r"^\d+", tag)
+        major = digits.group(0) if digits else "21"
         return f"eclipse-temurin:{major}-jre"
-    if name in ("golang", "rust"):
-        return "gcr.io/distroless/static-debian12" if name == "golang" else "debian:bookworm-slim"
     if name == "node":
         return f"node:{tag}-slim" if lowered != "latest" else "node:lts-slim"
     version, _, codename = tag.partition("-")

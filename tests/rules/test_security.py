@@ -1,0 +1,252 @@
+"""Edge cases of the security rules (DW8xx): shipped stage, ARG-resolved FROM, exemptions."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from dockwise.config import Config
+from dockwise.engine import check_project
+from dockwise.findings import Rule
+from dockwise.project import project_from_text
+from dockwise.rules import security
+
+
+def lines(rule: Rule, text: str, **settings: object) -> list[int | None]:
+    config = Config(select=(rule.id,), **settings)  # type: ignore[arg-type]
+    project = project_from_text(textwrap.dedent(text).lstrip("\n"), config)
+    outcome = check_project(project, [rule])
+    assert not outcome.problems, outcome.problems
+    assert {f.rule for f in outcome.findings} <= {rule.id}
+    return [f.line for f in outcome.findings]
+
+
+# --- DW801 root ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("FROM python:3.11-slim\nUSER root\n", [2]),
+        ("FROM python:3.11-slim\nUSER 0:0\n", [2]),
+        ("FROM python:3.11-slim\nUSER root\nRUN x\nUSER app\n", []),
+        ("FROM python:3.11-slim\nARG UID=0\nUSER ${UID}\n", [3]),
+        ("FROM python:3.11-slim\nARG UID=10001\nUSER ${UID}\n", []),
+        ("FROM python:3.11-slim\nARG UID\nUSER ${UID}\n", []),
+        ("FROM gcr.io/distroless/python3-debian12:nonroot\n", []),
+        ("FROM gcr.io/distroless/static-debian12:debug-nonroot\n", []),
+        ("FROM cgr.dev/chainguard/python:latest\n", []),
+        ("FROM cgr.dev/chainguard/python:latest-dev\n", [1]),
+        ("FROM scratch\nCOPY app /app\n", [1]),
+        ("ARG BASE\nFROM ${BASE}\n", []),
+    ],
+)
+def test_dw801_effective_user(text: str, expected: list[int]) -> None:
+    assert lines(security.runs_as_root, text) == expected
+
+
+def test_dw801_builder_root_is_fine_and_user_is_inherited_from_parent_stage() -> None:
+    text = """
+        FROM python:3.11-slim AS base
+        RUN useradd --uid 10001 app
+        USER 10001
+        FROM python:3.11-slim AS build
+        USER root
+        FROM base
+        CMD ["python"]
+    """
+    assert lines(security.runs_as_root, text) == []
+
+
+# --- DW802 sudo ------------------------------------------------------------------------------
+
+
+def test_dw802_sudo_anywhere_and_installed_in_shipped_stage() -> None:
+    text = """
+        FROM debian:bookworm-slim AS build
+        RUN sudo make
+        RUN apt-get install -y sudo
+        FROM debian:bookworm-slim
+        RUN apt-get install -y --no-install-recommends sudo=1.9.13p3-1
+        RUN ["sudo", "ls"]
+    """
+    assert lines(security.sudo_used, text) == [2, 5, 6]
+
+
+# --- DW803 / DW811 chmod ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("command", "flagged"),
+    [
+        ("chmod 777 /app", True),
+        ("chmod -R 0777 /app", True),
+        ("chmod a+rwx /app", True),
+        ("chmod o+w /app", True),
+        ("chmod u+rwx,o+w /app", True),
+        ("chmod 1777 /tmp/shared", False),
+        ("chmod -R 1777 /app", True),
+        ("chmod 755 /app", False),
+        ("chmod +x /app/run.sh", False),
+        ("chmod g+w /app", False),
+        ("chmod o-w /app", False),
+    ],
+)
+def test_dw803_modes(command: str, flagged: bool) -> None:
+    text = f"FROM debian:bookworm-slim\nRUN {command}\n"
+    assert lines(security.world_writable, text) == ([2] if flagged else [])
+
+
+def test_dw803_copy_chmod_and_unused_builder() -> None:
+    copy = "FROM debian:bookworm-slim\nCOPY --chmod=777 run.sh /run.sh\n"
+    assert lines(security.world_writable, copy) == [2]
+    unused = "FROM debian:bookworm-slim AS tests\nRUN chmod 777 /x\nFROM debian:bookworm-slim\n"
+    assert lines(security.world_writable, unused) == []
+    feeding = (
+        "FROM debian:bookworm-slim AS b\nRUN chmod 777 /x\n"
+        "FROM debian:bookworm-slim\nCOPY --from=b /x /x\n"
+    )
+    assert lines(security.world_writable, feeding) == [2]
+
+
+def test_dw811_setuid_setgid() -> None:
+    assert lines(security.setuid_bits, "FROM alpine:3.19\nRUN chmod u+s /bin/x\n") == [2]
+    assert lines(security.setuid_bits, "FROM alpine:3.19\nRUN chmod 2755 /srv\n") == [2]
+    assert lines(security.setuid_bits, "FROM alpine:3.19\nRUN chmod 0755 /bin/x\n") == []
+
+
+# --- DW804 TLS -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "RUN curl --insecure -o x https://e.com/x",
+        "RUN wget --no-check-certificate https://e.com/x",
+        "RUN pip install --trusted-host pypi.internal x==1",
+        "RUN python -m pip install --trusted-host=pypi.internal x==1",
+        "ENV PIP_TRUSTED_HOST=pypi.internal",
+        "ENV PYTHONHTTPSVERIFY=0",
+        "ARG NODE_TLS_REJECT_UNAUTHORIZED=0",
+        "ENV npm_config_strict_ssl=false",
+        "RUN npm config set strict-ssl false",
+        "RUN yarn config set strict-ssl false",
+        "ENV GIT_SSL_NO_VERIFY=true",
+        "RUN git -c http.sslVerify=false clone https://e.com/r.git",
+        "RUN git config --global http.sslverify false",
+        "RUN apk add --allow-untrusted x.apk",
+        "RUN apt-get install -y --allow-unauthenticated x",
+        "RUN apt-get install -y --force-yes x",
+        "RUN dnf install -y --nogpgcheck x",
+        "RUN yum install -y --setopt=sslverify=false x",
+        "RUN rpm -i --nosignature x.rpm",
+        "RUN echo 'sslverify=0' >> /etc/yum.repos.d/x.repo",
+        "RUN echo 'deb [trusted=yes] http://e.com/ stable main' > /etc/apt/sources.list",
+        "RUN NODE_TLS_REJECT_UNAUTHORIZED=0 npm ci",
+        "RUN export PYTHONHTTPSVERIFY=0 && python x.py",
+    ],
+)
+def test_dw804_verification_off(line: str) -> None:
+    assert lines(security.verification_off, f"FROM debian:bookworm-slim AS b\n{line}\n") == [2]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "RUN curl -fsSL -o x https://e.com/x",
+        "ENV PYTHONHTTPSVERIFY=1",
+        "ENV NODE_TLS_REJECT_UNAUTHORIZED=1",
+        "ARG GIT_SSL_NO_VERIFY",
+        "RUN npm config set strict-ssl true",
+        "RUN git config --global http.sslverify true",
+        "ENV PIP_TRUSTED_HOST=",
+    ],
+)
+def test_dw804_verification_on(line: str) -> None:
+    assert lines(security.verification_off, f"FROM debian:bookworm-slim\n{line}\n") == []
+
+
+# --- DW805 / DW806 / DW807 / DW812 FROM ------------------------------------------------------
+
+
+def test_dw805_tags_stages_scratch_args() -> None:
+    text = """
+        ARG BASE=python:3.11-slim
+        ARG UNKNOWN
+        FROM ${BASE} AS a
+        FROM ${UNKNOWN} AS b
+        FROM a AS c
+        FROM scratch AS d
+        FROM python@sha256:0b23cfb7425d065008b778022a17b1551c82f8b4866ee5a7a200084b7e2eafbf
+        FROM localhost:5000/app
+        FROM ${REGISTRY:-docker.io}/library/python
+    """
+    assert lines(security.untagged_base, text) == [8, 9]
+
+
+def test_dw806_latest_with_digest_passes_and_arg_resolved_latest_fails() -> None:
+    pinned = (
+        "FROM python:latest@sha256:"
+        "0b23cfb7425d065008b778022a17b1551c82f8b4866ee5a7a200084b7e2eafbf\n"
+    )
+    assert lines(security.latest_base, pinned) == []
+    assert lines(security.latest_base, "ARG TAG=latest\nFROM node:${TAG}\n") == [2]
+
+
+def test_dw807_trusted_registries() -> None:
+    text = """
+        FROM python:3.11-slim AS a
+        FROM docker.io/library/node:20-slim AS b
+        FROM eu.gcr.io/p/app:1 AS c
+        FROM quay.io/x/y:1 AS d
+        FROM a
+    """
+    trusted = ("docker.io", "*.gcr.io")
+    assert lines(security.untrusted_registry, text, trusted_registries=trusted) == [4]
+    assert lines(security.untrusted_registry, text) == []
+
+
+def test_dw812_digest_opt_in() -> None:
+    text = "FROM python:3.11-slim\nFROM python:3.11-slim@sha256:" + "a" * 64 + "\n"
+    assert lines(security.undigested_base, text) == [1]
+    project = project_from_text(text, Config())
+    assert check_project(project, [security.undigested_base]).findings == ()
+
+
+# --- DW808-DW810, DW813, DW814 ---------------------------------------------------------------
+
+
+def test_dw808_ssh_port_forms() -> None:
+    assert lines(security.exposes_ssh, "FROM alpine:3.19\nEXPOSE 22/tcp\n") == [2]
+    assert lines(security.exposes_ssh, "FROM alpine:3.19\nARG P=22\nEXPOSE ${P}\n") == [3]
+    assert lines(security.exposes_ssh, "FROM alpine:3.19\nEXPOSE 2222 8022\n") == []
+
+
+def test_dw809_user_name_vs_uid() -> None:
+    assert lines(security.user_by_name, "FROM alpine:3.19\nUSER app:app\n") == [2]
+    assert lines(security.user_by_name, "FROM alpine:3.19\nUSER 10001:10001\n") == []
+    assert lines(security.user_by_name, "FROM alpine:3.19\nARG U=10001\nUSER $U\n") == []
+    assert lines(security.user_by_name, "FROM alpine:3.19\nUSER root\n") == []
+    builder = "FROM alpine:3.19 AS b\nUSER app\nFROM alpine:3.19\nUSER 10001\n"
+    assert lines(security.user_by_name, builder) == []
+
+
+def test_dw810_passwords() -> None:
+    assert lines(security.password_set, "FROM alpine:3.19\nRUN passwd -d root\n") == [2]
+    assert lines(security.password_set, "FROM alpine:3.19\nRUN passwd -l root\n") == []
+    assert lines(security.password_set, "FROM alpine:3.19\nRUN usermod -p x app\n") == [2]
+
+
+def test_dw810_message_never_contains_the_password() -> None:
+    text = 'FROM alpine:3.19\nRUN echo "app:S3cretPassw0rd" | chpasswd\n'
+    project = project_from_text(text, Config())
+    findings = check_project(project, [security.password_set]).findings
+    assert len(findings) == 1 and "S3cret" not in findings[0].message
+
+
+def test_dw813_dw814_system_dirs() -> None:
+    assert lines(security.system_volume, 'FROM alpine:3.19\nVOLUME ["/data", "/proc/x"]\n') == [2]
+    assert lines(security.system_volume, "FROM alpine:3.19\nVOLUME /device\n") == []
+    assert lines(security.system_workdir, "FROM alpine:3.19\nWORKDIR /boot\n") == [2]
+    assert lines(security.system_workdir, "FROM alpine:3.19\nWORKDIR /devel\n") == []

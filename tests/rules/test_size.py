@@ -1,0 +1,436 @@
+"""Edge cases of the size rules (DW1xx): shipped-stage awareness, ARGs, heredocs, exemptions."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from dockwise.config import Config
+from dockwise.engine import check_project
+from dockwise.findings import Rule
+from dockwise.project import project_from_text
+from dockwise.rules import size
+
+
+def lines(rule: Rule, text: str, target: str | None = None) -> list[int | None]:
+    """Lines the rule reports on the Dockerfile text (asserting it reports only its own id)."""
+    config = Config(select=(rule.id,), target=target)
+    project = project_from_text(textwrap.dedent(text).lstrip("\n"), config)
+    outcome = check_project(project, [rule])
+    assert not outcome.problems, outcome.problems
+    assert {f.rule for f in outcome.findings} <= {rule.id}
+    return [f.line for f in outcome.findings]
+
+
+def messages(rule: Rule, text: str) -> list[str]:
+    project = project_from_text(textwrap.dedent(text).lstrip("\n"), Config(select=(rule.id,)))
+    return [f.message for f in check_project(project, [rule]).findings]
+
+
+# --- DW101 full base image -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("base", "variant"),
+    [
+        ("python:3.11", "python:3.11-slim"),
+        ("python:3", "python:3-slim"),
+        ("python:3.11-bookworm", "python:3.11-slim-bookworm"),
+        ("docker.io/library/python:3.12", "python:3.12-slim"),
+        ("node:20", "node:20-slim"),
+        ("ruby:3.3", "ruby:3.3-slim"),
+        ("debian:bookworm", "debian:bookworm-slim"),
+        ("eclipse-temurin:21-jdk", "eclipse-temurin:21-jre"),
+        ("openjdk:17", "eclipse-temurin:17-jre"),
+    ],
+)
+def test_dw101_full_bases_name_the_slim_variant(base: str, variant: str) -> None:
+    found = messages(size.full_base_image, f'FROM {base}\nCMD ["x"]\n')
+    assert len(found) == 1
+    assert variant in found[0]
+
+
+@pytest.mark.parametrize(
+    "base",
+    [
+        "python:3.11-slim",
+        "python:3.11-alpine",
+        "python:3.11-slim-bookworm",
+        "node:20-bookworm-slim",
+        "debian:bookworm-slim",
+        "eclipse-temurin:21-jre",
+        "ubuntu:24.04",
+        "myregistry.example.com/python:3.11",
+        "bitnami/python:3.11",
+    ],
+)
+def test_dw101_lean_or_unknown_bases_pass(base: str) -> None:
+    assert lines(size.full_base_image, f"FROM {base}\n") == []
+
+
+def test_dw101_full_builder_stage_is_fine_and_shipped_base_is_judged() -> None:
+    text = """
+        FROM golang:1.22 AS build
+        RUN go build -o /app ./cmd/app
+        FROM gcr.io/distroless/static-debian12:nonroot
+        COPY --from=build /app /app
+    """
+    assert lines(size.full_base_image, text) == []
+
+
+def test_dw101_golang_shipped_is_reported_as_toolchain() -> None:
+    found = messages(size.full_base_image, "FROM golang:1.22-alpine\nRUN go build ./...\n")
+    assert len(found) == 1 and "toolchain" in found[0]
+
+
+def test_dw101_resolves_arg_in_from() -> None:
+    assert lines(size.full_base_image, "ARG PY=3.11\nFROM python:${PY}\n") == [2]
+    assert lines(size.full_base_image, "ARG BASE=python:3.11-slim\nFROM ${BASE}\n") == []
+    assert lines(size.full_base_image, "ARG BASE\nFROM ${BASE}\n") == []
+
+
+def test_dw101_shipped_stage_built_from_a_full_stage() -> None:
+    text = """
+        FROM python:3.11 AS base
+        RUN echo base
+        FROM base AS app
+        CMD ["python"]
+    """
+    assert lines(size.full_base_image, text) == [1]
+
+
+def test_dw101_target_selects_the_shipped_stage() -> None:
+    text = """
+        FROM python:3.11 AS dev
+        FROM python:3.11-slim AS prod
+    """
+    assert lines(size.full_base_image, text, target="prod") == []
+    assert lines(size.full_base_image, text, target="dev") == [1]
+
+
+# --- DW102 build tools -----------------------------------------------------------------------
+
+
+def test_dw102_build_tools_listed_in_message() -> None:
+    text = """
+        FROM python:3.11-slim
+        RUN apt-get update && apt-get install -y --no-install-recommends \\
+            gcc=4:12.2.0-3 libpq-dev git curl && rm -rf /var/lib/apt/lists/*
+    """
+    found = messages(size.build_tools_shipped, text)
+    assert len(found) == 1
+    assert "gcc, libpq-dev, git" in found[0]
+    assert "curl" not in found[0]
+
+
+def test_dw102_builder_stage_is_fine() -> None:
+    text = """
+        FROM python:3.11-slim AS build
+        RUN apt-get update && apt-get install -y gcc && rm -rf /var/lib/apt/lists/*
+        FROM python:3.11-slim
+        COPY --from=build /wheels /wheels
+    """
+    assert lines(size.build_tools_shipped, text) == []
+
+
+def test_dw102_virtual_package_removed_in_same_run_passes() -> None:
+    text = """
+        FROM python:3.11-alpine
+        RUN apk add --no-cache --virtual .build-deps gcc musl-dev \\
+            && pip install --no-cache-dir psycopg2==2.9.9 \\
+            && apk del .build-deps
+    """
+    assert lines(size.build_tools_shipped, text) == []
+
+
+def test_dw102_purge_in_same_run_passes_but_later_run_does_not() -> None:
+    same = """
+        FROM python:3.11-slim
+        RUN apt-get update && apt-get install -y gcc \\
+            && pip install --no-cache-dir x==1 \\
+            && apt-get purge -y --auto-remove gcc && rm -rf /var/lib/apt/lists/*
+    """
+    later = """
+        FROM python:3.11-slim
+        RUN apt-get update && apt-get install -y gcc && rm -rf /var/lib/apt/lists/*
+        RUN apt-get purge -y --auto-remove gcc
+    """
+    assert lines(size.build_tools_shipped, same) == []
+    assert lines(size.build_tools_shipped, later) == [2]
+
+
+def test_dw102_apt_mark_auto_pattern_of_official_images_passes() -> None:
+    text = """
+        FROM debian:bookworm-slim
+        RUN savedAptMark="$(apt-mark showmanual)"; \\
+            apt-get update; apt-get install -y --no-install-recommends gcc make; \\
+            make install; \\
+            apt-mark auto '.*' > /dev/null; apt-mark manual $savedAptMark; \\
+            apt-get purge -y --auto-remove -o APT::AutoRemove::RecommendsImportant=false; \\
+            rm -rf /var/lib/apt/lists/*
+    """
+    assert lines(size.build_tools_shipped, text) == []
+
+
+def test_dw102_heredoc_and_env_variable_packages() -> None:
+    text = """
+        FROM debian:bookworm-slim
+        ENV BUILD_DEPS="build-essential cmake"
+        RUN <<EOF
+        apt-get update
+        apt-get install -y --no-install-recommends $BUILD_DEPS
+        EOF
+    """
+    found = messages(size.build_tools_shipped, text)
+    assert len(found) == 1 and "build-essential, cmake" in found[0]
+
+
+# --- DW103 COPY . . before install -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "install",
+    [
+        "pip install --no-cache-dir -r requirements.txt",
+        "python -m pip install --no-cache-dir -r requirements.txt",
+        "poetry install --no-root",
+        "uv sync --frozen",
+        "npm ci",
+        "yarn install --frozen-lockfile",
+        "go mod download",
+    ],
+)
+def test_dw103_whole_copy_before_dependency_install(install: str) -> None:
+    text = f"FROM python:3.11-slim\nWORKDIR /app\nCOPY . .\nRUN {install}\n"
+    assert lines(size.copy_before_install, text) == [3]
+
+
+def test_dw103_manifest_first_then_project_install_passes() -> None:
+    text = """
+        FROM python:3.11-slim
+        COPY pyproject.toml poetry.lock ./
+        RUN poetry install --no-root
+        COPY . .
+        RUN poetry install --only-root
+    """
+    assert lines(size.copy_before_install, text) == []
+
+
+def test_dw103_installing_the_project_itself_is_not_a_dependency_install() -> None:
+    text = "FROM python:3.11-slim\nCOPY . /src\nRUN pip install --no-cache-dir /src\n"
+    assert lines(size.copy_before_install, text) == []
+
+
+def test_dw103_copy_from_stage_and_npm_install_of_a_package_pass() -> None:
+    text = """
+        FROM node:20-slim
+        COPY --from=build . .
+        RUN npm install -g pm2@5.3.1
+    """
+    assert lines(size.copy_before_install, text) == []
+
+
+# --- DW104 pip cache -------------------------------------------------------------------------
+
+
+def test_dw104_python_m_pip_and_exec_form() -> None:
+    assert lines(size.pip_cache, "FROM python:3.11-slim\nRUN python3 -m pip install x==1\n") == [2]
+    exec_form = 'FROM python:3.11-slim\nRUN ["pip", "install", "x==1"]\n'
+    assert lines(size.pip_cache, exec_form) == [2]
+
+
+@pytest.mark.parametrize("value", ["1", "true", "on", "0", "false", "off"])
+def test_dw104_pip_no_cache_dir_any_boolean_disables_cache(value: str) -> None:
+    # pip treats 0/false like 1/true here; hadolint DL3042 reports 0/false (a false positive)
+    text = f"FROM python:3.11-slim\nENV PIP_NO_CACHE_DIR={value}\nRUN pip install x==1\n"
+    assert lines(size.pip_cache, text) == []
+
+
+def test_dw104_invalid_pip_no_cache_dir_value_does_not_count() -> None:
+    text = "FROM python:3.11-slim\nENV PIP_NO_CACHE_DIR=please\nRUN pip install x==1\n"
+    assert lines(size.pip_cache, text) == [3]
+
+
+def test_dw104_exemptions() -> None:
+    mount = "FROM python:3.11-slim\nRUN --mount=type=cache,target=/root/.cache pip install x==1\n"
+    inline = "FROM python:3.11-slim\nRUN PIP_NO_CACHE_DIR=1 pip install x==1\n"
+    uv = "FROM python:3.11-slim\nRUN uv pip install --system x==1\n"
+    config = (
+        "FROM python:3.11-slim\nRUN pip config set global.no-cache-dir false\n"
+        "RUN pip install x==1\n"
+    )
+    for text in (mount, inline, uv, config):
+        assert lines(size.pip_cache, text) == [], text
+
+
+def test_dw104_other_cache_mount_does_not_exempt() -> None:
+    text = "FROM python:3.11-slim\nRUN --mount=type=cache,target=/var/cache/apt pip install x==1\n"
+    assert lines(size.pip_cache, text) == [2]
+
+
+def test_dw104_builder_stage_is_skipped() -> None:
+    text = """
+        FROM python:3.11-slim AS build
+        RUN pip wheel -w /w x==1 && pip install x==1
+        FROM python:3.11-slim
+        COPY --from=build /w /w
+    """
+    assert lines(size.pip_cache, text) == []
+
+
+# --- DW105-DW111 caches ----------------------------------------------------------------------
+
+
+def test_dw105_apt_lists() -> None:
+    keep = "FROM debian:bookworm-slim\nRUN apt-get update && apt-get install -y curl\n"
+    later = keep + "RUN rm -rf /var/lib/apt/lists/*\n"
+    mount = (
+        "FROM debian:bookworm-slim\n"
+        "RUN --mount=type=cache,target=/var/lib/apt apt-get update && apt-get install -y curl\n"
+    )
+    builder = keep.replace("bookworm-slim", "bookworm-slim AS b") + "FROM debian:bookworm-slim\n"
+    assert lines(size.apt_lists_left, keep) == [2]
+    assert lines(size.apt_lists_left, later) == [2]
+    assert lines(size.apt_lists_left, mount) == []
+    assert lines(size.apt_lists_left, builder) == []
+
+
+def test_dw106_apk() -> None:
+    assert lines(size.apk_cache, "FROM alpine:3.19\nRUN apk --no-cache add curl\n") == []
+    removed = "FROM alpine:3.19\nRUN apk add curl && rm -rf /var/cache/apk/*\n"
+    assert lines(size.apk_cache, removed) == []
+    mount = "FROM alpine:3.19\nRUN --mount=type=cache,target=/var/cache/apk apk add curl\n"
+    assert lines(size.apk_cache, mount) == []
+    assert lines(size.apk_cache, "FROM alpine:3.19\nRUN apk add curl\n") == [2]
+
+
+def test_dw107_dw108_dw109_clean_commands() -> None:
+    assert (
+        lines(size.yum_cache, "FROM centos:7\nRUN yum -y install x && rm -rf /var/cache/yum\n")
+        == []
+    )
+    assert lines(size.yum_cache, "FROM centos:7\nRUN yum -y install x\nRUN yum clean all\n") == [2]
+    micro = "FROM ubi9-minimal:9.4\nRUN microdnf install -y x && microdnf clean all\n"
+    assert lines(size.dnf_cache, micro) == []
+    assert lines(size.dnf_cache, "FROM ubi9-minimal:9.4\nRUN microdnf install -y x\n") == [2]
+    assert lines(size.zypper_cache, "FROM leap:15\nRUN zypper -n in x && zypper cc -a\n") == []
+    assert lines(size.zypper_cache, "FROM leap:15\nRUN zypper --non-interactive in x\n") == [2]
+
+
+def test_dw110_yarn() -> None:
+    assert lines(size.yarn_cache, "FROM node:20-slim\nRUN yarn\n") == [2]
+    assert lines(size.yarn_cache, "FROM node:20-slim\nRUN yarn add left-pad@1.3.0\n") == []
+    mount = "FROM node:20-slim\nRUN --mount=type=cache,target=/usr/local/share/.cache/yarn yarn\n"
+    assert lines(size.yarn_cache, mount) == []
+
+
+def test_dw111_recommends_settings() -> None:
+    option = (
+        "FROM debian:bookworm-slim\nRUN apt-get install -y -o APT::Install-Recommends=false x\n"
+    )
+    assert lines(size.apt_recommends, option) == []
+    conf = (
+        "FROM debian:bookworm-slim\n"
+        "RUN echo 'APT::Install-Recommends \"false\";' > /etc/apt/apt.conf.d/99norecommends\n"
+        "RUN apt-get install -y x\n"
+    )
+    assert lines(size.apt_recommends, conf) == []
+    copied = (
+        "FROM debian:bookworm-slim\nCOPY 99apt /etc/apt/apt.conf.d/99apt\n"
+        "RUN apt-get install -y x\n"
+    )
+    assert lines(size.apt_recommends, copied) == []
+    assert lines(size.apt_recommends, "FROM debian:bookworm-slim\nRUN apt-get install -y x\n") == [
+        2
+    ]
+
+
+# --- DW112 update alone ----------------------------------------------------------------------
+
+
+def test_dw112_update_alone() -> None:
+    assert lines(size.lonely_update, "FROM alpine:3.19\nRUN apk update\nRUN apk add x\n") == [2]
+    assert lines(size.lonely_update, "FROM fedora:40\nRUN dnf makecache\n") == [2]
+    together = "FROM debian:bookworm-slim\nRUN apt-get update && apt-get upgrade -y\n"
+    assert lines(size.lonely_update, together) == []
+    heredoc = "FROM debian:bookworm-slim\nRUN <<EOF\napt-get update\napt-get install -y x\nEOF\n"
+    assert lines(size.lonely_update, heredoc) == []
+
+
+# --- DW113 mergeable RUNs --------------------------------------------------------------------
+
+
+def test_dw113_only_simple_runs_with_same_flags() -> None:
+    text = """
+        FROM debian:bookworm-slim
+        RUN echo a
+        RUN echo b && echo c
+        RUN echo d
+        RUN --mount=type=cache,target=/x echo e
+        RUN echo f
+        RUN <<EOF
+        echo g
+        EOF
+        RUN echo h
+        RUN echo i
+    """
+    assert lines(size.mergeable_runs, text) == [11]
+
+
+def test_dw113_builder_stage_is_skipped() -> None:
+    text = "FROM alpine:3.19 AS b\nRUN echo a\nRUN echo b\nFROM alpine:3.19\n"
+    assert lines(size.mergeable_runs, text) == []
+
+
+# --- DW114-DW117 -----------------------------------------------------------------------------
+
+
+def test_dw114_whole_filesystem_from_named_context_or_stage() -> None:
+    text = "FROM alpine:3.19 AS a\nFROM scratch\nCOPY --from=a / /\n"
+    assert lines(size.whole_filesystem_copy, text) == [3]
+    part = "FROM alpine:3.19 AS a\nFROM scratch\nCOPY --from=a /etc/ssl /etc/ssl\n"
+    assert lines(size.whole_filesystem_copy, part) == []
+
+
+def test_dw115_archive_copied_into_a_directory_and_extracted() -> None:
+    text = """
+        FROM debian:bookworm-slim
+        WORKDIR /opt
+        COPY dist/app.tar.gz ./
+        RUN tar xzf app.tar.gz
+    """
+    assert lines(size.archive_extracted, text) == [3]
+    unrelated = "FROM debian:bookworm-slim\nCOPY a.tar.gz /tmp/\nRUN tar xzf /tmp/b.tar.gz\n"
+    assert lines(size.archive_extracted, unrelated) == []
+
+
+def test_dw116_deleted_later_is_reported_at_the_copy() -> None:
+    text = """
+        FROM debian:bookworm-slim
+        WORKDIR /build
+        COPY . .
+        COPY pkg.deb /tmp/
+        RUN dpkg -i /tmp/pkg.deb && rm /tmp/pkg.deb
+        RUN make install && rm -rf /build
+    """
+    assert lines(size.deleted_in_later_layer, text) == [3, 4]
+
+
+def test_dw116_small_files_and_bind_mounts_pass() -> None:
+    text = """
+        FROM python:3.11-slim
+        COPY requirements.txt /tmp/
+        RUN pip install --no-cache-dir -r /tmp/requirements.txt && rm /tmp/requirements.txt
+        RUN --mount=type=bind,source=x.tar.gz,target=/tmp/x.tar.gz tar xzf /tmp/x.tar.gz
+    """
+    assert lines(size.deleted_in_later_layer, text) == []
+
+
+def test_dw117_uid_threshold_and_arg() -> None:
+    assert lines(size.useradd_lastlog, "FROM debian:bookworm-slim\nRUN useradd -u 65536 a\n") == [2]
+    assert lines(size.useradd_lastlog, "FROM debian:bookworm-slim\nRUN useradd -u 65535 a\n") == []
+    text = "FROM debian:bookworm-slim\nARG UID=1000000\nRUN useradd --uid=${UID} app\n"
+    assert lines(size.useradd_lastlog, text) == [3]
+    no_log = "FROM debian:bookworm-slim\nRUN useradd --no-log-init -u 1000000 a\n"
+    assert lines(size.useradd_lastlog, no_log) == []
