@@ -577,11 +577,19 @@ def _assignment_secrets(commands: tuple[ShellCommand, ...]) -> Iterator[SecretMa
                 yield match
 
 
+def _after_boolean_flag(script: str, value: str) -> bool:
+    """`--password-stdin registry`: the word after a flag that takes no value is no password.
+
+    Works around the shared detector reading such words as assigned passwords.
+    """
+    return re.search(rf"--[\w-]*(?:stdin|file)\s+['\"]?{re.escape(value)}", script) is not None
+
+
 def run_line_secrets(run: Instruction) -> list[SecretMatch]:
     """Literal credentials in a RUN's script, one per distinct value."""
     found: dict[str, SecretMatch] = {}
     for match in scan_text(run.script):
-        if "$" not in match.value:
+        if "$" not in match.value and not _after_boolean_flag(run.script, match.value):
             found.setdefault(match.value, match)
     for what, value in _password_flags(run.commands):
         found.setdefault(
@@ -643,7 +651,9 @@ def credential_on_run_line(dockerfile: Dockerfile, project: Project) -> Iterator
 _SEGMENTS = re.compile(r"&&|\|\||;|\n")
 _REDIRECT = re.compile(r"(?<![0-9&<>])>>?\s*([^\s;&|<>()]+)")
 _TEE = re.compile(r"\btee\s+(?:-a\s+|--append\s+)?([^\s;&|<>()]+)")
-_ASSIGNED_FROM = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=")
+_ASSIGNED_FROM = re.compile(
+    r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(?:\$\(.*\)|\"[^\"]*\"|'[^']*'|\S+)\s*$"
+)
 _FIRST_WORD = re.compile(r"^\s*(?:(?:export|sudo|exec)\s+|[A-Za-z_][A-Za-z0-9_]*=\S*\s+)*([^\s|]+)")
 _OUTPUT_COMMANDS = frozenset(
     ["cat", "echo", "printf", "envsubst", "sed", "tr", "base64", "head", "tail", "awk", "jq"]
@@ -695,19 +705,27 @@ def _harmless(target: str, later: list[str], tmp_mounts: list[str]) -> bool:
     clean = target.strip("\"'")
     if any(clean == m or clean.startswith(m + "/") for m in tmp_mounts):
         return True
-    base = clean.rstrip("/").rsplit("/", 1)[-1]
-    for segment in later:
-        words = _words(segment)
-        if not words:
-            continue
-        command = words[0].rsplit("/", 1)[-1]
-        removes = command in _REMOVERS or (command in ("npm", "pnpm", "yarn") and "delete" in words)
-        if removes and any(
-            w == clean or w.rstrip("/").endswith(base) or clean.startswith(w.rstrip("/") + "/")
-            for w in words[1:]
-        ):
-            return True
-    return False
+    return any(_removes(_words(segment), clean) for segment in later)
+
+
+_CONFIG_UNSETS = frozenset(["delete", "unset", "--unset", "--unset-all", "rm", "remove"])
+
+
+def _removes(words: list[str], target: str) -> bool:
+    if not words:
+        return False
+    command = words[0].rsplit("/", 1)[-1]
+    tool = (command, words[1] if len(words) > 1 else "")
+    if target in _CONFIG_WRITERS.values() and tool in _CONFIG_WRITERS:
+        return bool(_CONFIG_UNSETS.intersection(words))
+    if command not in _REMOVERS:
+        return False
+    base = target.rstrip("/").rsplit("/", 1)[-1]
+    operands = [w.rstrip("/") for w in words[1:] if not w.startswith("-")]
+    return any(
+        w in (target, base) or w.endswith("/" + base) or target.startswith(w + "/")
+        for w in operands
+    )
 
 
 def secret_written(run: Instruction) -> list[tuple[SecretMount, str]]:
@@ -724,8 +742,9 @@ def secret_written(run: Instruction) -> list[tuple[SecretMount, str]]:
         if not _secret_refs(segment, paths, names):
             continue
         assigned = _ASSIGNED_FROM.match(segment)
-        if assigned and not _FIRST_WORD.match(segment[assigned.end() :] or " "):
+        if assigned:  # TOKEN=$(cat /run/secrets/token): the variable now holds the secret
             names.add(assigned.group(1))
+            continue
         for target in _written_to(segment, paths):
             if not _harmless(target, segments[index + 1 :], tmp_mounts):
                 mount = next((m for m in mounts if m.target in segment), mounts[0])
