@@ -174,6 +174,16 @@ def test_secret_mount_for_the_name_is_not_reported() -> None:
     assert run(text, "DW502") == []
 
 
+def test_leftover_arg_next_to_secret_mounts_is_not_reported() -> None:
+    text = """
+        FROM node:20-slim
+        ARG NPM_TOKEN
+        RUN --mount=type=secret,id=npmrc,target=/root/.npmrc npm ci
+        RUN npm run build
+    """
+    assert run(text, "DW502") == []
+
+
 def test_arg_without_later_run_or_global_only_is_not_reported() -> None:
     text = """
         ARG NPM_TOKEN

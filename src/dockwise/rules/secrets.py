@@ -110,8 +110,9 @@ def literal_credential(name: str, value: str) -> SecretMatch | None:
         in CI logs. Builder stages are no hiding place: their layers stay in the build
         cache (pushed to the registry with `--cache-to mode=max`).
         Names alone are not judged: `ARG GITHUB_TOKEN` without a value, `USERNAME=app`,
-        `*_TOKEN_FILE=/run/secrets/x`, `GPG_KEY` fingerprints and `*_SHA256` checksums are
-        not credentials (hadolint's DL3064 flags several of them).
+        `*_TOKEN_FILE=/run/secrets/x`, `GOPRIVATE`, `GPG_KEY` fingerprints, `*_SHA256`
+        checksums and `ENV TOKEN=${TOKEN}` references are not credentials (hadolint's
+        DL3064 flags several of them).
     """,
     fix="""
         Remove the value from the Dockerfile and rotate the credential. Pass build-time
@@ -130,7 +131,12 @@ def literal_credential(name: str, value: str) -> SecretMatch | None:
         ARG GITHUB_TOKEN
         CMD ["gunicorn", "shop.wsgi"]
     """,
-    also=["hadolint:DL3064", "trivy:DS-0031", "dockle:CIS-DI-0010"],
+    also=[
+        "hadolint:DL3064",
+        "trivy:DS-0031",
+        "dockle:CIS-DI-0010",
+        "buildkit:SecretsUsedInArgOrEnv",
+    ],
 )
 def credential_in_arg_or_env(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
     chain = _chain_indices(dockerfile)
@@ -232,15 +238,25 @@ def _credential_args(stage: Stage) -> Iterator[tuple[Instruction, str]]:
 def _exposed_run(
     dockerfile: Dockerfile, stage: Stage, arg: Instruction, name: str
 ) -> tuple[Instruction, bool] | None:
-    """The first RUN after the ARG that sees the build arg: (run, references it by name)."""
+    """The first RUN after the ARG that sees the build arg: (run, references it by name).
+
+    When no RUN names the argument and the stage already takes its credentials from secret
+    mounts, the ARG is a leftover nobody passes: not reported.
+    """
     first_seeing: Instruction | None = None
+    uses_secret_mounts = False
     for run in dockerfile.runs(stage):
-        if run.start_line <= arg.start_line or name not in run.arg_names or _covers(run, name):
+        if run.start_line <= arg.start_line or name not in run.arg_names:
+            continue
+        uses_secret_mounts = uses_secret_mounts or bool(secret_mounts(run))
+        if _covers(run, name):
             continue
         if name in references(run.script) or name in references(" ".join(run.flags)):
             return run, True
         first_seeing = first_seeing or run
-    return (first_seeing, False) if first_seeing is not None else None
+    if first_seeing is None or uses_secret_mounts:
+        return None
+    return first_seeing, False
 
 
 @dockerfile_rule(
