@@ -50,7 +50,7 @@ def to_finding(rule: Rule, hit: Hit, project: Project) -> Finding:
     return Finding(
         rule=meta.id,
         lesson=meta.lesson,
-        severity=project.config.severity.get(meta.id, meta.severity),
+        severity=project.config.severity.get(meta.id, hit.severity or meta.severity),
         path=hit.path,
         line=hit.line,
         column=hit.column if hit.column is not None else (1 if hit.line else None),

@@ -63,6 +63,8 @@ class Hit:
     fingerprint: str | None = None
     # extra codes a pragma may name to silence this one hit (a ShellCheck SC code)
     aliases: tuple[str, ...] = ()
+    # a rule may judge one hit milder or graver than its default (configuration still wins)
+    severity: Severity | None = None
 
 
 @dataclass(frozen=True)
