@@ -395,6 +395,7 @@ def test_dw204_ignores_failure(check: str) -> None:
         "redis-cli ping",
         "pg_isready -U postgres",
         "test -f /tmp/healthy",
+        "curl -s http://localhost:8000/health | grep -q ok",
     ],
 )
 def test_dw204_real_probes_pass(check: str) -> None:

@@ -300,7 +300,7 @@ def _has_process(dockerfile: Dockerfile) -> bool:
         not whether it serves: a deadlocked or disconnected service keeps receiving traffic
         and `depends_on: condition: service_healthy` cannot work. Images without CMD or
         ENTRYPOINT (base or builder images) and services health-checked by their compose
-        file are not reported.
+        file are not reported (hadolint's off-by-default DL3057 reports them).
     """,
     fix="""
         Add a HEALTHCHECK that probes the service, e.g. `HEALTHCHECK --interval=30s
@@ -392,6 +392,8 @@ def _ignores_failure(instruction: Instruction) -> str | None:
     if script and _FAILURE_IGNORED.search(script.strip()):
         return "ignores the probe's failure (always exits 0)"
     for command in check_commands(instruction):
+        if command.piped:  # `curl ... | grep -q ok`: the pipeline's last command decides
+            continue
         if command.name == "curl" and not command.has_flag("-f", "--fail", "--fail-with-body"):
             return "runs curl without --fail, so HTTP errors (500, 503) count as healthy"
     return None
