@@ -15,8 +15,8 @@ ROOT = Path(__file__).resolve().parents[2]
 NAIVE = ROOT / "examples" / "naive"
 # secret values planted in the naive example (its Dockerfile, .env and deploy key)
 PLANTED = [
-    "s3cr3tPassw0rd",
-    "hunter2hunter2",
+    "Xk9fQ2mLw7Rt",
+    "Zr8vTq3nPw5Ld",
     "9Tq2xLr7Vb0Wm4Yc8Pz1Ks6Ja3Hd5Fg2Nu0Ee7Ri",
     "sk_live_51HqLyjWDarjtT1zdp7dcXnjK0p3xYh6rQ2vB8mN4sT7uZ9wE",
     "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ",
