@@ -158,7 +158,7 @@ def rule(
         severity=Severity.parse(severity),
         title=title,
         why=_dedent(why),
-        fix=_dedent(fix),
+        fix=" ".join(fix.split()),  # one paragraph: it is printed after "fix:" on one line
         bad=_dedent(bad) if isinstance(bad, str) else bad,
         good=_dedent(good) if isinstance(good, str) else good,
         also=tuple(also),

@@ -1188,7 +1188,7 @@ def _simple_run(run: Instruction) -> bool:
         single-command RUNs with the same flags are reported (never heredocs, chained
         scripts or RUNs with different mounts), in the shipped stage and its parents.
     """,
-    fix="Join them: `RUN useradd --uid 10001 app && mkdir -p /app/data`.",
+    fix="Join the commands into one RUN with `&&` (and a `\\` line continuation per command).",
     bad="""
         FROM python:3.11-slim
         RUN useradd --uid 10001 app
