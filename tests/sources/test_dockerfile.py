@@ -100,3 +100,28 @@ def test_flags_and_exec_form() -> None:
     copy, cmd = df.stages[0].instructions
     assert copy.flag("from") == "build" and copy.flag("chown") is None
     assert cmd.json and cmd.commands[0].argv == ("python", "-m", "app")
+
+
+def test_workdir_mounts_and_path_default() -> None:
+    df = parse_dockerfile(
+        "FROM python:3.11-slim\nWORKDIR /srv\nWORKDIR app\n"
+        "RUN --mount=type=cache,dst=/root/.cache/pip --mount=type=secret,id=npm pip install x\n"
+        "ENV PATH=/opt/venv/bin:$PATH\n"
+    )
+    run = df.stages[0].instructions[2]
+    assert run.workdir == "/srv/app"
+    assert run.mounts() == [
+        {"type": "cache", "target": "/root/.cache/pip"},
+        {"type": "secret", "id": "npm"},
+    ]
+    assert df.stages[0].final_vars["PATH"].startswith("/opt/venv/bin:/usr/local/sbin")
+
+
+def test_external_base_is_unknown_when_a_variable_has_no_value() -> None:
+    unknown = parse_dockerfile("ARG BASE\nFROM ${BASE}\n").stages[0]
+    assert not unknown.base_known and unknown.external_base is None
+    defaulted = parse_dockerfile("ARG TAG\nFROM python:${TAG:-3.11-slim}\n").stages[0]
+    assert defaulted.external_base == "python:3.11-slim"
+    assert defaulted.image_ref is not None and defaulted.image_ref.official_name == "python"
+    staged = parse_dockerfile("FROM python:3.11 AS a\nFROM a\n").stages[1]
+    assert staged.external_base is None

@@ -42,3 +42,20 @@ def test_long_flags_with_values() -> None:
     ]
     assert command.has_flag("--no-cache-dir") and command.has_flag("--index-url")
     assert command.positional() == ("install", "flask==3.0")
+
+
+def test_redirects_are_separated_from_arguments() -> None:
+    command = parse_script("gunicorn app:app > /var/log/app.log 2>&1").commands[0]
+    assert command.argv == ("gunicorn", "app:app")
+    assert command.redirects == ((">", "/var/log/app.log"), ("2>&", "1"))
+
+
+def test_assignment_only_statements_become_script_variables() -> None:
+    script = parse_script("deps='gcc make'; apt-get install -y $deps")
+    assert script.variables == {"deps": "gcc make"}
+    assert [c.name for c in script.commands] == ["apt-get"]
+
+
+def test_nested_heredoc_is_not_split_into_commands() -> None:
+    script = parse_script("cat <<EOF > /etc/x\nhi\nEOF\necho done")
+    assert [c.name for c in script.commands] == ["cat", "echo"]

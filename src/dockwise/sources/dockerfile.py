@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import posixpath
 import re
 import stat
 from collections.abc import Iterator, Mapping
@@ -12,7 +13,8 @@ from types import MappingProxyType
 
 import dockerfile as buildkit
 
-from dockwise.sources.expand import expand
+from dockwise.sources.expand import expand, references
+from dockwise.sources.imageref import ImageRef, parse_image_ref
 from dockwise.sources.shell import ShellCommand, ShellScript, parse_script
 
 KNOWN_INSTRUCTIONS = frozenset(
@@ -52,6 +54,8 @@ AUTOMATIC_ARGS: Mapping[str, str] = MappingProxyType(
 )
 _DIRECTIVE = re.compile(r"^#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$")
 DEFAULT_SHELL = ("/bin/sh", "-c")
+# the PATH images are built with unless their config says otherwise (BuildKit's default)
+DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 
 @dataclass(frozen=True)
@@ -76,6 +80,7 @@ class Instruction:
     vars: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
     arg_names: frozenset[str] = field(default=frozenset(), repr=False, compare=False)
     shell: tuple[str, ...] = field(default=DEFAULT_SHELL, repr=False, compare=False)
+    workdir: str = field(default="/", repr=False, compare=False)  # WORKDIR in effect here
 
     def flag(self, name: str) -> str | None:
         """Value of `--name=value` (last one wins), '' for a bare `--name`, None if absent."""
@@ -88,6 +93,23 @@ class Instruction:
 
     def flag_values(self, name: str) -> list[str]:
         return [f.partition("=")[2] for f in self.flags if f.partition("=")[0] == f"--{name}"]
+
+    def mounts(self) -> list[dict[str, str]]:
+        """`--mount=type=cache,target=/x` flags as dicts, values expanded.
+
+        `dst`/`destination` are spelled `target`; a mount without type is a bind mount.
+        """
+        mounts = []
+        for value in self.flag_values("mount"):
+            fields: dict[str, str] = {"type": "bind"}
+            for part in value.split(","):
+                key, _, item = part.partition("=")
+                key = key.strip().lower()
+                if key in ("dst", "destination"):
+                    key = "target"
+                fields[key] = self.expanded(item.strip())
+            mounts.append(fields)
+        return mounts
 
     @property
     def is_heredoc_script(self) -> bool:
@@ -132,6 +154,7 @@ class Stage:
     from_instruction: Instruction
     instructions: tuple[Instruction, ...]  # everything after FROM, in order
     parent: int | None  # index of the stage named in FROM, if it is one
+    base_known: bool = True  # False when FROM uses a variable that has no value
 
     @property
     def label(self) -> str:
@@ -151,6 +174,19 @@ class Stage:
     @property
     def is_scratch(self) -> bool:
         return self.base_resolved.lower() == "scratch"
+
+    @property
+    def external_base(self) -> str | None:
+        """The image this stage starts from, when it is an image (not a stage, not scratch)
+        and every variable in its FROM has a value; None when dockwise cannot know."""
+        if self.parent is not None or self.is_scratch or not self.base_known:
+            return None
+        return self.base_resolved.strip() or None
+
+    @property
+    def image_ref(self) -> ImageRef | None:
+        base = self.external_base
+        return parse_image_ref(base) if base else None
 
     @property
     def final_vars(self) -> Mapping[str, str]:
@@ -457,7 +493,9 @@ class _Scope:
         self.stage_args: set[str] = set()
         self.stage_envs: list[dict[str, str]] = []
         self.stage_shells: list[tuple[str, ...]] = []
+        self.stage_workdirs: list[str] = []
         self.shell = DEFAULT_SHELL
+        self.workdir = "/"
 
     def lookup_for_from(self) -> dict[str, str | None]:
         return {**AUTOMATIC_ARGS, **self.global_args}
@@ -468,10 +506,11 @@ class _Scope:
             self.global_args[name] = expand(value, env, self.escape) if value is not None else None
 
     def begin_stage(self, parent: int | None) -> None:
-        inherited = dict(self.stage_envs[parent]) if parent is not None else {}
+        inherited = dict(self.stage_envs[parent]) if parent is not None else {"PATH": DEFAULT_PATH}
         self.stage_vars = inherited
         self.stage_args = set()
         self.shell = self.stage_shells[parent] if parent is not None else DEFAULT_SHELL
+        self.workdir = self.stage_workdirs[parent] if parent is not None else "/"
 
     def apply(self, instruction: Instruction) -> None:
         if instruction.cmd == "ARG":
@@ -489,12 +528,16 @@ class _Scope:
                 self.stage_args.discard(name)
         elif instruction.cmd == "SHELL" and instruction.json and instruction.value:
             self.shell = tuple(instruction.value)
+        elif instruction.cmd == "WORKDIR" and instruction.value:
+            target = expand(instruction.value[0], self.stage_vars, self.escape)
+            self.workdir = posixpath.normpath(posixpath.join(self.workdir, target))
 
     def end_stage(self) -> None:
         self.stage_envs.append(
             {k: v for k, v in self.stage_vars.items() if k not in self.stage_args}
         )
         self.stage_shells.append(self.shell)
+        self.stage_workdirs.append(self.workdir)
 
 
 def _scope(
@@ -513,8 +556,16 @@ def _scope(
         if header is None or base_info is None:
             return
         base, resolved, name, platform, parent = base_info
+        known = all(
+            scope.lookup_for_from().get(ref) is not None
+            or f"{{{ref}:-" in base
+            or f"{{{ref}-" in base
+            for ref in references(base)
+        )
         stages.append(
-            Stage(len(stages), name, base, resolved, platform, header, tuple(current), parent)
+            Stage(
+                len(stages), name, base, resolved, platform, header, tuple(current), parent, known
+            )
         )
         scope.end_stage()
 
@@ -553,6 +604,7 @@ def _scope(
             vars=snapshot,
             arg_names=frozenset(scope.stage_args),
             shell=scope.shell,
+            workdir=scope.workdir,
             trigger=trigger,
         )
         out.append(placed)

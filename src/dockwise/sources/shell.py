@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import re
 import shlex
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 _SEPARATORS = {"&&", "||", ";", "|", "&", ";;", "|&", "\n"}
 _COMPOUND = re.compile(
-    r"(^|[\s;&|(])(if|then|for|while|until|case|function|select)\s|\$\(|`|(^|[\s;&|])[({]\s|\[\["
+    r"(^|[\s;&|(])(if|then|for|while|until|case|function|select)\s|\$\(|`|(^|[\s;&|])[({]\s|\[\[|<<"
 )
 _ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 
@@ -28,6 +29,9 @@ class ShellCommand:
     argv: tuple[str, ...]
     assignments: tuple[str, ...] = ()
     piped: bool = False  # part of a pipeline (`a | b`)
+    redirects: tuple[
+        tuple[str, str], ...
+    ] = ()  # (operator, target): (">", "/var/log/x"), ("2>&", "1")
 
     @property
     def name(self) -> str:
@@ -66,7 +70,9 @@ class ShellCommand:
 class ShellScript:
     commands: tuple[ShellCommand, ...]
     has_pipe: bool
-    parsed_by: str  # "fast", "bashlex" or "fallback"
+    parsed_by: str  # "fast", "bashlex", "exec" or "fallback"
+    # plain `NAME=value` statements of the script (`deps='gcc make'; apt-get install $deps`)
+    variables: Mapping[str, str] = field(default_factory=dict)
 
 
 def parse_script(script: str) -> ShellScript:
@@ -90,8 +96,30 @@ def _parse_cached(script: str) -> ShellScript:
 
 
 def _fast_split(script: str, strict: bool = True) -> ShellScript | None:
-    script = script.replace("\\\n", " ")
-    lexer = shlex.shlex(script, posix=True, punctuation_chars=";&|\n")
+    tokens = _tokens(script, strict)
+    if tokens is None:
+        return None
+    builder = _Builder()
+    pending_redirect: str | None = None
+    for token in tokens:
+        if pending_redirect is not None:
+            builder.redirect(pending_redirect, token)
+            pending_redirect = None
+        elif _is_redirect(token):
+            pending_redirect = builder.take_fd(token)
+        elif token in _SEPARATORS or set(token) <= _SEPARATOR_CHARS:
+            builder.separate(piped=token.strip("\n") in ("|", "|&"))
+        else:
+            builder.word(token)
+    return builder.script("fast")
+
+
+_SEPARATOR_CHARS = set(";&|\n")
+_REDIRECT = re.compile(r"^(\d*)(>>|>&|>\||>|<>|<<<|<<-|<<|<&|<|&>>|&>)$")
+
+
+def _tokens(script: str, strict: bool) -> list[str] | None:
+    lexer = shlex.shlex(script.replace("\\\n", " "), posix=True, punctuation_chars=";&|<>\n")
     lexer.whitespace = " \t\r"
     lexer.whitespace_split = True
     lexer.commenters = "#"
@@ -102,28 +130,62 @@ def _fast_split(script: str, strict: bool = True) -> ShellScript | None:
     except ValueError:  # unbalanced quotes
         if strict:
             return None
-    groups: list[list[str]] = [[]]
-    piped_flags: list[bool] = [False]
-    has_pipe = False
-    for token in tokens:
-        if token in _SEPARATORS or (token and set(token) <= set(";&|\n")):
-            if token.strip("\n") in ("|", "|&"):
-                has_pipe = True
-                piped_flags[-1] = True
-                groups.append([])
-                piped_flags.append(True)
-            else:
-                groups.append([])
-                piped_flags.append(False)
+    return tokens
+
+
+def _is_redirect(token: str) -> bool:
+    return bool(token) and token[0] in "<>&" and _REDIRECT.match(token) is not None
+
+
+class _Builder:
+    """Collects words into simple commands, with their redirections and pipe marks."""
+
+    def __init__(self) -> None:
+        self.commands: list[ShellCommand] = []
+        self.words: list[str] = []
+        self.redirects: list[tuple[str, str]] = []
+        self.piped = False
+        self.next_piped = False
+        self.has_pipe = False
+        self.variables: dict[str, str] = {}
+
+    def word(self, token: str) -> None:
+        self.words.append(token)
+
+    def take_fd(self, operator: str) -> str:
+        """A redirect operator; a bare number just before it (`2>`) is its descriptor."""
+        if self.words and self.words[-1].isdigit():
+            return self.words.pop() + operator
+        return operator
+
+    def redirect(self, operator: str, target: str) -> None:
+        self.redirects.append((operator, target))
+
+    def separate(self, piped: bool) -> None:
+        if piped:
+            self.has_pipe = True
+        self._flush(piped_after=piped)
+
+    def _flush(self, piped_after: bool = False) -> None:
+        command = _command(self.words, self.piped or piped_after, tuple(self.redirects))
+        if command.argv:
+            self.commands.append(command)
         else:
-            groups[-1].append(token)
-    commands = tuple(
-        _command(words, piped) for words, piped in zip(groups, piped_flags, strict=True) if words
-    )
-    return ShellScript(tuple(c for c in commands if c.argv), has_pipe, "fast")
+            for assignment in command.assignments:
+                name, _, value = assignment.partition("=")
+                self.variables[name] = value
+        self.words, self.redirects = [], []
+        self.piped = piped_after
+
+    def script(self, parsed_by: str) -> ShellScript:
+        self._flush()
+        return ShellScript(tuple(self.commands), self.has_pipe, parsed_by, dict(self.variables))
 
 
-def _command(words: list[str], piped: bool) -> ShellCommand:
+def _command(
+    words: list[str], piped: bool, redirects: tuple[tuple[str, str], ...] = ()
+) -> ShellCommand:
+    words = list(words)
     assignments: list[str] = []
     while words and _ASSIGNMENT.match(words[0]):
         assignments.append(words.pop(0))
@@ -131,7 +193,7 @@ def _command(words: list[str], piped: bool) -> ShellCommand:
         if words[0] == "exec" and len(words) == 1:
             break
         words = words[1:]
-    return ShellCommand(tuple(words), tuple(assignments), piped)
+    return ShellCommand(tuple(words), tuple(assignments), piped, redirects)
 
 
 def _bashlex_split(script: str) -> ShellScript | None:
@@ -146,7 +208,17 @@ def _bashlex_split(script: str) -> ShellScript | None:
     collector = _Collector(script)
     for tree in trees:
         collector.visit(tree, piped=False)
-    return ShellScript(tuple(collector.commands), collector.has_pipe, "bashlex")
+    return ShellScript(
+        tuple(c for c in collector.commands if c.argv),
+        collector.has_pipe,
+        "bashlex",
+        {
+            name: value
+            for c in collector.commands
+            if not c.argv
+            for name, _, value in [a.partition("=") for a in c.assignments]
+        },
+    )
 
 
 class _Collector:
@@ -171,14 +243,25 @@ class _Collector:
 
     def _command(self, node: object, piped: bool) -> None:
         words: list[str] = []
+        redirects: list[tuple[str, str]] = []
         for part in node.parts:  # type: ignore[attr-defined]
             part_kind = getattr(part, "kind", "")
             if part_kind in ("word", "assignment"):
                 words.append(part.word)
                 for child in getattr(part, "parts", ()):
                     self.visit(child, piped=False)  # command substitutions inside words
+            elif part_kind == "redirect":
+                redirects.append(_redirect(part))
         if words:
-            self.commands.append(_command(words, piped))
+            self.commands.append(_command(words, piped, tuple(redirects)))
+
+
+def _redirect(node: object) -> tuple[str, str]:
+    fd = getattr(node, "input", None)
+    operator = f"{fd if fd is not None else ''}{getattr(node, 'type', '')}"
+    output = getattr(node, "output", None)
+    target = output if isinstance(output, int) else getattr(output, "word", "")
+    return operator, str(target)
 
 
 def _children(node: object) -> list[object]:
