@@ -480,7 +480,7 @@ def key_values(instruction: Instruction) -> list[tuple[str, str | None]]:
             pairs.append((name, unquote(value) if sep else None))
         return pairs
     values = instruction.value
-    return [(values[i], unquote(values[i + 1])) for i in range(0, len(values) - 1, 2)]
+    return [(unquote(values[i]), unquote(values[i + 1])) for i in range(0, len(values) - 1, 2)]
 
 
 class _Scope:
