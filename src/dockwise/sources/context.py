@@ -36,6 +36,13 @@ class ContextFile:
     size: int
     is_symlink: bool = False
     link_outside: bool = False  # a symlink whose target lies outside the context
+    special: bool = False  # a FIFO, socket or device: nothing Docker can copy
+    # the name on disk when relpath had to escape bytes that are not UTF-8
+    disk_path: str | None = None
+
+    @property
+    def os_relpath(self) -> str:
+        return self.disk_path if self.disk_path is not None else self.relpath
 
 
 @dataclass(frozen=True)
@@ -81,6 +88,8 @@ class BuildContext:
     problems: tuple[ContextProblem, ...]
     truncated: bool = False
     contents: Mapping[str, FileContent] = field(default_factory=dict)
+    # credential files (relpath -> credential kind) that only builder stages take
+    builder_credentials: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def sent_bytes(self) -> int:
@@ -116,6 +125,26 @@ class BuildContext:
                     shipped.setdefault(relpath, take)
         return shipped
 
+    @cached_property
+    def builder_files(self) -> Mapping[str, CopyTake]:
+        """Context files that only non-shipped stages take: first COPY."""
+        taken: dict[str, CopyTake] = {}
+        shipped = self.shipped_files
+        for take in self.copies:
+            for relpath in take.files:
+                if relpath not in shipped:
+                    taken.setdefault(relpath, take)
+        return taken
+
+    def top_entries(self, count: int = 3) -> list[tuple[str, int]]:
+        """The biggest top-level entries of what is sent: (name, bytes), biggest first."""
+        sizes: dict[str, int] = {}
+        for file in self.files:
+            top, slash, _ = file.relpath.partition("/")
+            key = top + "/" if slash else top
+            sizes[key] = sizes.get(key, 0) + file.size
+        return sorted(sizes.items(), key=lambda item: (-item[1], item[0]))[:count]
+
     def under(self, directory: str) -> list[str]:
         """Sent files at or below a context directory ('' for all)."""
         if directory in ("", "."):
@@ -144,6 +173,12 @@ def load_context(root: Path, dockerfile: Dockerfile, project: Project) -> BuildC
     )
     contents = {relpath: _scan(root, context.by_path[relpath]) for relpath in context.shipped_files}
     object.__setattr__(context, "contents", contents)
+    builder = {
+        relpath: kind
+        for relpath in context.builder_files
+        if (kind := _credential_kind(root, context.by_path[relpath])) is not None
+    }
+    object.__setattr__(context, "builder_credentials", builder)
     return context
 
 
@@ -177,18 +212,28 @@ def _walk(
             seen += 1
             if seen > MAX_CONTEXT_ENTRIES:
                 return sorted(files, key=lambda f: f.relpath), excluded, problems, True
-            relpath = f"{directory}/{entry.name}" if directory else entry.name
-            relpath = _printable(relpath)
+            disk_path = f"{directory}/{entry.name}" if directory else entry.name
+            relpath = _printable(disk_path)
             ignored = ignore is not None and ignore.is_ignored(relpath)
             try:
                 if entry.is_dir(follow_symlinks=False):
                     if not ignored or ignore is None or ignore.may_contain_included(relpath):
-                        stack.append(relpath)
+                        stack.append(disk_path)
                     continue
                 if ignored:
                     excluded += 1
                     continue
-                files.append(_file(entry, relpath, real_root, problems))
+                file = _file(entry, relpath, real_root, problems)
+                if disk_path != relpath:
+                    file = ContextFile(
+                        file.relpath,
+                        file.size,
+                        file.is_symlink,
+                        file.link_outside,
+                        file.special,
+                        disk_path,
+                    )
+                files.append(file)
             except OSError as error:
                 problems.append(ContextProblem(relpath, f"cannot read: {error.strerror}"))
     return sorted(files, key=lambda f: f.relpath), excluded, problems, False
@@ -212,26 +257,76 @@ def _file(
         outside = not (target == real_root or target.startswith(real_root + os.sep))
         return ContextFile(relpath, 0, is_symlink=True, link_outside=outside)
     if not stat.S_ISREG(info.st_mode):
-        problems.append(ContextProblem(relpath, "not a regular file (FIFO, socket or device)"))
-        return ContextFile(relpath, 0)
+        problems.append(
+            ContextProblem(relpath, f"{_special_kind(info.st_mode)}: Docker cannot copy it")
+        )
+        return ContextFile(relpath, 0, special=True)
     return ContextFile(relpath, info.st_size)
+
+
+def _special_kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device file"
+    return "not a regular file"
+
+
+def _read(root: Path, file: ContextFile, limit: int) -> bytes | str:
+    """Up to `limit` bytes of a regular file, or why it could not be read.
+
+    Never follows a link, never blocks on a FIFO (O_NONBLOCK), never reads past `limit`
+    even when the file grew or shrank since it was listed.
+    """
+    if file.is_symlink:
+        return "symlink"
+    if file.special:
+        return "not a regular file"
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    try:
+        descriptor = os.open(root / file.os_relpath, flags)
+    except OSError as error:
+        return f"cannot read: {error.strerror}"
+    try:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            return "not a regular file"
+        chunks: list[bytes] = []
+        remaining = limit
+        while remaining > 0:
+            chunk = os.read(descriptor, min(remaining, 1 << 20))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            remaining -= len(chunk)
+        return b"".join(chunks)
+    except OSError as error:
+        return f"cannot read: {error.strerror}"
+    finally:
+        os.close(descriptor)
+
+
+def _credential_kind(root: Path, file: ContextFile) -> str | None:
+    """The credential kind of a file by name and by its first bytes (never the whole file)."""
+    from dockwise.secrets import credential_file_kind
+
+    head = _read(root, file, HEAD_BYTES)
+    return credential_file_kind(file.relpath, head if isinstance(head, bytes) else b"")
 
 
 def _scan(root: Path, file: ContextFile) -> FileContent:
     from dockwise.secrets import MAX_SCAN_BYTES, credential_file_kind, is_binary, scan_text
 
-    if file.is_symlink:
-        return FileContent(file.relpath, credential_file_kind(file.relpath, b""), (), "symlink")
-    try:
-        with open(root / file.relpath, "rb") as handle:
-            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
-                return FileContent(file.relpath, None, (), "not a regular file")
-            data = handle.read(MAX_SCAN_BYTES + 1)
-    except OSError as error:
-        return FileContent(file.relpath, None, (), f"cannot read: {error.strerror}")
+    # a file listed larger than the cap is judged by its head only: a 5 GB file costs 8 KB
+    limit = HEAD_BYTES if file.size > MAX_SCAN_BYTES else MAX_SCAN_BYTES + 1
+    data = _read(root, file, limit)
+    if isinstance(data, str):
+        kind = credential_file_kind(file.relpath, b"") if data == "symlink" else None
+        return FileContent(file.relpath, kind, (), data)
     head = data[:HEAD_BYTES]
     kind = credential_file_kind(file.relpath, head)
-    if len(data) > MAX_SCAN_BYTES:
+    if file.size > MAX_SCAN_BYTES or len(data) > MAX_SCAN_BYTES:
         return FileContent(file.relpath, kind, (), "larger than the scan limit")
     if is_binary(head):
         return FileContent(file.relpath, kind, (), "binary")
