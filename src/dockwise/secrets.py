@@ -1,0 +1,1195 @@
+"""The one secret detector every dockwise loader and rule shares.
+
+Three layers, cheapest first:
+
+* known token formats (AWS, GitHub, Slack, Stripe, ...), each behind a literal prefilter;
+* private key blocks and URLs carrying a password;
+* values assigned to credential-like names (``PASSWORD=...``, ``"token": "..."``,
+  ``--password=...``, ``- name: DB_PASSWORD`` / ``value: ...``), judged by placeholder
+  heuristics and Shannon entropy.
+
+Nothing here prints or logs a secret: :class:`SecretMatch` keeps the raw value out of its
+``repr`` and offers :attr:`SecretMatch.redacted` and :attr:`SecretMatch.fingerprint` instead.
+All regular expressions and tables are compiled once at import and never mutated.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import bisect
+import hashlib
+import json
+import math
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from itertools import accumulate
+from typing import Final, Literal
+
+__all__ = [
+    "KINDS",
+    "MAX_SCAN_BYTES",
+    "SecretMatch",
+    "credential_file_kind",
+    "is_binary",
+    "is_credential_name",
+    "looks_like_placeholder",
+    "redact",
+    "scan_text",
+    "scan_value",
+]
+
+MAX_SCAN_BYTES: Final = 2 * 1024 * 1024
+"""Files larger than this are not content-scanned by callers."""
+
+Confidence = Literal["high", "medium", "low"]
+
+KINDS: Final[dict[str, str]] = {
+    "aws-access-key-id": "AWS access key id",
+    "aws-secret-access-key": "AWS secret access key",
+    "gcp-api-key": "Google API key",
+    "gcp-service-account-key": "GCP service account private key",
+    "google-oauth-client-secret": "Google OAuth client secret",
+    "azure-storage-key": "Azure storage account key",
+    "azure-shared-access-key": "Azure shared access key",
+    "azure-sas-token": "Azure shared access signature",
+    "azure-ad-client-secret": "Azure AD client secret",
+    "github-token": "GitHub token",
+    "gitlab-token": "GitLab token",
+    "bitbucket-app-password": "Bitbucket app password",
+    "atlassian-api-token": "Atlassian API token",
+    "slack-token": "Slack token",
+    "slack-webhook": "Slack incoming webhook URL",
+    "discord-webhook": "Discord webhook URL",
+    "telegram-bot-token": "Telegram bot token",
+    "stripe-secret-key": "Stripe live secret key",
+    "stripe-test-key": "Stripe test secret key",
+    "stripe-webhook-secret": "Stripe webhook signing secret",
+    "twilio-api-key": "Twilio API key",
+    "twilio-auth-token": "Twilio auth token",
+    "sendgrid-api-key": "SendGrid API key",
+    "openai-api-key": "OpenAI API key",
+    "anthropic-api-key": "Anthropic API key",
+    "npm-token": "npm access token",
+    "pypi-token": "PyPI API token",
+    "jwt": "JSON Web Token",
+    "private-key": "private key",
+    "url-password": "password in a URL",
+    "basic-auth-credential": "basic auth user:password",
+    "command-line-password": "password passed on a command line",
+    "authorization-header": "credential in an Authorization header",
+    "password-assignment": "password assigned to a credential name",
+    "high-entropy-assignment": "high-entropy value assigned to a credential name",
+}
+"""Every ``SecretMatch.kind`` this module emits, with its human description."""
+
+
+# --------------------------------------------------------------------------- the match
+
+
+@dataclass(frozen=True)
+class SecretMatch:
+    """One secret found in a text; ``value`` never appears in ``repr``/``str``."""
+
+    kind: str
+    description: str
+    line: int
+    column: int
+    value: str = field(repr=False)
+    confidence: Confidence = "high"
+
+    @property
+    def redacted(self) -> str:
+        return redact(self.value)
+
+    @property
+    def fingerprint(self) -> str:
+        return hashlib.sha256(f"{self.kind}\x00{self.value}".encode()).hexdigest()
+
+
+def redact(value: str) -> str:
+    """A few leading characters (at most 4, fewer for short values) and a short hash."""
+    digest = hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+    keep = min(4, len(value) // 4)
+    prefix = "".join(c if c.isprintable() else "?" for c in value[:keep])
+    return f"{prefix}…[sha256:{digest}]"
+
+
+# --------------------------------------------------------------------------- entropy
+
+
+def shannon_entropy(value: str) -> float:
+    """Shannon entropy in bits per character."""
+    if not value:
+        return 0.0
+    size = len(value)
+    counts: dict[str, int] = {}
+    for char in value:
+        counts[char] = counts.get(char, 0) + 1
+    return -sum(n / size * math.log2(n / size) for n in counts.values())
+
+
+_HEX_RE: Final = re.compile(r"[0-9a-f]+|[0-9A-F]+")
+_B64_RE: Final = re.compile(r"[A-Za-z0-9+/_\-]+={0,2}")
+_UUID_RE: Final = re.compile(
+    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+)
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+def _char_classes(value: str) -> int:
+    return (
+        any(c.islower() for c in value)
+        + any(c.isupper() for c in value)
+        + any(c.isdigit() for c in value)
+        + any(not c.isalnum() for c in value)
+    )
+
+
+def _is_random_looking(value: str, *, min_len: int) -> bool:
+    """Entropy test with thresholds by charset (hex is capped at 4 bits/char)."""
+    if len(value) < min_len:
+        return False
+    entropy = shannon_entropy(value)
+    if _HEX_RE.fullmatch(value):
+        return len(value) >= 24 and entropy >= 3.0
+    ceiling = math.log2(min(len(value), 64))
+    return entropy >= min(3.5, 0.78 * ceiling) and _char_classes(value) >= 2
+
+
+# --------------------------------------------------------------------------- placeholders
+
+_AWS_EXAMPLES: Final = frozenset(
+    {
+        "AKIAIOSFODNN7EXAMPLE",
+        "AKIAI44QH8DHBEXAMPLE",
+        "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        "je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY",
+    }
+)
+_DOC_EXAMPLES: Final = _AWS_EXAMPLES | {
+    "sk_test_4eC39HqLyjWDarjtT1zdp7dc",  # Stripe's documented test key
+    "SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c",  # jwt.io sample signature
+}
+
+_PLACEHOLDER_WORDS: Final = frozenset(
+    _words(
+        """
+        password passwd pass pwd passphrase passcode secret secrets token key apikey api
+        changeme change me replace this that your yours my our the here insert put enter set
+        example examples sample placeholder dummy fake mock test testing tests tester demo
+        default defaults dev development local localhost staging prod production redacted
+        hidden masked none null nil undefined true false empty blank string str bytes int
+        value values required optional todo fixme tbd foo bar baz qux lorem ipsum admin root
+        user username login guest postgres mysql mariadb mongo redis rabbit rabbitmq
+        foobared super very long random some dont do not no real invalid private access auth
+        credentials credential client db database app application service pw letmein qwerty
+        welcome abc xyz new old temp tmp sa azure aws google github gitlab docker compose
+        hunter secure insecure strong weak generated generate goes with it in of for to and
+        is
+        """
+    )
+)
+_PLACEHOLDER_EXACT: Final = frozenset({"xxx", "***", "...", "…", "-", "_", "?", "tbd", "n/a"})
+_PLACEHOLDER_MARKERS: Final = re.compile(
+    r"your[-_ .]?|example|sample|placeholder|change[-_ ]?me|change[-_ ]?this|replace[-_ ]?(?:me|with)"
+    r"|insert[-_ ]|put[-_ ]?your|dummy|fake|redacted|lorem|(?-i:xxxx|XXXX)|\*\*\*|not[-_ ]?(?:a[-_ ]?)?real"
+    r"|todo|fixme|goes[-_ ]?here|_here\b|-here\b",
+    re.IGNORECASE,
+)
+_REFERENCE_RE: Final = re.compile(
+    r"""^\$[{(A-Za-z_]|\$\{|\{\{|\}\}|\{%|<%|\#\{|%\(\w+\)[sdr]|%[sd]\b|^%[A-Za-z_]+%$|^__[A-Z0-9_]+__$
+    |^@[A-Za-z_]+@$|^<[^<>]*>$|^\[[^\[\]]*\]$|^\{[^{}]*\}$|^ENC\[|^vault:|^op://|^ref\+
+    |^arn:aws|^secret://|^sm://|process\.env|os\.environ|getenv|System\.getenv""",
+    re.VERBOSE,
+)
+_LEET: Final = str.maketrans("013457@$", "oleastas")
+
+
+def _segments_into_words(letters: str) -> bool:
+    """True when ``letters`` is a concatenation of placeholder vocabulary words."""
+    size = len(letters)
+    reachable = [True] + [False] * size
+    for end in range(1, size + 1):
+        for start in range(max(0, end - 14), end):
+            if reachable[start] and letters[start:end] in _PLACEHOLDER_WORDS:
+                reachable[end] = True
+                break
+    return reachable[size]
+
+
+def _has_sequence(value: str, run: int = 8) -> bool:
+    count = 1
+    for prev, cur in zip(value, value[1:], strict=False):
+        count = count + 1 if ord(cur) - ord(prev) == 1 else 1
+        if count >= run:
+            return True
+    return False
+
+
+def _low_variety(value: str) -> bool:
+    distinct = len(set(value.lower()))
+    return distinct <= 2 or (len(value) >= 8 and distinct <= 4)
+
+
+def _looks_like_token_placeholder(value: str) -> bool:
+    """Cheap checks for known-format tokens: exact doc examples, xxx fillers, sequences."""
+    if value in _DOC_EXAMPLES:
+        return True
+    body = re.sub(r"^[A-Za-z]{2,6}[-_]((?:[a-z]{2,8}[-_])?)", "", value)
+    return (
+        _low_variety(body)
+        or _has_sequence(body, 6)
+        or bool(re.search(r"(?i)x{5,}|0{8,}|your|example|placeholder|redacted|<|\.\.\.", body))
+    )
+
+
+def looks_like_placeholder(value: str) -> bool:
+    """True for empty values, references (``${VAR}``, ``{{ var }}``) and placeholder text."""
+    stripped = value.strip().strip("\"'`").strip()
+    if not stripped or stripped.lower() in _PLACEHOLDER_EXACT:
+        return True
+    if any(example in stripped for example in _DOC_EXAMPLES):
+        return True
+    if _REFERENCE_RE.search(stripped) or _PLACEHOLDER_MARKERS.search(stripped):
+        return True
+    if _low_variety(stripped) or _has_sequence(stripped):
+        return True
+    if re.fullmatch(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+", stripped):  # SOME_ENV_NAME
+        return True
+    core = re.sub(r"[\d\W_]+$", "", stripped.lower())  # password123!, test1
+    letters = re.sub(r"[^a-z]", "", core.translate(_LEET))
+    if not re.search(r"[A-Za-z]", stripped):
+        return len(stripped) < 12
+    mostly_letters = len(letters) * 2 >= len(stripped) - sum(c.isdigit() for c in stripped)
+    return len(letters) >= 2 and mostly_letters and _segments_into_words(letters)
+
+
+# --------------------------------------------------------------------------- names
+
+_NAME_TOKEN_RE: Final = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
+_PASSWORD_WORDS: Final = frozenset(
+    {"password", "passwd", "pass", "pwd", "pw", "pswd", "passphrase", "passcode", "passwords"}
+)
+_SECRET_WORDS: Final = frozenset(
+    {
+        "secret", "secrets", "token", "tokens", "apikey", "apikeys", "credential",
+        "credentials", "creds", "cred", "auth", "authorization", "bearer", "sas", "privatekey",
+        "secretkey", "accesskey", "authtoken", "accesstoken", "apitoken", "clientsecret",
+        "masterkey", "authkey", "signingkey", "encryptionkey", "dbpassword", "licensekey",
+    }
+)  # fmt: skip
+_KEY_WORDS: Final = frozenset({"key", "keys"})
+_NEVER_TOKENS: Final = frozenset(
+    {
+        "public", "pub", "publishable", "fingerprint", "fingerprints", "hash", "hashed",
+        "hashes", "checksum", "checksums", "digest", "md5", "sha", "sha1", "sha256", "sha512",
+        "authorized", "known", "is", "has", "use", "enable", "allow", "require", "no", "skip",
+        "show", "hide", "forgot", "salt", "site",
+    }
+)  # fmt: skip
+_NON_SECRET_HEADS: Final = frozenset(
+    _words(
+        """
+        file files path paths dir dirs directory folder host hostname hosts url uri urls
+        endpoint endpoints domain name names length len min max size type types enabled
+        disabled required policy field fields header headers prefix suffix env var variable
+        ttl expiry expires expiration expire used updated created changed modified last lifetime timeout count format algorithm algo
+        alg mode version location ref refs arn provider source user username users login
+        email hint question reset rotation pattern regex validator label placeholder id ids
+        store manager backend class module scope scopes audience issuer method methods kind
+        duration period interval age days hours seconds secs ms timestamp time date limit
+        attempts retries strength complexity rules cmd command script helper program mount
+        volume template config conf settings option options flag mapping map list index
+        table column param parameter message msg error text title desc description help
+        input form button link page view route server service plugin port uid gid owner
+        group perm perms permissions encoding encoder decoder parser generator factory
+        handler middleware callback request response prompt char chars characters symbols
+        digits schema spec alias realm storage vault ring chain bits size policy cache
+        location region account path status state enabled valid validity uppercase lowercase
+        special number
+        """
+    )
+)
+_KEY_QUALIFIER_EXCLUDE: Final = frozenset(
+    _words(
+        """
+        primary foreign sort partition cache hash shard routing idempotency lookup index
+        public pub gpg pgp host dedup dedupe group object bucket map dict cursor row column
+        table unique composite natural surrogate i18n translation message hot short shortcut
+        press item list react kms site recaptcha captcha registry range meta recv receive
+        trusted instrumentation
+        """
+    )
+)
+_TOKEN_QUALIFIER_EXCLUDE: Final = frozenset(
+    _words(
+        """
+        page next continuation pagination cancellation cancel max min num sync csrf xsrf
+        lexer parse bos eos pad unk sep cls mask special start end stop eot total input
+        output prompt completion
+        """
+    )
+)
+
+NameClass = Literal["password", "secret", "key"]
+
+
+def _name_tokens(name: str) -> list[str]:
+    return [t.lower() for t in _NAME_TOKEN_RE.findall(name)]
+
+
+def _word_class(token: str, previous: str | None) -> NameClass | None:
+    if token in _PASSWORD_WORDS or (
+        token.endswith(("password", "passwd", "passphrase"))
+        or (token.endswith("pass") and token not in {"bypass", "compass", "surpass", "trespass"})
+        or (token.endswith("pwd") and token != "oldpwd")
+    ):
+        return "password"
+    if token in _SECRET_WORDS or token.endswith(("secret", "apikey", "accesskey", "secretkey")):
+        if token in {"token", "tokens"} and previous in _TOKEN_QUALIFIER_EXCLUDE:
+            return None
+        return "secret"
+    if token.endswith("token") and not token.endswith("tokenizer"):
+        return "secret"
+    if token in _KEY_WORDS:
+        if previous is None:
+            return "key"
+        return None if previous in _KEY_QUALIFIER_EXCLUDE else "secret"
+    return None
+
+
+def _classify_name(name: str) -> NameClass | None:
+    tokens = _name_tokens(name.rstrip(".").rsplit(".", 1)[-1])  # the last dotted segment
+    if not tokens or tokens == ["pwd"] or any(t in _NEVER_TOKENS for t in tokens):
+        return None
+    head = tokens[-1]
+    if head == "id":
+        if tokens[-3:-1] == ["access", "key"] or tokens[-2:-1] in (["accesskey"], ["secret"]):
+            return "secret"
+        return None
+    if head in _NON_SECRET_HEADS or (head.isdigit() and len(tokens) == 1):
+        return None
+    classes = [_word_class(t, tokens[i - 1] if i else None) for i, t in enumerate(tokens)]
+    if "password" in classes:
+        return "password"
+    if "secret" in classes:
+        return "secret"
+    if "key" in classes:
+        return "key" if len(tokens) == 1 else "secret"
+    return None
+
+
+def is_credential_name(name: str) -> bool:
+    """True for variable/key names that hold a credential (``DB_PASS``, ``apiKey``...)."""
+    return _classify_name(name) is not None
+
+
+# --------------------------------------------------------------------------- binary / files
+
+
+def is_binary(head: bytes) -> bool:
+    """True when the first bytes of a file are not text."""
+    sample = head[:8192]
+    if sample.startswith((b"\xff\xfe", b"\xfe\xff", b"\xef\xbb\xbf")):
+        return False
+    if b"\x00" in sample:
+        return True
+    try:
+        sample.decode("utf-8")
+    except UnicodeDecodeError as error:
+        if error.start < len(sample) - 4:  # not just a character cut at the end
+            controls = sum(1 for b in sample if b < 9 or 13 < b < 32)
+            return controls * 10 > len(sample) or not _mostly_latin1_text(sample)
+    return False
+
+
+def _mostly_latin1_text(sample: bytes) -> bool:
+    printable = sum(1 for b in sample if 32 <= b < 127 or b in (9, 10, 13) or b >= 160)
+    return printable * 10 >= len(sample) * 9
+
+
+_PRIVATE_KEY_HEADER: Final = re.compile(
+    r"-----BEGIN ((?:[A-Z0-9]+ )*)PRIVATE KEY( BLOCK)?-----|PuTTY-User-Key-File-\d:"
+)
+_DOTENV_EXCLUDE: Final = re.compile(
+    r"(?i)(?:^|[._-])(example|sample|template|dist|tpl|tmpl)(?:$|[._-])"
+)
+_SSH_KEY_NAMES: Final = frozenset(
+    {"id_rsa", "id_dsa", "id_ecdsa", "id_ed25519", "id_ecdsa_sk", "id_ed25519_sk", "identity"}
+)
+
+
+def _auth_value(text: str, names: str) -> bool:
+    pattern = rf"(?im)^[^#;\n]*?(?:{names})\s*[=:]\s*(\S+)"
+    return any(not looks_like_placeholder(m.group(1)) for m in re.finditer(pattern, text))
+
+
+def _private_key_file_kind(base: str, ext: str, text: str, head: bytes) -> str | None:
+    stripped = text.lstrip("\ufeff \t\r\n")
+    header = _PRIVATE_KEY_HEADER.match(stripped)
+    if header is None and ext in {"pem", "key", "crt", "cer", "asc", "gpg", "ppk"}:
+        header = _PRIVATE_KEY_HEADER.search(text)
+    if header is not None:
+        if header.group(0).startswith("PuTTY"):
+            return "putty-private-key"
+        label = header.group(1) or ""
+        if "PGP" in label:
+            return "pgp-private-key"
+        if "OPENSSH" in label or base in _SSH_KEY_NAMES:
+            return "ssh-private-key"
+        return "private-key"
+    if base in _SSH_KEY_NAMES:
+        return "ssh-private-key"
+    if ext in {"p12", "pfx"}:
+        return "pkcs12"
+    if ext in {"jks", "keystore"}:
+        return "java-keystore"
+    if ext == "key" and head[:2] == b"0\x82":  # DER-encoded key
+        return "private-key"
+    return None
+
+
+def credential_file_kind(relpath: str, head: bytes) -> str | None:
+    """A slug when the file is a credential store by name or by content, else None."""
+    path = relpath.replace("\\", "/").lower()
+    base = path.rsplit("/", 1)[-1]
+    ext = base.rsplit(".", 1)[-1] if "." in base.lstrip(".") else ""
+    text = "" if is_binary(head) else head.decode("utf-8", "replace")
+    if base.endswith(".pub") or base.endswith((".crt", ".cer")) and "PRIVATE KEY" not in text:
+        return None
+    if (base == ".env" or base.startswith(".env.") or base.endswith(".env")) and not (
+        _DOTENV_EXCLUDE.search(base.removeprefix(".env"))
+        or _DOTENV_EXCLUDE.search(base.removesuffix(".env"))
+    ):
+        return "dotenv"
+    key_kind = _private_key_file_kind(base, ext, text, head)
+    if key_kind is not None:
+        return key_kind
+    return _named_credential_kind(path, base, ext, text)
+
+
+def _named_credential_kind(path: str, base: str, ext: str, text: str) -> str | None:
+    checks: tuple[tuple[bool, Callable[[], bool], str], ...] = (
+        (path.endswith(".aws/credentials") or base == "credentials",
+         lambda: "aws_secret_access_key" in text.lower() or path.endswith(".aws/credentials"),
+         "aws-credentials"),
+        (base == ".npmrc", lambda: _auth_value(text, r"_authToken|_auth|_password"), "npmrc-auth"),
+        (base == ".pypirc", lambda: _auth_value(text, r"password"), "pypirc-auth"),
+        (base in {".netrc", "_netrc"},
+         lambda: any(not looks_like_placeholder(m) for m in
+                     re.findall(r"\bpassword\s+(\S+)", text)), "netrc"),
+        (base == ".git-credentials", lambda: True, "git-credentials"),
+        (base in {".htpasswd", "htpasswd"} or base.endswith(".htpasswd"), lambda: True, "htpasswd"),
+        (base == ".pgpass", lambda: True, "pgpass"),
+        (base in {".dockercfg", "config.json"},
+         lambda: '"auths"' in text and re.search(r'"auth"\s*:\s*"[A-Za-z0-9+/=]{8,}"', text)
+         is not None, "docker-config-auth"),
+        (ext in {"tfstate"} or base.endswith(".tfstate.backup"), lambda: True, "terraform-state"),
+        (ext == "json",
+         lambda: re.search(r'"type"\s*:\s*"service_account"', text) is not None
+         and '"private_key"' in text, "gcp-service-account"),
+        (base in {"kubeconfig", "config"} or ext in {"kubeconfig", "yaml", "yml", ""},
+         lambda: _is_kubeconfig(text), "kubeconfig"),
+        (base == ".vault-token", lambda: bool(text.strip()), "vault-token"),
+    )  # fmt: skip
+    for applies, confirm, kind in checks:
+        if applies and confirm():
+            return kind
+    return None
+
+
+def _is_kubeconfig(text: str) -> bool:
+    return (
+        re.search(r"(?m)^kind:\s*Config\s*$", text) is not None
+        and "apiVersion" in text
+        and re.search(r"(?m)^\s*(client-key-data|token|password|auth-provider):", text) is not None
+    )
+
+
+# --------------------------------------------------------------------------- text model
+
+
+@dataclass(frozen=True)
+class _Hit:
+    priority: int
+    start: int
+    end: int
+    kind: str
+    value: str
+    description: str = ""
+    confidence: Confidence = "high"
+
+
+@dataclass(frozen=True)
+class _Text:
+    text: str
+    style: Literal["code", "json", "config"]
+    path: str
+
+    def line_bounds(self, offset: int) -> tuple[int, int]:
+        start = self.text.rfind("\n", 0, offset) + 1
+        end = self.text.find("\n", offset)
+        return start, len(self.text) if end < 0 else end
+
+
+_CODE_EXTENSIONS: Final = frozenset(
+    _words(
+        """
+        py pyi js jsx mjs cjs ts tsx go java kt kts scala rb php cs c h cc cpp hpp rs swift
+        m dart lua pl groovy gradle r ex exs erl clj fs vb
+        """
+    )
+)
+
+
+def _style(path: str | None) -> Literal["code", "json", "config"]:
+    if not path:
+        return "config"
+    base = path.replace("\\", "/").rsplit("/", 1)[-1].lower()
+    ext = base.rsplit(".", 1)[-1] if "." in base else ""
+    if ext in {"json", "jsonc", "json5", "ipynb"}:
+        return "json"
+    return "code" if ext in _CODE_EXTENSIONS else "config"
+
+
+def _prepare(text: str, path: str | None) -> _Text:
+    return _Text(text, _style(path), (path or "").lower())
+
+
+def _boundary_before(text: str, start: int) -> bool:
+    return start == 0 or not (text[start - 1].isalnum() or text[start - 1] in "_")
+
+
+def _boundary_after(text: str, end: int, extra: str = "") -> bool:
+    return end >= len(text) or not (text[end].isalnum() or text[end] in "_" + extra)
+
+
+# --------------------------------------------------------------------------- known formats
+
+
+@dataclass(frozen=True)
+class _Format:
+    kind: str
+    prefilter: tuple[str, ...]
+    pattern: re.Pattern[str]
+    group: int = 0
+    confidence: Confidence = "high"
+    check: Callable[[str], bool] | None = None
+    tail: str = ""  # characters that must not follow the match
+
+
+def _mixed(body: str) -> bool:
+    return _char_classes(body) >= 2 and shannon_entropy(body) >= 3.0
+
+
+def _openai_ok(token: str) -> bool:
+    body = (
+        token.split("-", 2)[-1]
+        if token.startswith(("sk-proj-", "sk-svcacct-", "sk-admin-"))
+        else token[3:]
+    )
+    return (
+        not token.startswith("sk-ant-")
+        and _char_classes(body) >= 3
+        and shannon_entropy(body) >= 3.5
+    )
+
+
+def _jwt_ok(token: str) -> bool:
+    header_part, _, rest = token.partition(".")
+    signature = rest.partition(".")[2]
+    try:
+        header = json.loads(base64.urlsafe_b64decode(header_part + "=" * (-len(header_part) % 4)))
+    except (ValueError, binascii.Error):
+        return False
+    if not isinstance(header, dict) or "alg" not in header or signature in _DOC_EXAMPLES:
+        return False
+    return bool(signature) or str(header.get("alg")).lower() != "none"
+
+
+_FORMATS: Final[tuple[_Format, ...]] = (
+    _Format("aws-access-key-id", ("AKIA", "ASIA", "ABIA", "ACCA"),
+            re.compile(r"(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}")),
+    _Format("gcp-api-key", ("AIza",), re.compile(r"AIza[0-9A-Za-z_\-]{35}"), tail="-"),
+    _Format("google-oauth-client-secret", ("GOCSPX-",), re.compile(r"GOCSPX-[A-Za-z0-9_\-]{28}")),
+    _Format("azure-storage-key", ("AccountKey=",),
+            re.compile(r"AccountKey=([A-Za-z0-9+/]{86}==)"), group=1),
+    _Format("azure-shared-access-key", ("SharedAccessKey=",),
+            re.compile(r"SharedAccessKey=([A-Za-z0-9+/]{42,43}=)"), group=1),
+    _Format("azure-sas-token", ("sig=",),
+            re.compile(r"[?&;]sig=([A-Za-z0-9%+/]{40,100}(?:%3D|=)*)"), group=1,
+            check=lambda v: _mixed(v)),
+    _Format("azure-ad-client-secret", ("Q~",),
+            re.compile(r"[A-Za-z0-9_~.\-]{3}\dQ~[A-Za-z0-9_~.\-]{31,34}"), check=_mixed),
+    _Format("github-token", ("ghp_", "gho_", "ghu_", "ghs_", "ghr_"),
+            re.compile(r"gh[pousr]_[A-Za-z0-9]{36,251}")),
+    _Format("github-token", ("github_pat_",), re.compile(r"github_pat_[A-Za-z0-9_]{60,255}")),
+    _Format("gitlab-token", ("gl",),
+            re.compile(r"gl(?:pat|rt|dt|ptt|cbt|ft|soat|imt)-[A-Za-z0-9_\-]{20,64}"
+                       r"(?:\.[A-Za-z0-9_\-]{2,}){0,2}"), check=_mixed),
+    _Format("bitbucket-app-password", ("ATBB",), re.compile(r"ATBB[A-Za-z0-9_=.\-]{24,}"),
+            check=_mixed),
+    _Format("atlassian-api-token", ("ATATT",), re.compile(r"ATATT[A-Za-z0-9_=\-]{40,}"),
+            check=_mixed),
+    _Format("slack-token", ("xox",),
+            re.compile(r"xox[abposre]-[0-9A-Za-z]{1,16}-[0-9A-Za-z\-]{10,}"),
+            check=lambda v: sum(c.isdigit() for c in v) >= 6, tail="-"),
+    _Format("slack-token", ("xapp-",), re.compile(r"xapp-\d-[A-Z0-9]+-\d+-[a-z0-9]{32,}")),
+    _Format("slack-webhook", ("hooks.slack.com",),
+            re.compile(r"hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9_]{6,}/"
+                       r"[A-Za-z0-9_]{6,}/[A-Za-z0-9_]{8,}")),
+    _Format("discord-webhook", ("/api/webhooks/",),
+            re.compile(r"discord(?:app)?\.com/api/webhooks/\d{5,}/[A-Za-z0-9_\-]{40,}")),
+    _Format("telegram-bot-token", (":AA",), re.compile(r"\d{8,10}:AA[A-Za-z0-9_\-]{33}"),
+            tail="-"),
+    _Format("stripe-secret-key", ("sk_live_", "rk_live_"),
+            re.compile(r"[rs]k_live_[0-9A-Za-z]{10,247}")),
+    _Format("stripe-test-key", ("sk_test_", "rk_test_"),
+            re.compile(r"[rs]k_test_[0-9A-Za-z]{10,247}"), confidence="low"),
+    _Format("stripe-webhook-secret", ("whsec_",), re.compile(r"whsec_[A-Za-z0-9+/]{32,}")),
+    _Format("twilio-api-key", ("SK",), re.compile(r"SK[0-9a-fA-F]{32}"), check=_mixed),
+    _Format("twilio-auth-token", ("AC",), re.compile(r"AC[0-9a-f]{32}:([0-9a-f]{32})"),
+            group=1),
+    _Format("sendgrid-api-key", ("SG.",),
+            re.compile(r"SG\.[A-Za-z0-9_\-]{16,32}\.[A-Za-z0-9_\-]{30,50}"), tail="-"),
+    _Format("anthropic-api-key", ("sk-ant-",), re.compile(r"sk-ant-[a-z0-9]+-[A-Za-z0-9_\-]{32,}"),
+            tail="-"),
+    _Format("openai-api-key", ("sk-",),
+            re.compile(r"sk-(?:(?:proj|svcacct|admin|None)-)?[A-Za-z0-9_\-]{32,}"),
+            check=_openai_ok, tail="-"),
+    _Format("npm-token", ("npm_",), re.compile(r"npm_[A-Za-z0-9]{36}")),
+    _Format("pypi-token", ("pypi-Ag",), re.compile(r"pypi-Ag[A-Za-z0-9_\-]{60,}")),
+    _Format("jwt", ("eyJ",),
+            re.compile(r"eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]*"),
+            check=_jwt_ok, tail="-."),
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _Words:
+    """The long whitespace-separated words of a text, joined: every token format lives in one.
+
+    Scanning this much smaller text instead of the whole file keeps the per-format regex
+    passes cheap on source code; offsets are mapped back to the original text on demand.
+    """
+
+    joined: str
+    starts: tuple[int, ...]
+    words: tuple[str, ...]
+
+    @classmethod
+    def of(cls, text: str, min_len: int = 16) -> _Words:
+        words = tuple(w for w in text.split() if len(w) >= min_len)
+        starts = tuple(accumulate((len(w) + 1 for w in words), initial=0))[:-1]
+        return cls("\n".join(words), starts, words)
+
+
+def _locate_words(text: str, words: _Words, indexes: list[int]) -> dict[int, int]:
+    """Original offsets of the given (sorted) word indexes."""
+    located: dict[int, int] = {}
+    cursor = 0
+    for index in indexes:
+        word = words.words[index]
+        position = text.find(word, cursor)
+        while (
+            position > 0
+            and not text[position - 1].isspace()
+            or (position + len(word) < len(text) and not text[position + len(word)].isspace())
+        ):
+            position = text.find(word, position + 1)
+        located[index] = position
+        cursor = position + len(word)
+    return located
+
+
+def _known_format_hits(doc: _Text) -> Iterator[_Hit]:
+    words = _Words.of(doc.text)
+    joined = words.joined
+    found: list[tuple[int, int, int, _Format, str]] = []  # (word, start, end, format, value)
+    for fmt in _FORMATS:
+        if not any(p in joined for p in fmt.prefilter):
+            continue
+        for match in fmt.pattern.finditer(joined):
+            start, end = match.span()
+            if not _boundary_before(joined, start) or not _boundary_after(joined, end, fmt.tail):
+                continue
+            value = match.group(fmt.group)
+            if _looks_like_token_placeholder(value) or (fmt.check and not fmt.check(value)):
+                continue
+            index = bisect.bisect_right(words.starts, start) - 1
+            vstart = match.start(fmt.group) - words.starts[index]
+            found.append((index, vstart, vstart + len(value), fmt, value))
+    if not found:
+        return
+    located = _locate_words(doc.text, words, sorted({f[0] for f in found}))
+    for index, start, end, fmt, value in found:
+        base = located[index]
+        yield _Hit(1, base + start, base + end, fmt.kind, value, confidence=fmt.confidence)
+
+
+# --------------------------------------------------------------------------- private keys
+
+_KEY_BODY_CHARS: Final = re.compile(r"[A-Za-z0-9+/=]")
+_KEY_LABELS: Final = {"RSA": "RSA", "EC": "EC", "DSA": "DSA", "OPENSSH": "OpenSSH",
+                      "ENCRYPTED": "encrypted", "PGP": "PGP"}  # fmt: skip
+
+
+def _private_key_hits(doc: _Text) -> Iterator[_Hit]:
+    text = doc.text
+    if "PRIVATE KEY" not in text and "PuTTY-User-Key-File" not in text:
+        return
+    for match in _PRIVATE_KEY_HEADER.finditer(text):
+        start, header_end = match.span()
+        if match.group(0).startswith("PuTTY"):
+            end_marker = text.find("Private-MAC:", header_end, header_end + 20000)
+            label = "PuTTY"
+        else:
+            end_marker = text.find("-----END", header_end, header_end + 20000)
+            label = " ".join(_KEY_LABELS.get(word, word) for word in (match.group(1) or "").split())
+        end = header_end + 400 if end_marker < 0 else text.find("-----", end_marker + 8) + 5
+        end = min(max(end, header_end), len(text))
+        body = text[header_end : end_marker if end_marker >= 0 else end]
+        body = body.replace("\\n", "\n")
+        body = re.sub(r"(?m)^[ \t\"'|+]*(?:[A-Za-z-]+:.*)?$", "", body)  # headers, quoting
+        payload = "".join(_KEY_BODY_CHARS.findall(body))
+        if len(payload) < 40 or len(set(payload)) < 16:
+            continue
+        kind = "private-key"
+        if '"private_key"' in text[max(0, start - 40) : start] and "service_account" in text:
+            kind = "gcp-service-account-key"
+        description = f"{label} private key".strip() if label else "private key"
+        description = description[0].upper() + description[1:]
+        yield _Hit(0, start, end, kind, text[start:end], description=description)
+
+
+# --------------------------------------------------------------------------- URLs
+
+_SCHEME_CHARS: Final = frozenset(
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-"
+)
+_USERINFO: Final = re.compile(
+    r"(?P<user>[^\s:/?#@'\"<>\[\]{}\\]{0,128}):(?P<pw>[^\s/@'\"<>\\]{1,256})@"
+    r"(?P<host>[A-Za-z0-9\[][A-Za-z0-9.\-_\[\]:%]*)"
+)
+_DB_SCHEMES: Final = {
+    "postgres": "PostgreSQL", "postgresql": "PostgreSQL", "mysql": "MySQL", "mariadb": "MariaDB",
+    "mongodb": "MongoDB", "mongodb+srv": "MongoDB", "redis": "Redis", "rediss": "Redis",
+    "amqp": "AMQP", "amqps": "AMQP", "mssql": "SQL Server", "sqlserver": "SQL Server",
+}  # fmt: skip
+_DOC_HOSTS: Final = re.compile(r"(?i)(?:^|\.)(example\.(?:com|org|net)|example|invalid|test)$")
+
+
+def _url_hits(doc: _Text) -> Iterator[_Hit]:
+    text = doc.text
+    position = text.find("://")
+    while position >= 0:
+        start = position
+        while start > 0 and position - start < 32 and text[start - 1] in _SCHEME_CHARS:
+            start -= 1
+        scheme = text[start:position].lstrip("+.-0123456789").lower()
+        match = _USERINFO.match(text, position + 3)
+        if scheme and match is not None:
+            hit = _judge_url(scheme, match)
+            if hit is not None:
+                yield hit
+        position = text.find("://", position + 3)
+
+
+def _judge_url(scheme: str, match: re.Match[str]) -> _Hit | None:
+    user, password, host = match.group("user", "pw", "host")
+    host = host.split(":", 1)[0].rstrip(".")
+    if (
+        len(password) < 4
+        or password == user
+        or password.isdigit()
+        or looks_like_placeholder(password)
+        or "%s" in password
+        or _DOC_HOSTS.search(host)
+    ):
+        return None
+    label = _DB_SCHEMES.get(scheme.split("+")[-1] if scheme.startswith("jdbc") else scheme)
+    description = f"Password in a {label or scheme} URL"
+    return _Hit(2, match.start("pw"), match.end("pw"), "url-password", password, description)
+
+
+_CURL_USER: Final = re.compile(
+    r"\s?(?:-u|--user)[ \t]*[\"']?(?P<user>[^\s:'\"$]+):(?P<pw>[^\s'\"@]+)"
+)
+
+
+def _curl_hits(doc: _Text) -> Iterator[_Hit]:
+    text = doc.text
+    for flag in (" -u", "--user"):
+        position = text.find(flag)
+        while position >= 0:
+            match = _CURL_USER.match(text, position)
+            if match is not None:
+                password = match.group("pw")
+                if (
+                    len(password) >= 4
+                    and password != match["user"]
+                    and not looks_like_placeholder(password)
+                ):
+                    yield _Hit(
+                        2, match.start("pw"), match.end("pw"), "basic-auth-credential", password
+                    )
+            position = text.find(flag, position + 3)
+
+
+_CLI_P_COMMAND: Final = re.compile(
+    r"\b(?:(?:docker|podman|buildah|nerdctl|helm|oras|skopeo|crane)\b.*\blogin\b.*"
+    r"|(?P<attached>(?:mysql|mysqldump|mysqladmin|mariadb|mariadb-dump)\b.*)|sshpass\b.*)$"
+)
+_CLI_P_VALUE: Final = re.compile(r"-p(?P<gap>[ \t]*)(?P<pw>\"[^\"\n]+\"|'[^'\n]+'|[^\s\"';|&]+)")
+
+
+def _cli_password_hits(doc: _Text) -> Iterator[_Hit]:
+    """``docker login -p PW``, ``mysql -pPW``, ``sshpass -p PW``."""
+    text = doc.text
+    position = text.find(" -p")
+    while position >= 0:
+        line_start, line_end = doc.line_bounds(position)
+        command = _CLI_P_COMMAND.search(text, line_start, position)
+        value = _CLI_P_VALUE.match(text, position + 1, line_end) if command else None
+        if command and value and not (command.group("attached") and value.group("gap")):
+            password = value.group("pw").strip("\"'")
+            if len(password) >= 4 and not looks_like_placeholder(password):
+                start = value.start("pw") + (value.group("pw")[0] in "\"'")
+                yield _Hit(2, start, start + len(password), "command-line-password", password)
+        position = text.find(" -p", position + 3)
+
+
+# --------------------------------------------------------------------------- assignments
+
+_KEYWORDS: Final = ("pass", "pw", "secret", "token", "key", "auth", "cred")
+_NAME_CHARS: Final = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
+_NAME_END: Final = re.compile(r"[\w.\-]*")
+_QUOTED: Final = r"\"(?:[^\"\\\n]|\\.){0,2000}\"|'(?:[^'\\\n]|\\.){0,2000}'|`[^`\n]{0,2000}`"
+_UNQUOTED: Final = r"[^\s\"'`,;<>\\]{1,2000}"
+_ASSIGN: Final = re.compile(
+    r"[\"'\]]?[ \t]*"
+    r"(?P<sep>:[ \t]*[A-Za-z_][\w\[\]., |]{0,40}?[ \t]+=(?=[ \t])"  # python annotation
+    r"|:=|=>|\?=|\+=|=(?![=~>])|:(?![:/\\])|[ \t]*(?:\|\||\?\?))"
+    r"[ \t]*(?:!!?[A-Za-z]+[ \t]+)?"
+    rf"(?P<val>{_QUOTED}|{_UNQUOTED})"
+)
+_XML_VALUE: Final = re.compile(r">(?P<val>[^<\n]{1,500})</")
+_CALL_BEFORE: Final = re.compile(
+    r"(?:getenv|get|setdefault|define|env|fetch|getProperty|GetEnvironmentVariable)\(\s*[\"']$"
+)
+_CALL_DEFAULT: Final = re.compile(rf"[\"'][ \t]*,[ \t]*(?P<val>{_QUOTED})")
+_SPACED_VALUE: Final = re.compile(rf"[\"']?[ \t]+(?P<val>{_QUOTED}|{_UNQUOTED})")
+_NAME_KEY_BEFORE: Final = re.compile(
+    r"""(?:(?:^|[\s{,\-])["']?(?:name|key|Name|Key)["']?\s*[:=]\s*|variable\s+|ENV\[|environ\[)["']?$"""
+)
+_LATER_VALUE: Final = re.compile(
+    rf"""["']?(?:value|default|Value)["']?[ \t]*(?::|=(?!=))[ \t]*(?P<val>{_QUOTED}|{_UNQUOTED})"""
+)
+_CONCATENATED: Final = re.compile(r"[ \t]*(?:\+|%[ \t(]|\.(?:format|join|replace)\b|\[)")
+_FOLLOWING_WORD: Final = re.compile(r"[ \t]+([^\s\"'`,;]+)")
+_AUTH_SCHEMES: Final = frozenset({"bearer", "basic", "token", "digest"})
+
+
+def _keyword_offsets(doc: _Text) -> list[int]:
+    low = doc.text.lower()
+    offsets: list[int] = []
+    for keyword in _KEYWORDS:
+        position = low.find(keyword)
+        while position >= 0:
+            offsets.append(position)
+            position = low.find(keyword, position + len(keyword))
+    offsets.sort()
+    return offsets
+
+
+def _assignment_hits(doc: _Text) -> Iterator[_Hit]:
+    text = doc.text
+    if "kind: SealedSecret" in text:  # values are ciphertext for the cluster's key
+        return
+    classes: dict[str, NameClass | None] = {}
+    covered = -1
+    for offset in _keyword_offsets(doc):
+        if offset < covered:
+            continue
+        start = offset
+        while start > 0 and offset - start < 100 and text[start - 1] in _NAME_CHARS:
+            start -= 1
+        name_match = _NAME_END.match(text, offset)
+        end = name_match.end() if name_match else offset
+        covered = end
+        raw_name = text[start:end]
+        name = raw_name.strip(".-")
+        if not name or len(name) > 100:
+            continue
+        if name not in classes:
+            classes[name] = _classify_name(name)
+        name_class = classes[name]
+        if name_class is None or (
+            start and text[start - 1] in ":/" and text[start - 2 : start] != "/:"
+        ):
+            continue  # unknown name, or a segment of an ARN, path or type name
+        hit = _assignment_at(doc, start, end, raw_name, name, name_class)
+        if hit is not None:
+            yield hit
+
+
+def _assignment_at(
+    doc: _Text, start: int, end: int, raw_name: str, name: str, name_class: NameClass
+) -> _Hit | None:
+    text = doc.text
+    line_start, line_end = doc.line_bounds(start)
+    before = text[line_start:start]
+    previous = text[start - 1 : start] if start else ""
+    if previous == "<" and text.startswith(">", end):
+        xml = _XML_VALUE.match(text, end, line_end)
+        return _judge_value(doc, xml, name, name_class, "<") if xml else None
+    if _CALL_BEFORE.search(before):
+        call = _CALL_DEFAULT.match(text, end, line_end)
+        return _judge_value(doc, call, name, name_class, previous) if call else None
+    match = _ASSIGN.match(text, end, line_end)
+    if match is None and _spaced_context(doc, before, raw_name):
+        match = _SPACED_VALUE.match(text, end, line_end)
+    if match is None and _NAME_KEY_BEFORE.search(before):
+        tail_end = line_end
+        for _ in range(3):
+            nxt = text.find("\n", tail_end + 1)
+            tail_end = len(text) if nxt < 0 else nxt
+        match = _LATER_VALUE.search(text, end, tail_end)
+    if match is None:
+        return None
+    if doc.style != "config" and _inside_string(before):
+        previous = ";"  # a key=value list inside a string literal (DSN, connection string)
+    return _judge_value(doc, match, name, name_class, previous)
+
+
+def _inside_string(before: str) -> bool:
+    before = before[:-1] if before.endswith(("'", '"')) else before  # the key's own quote
+    return before.count('"') % 2 == 1 or before.count("'") % 2 == 1
+
+
+def _spaced_context(doc: _Text, before: str, raw_name: str) -> bool:
+    stripped = before.strip()
+    if raw_name.startswith("--"):
+        return True
+    if stripped.upper() in {"ENV", "ARG"} or stripped.upper().endswith(" ENV"):
+        return True
+    if stripped.endswith((" set", " config")):  # aws configure set NAME VALUE
+        return True
+    netrc = doc.path.endswith("netrc") or "machine " in before or "login " in before
+    return netrc and raw_name.lower() == "password"
+
+
+def _judge_value(
+    doc: _Text, match: re.Match[str], name: str, name_class: NameClass, previous: str
+) -> _Hit | None:
+    raw = match.group("val")
+    if raw[:1] in "\"'`" and _CONCATENATED.match(doc.text, match.end()):
+        return None  # a string template being assembled, not a literal credential
+    quoted = raw[:1] in "\"'`" or previous == "<"  # XML text is a literal
+    value = raw[1:-1] if raw[:1] in "\"'`" else raw
+    offset = match.start("val") + (1 if raw[:1] in "\"'`" else 0)
+    if not quoted:
+        if doc.style != "config" and previous not in ("?", "&", ";"):
+            return None
+        if value.startswith(("|", ">")) or re.fullmatch(r"!!?[A-Za-z]+", value):  # YAML
+            return None
+        value = _strip_unbalanced_closers(value)
+    lowered = value.lower()
+    scheme, _, credential = value.partition(" ")
+    if scheme.lower() in _AUTH_SCHEMES:
+        if not credential and not quoted:
+            follow = _FOLLOWING_WORD.match(doc.text, match.end())
+            credential = follow.group(1) if follow else ""
+            offset = follow.start(1) if follow else match.end()
+        else:
+            offset += len(scheme) + 1
+        value, lowered = credential.strip(), credential.strip().lower()
+        name_class = "secret"
+    kind = _value_kind(name, name_class, value, lowered, quoted=quoted)
+    if kind is None:
+        return None
+    return _Hit(3, offset, offset + len(value), kind, value)
+
+
+def _strip_unbalanced_closers(value: str) -> str:
+    for opener, closer in ("()", "[]", "{}"):
+        while value.endswith(closer) and value.count(closer) > value.count(opener):
+            value = value[:-1]
+    return value
+
+
+def _value_kind(
+    name: str, name_class: NameClass, value: str, lowered: str, *, quoted: bool = True
+) -> str | None:
+    if (
+        not value
+        or len(value) > 1000
+        or looks_like_placeholder(value)
+        or _normalize(value) == _normalize(name)
+        or "://" in value
+        or _is_non_secret_shape(value, quoted=quoted)
+        or _is_prose(value)
+    ):
+        return None
+    tokens = _name_tokens(name)
+    if (
+        re.fullmatch(r"[A-Za-z0-9/+]{40}", value)
+        and "secret" in tokens
+        and ("aws" in tokens or "access" in tokens)
+    ):
+        return "aws-secret-access-key"
+    if "twilio" in tokens and re.fullmatch(r"[0-9a-f]{32}", value):
+        return "twilio-auth-token"
+    if _UUID_RE.fullmatch(value):
+        strong = name_class == "password" or any(t in _UUID_SECRET_WORDS for t in tokens)
+        return "high-entropy-assignment" if strong or _is_api_key(tokens) else None
+    decoded = _decoded_base64_text(value)
+    if decoded is not None and looks_like_placeholder(decoded):
+        return None
+    if name_class == "password":
+        return "password-assignment" if _password_like(value) else None
+    if name_class == "key" and _HEX_RE.fullmatch(value):
+        return None
+    if any(c.isspace() for c in value):
+        return None
+    min_len = 16 if name_class == "key" else 10
+    if _is_identifier_like(value):
+        return None
+    return "high-entropy-assignment" if _is_random_looking(value, min_len=min_len) else None
+
+
+def _is_identifier_like(value: str) -> bool:
+    """``ProductUserVisibleVersion``, ``edge_key_name``, ``a.b.c``: words, not randomness."""
+    if any(c.isdigit() for c in value) or not re.fullmatch(r"[A-Za-z_.\-:/]+", value):
+        return False
+    parts = _NAME_TOKEN_RE.findall(value)
+    return bool(parts) and all(len(p) >= 2 for p in parts) and len(value) / len(parts) >= 3.5
+
+
+_UUID_SECRET_WORDS: Final = _PASSWORD_WORDS | {"secret", "token", "apikey", "credential", "auth"}
+
+
+def _is_api_key(tokens: list[str]) -> bool:
+    return any(a == "api" and b == "key" for a, b in zip(tokens, tokens[1:], strict=False))
+
+
+def _normalize(text: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", text.lower())
+
+
+def _is_prose(value: str) -> bool:
+    """Natural-language text (labels, translations), never a generated credential."""
+    if not value.isascii():
+        return True
+    words = value.split()
+    return len(words) >= 2 and all(w.strip(".,!?:;'\"()-").isalpha() for w in words)
+
+
+def _password_like(value: str) -> bool:
+    if len(value) < 6 or any(c.isspace() for c in value):
+        return False
+    if _char_classes(value[1:] if value[:1].isupper() else value) < 2:  # a plain word
+        return len(value) >= 12 and shannon_entropy(value) >= 3.2
+    return shannon_entropy(value) >= 2.3
+
+
+_NON_SECRET_SHAPES: Final = re.compile(
+    r"""(?x)
+    (?:~|\.{1,2})?(?:/[\w.@\-]+)+/?        # absolute or relative path
+    | [A-Za-z]:\\.*                        # windows path
+    | [\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+      # e-mail
+    | [a-z0-9\-]+(?:\.[a-z0-9\-]+)+(?::\d+)?  # host name, version
+    | \d+(?:\.\d+)*[a-z]{0,3}              # number, size
+    | \d{4}-\d\d-\d\d(?:[T\ ][\d:.]+)?(?:Z|[+-]\d\d:?\d\d)?  # date, timestamp
+    | (?:sha(?:1|256|384|512)|md5)[:\-].*  # digests, integrity
+    | (?:ssh|ecdsa)-[\w\-]+\ AAAA.*        # public key
+    | \$\d?[a-z]{0,2}\$.*                  # crypt(3) hashes
+    | (?P<code>[a-z]+(?:[_\-][a-z]+)*\(.*\)?        # function call
+      | (?:[A-Za-z_]\w*\.)+[A-Za-z_]\w*(?:\(.*)?)  # dotted identifier
+    """
+)
+
+
+def _is_non_secret_shape(value: str, *, quoted: bool) -> bool:
+    shape = _NON_SECRET_SHAPES.fullmatch(value)
+    if shape is None or (quoted and shape.lastgroup == "code"):
+        return False
+    if value.startswith("/") and any(
+        _is_random_looking(part, min_len=16) for part in value.split("/")
+    ):
+        return False  # a base64 secret that happens to start with a slash
+    # a dotted identifier made of random-looking parts is still a secret (JWT-like, keys)
+    return not ("." in value and _is_random_looking(value.replace(".", ""), min_len=24))
+
+
+def _decoded_base64_text(value: str) -> str | None:
+    if len(value) < 8 or len(value) % 4 or not _B64_RE.fullmatch(value):
+        return None
+    try:
+        decoded = base64.b64decode(value, validate=True).decode("utf-8")
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        return None
+    return decoded if decoded.isprintable() else None
+
+
+# --------------------------------------------------------------------------- public scanning
+
+_DESCRIPTIONS: Final = KINDS
+
+
+def _collect(doc: _Text) -> list[_Hit]:
+    hits = [
+        *_private_key_hits(doc),
+        *_known_format_hits(doc),
+        *_url_hits(doc),
+        *_curl_hits(doc),
+        *_cli_password_hits(doc),
+        *_assignment_hits(doc),
+    ]
+    hits.sort(key=lambda h: (h.priority, h.start))
+    accepted: list[_Hit] = []
+    spans: list[tuple[int, int]] = []
+    for hit in hits:
+        index = bisect.bisect_left(spans, (hit.start, hit.end))
+        if any(s < hit.end and hit.start < e for s, e in spans[max(0, index - 1) : index + 1]):
+            continue
+        spans.insert(index, (hit.start, hit.end))
+        accepted.append(hit)
+    accepted.sort(key=lambda h: h.start)
+    return accepted
+
+
+def scan_text(text: str, *, path: str | None = None) -> list[SecretMatch]:
+    """Every secret in ``text``; ``path`` (a file name) tunes how assignments are parsed."""
+    doc = _prepare(text, path)
+    matches: list[SecretMatch] = []
+    line, counted = 1, 0
+    for hit in _collect(doc):
+        line += text.count("\n", counted, hit.start)
+        counted = hit.start
+        column = hit.start - text.rfind("\n", 0, hit.start)
+        description = hit.description or _DESCRIPTIONS[hit.kind]
+        matches.append(SecretMatch(hit.kind, description, line, column, hit.value, hit.confidence))
+    return matches
+
+
+def scan_value(value: str, name: str | None = None) -> SecretMatch | None:
+    """Judge one ARG/ENV/env-var value, optionally with its variable name."""
+    stripped = value.strip()
+    if len(stripped) >= 2 and stripped[0] == stripped[-1] and stripped[0] in "\"'":
+        stripped = stripped[1:-1]
+    found = scan_text(stripped)
+    if found:
+        return replace(found[0], line=1, column=1)
+    name_class = _classify_name(name) if name else None
+    if name is None or name_class is None:
+        return None
+    kind = _value_kind(name, name_class, stripped, stripped.lower())
+    if kind is None:
+        return None
+    return SecretMatch(kind, _DESCRIPTIONS[kind], 1, 1, stripped)

@@ -1,0 +1,426 @@
+"""Table-driven tests for the shared secret detector.
+
+Every fake secret is assembled at run time from pieces, so this file itself never holds a
+token that push-protection scanners would match.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+
+import pytest
+
+from dockwise.secrets import (
+    KINDS,
+    MAX_SCAN_BYTES,
+    SecretMatch,
+    credential_file_kind,
+    is_binary,
+    is_credential_name,
+    looks_like_placeholder,
+    redact,
+    scan_text,
+    scan_value,
+)
+
+RANDOM62 = "q7Lm2ZxR9tVb4NcW8pKd3HsJ6fGy1AeUoTi5QrXzBvCnMlPkDjEhSgFaYwOuIe"
+HEX40 = "3f9a1c7e5b2d8f4a6c0e9b7d5f3a1c8e6b4d2f0a"
+
+
+def rnd(size: int, offset: int = 0) -> str:
+    return (RANDOM62[offset:] + RANDOM62[:offset])[:size]
+
+
+def b64url(obj: object) -> str:
+    return base64.urlsafe_b64encode(json.dumps(obj).encode()).decode().rstrip("=")
+
+
+AWS_ID = "AK" + "IA" + "Q3ZBX7RTY2MNW4PL"
+AWS_SECRET = "kR9vT2xQ8mZ4nP7wL1sY" + "6bH3jF0gD5cA+eU/iO2q"
+GITHUB = "gh" + "p_" + rnd(36)
+GITHUB_PAT = "github" + "_pat_" + "11ABCDE2345FGHIJ6789KL_" + rnd(59, 3)
+GITLAB = "gl" + "pat-" + rnd(20, 5)
+BITBUCKET = "AT" + "BB" + rnd(28, 7) + "A1B2C3D4"
+SLACK_BOT = "xo" + "xb-" + "40817352961-5820394716253-" + rnd(24, 9)
+SLACK_HOOK = "https://hooks.slack" + ".com/services/T0ABC1DEF/B0GHI2JKL/" + rnd(24, 11)
+STRIPE_LIVE = "sk" + "_live_" + rnd(24, 13)
+STRIPE_RESTRICTED = "rk" + "_live_" + rnd(24, 15)
+STRIPE_TEST = "sk" + "_test_" + rnd(24, 17)
+TWILIO_KEY = "S" + "K" + "0f1e2d3c4b5a69788796a5b4c3d2e1f0"
+TWILIO_PAIR = "A" + "C" + "a1b2c3d4e5f60718293a4b5c6d7e8f90:" + "9f8e7d6c5b4a39281706f5e4d3c2b1a0"
+SENDGRID = "S" + "G." + rnd(22, 19) + "." + rnd(43, 21)
+OPENAI = "s" + "k-" + rnd(20, 23) + "T3Blbk" + "FJ" + rnd(20, 25)
+OPENAI_PROJ = "sk-" + "proj-" + rnd(60, 27) + "-_" + rnd(40, 29)
+ANTHROPIC = "sk-" + "ant-api03-" + rnd(60, 31) + rnd(33, 33) + "AA"
+NPM = "np" + "m_" + rnd(36, 35)
+PYPI = "pyp" + "i-AgEIcHlwaS5vcmc" + base64.urlsafe_b64encode(bytes(range(5, 95))).decode()
+GCP_KEY = "AI" + "za" + "Sy" + rnd(33, 37)
+AZURE_KEY = base64.b64encode(bytes((i * 37 + 11) % 256 for i in range(64))).decode()
+JWT = ".".join(
+    [
+        b64url({"alg": "HS256", "typ": "JWT"}),
+        b64url({"sub": "4242", "iat": 1700000000, "scope": "deploy"}),
+        rnd(43, 39),
+    ]
+)
+PEM_BODY = "\n".join(
+    base64.b64encode(bytes((i * 7 + j) % 256 for i in range(48))).decode() for j in range(12)
+)
+RSA_KEY = "-----BEGIN RSA PRIVATE" + " KEY-----\n" + PEM_BODY + "\n-----END RSA PRIVATE KEY-----\n"
+OPENSSH_KEY = (
+    "-----BEGIN OPENSSH PRIVATE"
+    + " KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ"
+    + PEM_BODY
+    + "\n-----END OPENSSH PRIVATE KEY-----\n"
+)
+PASSWORD = "Xk29" + "fj!aPq7"
+
+POSITIVES: list[tuple[str, str, str, str | None]] = [
+    # (case id, text, expected kind, path hint)
+    ("aws-key-id", f"AWS_ACCESS_KEY_ID={AWS_ID}\n", "aws-access-key-id", ".env"),
+    ("aws-secret", f"aws_secret_access_key = {AWS_SECRET}\n", "aws-secret-access-key", None),
+    ("github", f'token = "{GITHUB}"\n', "github-token", "app.py"),
+    ("github-pat", f"GH={GITHUB_PAT}\n", "github-token", None),
+    ("gitlab", f"export CI_TOKEN={GITLAB}\n", "gitlab-token", "ci.sh"),
+    ("bitbucket", f"BITBUCKET_APP_PASSWORD={BITBUCKET}\n", "bitbucket-app-password", None),
+    ("slack-bot", f"slack: {SLACK_BOT}\n", "slack-token", "c.yaml"),
+    ("slack-webhook", f"url: {SLACK_HOOK}\n", "slack-webhook", "c.yaml"),
+    ("stripe-live", f"stripe.api_key = '{STRIPE_LIVE}'\n", "stripe-secret-key", "pay.py"),
+    ("stripe-restricted", f"KEY={STRIPE_RESTRICTED}\n", "stripe-secret-key", None),
+    ("stripe-test", f"KEY={STRIPE_TEST}\n", "stripe-test-key", None),
+    ("twilio-key", f"TWILIO_API_KEY={TWILIO_KEY}\n", "twilio-api-key", None),
+    ("twilio-sid-token", f"https://{TWILIO_PAIR}@api.twilio.com\n", "twilio-auth-token", None),
+    ("sendgrid", f'"sendgrid": "{SENDGRID}"\n', "sendgrid-api-key", "c.json"),
+    ("openai", f"OPENAI_API_KEY={OPENAI}\n", "openai-api-key", None),
+    ("openai-proj", f"const k = '{OPENAI_PROJ}';\n", "openai-api-key", "a.js"),
+    ("anthropic", f"ANTHROPIC_API_KEY={ANTHROPIC}\n", "anthropic-api-key", None),
+    ("npm", f"//registry.npmjs.org/:_authToken={NPM}\n", "npm-token", ".npmrc"),
+    ("pypi", f"password = {PYPI}\n", "pypi-token", ".pypirc"),
+    ("gcp-api-key", f'apiKey: "{GCP_KEY}",\n', "gcp-api-key", "a.js"),
+    (
+        "azure-conn-string",
+        f"DefaultEndpointsProtocol=https;AccountName=acme;AccountKey={AZURE_KEY};"
+        "EndpointSuffix=core.windows.net\n",
+        "azure-storage-key",
+        None,
+    ),
+    ("jwt", f"Authorization: Bearer {JWT}\n", "jwt", None),
+    ("rsa-key", RSA_KEY, "private-key", None),
+    ("openssh-key", OPENSSH_KEY, "private-key", None),
+    (
+        "gcp-service-account",
+        json.dumps({"type": "service_account", "private_key": RSA_KEY}, indent=1),
+        "gcp-service-account-key",
+        "sa.json",
+    ),
+    ("postgres-url", f"DATABASE_URL=postgres://app:{PASSWORD}@db:5432/app\n", "url-password", None),
+    ("mongodb-srv", f"uri: mongodb+srv://u:{PASSWORD}@c0.mongodb.net/x\n", "url-password", None),
+    ("redis-url", f"REDIS_URL=rediss://:{PASSWORD}@cache:6380/0\n", "url-password", None),
+    ("amqp-url", f"broker = 'amqps://svc:{PASSWORD}@mq/vhost'\n", "url-password", "c.py"),
+    (
+        "basic-auth-url",
+        f"pip install -i https://ci:{PASSWORD}@pypi.acme.io/simple x\n",
+        "url-password",
+        None,
+    ),
+    ("env-password", f"DB_PASSWORD={PASSWORD}\n", "password-assignment", ".env"),
+    ("json-password", f'{{"password": "{PASSWORD}"}}\n', "password-assignment", "c.json"),
+    ("yaml-password", f"db:\n  password: {PASSWORD}\n", "password-assignment", "c.yaml"),
+    ("cli-password", f"psql --password={PASSWORD} -h db\n", "password-assignment", "x.sh"),
+    ("cli-password-spaced", f"app --db-password {PASSWORD}\n", "password-assignment", "x.sh"),
+    ("dockerfile-env-legacy", f"ENV DB_PASSWORD {PASSWORD}\n", "password-assignment", "Dockerfile"),
+    ("export-token", f"export API_TOKEN={rnd(32, 41)}\n", "high-entropy-assignment", "x.sh"),
+    ("python-secret", f'SECRET_KEY = "{rnd(50, 43)}"\n', "high-entropy-assignment", "s.py"),
+    ("hex-secret", f"SESSION_SECRET={HEX40}\n", "high-entropy-assignment", ".env"),
+    (
+        "k8s-env",
+        f'env:\n  - name: DB_PASSWORD\n    value: "{PASSWORD}"\n',
+        "password-assignment",
+        "k8s.yaml",
+    ),
+    ("xml-password", f"<password>{PASSWORD}</password>\n", "password-assignment", "settings.xml"),
+    ("docker-login", f"docker login -u ci -p {PASSWORD} r.io\n", "command-line-password", None),
+    ("mysql-attached", f"mysqldump -uroot -p{PASSWORD} db\n", "command-line-password", None),
+    ("curl-user", f"curl -u deploy:{PASSWORD} https://x.io\n", "basic-auth-credential", None),
+]
+
+DECOYS: list[tuple[str, str, str | None]] = [
+    ("git-sha", f"commit: {HEX40}\n", None),
+    ("sha256-hash", f"ENV PYTHON_SHA256={HEX40}{HEX40[:24]}\n", "Dockerfile"),
+    ("md5-checksum", "checksum: 9e107d9d372bb6826bd81d3542a419d6\n", None),
+    ("hash-name", f"PASSWORD_HASH={HEX40}\n", ".env"),
+    ("uuid", "request_id = '123e4567-e89b-12d3-a456-426614174000'\n", "a.py"),
+    ("uuid-client-id", "CLIENT_ID=123e4567-e89b-12d3-a456-426614174000\n", None),
+    ("base64-blob", f"data: {AZURE_KEY}\n", None),
+    ("ssh-public-key", f"ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQ{AZURE_KEY} me@host\n", None),
+    (
+        "public-pem",
+        "-----BEGIN PUBLIC KEY-----\n" + PEM_BODY + "\n-----END PUBLIC KEY-----\n",
+        None,
+    ),
+    (
+        "certificate",
+        "-----BEGIN CERTIFICATE-----\n" + PEM_BODY + "\n-----END CERTIFICATE-----\n",
+        None,
+    ),
+    ("key-header-only", 'if line.startswith("-----BEGIN RSA PRIVATE KEY-----"):\n', "k.py"),
+    ("gpg-key", "ENV GPG_KEY 7169605F62C751356D054A26A821E680E5FA6305\n", "Dockerfile"),
+    ("gpg-recv", "gpg --recv-keys 7169605F62C751356D054A26A821E680E5FA6305\n", None),
+    ("integrity", f'"integrity": "sha512-{AZURE_KEY}"\n', "package-lock.json"),
+    ("image-digest", f"FROM python:3.12@sha256:{HEX40}{HEX40[:24]}\n", "Dockerfile"),
+    ("aws-example-id", "AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE\n", None),
+    (
+        "aws-example-secret",
+        "aws_secret_access_key=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n",
+        None,
+    ),
+    ("placeholder-changeme", "DB_PASSWORD=changeme\n", ".env"),
+    ("placeholder-env-ref", "DB_PASSWORD=${DB_PASSWORD}\n", ".env"),
+    ("placeholder-template", 'password: "{{ vault_db_password }}"\n', "c.yaml"),
+    ("placeholder-angle", "API_KEY=<your-api-key>\n", None),
+    ("placeholder-your", "API_KEY=your-api-key-here\n", None),
+    ("placeholder-stars", 'password: "********"\n', None),
+    ("placeholder-xxx", "GITHUB_TOKEN=ghp_" + "x" * 36 + "\n", None),
+    ("placeholder-url", "postgres://user:password@localhost:5432/db\n", None),
+    ("url-var-password", "postgres://app:${DB_PASSWORD}@db/app\n", None),
+    ("url-format-password", 'f"postgresql://{user}:{password}@{host}/db"\n', "a.py"),
+    ("url-no-password", "https://user@github.com/acme/repo.git\n", None),
+    ("code-reference", 'password = os.environ["DB_PASSWORD"]\n', "a.py"),
+    ("code-identifier", "client = Client(api_key=settings.API_KEY)\n", "a.py"),
+    ("password-min-length", "PASSWORD_MIN_LENGTH=12\n", ".env"),
+    ("token-url", "TOKEN_URL=https://idp.acme.io/oauth/token\n", ".env"),
+    ("secret-file", "API_KEY_FILE=/run/secrets/api_key\n", ".env"),
+    ("secret-name", "SECRET_NAME=prod/orders/db\n", ".env"),
+    ("publishable-key", "STRIPE_PUBLISHABLE_KEY=pk_" + "live_" + rnd(24) + "\n", None),
+    ("test-fixture", 'client.post("/login", json={"password": "testpass"})\n', "test_x.py"),
+    ("translation", '{"password": "Passwort", "new_password": "Neues Passwort"}\n', "de.json"),
+    (
+        "jwt-io-example",
+        "token = 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0"
+        ".SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c'\n",
+        "t.py",
+    ),
+    ("sops", "password: ENC[AES256_GCM,data:abc,iv:def,tag:ghi,type:str]\n", "s.yaml"),
+    ("mysql-env-password", 'mysql -uroot -p"$MYSQL_ROOT_PASSWORD"\n', None),
+    ("pagination-token", f'next_page_token = "{rnd(32)}"\n', "a.py"),
+    ("identifier-value", '"result_key": "adConfigurations"\n', "paginators.json"),
+    ("string-concatenation", "self.key = '_local.impl.' + str(id(self))\n", "a.py"),
+    ("arn-segment", '"ARN": "arn:aws:secretsmanager:eu-west-1:1:secret:MyDb-a1b2c3"\n', "x.json"),
+    ("password-digits", "User(username='alice', password='password1')\n", "a.py"),
+    ("timestamp", '"PasswordLastUsed": "2016-09-24T16:18:07Z"\n', "x.json"),
+    (
+        "sealed-secret",
+        "kind: SealedSecret\nspec:\n  encryptedData:\n    password: Ag" + AZURE_KEY + "\n",
+        "s.yaml",
+    ),
+]
+
+
+@pytest.mark.parametrize(("case", "text", "kind", "path"), POSITIVES, ids=[p[0] for p in POSITIVES])
+def test_detects_each_format(case: str, text: str, kind: str, path: str | None) -> None:
+    matches = scan_text(text, path=path)
+    assert [m.kind for m in matches] == [kind], case
+    match = matches[0]
+    assert kind in KINDS
+    line = text.split("\n")[match.line - 1]
+    assert line[match.column - 1 :].startswith(match.value[:8])
+    assert match.value not in repr(match) and match.value not in str(match)
+    assert match.value not in match.redacted
+
+
+@pytest.mark.parametrize(("case", "text", "path"), DECOYS, ids=[d[0] for d in DECOYS])
+def test_ignores_decoys(case: str, text: str, path: str | None) -> None:
+    assert scan_text(text, path=path) == [], case
+
+
+def test_positions_are_one_based_line_and_column() -> None:
+    text = "# settings\nLOG=info\n  GITHUB_TOKEN=" + GITHUB + "\n"
+    (match,) = scan_text(text)
+    assert (match.line, match.column) == (3, len("  GITHUB_TOKEN=") + 1)
+
+
+def test_aws_example_suppressed_only_when_exact() -> None:
+    assert scan_text("id: AKIAIOSFODNN7EXAMPLE\n") == []
+    near = "AKIAIOSFODNN7EXAMPL" + "F"
+    assert [m.kind for m in scan_text(f"id: {near}\n")] == ["aws-access-key-id"]
+
+
+def test_redaction_and_fingerprint() -> None:
+    match = scan_value(GITHUB)
+    assert match is not None
+    assert match.redacted.startswith("ghp_…[sha256:")
+    assert match.redacted == redact(GITHUB)
+    assert GITHUB[4:12] not in match.redacted
+    assert len(match.fingerprint) == 64
+    again = scan_text(f"x {GITHUB}")[0]
+    assert again.fingerprint == match.fingerprint  # position does not matter
+    other = SecretMatch("other-kind", "", 1, 1, GITHUB)
+    assert other.fingerprint != match.fingerprint
+    assert "hunt" not in redact("hunter22")
+    assert redact("").startswith("…[sha256:")
+
+
+@pytest.mark.parametrize(
+    ("value", "name", "kind"),
+    [
+        (AWS_ID, "AWS_ACCESS_KEY_ID", "aws-access-key-id"),
+        (PASSWORD, "DB_PASSWORD", "password-assignment"),
+        (f'"{PASSWORD}"', "POSTGRES_PASSWORD", "password-assignment"),
+        (rnd(32, 7), "API_KEY", "high-entropy-assignment"),
+        (AWS_SECRET, "AWS_SECRET_ACCESS_KEY", "aws-secret-access-key"),
+        (f"postgres://a:{PASSWORD}@db/x", "DATABASE_URL", "url-password"),
+        (GITHUB, None, "github-token"),
+    ],
+)
+def test_scan_value_positive(value: str, name: str | None, kind: str) -> None:
+    match = scan_value(value, name)
+    assert match is not None and match.kind == kind
+    assert (match.line, match.column) == (1, 1)
+
+
+@pytest.mark.parametrize(
+    ("value", "name"),
+    [
+        ("", "NPM_TOKEN"),
+        ("changeme", "DB_PASSWORD"),
+        ("${NPM_TOKEN}", "NPM_TOKEN"),
+        ("$NPM_TOKEN", "NPM_TOKEN"),
+        ("/run/secrets/db", "DB_PASSWORD_FILE"),
+        (PASSWORD, "USERNAME"),
+        ("7169605F62C751356D054A26A821E680E5FA6305", "GPG_KEY"),
+        (rnd(32), None),
+        ("production", "APP_ENV"),
+    ],
+)
+def test_scan_value_negative(value: str, name: str | None) -> None:
+    assert scan_value(value, name) is None
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "PASSWORD", "DB_PASS", "API_KEY", "AWS_SECRET_ACCESS_KEY", "GITHUB_TOKEN", "JWT_SECRET",
+        "AWS_ACCESS_KEY_ID", "apiKey", "clientSecret", "db.password", "x-api-key", "_authToken",
+        "MYSQL_ROOT_PASSWORD", "SECRET_KEY_BASE", "KEY", "requirepass", "PRIVATE_KEY",
+    ],
+)  # fmt: skip
+def test_credential_names(name: str) -> None:
+    assert is_credential_name(name)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "USERNAME", "NPM_TOKEN_FILE", "DB_PASSWORD_FILE", "KMS_KEY_ID", "GOPRIVATE", "GPG_KEY",
+        "JWT_PUBLIC_KEY", "SSH_KEY_FINGERPRINT", "TOKEN_URL", "PASSWORD_MIN_LENGTH",
+        "SECRET_NAME", "CERT_PATH", "SECRETS_DIR", "REDIS_HOST", "PWD", "PASSWORD_HASH",
+        "next_page_token", "secretKeyRef", "CACHE_KEY", "max_tokens", "BYPASS",
+    ],
+)  # fmt: skip
+def test_non_credential_names(name: str) -> None:
+    assert not is_credential_name(name)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "", "changeme", "CHANGE_ME", "xxx", "xxxxxxxxxxxx", "<token>", "${VAR}", "$VAR",
+        "{{ var }}", "{{ .Values.password }}", "your-api-key-here", "example", "dummy", "test",
+        "redacted", "***", "password", "P@ssw0rd", "mysecretpassword", "<insert key>",
+        "%(password)s", "AKIAIOSFODNN7EXAMPLE", "1234567890", "null",
+    ],
+)  # fmt: skip
+def test_placeholders(value: str) -> None:
+    assert looks_like_placeholder(value)
+
+
+@pytest.mark.parametrize("value", [PASSWORD, rnd(24), AWS_SECRET, HEX40, "Falcon#4437avg"])
+def test_real_values_are_not_placeholders(value: str) -> None:
+    assert not looks_like_placeholder(value)
+
+
+@pytest.mark.parametrize(
+    ("relpath", "head", "kind"),
+    [
+        (".env", b"", "dotenv"),
+        ("svc/.env.production", b"X=1\n", "dotenv"),
+        ("db.env", b"X=1\n", "dotenv"),
+        (".env.example", b"X=1\n", None),
+        (".env.sample", b"", None),
+        (".env.template", b"", None),
+        (".env.dist", b"", None),
+        ("deploy/key", OPENSSH_KEY.encode(), "ssh-private-key"),
+        ("backup/blob", RSA_KEY.encode(), "private-key"),
+        ("home/.ssh/id_ed25519", b"", "ssh-private-key"),
+        ("home/.ssh/id_rsa.pub", b"ssh-rsa AAAA me@host", None),
+        ("tls/server.key", RSA_KEY.encode(), "private-key"),
+        ("tls/server.pem", b"-----BEGIN CERTIFICATE-----\nMIIB\n", None),
+        ("tls/bundle.p12", b"\x30\x82\x01\x00", "pkcs12"),
+        ("home/.aws/credentials", b"[default]\naws_secret_access_key = x\n", "aws-credentials"),
+        (".npmrc", b"registry=https://registry.npmjs.org/\n", None),
+        (".npmrc", b"//npm.pkg.github.com/:_authToken=${GITHUB_TOKEN}\n", None),
+        (".npmrc", f"//registry.npmjs.org/:_authToken={NPM}\n".encode(), "npmrc-auth"),
+        (".pypirc", b"[pypi]\nusername = __token__\n", None),
+        (".pypirc", f"[pypi]\npassword = {PYPI}\n".encode(), "pypirc-auth"),
+        (".netrc", f"machine h login u password {PASSWORD}\n".encode(), "netrc"),
+        (
+            ".docker/config.json",
+            b'{"auths": {"r.io": {"auth": "dXNlcjpwYXNzd29yZA=="}}}',
+            "docker-config-auth",
+        ),
+        (".docker/config.json", b'{"credsStore": "desktop"}', None),
+        (
+            ".kube/config",
+            b"apiVersion: v1\nkind: Config\nusers:\n- name: a\n  user:\n    token: abc\n",
+            "kubeconfig",
+        ),
+        ("infra/terraform.tfstate", b"{}", "terraform-state"),
+        (
+            "sa.json",
+            json.dumps({"type": "service_account", "private_key": RSA_KEY}).encode(),
+            "gcp-service-account",
+        ),
+        (".git-credentials", b"https://u:p@github.com\n", "git-credentials"),
+        ("conf/.htpasswd", b"admin:$apr1$abc$def\n", "htpasswd"),
+        ("README.md", b"# hello\n", None),
+        ("app/config.json", b'{"debug": true}', None),
+    ],
+)
+def test_credential_file_kind(relpath: str, head: bytes, kind: str | None) -> None:
+    assert credential_file_kind(relpath, head) == kind
+
+
+def test_is_binary() -> None:
+    assert is_binary(b"\x7fELF\x02\x01\x01\x00\x00")
+    assert is_binary(bytes(range(256)))
+    assert not is_binary(b"FROM python:3.12\nRUN echo hi\n")
+    assert not is_binary("caf\u00e9 \u2013 ok\n".encode())
+    assert not is_binary(b"")
+
+
+def test_max_scan_bytes() -> None:
+    assert MAX_SCAN_BYTES >= 1024 * 1024
+
+
+def test_scan_is_fast_on_a_megabyte() -> None:
+    chunk = (
+        "import os\n"
+        "def handler(event, key=None):\n"
+        "    token = event.get('token')  # refreshed by the caller\n"
+        f"    digest = '{HEX40}'\n"
+        "    password = os.environ['DB_PASSWORD']\n"
+        "    return {'statusCode': 200, 'body': json.dumps(event)}\n"
+    )
+    text = chunk * (1_000_000 // len(chunk))
+    started = time.perf_counter()
+    assert scan_text(text, path="handler.py") == []
+    assert time.perf_counter() - started < 0.5  # generous for loaded CI machines
+
+
+def test_no_catastrophic_backtracking() -> None:
+    hostile = "a" * 50_000 + ":" + "b" * 50_000 + "@" * 3
+    started = time.perf_counter()
+    scan_text("postgres://" + hostile + "\npassword=" + "=" * 50_000)
+    assert time.perf_counter() - started < 1.0
