@@ -203,7 +203,7 @@ def dockerfile(rng: random.Random) -> str:
         lines.append(
             rng.choice(
                 [
-                    "ENV PASSWORD=hunter2hunter2",
+                    "ENV PASSWORD=pR7vK2qLm9xT",
                     "ARG GITHUB_TOKEN",
                     "ENV API_KEY_FILE=/run/secrets/key",
                     "ENV GPG_KEY=7169605F62C751356D054A26A821E680E5FA6305",
