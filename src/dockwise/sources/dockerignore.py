@@ -53,6 +53,10 @@ _GO_SPACE = "\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006
 
 MatchKind = Literal["exact", "prefix", "suffix", "regexp"]
 Matcher = Callable[[str], bool]
+# kind, matcher, equivalent Python regexp source, notes
+# per-pattern MatchInfo flags of a path, and the index of the last matching pattern (-1)
+_State = tuple[tuple[bool, ...], int]
+_Compiled = tuple[MatchKind, Matcher, str, list[str]]
 
 
 def _never(_path: str) -> bool:
@@ -74,6 +78,7 @@ class IgnorePattern:
     exclusion: bool  # True for '!' lines (re-include)
     kind: MatchKind = field(default="exact", repr=False, compare=False)
     _match: Matcher = field(default=_never, repr=False, compare=False)
+    _regexp: str = field(default="(?!)", repr=False, compare=False)  # same test as Python re
 
     def matches(self, relpath: str) -> bool:
         """Whether this pattern alone matches ``relpath`` itself (no parent logic)."""
@@ -97,8 +102,21 @@ class DockerIgnore:
     patterns: tuple[IgnorePattern, ...]
     errors: tuple[tuple[int, str], ...] = ()
     suspicious: tuple[tuple[int, str], ...] = ()
-    # directory -> per-pattern "matched" flags (patternmatcher.MatchInfo), filled lazily.
-    _dir_info: dict[str, tuple[bool, ...]] = field(default_factory=dict, repr=False, compare=False)
+    # directory -> its MatchInfo flags and deciding pattern, filled lazily.
+    _dir_state: dict[str, _State] = field(default_factory=dict, repr=False, compare=False)
+    # One alternation of every pattern: a path that matches none of them inherits its
+    # directory's MatchInfo unchanged, which skips the per-pattern loop for most paths.
+    _any: Matcher = field(default=_never, init=False, repr=False, compare=False)
+    _table: tuple[tuple[bool, Matcher], ...] = field(
+        default=(), init=False, repr=False, compare=False
+    )
+
+    def __post_init__(self) -> None:
+        table = tuple((pat.exclusion, pat._match) for pat in self.patterns)
+        object.__setattr__(self, "_table", table)
+        if self.patterns:
+            source = "|".join(f"(?:{pat._regexp})" for pat in self.patterns)
+            object.__setattr__(self, "_any", _full_match(re.compile(source, re.ASCII)))
 
     def verdict(self, relpath: str) -> IgnoreVerdict:
         """Verdict for ``relpath`` ('/'-separated, relative to the context root)."""
@@ -106,8 +124,10 @@ class DockerIgnore:
         if path == "." or not self.patterns:
             return _ROOT_VERDICT
         parent, _, _ = path.rpartition("/")
-        info = self._evaluate(path, self._info_for(parent) if parent else None)
-        return self._verdict_from(info)
+        state = self._state_for(parent) if parent else None
+        if state is None or self._any(path):
+            state = self._evaluate(path, state)
+        return self._verdict_from(state[1])
 
     def is_ignored(self, relpath: str) -> bool:
         return self.verdict(relpath).ignored
@@ -120,9 +140,8 @@ class DockerIgnore:
         path = _normalize(reldir)
         if path == "." or not self.patterns:
             return True
-        info = self._info_for(path)
-        decider = _last_true(info)
-        if decider is None or self.patterns[decider].exclusion:
+        decider = self._state_for(path)[1]
+        if decider < 0 or self.patterns[decider].exclusion:
             return True
         # Patterns that matched the directory keep matching everything below it, so only
         # an exception listed after the deciding pattern can re-include a descendant.
@@ -134,36 +153,38 @@ class DockerIgnore:
 
     # -- internals ------------------------------------------------------------------
 
-    def _info_for(self, directory: str) -> tuple[bool, ...]:
-        cached = self._dir_info.get(directory)
+    def _state_for(self, directory: str) -> _State:
+        cached = self._dir_state.get(directory)
         if cached is not None:
             return cached
         parent, _, _ = directory.rpartition("/")
-        info = self._evaluate(directory, self._info_for(parent) if parent else None)
-        self._dir_info[directory] = info
-        return info
+        state = self._evaluate(directory, self._state_for(parent) if parent else None)
+        self._dir_state[directory] = state
+        return state
 
-    def _evaluate(self, path: str, parent: tuple[bool, ...] | None) -> tuple[bool, ...]:
-        """Port of PatternMatcher.MatchesUsingParentResults (returns the MatchInfo)."""
+    def _evaluate(self, path: str, parent: _State | None) -> _State:
+        """Port of PatternMatcher.MatchesUsingParentResults.
+
+        ``parent`` is the parent directory's result, as BuildKit's walker passes it; it is
+        None only for entries at the context root, whose Go fallback (matching each parent
+        directory) has no parent directory to look at.  Returns the MatchInfo flags and the
+        index of the last matching pattern (-1 when none).
+        """
+        flags = list(parent[0]) if parent is not None else [False] * len(self.patterns)
         matched = False
-        out: list[bool] = []
-        for i, pat in enumerate(self.patterns):
-            match = parent[i] if parent is not None else False
-            if not match:
-                if pat.exclusion != matched:
-                    out.append(False)
-                    continue
-                match = pat._match(path)
-                if not match and parent is None:
-                    match = _parent_matches(pat._match, path)
-            out.append(match)
-            if match:
-                matched = not pat.exclusion
-        return tuple(out)
+        last = -1
+        for i, (exclusion, match) in enumerate(self._table):
+            if flags[i]:
+                matched = not exclusion
+                last = i
+            elif exclusion == matched and match(path):
+                flags[i] = True
+                matched = not exclusion
+                last = i
+        return tuple(flags), last
 
-    def _verdict_from(self, info: tuple[bool, ...]) -> IgnoreVerdict:
-        decider = _last_true(info)
-        if decider is None:
+    def _verdict_from(self, decider: int) -> IgnoreVerdict:
+        if decider < 0:
             return _ROOT_VERDICT
         pat = self.patterns[decider]
         return IgnoreVerdict(ignored=not pat.exclusion, pattern=pat)
@@ -296,11 +317,20 @@ def _go_clean(path: str) -> str:
     return joined or "."
 
 
+_UNCLEAN = ("//", "/./", "/../")
+
+
 def _normalize(relpath: str) -> str:
-    path = _go_clean(
-        relpath.replace("\\", "/") if "\\" in relpath and "/" not in relpath else relpath
-    )
-    while path.startswith("/"):
+    if (
+        relpath
+        and not relpath.startswith(("/", "./", "../"))
+        and not relpath.endswith(("/", "/.", "/.."))
+        and relpath not in (".", "..")
+        and not any(bad in relpath for bad in _UNCLEAN)
+    ):
+        return relpath
+    path = _go_clean(relpath)
+    if path.startswith("/"):
         path = path[1:] or "."
     return path
 
@@ -323,11 +353,11 @@ def _new_pattern(line: int, raw: str, entry: str) -> tuple[IgnorePattern, list[s
     compiled = _compile(text)
     if isinstance(compiled, str):
         return compiled
-    kind, matcher, notes = compiled
-    return IgnorePattern(line, raw, text, exclusion, kind, matcher), notes
+    kind, matcher, source, notes = compiled
+    return IgnorePattern(line, raw, text, exclusion, kind, matcher, source), notes
 
 
-def _compile(pattern: str) -> tuple[MatchKind, Matcher, list[str]] | str:
+def _compile(pattern: str) -> _Compiled | str:
     """Pattern.compile: classify and build the matcher exactly like patternmatcher."""
     reg: list[str] = []
     kind: MatchKind = "exact"
@@ -376,15 +406,18 @@ def _compile(pattern: str) -> tuple[MatchKind, Matcher, list[str]] | str:
     return _build_matcher(pattern, kind, "".join(reg))
 
 
-def _build_matcher(
-    pattern: str, kind: MatchKind, go_regexp: str
-) -> tuple[MatchKind, Matcher, list[str]] | str:
+def _build_matcher(pattern: str, kind: MatchKind, go_regexp: str) -> _Compiled | str:
     if kind == "exact":
-        return kind, pattern.__eq__, []
+        return kind, pattern.__eq__, re.escape(pattern), []
     if kind == "prefix":
-        return kind, _starts_with(pattern[:-2]), []
+        prefix = pattern[:-2]
+        return kind, _starts_with(prefix), re.escape(prefix) + "(?s:.*)", []
     if kind == "suffix":
-        return kind, _suffix_matcher(pattern[2:]), []
+        suffix = pattern[2:]
+        source = "(?s:.*)" + re.escape(suffix)
+        if suffix.startswith("/"):
+            source += "|" + re.escape(suffix[1:])
+        return kind, _suffix_matcher(suffix), source, []
     translated = _translate_go_regexp(go_regexp)
     if isinstance(translated, str):
         return f"{_BAD_PATTERN}: {pattern!r} ({translated})"
@@ -393,7 +426,7 @@ def _build_matcher(
         compiled = re.compile(source, re.ASCII)
     except re.error as exc:
         return f"{_BAD_PATTERN}: {pattern!r} ({exc})"
-    return kind, _full_match(compiled), notes
+    return kind, _full_match(compiled), source, notes
 
 
 def _starts_with(prefix: str) -> Matcher:
@@ -476,7 +509,7 @@ def _translate_go_regexp(go: str) -> tuple[str, list[str]] | str:
             out.append("(?:.*/)?")
             i += len("(.*/)?")
         else:
-            out.append(re.escape(ch) if ch in "]{}#&~ " else ch)
+            out.append(ch)
             i += 1
     return "".join(out), notes
 
@@ -607,7 +640,7 @@ def _scan_chunk(pattern: str) -> tuple[bool, str, str]:
             in_range = True
         elif c == "]":
             in_range = False
-        elif c == "/" and not in_range:
+        elif c == "*" and not in_range:
             break
         i += 1
     return star, pattern[:i], pattern[i:]
@@ -684,19 +717,6 @@ def _get_esc(chunk: str) -> tuple[str, str, bool]:
 # ---------------------------------------------------------------------------------------
 # Matching helpers
 # ---------------------------------------------------------------------------------------
-
-
-def _parent_matches(match: Matcher, path: str) -> bool:
-    """The parent-directory loop of MatchesOrParentMatches (used for top-level entries)."""
-    parts = path.split("/")[:-1]
-    return any(match("/".join(parts[: k + 1])) for k in range(len(parts)))
-
-
-def _last_true(info: tuple[bool, ...]) -> int | None:
-    for i in range(len(info) - 1, -1, -1):
-        if info[i]:
-            return i
-    return None
 
 
 _GLOB_SPECIALS = frozenset("*?[]\\^")
