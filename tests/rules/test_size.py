@@ -186,6 +186,35 @@ def test_dw102_heredoc_and_env_variable_packages() -> None:
     assert len(found) == 1 and "build-essential, cmake" in found[0]
 
 
+def test_dw102_script_variable_packages() -> None:
+    kept = """
+        FROM debian:bookworm-slim
+        RUN buildDeps='gcc make'; \\
+            apt-get update && apt-get install -y --no-install-recommends $buildDeps \\
+            && rm -rf /var/lib/apt/lists/*
+    """
+    purged = """
+        FROM debian:bookworm-slim
+        RUN buildDeps='gcc make'; \\
+            apt-get update && apt-get install -y --no-install-recommends $buildDeps \\
+            && make -C /src install \\
+            && apt-get purge -y --auto-remove $buildDeps && rm -rf /var/lib/apt/lists/*
+    """
+    assert lines(size.build_tools_shipped, kept) == [2]
+    assert "gcc, make" in messages(size.build_tools_shipped, kept)[0]
+    assert lines(size.build_tools_shipped, purged) == []
+
+
+def test_dw102_script_variable_in_compound_script() -> None:
+    text = """
+        FROM debian:bookworm-slim
+        RUN set -eux; buildDeps="gcc libpq-dev"; \\
+            if [ -n "$buildDeps" ]; then apt-get update; fi; \\
+            apt-get install -y --no-install-recommends ${buildDeps}; rm -rf /var/lib/apt/lists/*
+    """
+    assert "gcc, libpq-dev" in messages(size.build_tools_shipped, text)[0]
+
+
 # --- DW103 COPY . . before install -----------------------------------------------------------
 
 

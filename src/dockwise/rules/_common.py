@@ -104,3 +104,27 @@ def in_shipped_chain(dockerfile: Dockerfile, instruction: Instruction) -> bool:
     """True when the instruction's stage is the shipped stage or one it is built FROM."""
     chain = {stage.index for stage in dockerfile.shipped_chain()}
     return instruction.stage in chain
+
+
+def shipped_stages(dockerfile: Dockerfile) -> list[Stage]:
+    """The shipped stage and its FROM ancestors, oldest first (the order layers stack)."""
+    return list(reversed(dockerfile.shipped_chain()))
+
+
+def shipped_instructions(dockerfile: Dockerfile, *cmds: str) -> Iterator[Instruction]:
+    """Instructions of the shipped chain, oldest first (only the given kinds, if any)."""
+    for stage in shipped_stages(dockerfile):
+        for instruction in stage.instructions:
+            if not cmds or instruction.cmd in cmds:
+                yield instruction
+
+
+def shipped_runs(dockerfile: Dockerfile) -> Iterator[Instruction]:
+    """RUN instructions (ONBUILD RUN included) of the shipped chain, oldest first."""
+    for stage in shipped_stages(dockerfile):
+        yield from dockerfile.runs(stage)
+
+
+def expand_word(instruction: Instruction, word: str) -> str:
+    """The word with the ARG/ENV values visible at the instruction substituted."""
+    return instruction.expanded(word) if "$" in word else word

@@ -10,9 +10,16 @@ from dataclasses import dataclass
 
 from dockwise.findings import Hit, Related
 from dockwise.project import Project
-from dockwise.rules._common import at, dockerfile_rule
-from dockwise.sources.dockerfile import AUTOMATIC_ARGS, Dockerfile, Instruction, Stage
-from dockwise.sources.expand import references
+from dockwise.rules._common import (
+    at,
+    dockerfile_rule,
+    expand_word,
+    shipped_instructions,
+    shipped_runs,
+    shipped_stages,
+)
+from dockwise.sources.dockerfile import Dockerfile, Instruction, Stage
+from dockwise.sources.expand import expand
 from dockwise.sources.shell import ShellCommand
 
 # ---------------------------------------------------------------------------------------------
@@ -20,44 +27,15 @@ from dockwise.sources.shell import ShellCommand
 # ---------------------------------------------------------------------------------------------
 
 
-def _chain_root_first(dockerfile: Dockerfile) -> list[Stage]:
-    """The shipped stage and its FROM ancestors, oldest first (the order layers stack)."""
-    return list(reversed(dockerfile.shipped_chain()))
-
-
-def _shipped_runs(dockerfile: Dockerfile) -> Iterator[Instruction]:
-    for stage in _chain_root_first(dockerfile):
-        yield from dockerfile.runs(stage)
-
-
-def _mounts(run: Instruction) -> list[dict[str, str]]:
-    """`--mount=type=cache,target=/x` flags as dicts (`dst`/`destination` become `target`)."""
-    mounts = []
-    for value in run.flag_values("mount"):
-        fields: dict[str, str] = {}
-        for part in value.split(","):
-            key, _, item = part.partition("=")
-            key = key.strip().lower()
-            if key in ("dst", "destination"):
-                key = "target"
-            fields[key] = run.expanded(item.strip())
-        mounts.append(fields)
-    return mounts
-
-
 def _has_cache_mount(run: Instruction, *targets: str) -> bool:
     """True if a cache or tmpfs mount covers one of the targets (or a folder above it)."""
-    for mount in _mounts(run):
+    for mount in run.mounts():
         if mount.get("type") not in ("cache", "tmpfs"):
             continue
         target = mount.get("target", "").rstrip("/")
         if any(t == target or t.startswith(target + "/") for t in targets):
             return True
     return False
-
-
-def _expand_word(run: Instruction, word: str) -> str:
-    return run.expanded(word) if "$" in word else word
 
 
 def _operands(args: Iterable[str], with_value: frozenset[str]) -> list[str]:
@@ -158,7 +136,7 @@ def _remove_words(run: Instruction) -> list[str]:
     words: list[str] = []
     for command in run.commands:
         if command.name in ("rm", "find"):
-            words.extend(_expand_word(run, a) for a in command.args if not a.startswith("-"))
+            words.extend(expand_word(run, a) for a in command.args if not a.startswith("-"))
     return words
 
 
@@ -212,7 +190,7 @@ def _source_and_dest(instruction: Instruction) -> tuple[list[str], str] | None:
     """Sources and destination of a COPY/ADD (None for heredoc copies and malformed ones)."""
     if instruction.heredocs or len(instruction.value) < 2:
         return None
-    words = [_expand_word(instruction, w) for w in instruction.value]
+    words = [expand_word(instruction, w) for w in instruction.value]
     return words[:-1], words[-1]
 
 
@@ -227,72 +205,9 @@ def _basename(path: str) -> str:
     return posixpath.basename(path.rstrip("/"))
 
 
-class _Workdirs:
-    """Tracks WORKDIR through the stages of a chain to make paths absolute."""
-
-    def __init__(self) -> None:
-        self.current = "/"
-
-    def see(self, instruction: Instruction) -> None:
-        if instruction.cmd == "WORKDIR" and instruction.value:
-            path = _expand_word(instruction, instruction.value[0])
-            self.current = posixpath.normpath(posixpath.join(self.current, path))
-
-    def absolute(self, path: str) -> str:
-        joined = posixpath.join(self.current, path)
-        return posixpath.normpath(joined) if joined else joined
-
-
 # ---------------------------------------------------------------------------------------------
 # DW101: full base image where a slim one exists
 # ---------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _ImageRef:
-    registry: str | None
-    repository: str
-    tag: str | None
-    digest: str | None
-
-    @property
-    def official_name(self) -> str | None:
-        """`python` for python, library/python and docker.io/library/python."""
-        if self.registry not in (None, "docker.io", "index.docker.io", "registry-1.docker.io"):
-            return None
-        name = self.repository.removeprefix("library/")
-        return None if "/" in name else name
-
-
-def _parse_image(ref: str) -> _ImageRef:
-    name, _, digest = ref.partition("@")
-    tag = None
-    last_slash = name.rfind("/")
-    colon = name.rfind(":")
-    if colon > last_slash:
-        name, tag = name[:colon], name[colon + 1 :]
-    registry = None
-    first, sep, rest = name.partition("/")
-    if sep and ("." in first or ":" in first or first == "localhost"):
-        registry, name = first.lower(), rest
-    return _ImageRef(registry, name.lower(), tag or None, digest or None)
-
-
-def _resolvable_base(dockerfile: Dockerfile, stage: Stage) -> str | None:
-    """The stage's FROM image after ARG expansion, or None if a variable has no value."""
-    if stage.parent is not None:
-        return None
-    if "$" in stage.base:
-        for name in references(stage.base):
-            has_value = dockerfile.global_args.get(name) is not None
-            has_default = re.search(r"\$\{" + re.escape(name) + r":?-", stage.base)
-            automatic = name in AUTOMATIC_ARGS
-            if not (has_value or has_default or automatic):
-                return None
-    resolved = stage.base_resolved.strip()
-    if not resolved or "$" in resolved or resolved.lower() == "scratch":
-        return None
-    return resolved
 
 
 @dataclass(frozen=True)
@@ -383,10 +298,9 @@ def full_base_image(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
     if not chain:
         return
     root = chain[-1]
-    base = _resolvable_base(dockerfile, root)
-    if base is None:
+    image = root.image_ref
+    if image is None:
         return
-    image = _parse_image(base)
     name = image.official_name
     if name not in _SLIM_FAMILIES:
         return
@@ -465,7 +379,8 @@ def _build_tools_kept(run: Instruction) -> list[str]:
     )
     for package in packages:
         if package.verb in _REMOVE_VERBS:
-            removed.update(_package_name(_expand_word(run, w)) for w in package.operands)
+            for word in package.operands:
+                removed.update(_package_name(name) for name in _script_word(run, word).split())
     kept: list[str] = []
     for package in packages:
         if not package.installs or (package.manager == "apt" and auto_removes):
@@ -474,11 +389,20 @@ def _build_tools_kept(run: Instruction) -> list[str]:
         if virtual and _virtual_name(package.command) in removed:
             continue
         for word in package.operands:
-            for name in _expand_word(run, word).split():
+            for name in _script_word(run, word).split():
                 name = _package_name(name)
                 if _is_build_tool(name) and name not in removed and name not in kept:
                     kept.append(name)
     return kept
+
+
+def _script_word(run: Instruction, word: str) -> str:
+    """The word expanded with ARG/ENV and the script's own `deps='gcc make'` variables."""
+    variables = run.parsed.variables
+    if "$" not in word or not variables:
+        return expand_word(run, word)
+    script_vars = {name: run.expanded(value) for name, value in variables.items()}
+    return expand(word, {**run.vars, **script_vars})
 
 
 def _virtual_name(command: ShellCommand) -> str:
@@ -528,7 +452,7 @@ def _virtual_name(command: ShellCommand) -> str:
     """,
 )
 def build_tools_shipped(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
-    for run in _shipped_runs(dockerfile):
+    for run in shipped_runs(dockerfile):
         kept = _build_tools_kept(run)
         if kept:
             names = ", ".join(kept[:6]) + (" ..." if len(kept) > 6 else "")
@@ -724,7 +648,7 @@ def _pip_config_disables_cache(runs: Iterable[Instruction]) -> bool:
     also=["hadolint:DL3042"],
 )
 def pip_cache(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
-    runs = list(_shipped_runs(dockerfile))
+    runs = list(shipped_runs(dockerfile))
     for index, run in enumerate(runs):
         for command in run.commands:
             if _pip_installs(command) is None or _pip_cache_disabled(run, command):
@@ -781,7 +705,7 @@ def _apt_lists_kept(run: Instruction) -> bool:
     also=["hadolint:DL3009", "dockle:DKL-DI-0005"],
 )
 def apt_lists_left(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
-    for run in _shipped_runs(dockerfile):
+    for run in shipped_runs(dockerfile):
         if _apt_lists_kept(run):
             yield at(
                 dockerfile,
@@ -813,7 +737,7 @@ def apt_lists_left(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
     also=["hadolint:DL3019", "trivy:DS-0025", "dockle:DKL-DI-0004"],
 )
 def apk_cache(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
-    for run in _shipped_runs(dockerfile):
+    for run in shipped_runs(dockerfile):
         for package in _package_commands(run):
             if package.manager != "apk" or package.verb != "add":
                 continue
@@ -879,7 +803,7 @@ def _uncleaned(run: Instruction, policy: _CleanPolicy) -> ShellCommand | None:
 
 
 def _cache_hits(dockerfile: Dockerfile, policy: _CleanPolicy) -> Iterator[Hit]:
-    for run in _shipped_runs(dockerfile):
+    for run in shipped_runs(dockerfile):
         offender = _uncleaned(run, policy)
         if offender is not None:
             clean = f"{offender.name} {' '.join(policy.clean)}"
@@ -977,7 +901,7 @@ def _yarn_cache_cleaned(run: Instruction) -> bool:
     if any("yarn" in word and "cache" in word for word in _remove_words(run)):
         return True
     return any(
-        m.get("type") in ("cache", "tmpfs") and "yarn" in m.get("target", "") for m in _mounts(run)
+        m.get("type") in ("cache", "tmpfs") and "yarn" in m.get("target", "") for m in run.mounts()
     )
 
 
@@ -1005,7 +929,7 @@ def _yarn_cache_cleaned(run: Instruction) -> bool:
     also=["hadolint:DL3060"],
 )
 def yarn_cache(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
-    for run in _shipped_runs(dockerfile):
+    for run in shipped_runs(dockerfile):
         if any(_is_yarn_install(c) for c in run.commands) and not _yarn_cache_cleaned(run):
             yield at(dockerfile, run, "yarn install without `yarn cache clean` in the same RUN")
 
@@ -1066,7 +990,7 @@ def _install_without_no_recommends(run: Instruction) -> ShellCommand | None:
 )
 def apt_recommends(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
     configured = False
-    for stage in _chain_root_first(dockerfile):
+    for stage in shipped_stages(dockerfile):
         for instruction in stage.instructions:
             if instruction.cmd != "RUN":
                 configured = configured or _recommends_off_in(instruction)
@@ -1223,11 +1147,6 @@ def mergeable_runs(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
 # ---------------------------------------------------------------------------------------------
 
 
-def _shipped_chain_instructions(dockerfile: Dockerfile) -> Iterator[Instruction]:
-    for stage in _chain_root_first(dockerfile):
-        yield from stage.instructions
-
-
 @dockerfile_rule(
     "DW114",
     lesson="size",
@@ -1256,7 +1175,7 @@ def _shipped_chain_instructions(dockerfile: Dockerfile) -> Iterator[Instruction]
     also=["hadolint:DL3067"],
 )
 def whole_filesystem_copy(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
-    for instruction in _shipped_chain_instructions(dockerfile):
+    for instruction in shipped_instructions(dockerfile):
         if instruction.cmd != "COPY" or not instruction.flag("from"):
             continue
         parts = _source_and_dest(instruction)
@@ -1318,13 +1237,13 @@ class _Copied:
     is_dir: bool
 
 
-def _copied_paths(instruction: Instruction, workdirs: _Workdirs) -> list[_Copied]:
+def _copied_paths(instruction: Instruction) -> list[_Copied]:
     parts = _source_and_dest(instruction)
     if not parts:
         return []
     sources, dest = parts
     into_dir = dest.endswith("/") or len(sources) > 1 or dest in (".", "./")
-    base = workdirs.absolute(dest)
+    base = _absolute(instruction, dest)
     copied = []
     for source in sources:
         if "://" in source:
@@ -1335,11 +1254,9 @@ def _copied_paths(instruction: Instruction, workdirs: _Workdirs) -> list[_Copied
     return copied
 
 
-def _copies_and_runs(dockerfile: Dockerfile) -> Iterator[tuple[Instruction, _Workdirs]]:
-    workdirs = _Workdirs()
-    for instruction in _shipped_chain_instructions(dockerfile):
-        yield instruction, workdirs
-        workdirs.see(instruction)
+def _absolute(instruction: Instruction, path: str) -> str:
+    """The path in the image, relative ones resolved against the WORKDIR in effect."""
+    return posixpath.normpath(posixpath.join(instruction.workdir, path))
 
 
 @dockerfile_rule(
@@ -1372,9 +1289,9 @@ def _copies_and_runs(dockerfile: Dockerfile) -> Iterator[tuple[Instruction, _Wor
 )
 def archive_extracted(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
     archives: dict[str, Instruction] = {}
-    for instruction, workdirs in _copies_and_runs(dockerfile):
+    for instruction in shipped_instructions(dockerfile):
         if instruction.cmd == "COPY":
-            for copied in _copied_paths(instruction, workdirs):
+            for copied in _copied_paths(instruction):
                 if not copied.is_dir and _ARCHIVE.search(copied.path):
                     archives[_basename(copied.path)] = instruction
             continue
@@ -1384,7 +1301,7 @@ def archive_extracted(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]
             if not _extracts(command):
                 continue
             for arg in command.args:
-                copy = archives.pop(_basename(_expand_word(instruction, arg)), None)
+                copy = archives.pop(_basename(expand_word(instruction, arg)), None)
                 if copy is not None:
                     yield at(
                         dockerfile,
@@ -1397,7 +1314,7 @@ def archive_extracted(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]
                     )
 
 
-def _deleted_targets(run: Instruction, workdirs: _Workdirs) -> list[str]:
+def _deleted_targets(run: Instruction) -> list[str]:
     changes_dir = any(c.name in ("cd", "pushd") for c in run.commands)
     targets = []
     for command in run.commands:
@@ -1406,11 +1323,11 @@ def _deleted_targets(run: Instruction, workdirs: _Workdirs) -> list[str]:
         for arg in command.args:
             if arg.startswith("-"):
                 continue
-            path = _expand_word(run, arg)
+            path = expand_word(run, arg)
             if path.startswith("/"):
                 targets.append(posixpath.normpath(path))
             elif not changes_dir and "$" not in path:
-                targets.append(workdirs.absolute(path))
+                targets.append(_absolute(run, path))
     return targets
 
 
@@ -1453,15 +1370,15 @@ def _deletes(target: str, copied: _Copied) -> bool:
 )
 def deleted_in_later_layer(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
     pending: list[_Copied] = []
-    for instruction, workdirs in _copies_and_runs(dockerfile):
+    for instruction in shipped_instructions(dockerfile):
         if instruction.cmd in ("COPY", "ADD"):
-            for copied in _copied_paths(instruction, workdirs):
+            for copied in _copied_paths(instruction):
                 if copied.is_dir or _BULKY.search(copied.path):
                     pending.append(copied)
             continue
         if instruction.cmd != "RUN" or not pending:
             continue
-        targets = _deleted_targets(instruction, workdirs)
+        targets = _deleted_targets(instruction)
         for copied in list(pending):
             if any(_deletes(target, copied) for target in targets):
                 pending.remove(copied)
@@ -1489,7 +1406,7 @@ def _useradd_uid(run: Instruction, command: ShellCommand) -> int | None:
         elif arg.startswith("-u") and len(arg) > 2 and not arg.startswith("--"):
             value = arg[2:]
         if value is not None:
-            expanded = _expand_word(run, value)
+            expanded = expand_word(run, value)
             return int(expanded) if expanded.isdigit() else None
     return None
 
@@ -1519,7 +1436,7 @@ def _useradd_uid(run: Instruction, command: ShellCommand) -> int | None:
     also=["hadolint:DL3046"],
 )
 def useradd_lastlog(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
-    for run in _shipped_runs(dockerfile):
+    for run in shipped_runs(dockerfile):
         for command in run.commands:
             if command.name != "useradd" or command.has_flag("-l", "--no-log-init"):
                 continue
