@@ -19,7 +19,7 @@ PLANTED = [
     "Zr8vTq3nPw5Ld",
     "9Tq2xLr7Vb0Wm4Yc8Pz1Ks6Ja3Hd5Fg2Nu0Ee7Ri",
     "sk_live_51HqLyjWDarjtT1zdp7dcXnjK0p3xYh6rQ2vB8mN4sT7uZ9wE",
-    "AAAAEDq8yUJKX2Zb1rZpL0QhZ8m4f3r6yW9tG2kDvN1cXsA7",  # the private part of the deploy key
+    "AAAEDq8yUJKX2Zb1rZpL0QhZ8m4f3r6yW9tG2kDvN1cXsA7",  # the private part of the deploy key
 ]
 
 
