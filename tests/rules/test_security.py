@@ -72,6 +72,13 @@ def test_dw802_sudo_anywhere_and_installed_in_shipped_stage() -> None:
         RUN ["sudo", "ls"]
     """
     assert lines(security.sudo_used, text) == [2, 5, 6]
+    severities = [
+        (f.line, f.severity.label)
+        for f in check_project(
+            project_from_text(textwrap.dedent(text).lstrip("\n"), Config()), [security.sudo_used]
+        ).findings
+    ]
+    assert severities == [(2, "error"), (5, "warning"), (6, "error")]
 
 
 # --- DW803 / DW811 chmod ---------------------------------------------------------------------
@@ -205,6 +212,16 @@ def test_dw807_trusted_registries() -> None:
     trusted = ("docker.io", "*.gcr.io")
     assert lines(security.untrusted_registry, text, trusted_registries=trusted) == [4]
     assert lines(security.untrusted_registry, text) == []
+
+
+def test_dw807_docker_hub_mirror_is_its_own_registry() -> None:
+    text = """
+        FROM public.ecr.aws/docker/library/python:3.11-slim AS a
+        FROM mirror.gcr.io/library/node:20-slim
+    """
+    assert lines(security.untrusted_registry, text, trusted_registries=("docker.io",)) == [1, 2]
+    trusted = ("public.ecr.aws", "mirror.gcr.io")
+    assert lines(security.untrusted_registry, text, trusted_registries=trusted) == []
 
 
 def test_dw812_digest_opt_in() -> None:

@@ -6,19 +6,24 @@ import fnmatch
 import posixpath
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from dockwise.findings import Hit
+from dockwise.findings import Hit, Severity
 from dockwise.project import Project
-from dockwise.rules._common import at, dockerfile_rule
+from dockwise.rules._common import (
+    at,
+    dockerfile_rule,
+    expand_word,
+    shipped_instructions,
+    shipped_runs,
+)
 from dockwise.sources.dockerfile import (
-    AUTOMATIC_ARGS,
     Dockerfile,
     Instruction,
     Stage,
     key_values,
 )
-from dockwise.sources.expand import references
+from dockwise.sources.imageref import ImageRef
 from dockwise.sources.shell import ShellCommand
 
 # ---------------------------------------------------------------------------------------------
@@ -28,64 +33,21 @@ from dockwise.sources.shell import ShellCommand
 _DOCKER_HUB = frozenset({"docker.io", "index.docker.io", "registry-1.docker.io"})
 
 
-@dataclass(frozen=True)
-class _ImageRef:
-    registry: str  # docker.io when none is written
-    repository: str
-    tag: str | None
-    digest: str | None
-
-
-def _parse_image(ref: str) -> _ImageRef:
-    name, _, digest = ref.partition("@")
-    tag = None
-    colon = name.rfind(":")
-    if colon > name.rfind("/"):
-        name, tag = name[:colon], name[colon + 1 :]
-    registry = "docker.io"
-    first, sep, rest = name.partition("/")
-    if sep and ("." in first or ":" in first or first == "localhost"):
-        registry, name = first.lower(), rest
-    if registry in _DOCKER_HUB:
-        registry = "docker.io"
-    return _ImageRef(registry, name.lower(), tag or None, digest or None)
-
-
-def _judged_base(dockerfile: Dockerfile, stage: Stage) -> str | None:
-    """The stage's image after ARG expansion; None for stages, scratch and unknown ARGs."""
-    if stage.parent is not None:
-        return None
-    if "$" in stage.base:
-        for name in references(stage.base):
-            has_value = dockerfile.global_args.get(name) is not None
-            has_default = re.search(r"\$\{" + re.escape(name) + r":?-", stage.base)
-            if not (has_value or has_default or name in AUTOMATIC_ARGS):
-                return None
-    resolved = stage.base_resolved.strip()
-    if not resolved or "$" in resolved or resolved.lower() == "scratch":
-        return None
-    return resolved
-
-
-def _judged_bases(dockerfile: Dockerfile) -> Iterator[tuple[Stage, _ImageRef]]:
+def _judged_bases(dockerfile: Dockerfile) -> Iterator[tuple[Stage, ImageRef]]:
+    """Stages FROM an image dockwise can name (not a stage, not scratch, no unset ARG)."""
     for stage in dockerfile.stages:
-        base = _judged_base(dockerfile, stage)
-        if base is not None:
-            yield stage, _parse_image(base)
+        image = stage.image_ref
+        if image is not None:
+            yield stage, image
 
 
-def _shipped_instructions(dockerfile: Dockerfile) -> Iterator[Instruction]:
-    for stage in reversed(dockerfile.shipped_chain()):
-        yield from stage.instructions
-
-
-def _shipped_runs(dockerfile: Dockerfile) -> Iterator[Instruction]:
-    for stage in reversed(dockerfile.shipped_chain()):
-        yield from dockerfile.runs(stage)
-
-
-def _expand_word(instruction: Instruction, word: str) -> str:
-    return instruction.expanded(word) if "$" in word else word
+def _pulled_from(base: str) -> str:
+    """The registry the FROM pulls from, as written (a Docker Hub mirror is not Docker Hub)."""
+    first, sep, _ = base.partition("/")
+    if sep and ("." in first or ":" in first or first == "localhost"):
+        registry = first.lower()
+        return "docker.io" if registry in _DOCKER_HUB else registry
+    return "docker.io"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -100,7 +62,7 @@ def _effective_user(dockerfile: Dockerfile) -> tuple[Instruction | None, str | N
     for stage in dockerfile.shipped_chain():
         user = stage.last("USER")
         if user is not None and user.value:
-            return user, _expand_word(user, user.value[0]).strip()
+            return user, expand_word(user, user.value[0]).strip()
     return None, None
 
 
@@ -113,10 +75,9 @@ def _nonroot_base(dockerfile: Dockerfile) -> bool:
     chain = dockerfile.shipped_chain()
     if not chain:
         return False
-    base = _judged_base(dockerfile, chain[-1])
-    if base is None:
+    image = chain[-1].image_ref
+    if image is None:
         return not chain[-1].is_scratch and chain[-1].parent is None  # unknown: cannot judge
-    image = _parse_image(base)
     tag = image.tag or ""
     if image.registry == "cgr.dev" and image.repository.startswith("chainguard/"):
         return not tag.endswith("-dev")
@@ -211,7 +172,8 @@ def _installs_package(command: ShellCommand, package: str) -> bool:
     why="""
         RUN already runs as the current USER; sudo inside a build has unpredictable TTY and
         signal behaviour and hides which user really owns what. Installed in the shipped
-        image, sudo turns any foothold as the app user into root.
+        image, sudo turns any foothold as the app user into root (reported as a warning: it
+        is a risk, not yet a failure).
     """,
     fix="""
         Switch with `USER root` for the privileged steps and back with `USER 10001`; for
@@ -233,9 +195,10 @@ def sudo_used(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
     for run in dockerfile.runs():
         if any(command.name == "sudo" for command in run.commands):
             yield at(dockerfile, run, "RUN uses sudo")
-    for run in _shipped_runs(dockerfile):
+    for run in shipped_runs(dockerfile):
         if any(_installs_package(command, "sudo") for command in run.commands):
-            yield at(dockerfile, run, "sudo is installed in the shipped image")
+            installed = at(dockerfile, run, "sudo is installed in the shipped image")
+            yield replace(installed, severity=Severity.WARNING)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -296,7 +259,7 @@ def _chmod_modes(instruction: Instruction) -> Iterator[tuple[_Mode, bool, list[s
         words = [a for a in command.args if not a.startswith("-") or _parse_mode(a)]
         if not words:
             continue
-        mode = _parse_mode(_expand_word(instruction, words[0]))
+        mode = _parse_mode(expand_word(instruction, words[0]))
         if mode is not None:
             recursive = command.has_flag("-R", "--recursive")
             yield mode, recursive, words[1:]
@@ -370,7 +333,7 @@ def world_writable(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
     also=["dockle:CIS-DI-0008"],
 )
 def setuid_bits(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
-    for instruction in _shipped_instructions(dockerfile):
+    for instruction in shipped_instructions(dockerfile):
         for mode, _recursive, paths in _chmod_modes(instruction):
             if mode.setuid or mode.setgid:
                 bits = "setuid" if mode.setuid else "setgid"
@@ -650,13 +613,13 @@ def untrusted_registry(dockerfile: Dockerfile, project: Project) -> Iterator[Hit
     patterns = project.config.trusted_registries
     if not patterns:
         return
-    for stage, image in _judged_bases(dockerfile):
-        if not _trusted(image.registry, patterns):
+    for stage, _image in _judged_bases(dockerfile):
+        registry = _pulled_from(stage.base_resolved.strip())
+        if not _trusted(registry, patterns):
             yield at(
                 dockerfile,
                 stage.from_instruction,
-                f"FROM {stage.base_resolved}: registry {image.registry} is not in "
-                "trusted-registries",
+                f"FROM {stage.base_resolved}: registry {registry} is not in trusted-registries",
             )
 
 
@@ -726,11 +689,11 @@ def _port_range(text: str) -> tuple[int, int] | None:
     also=["trivy:DS-0004", "checkov:CKV_DOCKER_1"],
 )
 def exposes_ssh(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
-    for instruction in _shipped_instructions(dockerfile):
+    for instruction in shipped_instructions(dockerfile):
         if instruction.cmd != "EXPOSE":
             continue
         for word in instruction.value:
-            ports = _port_range(_expand_word(instruction, word))
+            ports = _port_range(expand_word(instruction, word))
             if ports and ports[0] <= 22 <= ports[1]:
                 yield at(dockerfile, instruction, "EXPOSE 22 publishes an SSH port")
                 break
@@ -807,7 +770,7 @@ def _password_problem(command: ShellCommand) -> str | None:
     also=["checkov:CKV2_DOCKER_17"],
 )
 def password_set(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
-    for run in _shipped_runs(dockerfile):
+    for run in shipped_runs(dockerfile):
         for command in run.commands:
             problem = _password_problem(command)
             if problem:
@@ -849,11 +812,11 @@ def _under(path: str, roots: tuple[str, ...]) -> str | None:
     also=["dockle:DKL-DI-0002"],
 )
 def system_volume(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
-    for instruction in _shipped_instructions(dockerfile):
+    for instruction in shipped_instructions(dockerfile):
         if instruction.cmd != "VOLUME":
             continue
         for word in instruction.value:
-            for path in _expand_word(instruction, word).split():
+            for path in expand_word(instruction, word).split():
                 root = _under(path, ("/dev", "/proc", "/sys"))
                 if root:
                     yield at(dockerfile, instruction, f"VOLUME {path} covers {root}")
@@ -884,7 +847,7 @@ def system_workdir(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
     for instruction in dockerfile.instructions:
         if instruction.cmd != "WORKDIR" or not instruction.value:
             continue
-        path = _expand_word(instruction, instruction.value[0])
+        path = expand_word(instruction, instruction.value[0])
         root = _under(path, roots)
         if root:
             yield at(dockerfile, instruction, f"WORKDIR {path} is inside {root}")
