@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from dockwise.baseimages import base_tools, installs_tool, package_name, parse_image_ref
+from dockwise.baseimages import base_tools, installs_tool, package_name
+from dockwise.sources.imageref import parse_image_ref
 from dockwise.sources.shell import parse_script
 
 
@@ -95,7 +96,7 @@ def test_image_ref_parsing() -> None:
         "nonroot",
     )
     ref = parse_image_ref("localhost:5000/app")
-    assert (ref.registry, ref.repository, ref.tag) == ("localhost:5000", "app", "")
+    assert (ref.registry, ref.repository, ref.tag) == ("localhost:5000", "app", None)
 
 
 def test_label_drops_registry_noise() -> None:

@@ -32,6 +32,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from dockwise.sources.imageref import parse_image_ref
 from dockwise.sources.shell import ShellCommand
 
 # Executables the knowledge speaks about; for any other name the answer is "unknown".
@@ -80,56 +81,7 @@ class BaseTools:
     @property
     def label(self) -> str:
         """The image for messages: without registry noise and digest."""
-        return _short_name(self.image)
-
-
-@dataclass(frozen=True)
-class ImageRef:
-    registry: str  # "docker.io" for Docker Hub
-    repository: str  # "library/python", "distroless/python3-debian12", ...
-    tag: str  # "" when absent
-
-    @property
-    def name(self) -> str:
-        return self.repository.removeprefix("library/")
-
-
-_DOCKER_HUB = frozenset({"docker.io", "index.docker.io", "registry-1.docker.io"})
-# mirrors of the official images keep their repository layout under a prefix
-_HUB_MIRRORS = (
-    "public.ecr.aws/docker/library/",
-    "mirror.gcr.io/library/",
-    "mirror.gcr.io/",
-)
-
-
-def parse_image_ref(ref: str) -> ImageRef:
-    text = ref.strip().split("@", 1)[0]
-    for mirror in _HUB_MIRRORS:
-        if text.startswith(mirror):
-            text = "docker.io/library/" + text[len(mirror) :]
-            break
-    first, sep, rest = text.partition("/")
-    if sep and ("." in first or ":" in first or first == "localhost"):
-        registry, path = first, rest
-    else:
-        registry, path = "docker.io", text
-    if registry in _DOCKER_HUB:
-        registry = "docker.io"
-        if "/" not in path:
-            path = "library/" + path
-    last = path.rsplit("/", 1)[-1]
-    tag = ""
-    if ":" in last:
-        path, tag = path.rsplit(":", 1)
-    return ImageRef(registry, path.lower(), tag.lower())
-
-
-def _short_name(ref: str) -> str:
-    parsed = parse_image_ref(ref)
-    prefix = "" if parsed.registry == "docker.io" else parsed.registry + "/"
-    name = parsed.name if parsed.registry == "docker.io" else parsed.repository
-    return prefix + name + (f":{parsed.tag}" if parsed.tag else "")
+        return parse_image_ref(self.image).short
 
 
 def _tools(family: str, present: set[str], absent: set[str]) -> tuple[str, set[str], set[str]]:
@@ -266,12 +218,13 @@ def base_tools(image_ref: str) -> BaseTools:
         return BaseTools(image_ref, family, frozenset(present), frozenset(absent))
     ref = parse_image_ref(image_ref)
     known: tuple[str, set[str], set[str]] | None = None
-    if ref.registry == "docker.io" and ref.repository.startswith("library/"):
-        known = _official(ref.name, ref.tag)
+    tag = ref.tag or ""
+    if ref.official_name is not None:
+        known = _official(ref.official_name, tag)
     elif ref.registry == "gcr.io" and ref.repository.startswith("distroless/"):
-        known = _distroless(ref.repository, ref.tag)
+        known = _distroless(ref.repository, tag)
     elif ref.registry == "cgr.dev" and ref.repository.startswith("chainguard/"):
-        known = _chainguard(ref.repository, ref.tag)
+        known = _chainguard(ref.repository, tag)
     if known is None:
         return BaseTools(image_ref, "unknown")
     family, present, absent = known
