@@ -210,6 +210,11 @@ def test_dw201_arg_without_default_is_unknown() -> None:
     assert hits("DW201", text) == []
 
 
+def test_dw201_tag_arg_without_default_is_unknown() -> None:
+    text = 'ARG TAG\nFROM python:${TAG}-slim\nHEALTHCHECK CMD ["curl", "-f", "http://localhost/"]\n'
+    assert hits("DW201", text) == []
+
+
 def test_dw201_judges_shipped_stage_only() -> None:
     text = """\
         FROM python:3.11-slim AS test

@@ -177,11 +177,9 @@ def shipped_tools(dockerfile: Dockerfile) -> ShippedTools | None:
     if not chain:
         return None
     root = chain[-1]
-    base = (
-        base_tools(root.base_resolved)
-        if root.parent is None
-        else BaseTools(root.base_resolved, "unknown")
-    )
+    # a stage parent or an ARG without a value (`FROM python:${TAG}-slim`): cannot know
+    judged = root.parent is None and root.base_known
+    base = base_tools(root.base_resolved) if judged else BaseTools(root.base_resolved, "unknown")
     path_dirs = _path_dirs(chain[0])
     added: set[str] = set()
     open_ended = False
