@@ -8,8 +8,14 @@ import sys
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dockwise import __version__
+
+if TYPE_CHECKING:
+    from dockwise.config import Config
+    from dockwise.findings import Finding
+    from dockwise.project import InputProblem, Project
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 FAIL_ON = ("error", "warning", "info", "never")
@@ -93,15 +99,15 @@ def _check(args: argparse.Namespace) -> int:
     fail_on = args.fail_on or config.fail_on or "warning"
     _validate_ids(config.select + config.ignore, rules)
 
-    findings = []
-    problems = []
+    findings: list[Finding] = []
+    problems: list[InputProblem] = []
     source_lines: dict[str, list[str]] = {}
     files_checked = 0
     several = len(args.paths) > 1
     for given in args.paths:
         project = _project(given, args, config)
         outcome = check_project(project, rules)
-        prefix = _display_prefix(given, project, several)
+        prefix = _display_prefix(given, several)
         files_checked += len(project.dockerfiles)
         for dockerfile in project.dockerfiles:
             source_lines[prefix + dockerfile.relpath] = list(dockerfile.lines)
@@ -135,7 +141,7 @@ def _check(args: argparse.Namespace) -> int:
     return _exit_status(findings, fail_on)
 
 
-def _baseline(args: argparse.Namespace, findings: list):  # type: ignore[no-untyped-def,type-arg]
+def _baseline(args: argparse.Namespace, findings: list[Finding]) -> list[Finding]:
     from dockwise.baseline import BaselineError, apply_baseline, write_baseline
 
     try:
@@ -148,33 +154,33 @@ def _baseline(args: argparse.Namespace, findings: list):  # type: ignore[no-unty
     return findings
 
 
-def _config(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _config(args: argparse.Namespace) -> Config:
     from dockwise.config import find_config, load_config
 
+    config_path: Path | None
     if args.config:
-        config_path: Path | None = Path(args.config)
+        config_path = Path(args.config)
         if not config_path.is_file():
             raise UsageError(f"{args.config}: no such configuration file")
     else:
         first = args.paths[0] if args.paths and args.paths[0] != "-" else "."
         config_path = find_config(Path(first))
     config = load_config(config_path)
-    overrides = {}
     if args.select:
-        overrides["select"] = tuple(
-            s.strip().upper() if s.strip()[:2].upper() == "DW" else s.strip()
-            for s in args.select.split(",")
-            if s.strip()
-        )
+        config = replace(config, select=_selectors(args.select))
     if args.ignore:
-        overrides["ignore"] = config.ignore + tuple(
-            s.strip().upper() if s.strip()[:2].upper() == "DW" else s.strip()
-            for s in args.ignore.split(",")
-            if s.strip()
-        )
+        config = replace(config, ignore=config.ignore + _selectors(args.ignore))
     if args.target:
-        overrides["target"] = args.target
-    return replace(config, **overrides)
+        config = replace(config, target=args.target)
+    return config
+
+
+def _selectors(text: str) -> tuple[str, ...]:
+    """Comma-separated ids, id prefixes or lessons; ids are case-insensitive."""
+    items = (item.strip() for item in text.split(","))
+    return tuple(
+        item.upper() if item[:2].upper() in ("DW", "AL") else item for item in items if item
+    )
 
 
 def _validate_ids(selectors: Sequence[str], rules: Sequence[object]) -> None:
@@ -188,7 +194,7 @@ def _validate_ids(selectors: Sequence[str], rules: Sequence[object]) -> None:
             raise UsageError(f"unknown rule or lesson '{selector}' (see `dockwise rules`)")
 
 
-def _project(given: str, args: argparse.Namespace, config):  # type: ignore[no-untyped-def]
+def _project(given: str, args: argparse.Namespace, config: Config) -> Project:
     from dockwise.project import load_project, project_from_text
 
     if given == "-":
@@ -208,7 +214,7 @@ def _project(given: str, args: argparse.Namespace, config):  # type: ignore[no-u
     return load_project(path, config, args.target)
 
 
-def _display_prefix(given: str, project, several: bool) -> str:  # type: ignore[no-untyped-def]
+def _display_prefix(given: str, several: bool) -> str:
     if not several or given == "-":
         return ""
     base = Path(given)
@@ -217,7 +223,7 @@ def _display_prefix(given: str, project, several: bool) -> str:  # type: ignore[
     return "" if text in ("", ".") else text.rstrip("/") + "/"
 
 
-def _prefixed(finding, prefix: str):  # type: ignore[no-untyped-def]
+def _prefixed(finding: Finding, prefix: str) -> Finding:
     if not prefix:
         return finding
     related = tuple(replace(r, path=prefix + r.path) for r in finding.related)

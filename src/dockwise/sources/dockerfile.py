@@ -384,7 +384,7 @@ def _parse_tolerantly(text: str) -> tuple[list[object], list[ParseProblem]]:
     starts = _instruction_starts(lines)
     good_upto = _longest_parsable_prefix(lines, starts)
     bad_line = next((s for s in starts if s > good_upto), good_upto + 1)
-    commands = _parse_lines(lines[:good_upto]) if good_upto else []
+    commands = (_parse_lines(lines[:good_upto]) or []) if good_upto else []
     problems = [ParseProblem(bad_line, message)]
     following = [s for s in starts if s > bad_line]
     for start in following:
@@ -494,7 +494,7 @@ class _Scope:
         self.stage_envs: list[dict[str, str]] = []
         self.stage_shells: list[tuple[str, ...]] = []
         self.stage_workdirs: list[str] = []
-        self.shell = DEFAULT_SHELL
+        self.shell: tuple[str, ...] = DEFAULT_SHELL
         self.workdir = "/"
 
     def lookup_for_from(self) -> dict[str, str | None]:
