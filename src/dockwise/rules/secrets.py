@@ -10,11 +10,11 @@ from __future__ import annotations
 import re
 import shlex
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 
 from dockwise.findings import Hit, Related, Severity
 from dockwise.project import Project
-from dockwise.rules._common import at, dockerfile_rule
+from dockwise.rules._common import at, dockerfile_rule, stage_of
 from dockwise.secrets import (
     SecretMatch,
     is_credential_name,
@@ -34,30 +34,14 @@ def _chain_indices(dockerfile: Dockerfile) -> frozenset[int]:
     return frozenset(stage.index for stage in dockerfile.shipped_chain())
 
 
-def _stage(dockerfile: Dockerfile, instruction: Instruction) -> Stage | None:
-    if 0 <= instruction.stage < len(dockerfile.stages):
-        return dockerfile.stages[instruction.stage]
-    return None
-
-
 def _where(dockerfile: Dockerfile, instruction: Instruction, chain: frozenset[int]) -> str:
-    stage = _stage(dockerfile, instruction)
+    stage = stage_of(dockerfile, instruction)
     if stage is None:
         return "before the first FROM"
     if instruction.stage in chain:
         kind = "shipped stage" if dockerfile.is_shipped(stage) else "stage"
         return f"{kind} {stage.label}"
     return f"builder stage {stage.label}"
-
-
-def _with_severity(hit: Hit, severity: Severity) -> Hit:
-    """Lower a hit's severity below the rule's when the model supports per-hit severities.
-
-    `Hit` has no severity yet (see the report): until it does, the rule's severity applies.
-    """
-    if any(f.name == "severity" for f in fields(Hit)):
-        return replace(hit, severity=severity)  # type: ignore[call-arg]
-    return hit
 
 
 def _secret(kind: str, description: str, value: str) -> SecretMatch:
@@ -190,11 +174,10 @@ class SecretMount:
 def secret_mounts(run: Instruction) -> list[SecretMount]:
     """The `--mount=type=secret,...` of a RUN, with BuildKit's default target."""
     mounts = []
-    for spec in run.flag_values("mount"):
-        options = _mount_options(spec)
-        if options.get("type") != "secret":
+    for options in run.mounts():
+        if options["type"] != "secret":
             continue
-        target = options.get("target") or options.get("dst") or options.get("destination")
+        target = options.get("target")
         secret_id = options.get("id") or (target.rsplit("/", 1)[-1] if target else "")
         mounts.append(
             SecretMount(secret_id, target or f"/run/secrets/{secret_id}", options.get("env"))
@@ -202,24 +185,13 @@ def secret_mounts(run: Instruction) -> list[SecretMount]:
     return mounts
 
 
-def _mount_options(spec: str) -> dict[str, str]:
-    options: dict[str, str] = {}
-    for part in spec.split(","):
-        key, _sep, value = part.partition("=")
-        options[key.strip().lower()] = value.strip()
-    return options
-
-
 def _mount_targets(run: Instruction, types: Iterable[str]) -> list[str]:
     wanted = set(types)
-    targets = []
-    for spec in run.flag_values("mount"):
-        options = _mount_options(spec)
-        if options.get("type", "bind") in wanted:
-            target = options.get("target") or options.get("dst") or options.get("destination")
-            if target:
-                targets.append(target.rstrip("/") or "/")
-    return targets
+    return [
+        m["target"].rstrip("/") or "/"
+        for m in run.mounts()
+        if m["type"] in wanted and m.get("target")
+    ]
 
 
 def _covers(run: Instruction, name: str) -> bool:
@@ -501,7 +473,7 @@ def copied_credential_file(dockerfile: Dockerfile, project: Project) -> Iterator
                 instruction,
                 f"{instruction.cmd} in {where} takes {path} ({kind}): {consequence}",
             )
-            yield hit if shipped else _with_severity(hit, Severity.WARNING)
+            yield hit if shipped else replace(hit, severity=Severity.WARNING)
 
 
 # ---------------------------------------------------------------------------------------------
