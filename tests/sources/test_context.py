@@ -205,3 +205,37 @@ def test_shipped_files_follow_the_target(tmp_path: Path, target: str | None) -> 
     context = load_context(tmp_path, dockerfile, project)
     assert sorted(context.shipped_files) == ["a"]
     assert sorted(context.builder_files) == ["b"]
+
+
+def test_batched_scan_reports_exactly_what_a_file_by_file_scan_does(tmp_path: Path) -> None:
+    from dockwise.sources.context import _scan_all, _walk
+
+    texts = {
+        "a/settings.py": f"DEBUG = False\nDATABASE_URL = '{DB_URL}'\n",
+        "a/ends_with_name.yaml": "env:\n  - name: DB_PASSWORD\n",
+        "a/starts_with_value.yaml": "    value: Hx5mQ9tRw2LpK7vZqq\nother: 1\n",
+        "b/.netrc": "machine example.com login bot password Hx5mQ9tRw2LpK7vZ\n",
+        "b/key.txt": "-----BEGIN RSA PRIVATE KEY-----\n",
+        "b/key_end.txt": "-----END RSA PRIVATE KEY-----\n",
+        "c/plain.txt": "nothing here\n" * 100,
+        "c/token.txt": "token: ghp_" + "Zx8Kq3Lm9Xp2Vr7Ty4Bn6Cd1Fg5Hj0QaWe3R" + "\n",
+    }
+    texts.update({f"d/mod{i}.py": f"VALUE_{i} = {i}\n" for i in range(300)})
+    for relpath, text in texts.items():
+        (tmp_path / relpath).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / relpath).write_text(text)
+    files = _walk(tmp_path, None)[0]
+
+    def summary(content: object) -> object:
+        assert content is not None
+        return (
+            content.credential_kind,  # type: ignore[attr-defined]
+            content.skipped,  # type: ignore[attr-defined]
+            [(m.kind, m.line, m.column, m.fingerprint) for m in content.secrets],  # type: ignore[attr-defined]
+        )
+
+    batched = _scan_all(tmp_path, files)
+    assert {p: summary(batched[p]) for p in texts} == {
+        f.relpath: summary(_scan(tmp_path, f)) for f in files
+    }
+    assert batched["a/settings.py"].secrets and batched["c/token.txt"].secrets
