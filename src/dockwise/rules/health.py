@@ -17,7 +17,6 @@ from dockwise.rules.runtime import (
     effective,
     entrypoint_and_cmd,
     shell_c_script,
-    workdirs,
 )
 from dockwise.sources.dockerfile import Dockerfile, Instruction, Stage
 from dockwise.sources.shell import ShellCommand, parse_script
@@ -186,14 +185,13 @@ def shipped_tools(dockerfile: Dockerfile) -> ShippedTools | None:
     for stage in chain:
         for _, command in runs_with_commands(dockerfile, stage):
             added |= installs_tool(command)
-    where = workdirs(chain)
     for stage in chain:
         for instruction in stage.all("COPY", "ADD"):
             source_ref = instruction.flag("from")
             source_stage = (
                 dockerfile.stage_by_ref(instruction.expanded(source_ref)) if source_ref else None
             )
-            for path, source in destinations(instruction, where.get(instruction.start_line, "/")):
+            for path, source in destinations(instruction):
                 folder = path.rpartition("/")[0] or "/"
                 if folder in path_dirs:
                     added.add(path.rpartition("/")[2])

@@ -18,7 +18,6 @@ from dockwise.rules.runtime import (
     read_context_file,
     shell_c_script,
     unwrap,
-    workdirs,
 )
 from dockwise.sources.dockerfile import Dockerfile, Instruction, key_values
 from dockwise.sources.shell import ShellCommand
@@ -337,16 +336,13 @@ def _installed_web_server(dockerfile: Dockerfile) -> tuple[Instruction, str] | N
 def _web_log_texts(dockerfile: Dockerfile, project: Project) -> list[str] | None:
     """Texts that may configure the server's logs (None when a copied config is unreadable)."""
     chain = dockerfile.shipped_chain()
-    where = workdirs(chain)
     texts: list[str] = []
     for stage in reversed(chain):
         for instruction in stage.instructions:
             if instruction.cmd == "RUN":
                 texts.append(instruction.script)
             elif instruction.cmd in ("COPY", "ADD"):
-                for path, source in destinations(
-                    instruction, where.get(instruction.start_line, "/")
-                ):
+                for path, source in destinations(instruction):
                     if not path.startswith(_CONFIG_FOLDERS):
                         continue
                     if source is None:

@@ -127,21 +127,15 @@ class EntrypointScript:
     text: str | None  # None when the content cannot be read
 
 
-def workdirs(chain: list[Stage]) -> dict[int, str]:
-    """WORKDIR in effect at each instruction's start line, for the shipped chain."""
-    workdir = "/"
-    seen: dict[int, str] = {}
-    for stage in reversed(chain):
-        for instruction in stage.instructions:
-            seen[instruction.start_line] = workdir
-            if instruction.cmd == "WORKDIR" and instruction.value:
-                target = instruction.expanded(instruction.value[0])
-                workdir = str(PurePosixPath(workdir) / target)
-        seen[-stage.index - 1] = workdir  # workdir at the end of the stage
-    return seen
+def final_workdir(chain: list[Stage]) -> str:
+    """The WORKDIR the shipped image starts in (chain: the shipped stage first)."""
+    for stage in chain:
+        if stage.instructions:
+            return stage.instructions[-1].workdir
+    return "/"
 
 
-def destinations(instruction: Instruction, workdir: str) -> list[tuple[str, str | None]]:
+def destinations(instruction: Instruction) -> list[tuple[str, str | None]]:
     """(path in the image, source path or None for heredocs) of a COPY/ADD."""
     values = [v for v in instruction.value]
     if len(values) < 2:
@@ -149,7 +143,7 @@ def destinations(instruction: Instruction, workdir: str) -> list[tuple[str, str 
     destination = instruction.expanded(values[-1])
     sources = values[:-1]
     into_dir = destination.endswith("/") or destination in (".", "./") or len(sources) > 1
-    base = PurePosixPath(workdir) / destination
+    base = PurePosixPath(instruction.workdir) / destination
     heredocs = {f"<<{h.name}": h for h in instruction.heredocs}
     heredocs.update({f"<<-{h.name}": h for h in instruction.heredocs})
     found: list[tuple[str, str | None]] = []
@@ -198,14 +192,12 @@ def entrypoint_script(dockerfile: Dockerfile, project: Project) -> EntrypointScr
         return None
     _, script_path = target
     chain = dockerfile.shipped_chain()
-    where = workdirs(chain)
-    final_workdir = where.get(-chain[0].index - 1, "/")
+    workdir = final_workdir(chain)
     found: EntrypointScript | None = None
     for stage in reversed(chain):
         for instruction in stage.all("COPY", "ADD"):
-            workdir = where.get(instruction.start_line, "/")
-            for path, source in destinations(instruction, workdir):
-                if not _matches(script_path, path, final_workdir):
+            for path, source in destinations(instruction):
+                if not _matches(script_path, path, workdir):
                     continue
                 found = EntrypointScript(
                     path, instruction, _script_text(instruction, source, dockerfile, project)
