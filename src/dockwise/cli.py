@@ -65,6 +65,11 @@ def _parser() -> argparse.ArgumentParser:
         "--select", metavar="IDS", help="comma-separated rule ids, prefixes or lessons"
     )
     check.add_argument(
+        "--extend-select",
+        metavar="IDS",
+        help="add rules to the selection (opt-in rules such as DW940 ShellCheck)",
+    )
+    check.add_argument(
         "--ignore", metavar="IDS", help="comma-separated rule ids, prefixes or lessons"
     )
     check.add_argument("--target", help="the build stage that ships (docker build --target)")
@@ -97,7 +102,7 @@ def _check(args: argparse.Namespace) -> int:
     except ConfigError as error:
         raise UsageError(str(error)) from None
     fail_on = args.fail_on or config.fail_on or "warning"
-    _validate_ids(config.select + config.ignore, rules)
+    _validate_ids(config.select + config.extend_select + config.ignore, rules)
 
     findings: list[Finding] = []
     problems: list[InputProblem] = []
@@ -168,6 +173,10 @@ def _config(args: argparse.Namespace) -> Config:
     config = load_config(config_path)
     if args.select:
         config = replace(config, select=_selectors(args.select))
+    if args.extend_select:
+        config = replace(
+            config, extend_select=config.extend_select + _selectors(args.extend_select)
+        )
     if args.ignore:
         config = replace(config, ignore=config.ignore + _selectors(args.ignore))
     if args.target:

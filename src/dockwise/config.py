@@ -22,6 +22,7 @@ class ConfigError(Exception):
 class Config:
     source: str | None = None
     select: tuple[str, ...] = ()  # rule ids, id prefixes or lessons; empty = defaults
+    extend_select: tuple[str, ...] = ()  # added to the selection, opt-in rules included
     ignore: tuple[str, ...] = ()
     per_path_ignores: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     severity: Mapping[str, Severity] = field(default_factory=dict)
@@ -30,12 +31,13 @@ class Config:
     strict_labels: bool = False
     trusted_registries: tuple[str, ...] = ()
     disable_ignore_pragmas: bool = False
-    shellcheck: bool = True
     target: str | None = None
 
     def selects(self, rule_id: str, lesson: str, default_enabled: bool) -> bool:
         if _matches_any(rule_id, lesson, self.ignore):
             return False
+        if _matches_any(rule_id, lesson, self.extend_select):
+            return True
         if self.select:
             return _matches_any(rule_id, lesson, self.select) and (
                 default_enabled or _names_exactly(rule_id, self.select)
@@ -117,7 +119,7 @@ def config_from_table(table: Mapping[str, object], source: str | None = None) ->
         "strict-labels",
         "trusted-registries",
         "disable-ignore-pragmas",
-        "shellcheck",
+        "extend-select",
         "target",
     }
     unknown = sorted(set(table) - known)
@@ -153,7 +155,7 @@ def config_from_table(table: Mapping[str, object], source: str | None = None) ->
         strict_labels=bool(table.get("strict-labels", False)),
         trusted_registries=strings("trusted-registries"),
         disable_ignore_pragmas=bool(table.get("disable-ignore-pragmas", False)),
-        shellcheck=bool(table.get("shellcheck", True)),
+        extend_select=strings("extend-select"),
         target=str(table["target"]) if "target" in table else None,
     )
 

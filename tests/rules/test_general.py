@@ -577,13 +577,14 @@ def test_shellcheck_declares_args_and_maps_heredoc_lines() -> None:
 
 
 @needs_shellcheck
-def test_shellcheck_can_be_disabled() -> None:
-    text = """
-        FROM debian:12-slim
-        RUN cp $FILES /etc/
-    """
-    assert hits(text, "DW940") == [2]
-    assert hits(text, "DW940", Config(shellcheck=False)) == []
+def test_shellcheck_is_opt_in() -> None:
+    text = "FROM debian:12-slim\nRUN cp $FILES /etc/\n"
+    rule = rule_by_id("DW940")
+    assert rule is not None
+    by_default = check_project(project_from_text(text, Config()), [rule])
+    assert by_default.findings == ()
+    opted_in = check_project(project_from_text(text, Config(extend_select=("DW940",))), [rule])
+    assert [f.line for f in opted_in.findings] == [2]
 
 
 def test_shellcheck_yields_nothing_without_binary(monkeypatch: pytest.MonkeyPatch) -> None:
