@@ -568,7 +568,8 @@ def test_shellcheck_declares_args_and_maps_heredoc_lines() -> None:
     """
     rule = rule_by_id("DW940")
     assert rule is not None
-    project = project_from_text(textwrap.dedent(text).lstrip("\n"), Config())
+    config = Config(extend_select=("DW940",))
+    project = project_from_text(textwrap.dedent(text).lstrip("\n"), config)
     found = [(f.line, f.message.split(":", 1)[0]) for f in check_project(project, [rule]).findings]
     assert (3, "SC2086") in found
     assert (7, "SC2086") in found and (7, "SC2154") in found
