@@ -132,6 +132,16 @@ def main() -> None:
             f"hadolint, same files in one call:   {theirs:.2f} s ({theirs / len(files) * 1000:.1f} ms per file)"
         )
         print(f"ratio dockwise/hadolint: {ours / theirs:.2f}  (target <= 0.33)")
+        if shutil.which("shellcheck") or (Path(sys.executable).parent / "shellcheck").exists():
+            with_sc = median_wall(
+                [*dockwise, "check", "--fail-on", "never", "--format", "json", "--extend-select", "DW940", *relative],
+                3,
+                folder,
+            )
+            print(
+                f"dockwise with opt-in ShellCheck (DW940; hadolint always runs it): {with_sc:.2f} s, "
+                f"ratio {with_sc / theirs:.2f}"
+            )
         print(
             f"files that failed to parse: hadolint {hadolint_parse_failures(hadolint, files)}, "
             f"dockwise {dockwise_parse_failures(dockwise, files)} (BuildKit parses all {len(files)})"
