@@ -20,7 +20,7 @@ from dockwise.rules.runtime import (
     unwrap,
 )
 from dockwise.sources.dockerfile import Dockerfile, Instruction, key_values
-from dockwise.sources.shell import ShellCommand
+from dockwise.sources.shell import ShellCommand, parse_script
 
 STDIO_TARGETS = frozenset(
     {
@@ -46,7 +46,8 @@ _ANY_SERVER_LOG_OPTIONS = frozenset(
     {"--log-file", "--logfile", "--log-path", "--access-logfile", "--error-logfile"}
 )
 _LOG_ENV_NAME = re.compile(r"(?:^|_)(?:LOG_?FILE|LOG_PATH|LOGFILE_PATH)$")
-_REDIRECT = re.compile(r"(?:^|\s)(?:[12]|&)?>>?\s*([^\s;&|]+)")
+# output redirections (`>`, `>>`, `2>`, `&>`, `>|`); `2>&1` duplicates a descriptor
+_OUTPUT_REDIRECTS = frozenset({">", ">>", ">|", "&>", "&>>"})
 _CONFIG_LOG_KEY = re.compile(
     r"(?:^|[\s'\"\[;])(accesslog|errorlog|logfile|stdout_logfile|stderr_logfile)\s*=\s*['\"]?([^'\"\s;]+)",
     re.M,
@@ -84,7 +85,13 @@ def log_file_options(command: ShellCommand) -> list[tuple[str, str]]:
 
 
 def _redirect_targets(script: str) -> list[str]:
-    return [t for t in _REDIRECT.findall(script) if not t.startswith("&") and _is_log_file(t)]
+    """Files the script's commands send their output to (`> /var/log/app.log`)."""
+    return [
+        target
+        for command in parse_script(script).commands
+        for operator, target in command.redirects
+        if operator.lstrip("0123456789") in _OUTPUT_REDIRECTS and _is_log_file(target)
+    ]
 
 
 def _process_scripts(dockerfile: Dockerfile) -> Iterator[tuple[Instruction, str]]:
