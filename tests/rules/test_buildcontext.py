@@ -528,3 +528,15 @@ def test_rules_registered_with_their_lessons() -> None:
         "DW942": "general",
         "DW943": "general",
     }
+
+
+def test_dockerfile_secrets_are_left_to_the_dockerfile_rules(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "Dockerfile": f"FROM python:3.12-slim\nENV DATABASE_URL={DATABASE_URL}\nCOPY . /app\n",
+            ".dockerignore": ".git\n",
+            "app.py": "print(1)\n",
+        },
+    )
+    assert findings(tmp_path, "DW510") == []

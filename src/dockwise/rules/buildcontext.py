@@ -521,9 +521,13 @@ _PRODUCTION_ENV = "DATABASE_URL=postgres://app:Zq8vW2nLk4TsR9yB@db.internal:5432
 )
 def secret_in_copied_file(project: Project) -> Iterator[Hit]:
     found: dict[tuple[str, int | None, str], _Pending] = {}
+    # a Dockerfile's own secrets are reported at their instruction by the Dockerfile rules
+    dockerfiles = {dockerfile.relpath for dockerfile in project.dockerfiles}
     for context in _contexts(project):
         for relpath, content in context.contents.items():
             if not _reports_per_secret(content.credential_kind, content.secrets):
+                continue
+            if context.project_path(relpath) in dockerfiles:
                 continue
             take = context.shipped_files[relpath]
             seen: set[tuple[int, str]] = set()
@@ -736,18 +740,17 @@ def _unsendable(context: BuildContext) -> Iterator[Hit]:
             if file.special or file.link_outside:
                 takes_of.setdefault(relpath, take)
     for problem in context.problems:
-        file = by_path.get(problem.relpath)
-        take = takes_of.get(problem.relpath)
-        if file is not None and file.special and take is None:
+        listed = by_path.get(problem.relpath)
+        taker = takes_of.get(problem.relpath)
+        special = listed is not None and listed.special
+        if special and taker is None:
             continue  # a socket nobody copies: sent, never used
-        related = (_copy_related(context, take, "copied here"),) if take else ()
+        path = context.project_path(problem.relpath)
         yield Hit(
-            context.project_path(problem.relpath),
+            path,
             None,
-            f"{context.project_path(problem.relpath)} is {problem.message}"
-            if file is not None and file.special
-            else f"{context.project_path(problem.relpath)}: {problem.message}",
-            related=related,
+            f"{path} is {problem.message}" if special else f"{path}: {problem.message}",
+            related=(_copy_related(context, taker, "copied here"),) if taker else (),
         )
     for relpath, take in takes_of.items():
         if not by_path[relpath].link_outside:
