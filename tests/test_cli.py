@@ -293,3 +293,21 @@ def test_folder_with_100k_files(tmp_path: Path) -> None:
     result = run(["check", str(tmp_path), "--format", "json", "--select", "DW933"])
     assert result.returncode == 1, result.stderr
     assert [f["path"] for f in json.loads(result.stdout)["findings"]] == ["Dockerfile"]
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("compose.yaml", True),
+        ("docker-compose.yml", True),
+        ("compose.prod.yaml", True),
+        ("docker-compose.override.yml", True),
+        ("mycompose.yaml", False),
+        ("compose.json", False),
+        ("values.yaml", False),
+    ],
+)
+def test_compose_file_names(name: str, expected: bool) -> None:
+    from dockwise.project import is_compose_name
+
+    assert is_compose_name(name) is expected

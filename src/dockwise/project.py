@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import fnmatch
 import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -40,16 +39,7 @@ SKIPPED_DIRS = frozenset(
         ".eggs",
     }
 )
-COMPOSE_PATTERNS = (
-    "compose.yaml",
-    "compose.yml",
-    "docker-compose.yaml",
-    "docker-compose.yml",
-    "compose.*.yaml",
-    "compose.*.yml",
-    "docker-compose.*.yaml",
-    "docker-compose.*.yml",
-)
+COMPOSE_STEMS = ("compose", "docker-compose")
 MAX_DISCOVERED_ENTRIES = 2_000_000
 
 
@@ -83,7 +73,11 @@ def is_dockerfile_name(name: str) -> bool:
 
 
 def is_compose_name(name: str) -> bool:
-    return any(fnmatch.fnmatchcase(name, pattern) for pattern in COMPOSE_PATTERNS)
+    """compose.yaml, docker-compose.yml, compose.prod.yaml, docker-compose.override.yml..."""
+    if not name.endswith((".yaml", ".yml")):
+        return False
+    stem = name.rsplit(".", 1)[0]
+    return stem in COMPOSE_STEMS or stem.startswith(("compose.", "docker-compose."))
 
 
 @dataclass(frozen=True)
