@@ -239,3 +239,35 @@ def test_batched_scan_reports_exactly_what_a_file_by_file_scan_does(tmp_path: Pa
         f.relpath: summary(_scan(tmp_path, f)) for f in files
     }
     assert batched["a/settings.py"].secrets and batched["c/token.txt"].secrets
+
+
+BUILDER_THEN_COPY_FROM = """\
+FROM python:3.12 AS build
+WORKDIR /src
+COPY . .
+RUN make
+FROM python:3.12-slim
+COPY --from=build {source} /app
+"""
+
+
+@pytest.mark.parametrize(
+    ("source", "ships"),
+    [
+        ("/src", True),
+        ("/src/.env", True),
+        ("/", True),
+        ("/src/dist", False),
+        ("/src/*.py", False),
+        ("/src/.e*", True),
+    ],
+)
+def test_files_a_builder_took_ship_when_copied_from_it(
+    tmp_path: Path, source: str, ships: bool
+) -> None:
+    project_at(tmp_path, BUILDER_THEN_COPY_FROM.format(source=source))
+    (tmp_path / ".env").write_text("DATABASE_URL=postgres://app:Zr8vTq3nPw5Ld@db/orders\n")
+    (tmp_path / "main.py").write_text("print('hi')\n")
+    context = context_of(tmp_path)
+    assert (".env" in context.shipped_files) is ships
+    assert context.copies[0].landings[".env"] == "/src/.env"

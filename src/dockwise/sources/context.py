@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import bisect
 import os
+import posixpath
 import stat
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -60,6 +61,8 @@ class CopyTake:
     sources: tuple[str, ...]  # as written, after variable expansion
     files: tuple[str, ...]  # context relpaths that land in the stage
     whole_context: bool  # `COPY . .` or equivalent
+    # where each taken file lands in the stage's filesystem (absolute path)
+    landings: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     @cached_property
     def file_set(self) -> frozenset[str]:
@@ -123,6 +126,8 @@ class BuildContext:
             if take.stage.index in chain:
                 for relpath in take.files:
                     shipped.setdefault(relpath, take)
+        for relpath, take in _carried_from_builders(self, chain):
+            shipped.setdefault(relpath, take)
         return shipped
 
     @cached_property
@@ -447,24 +452,85 @@ def _copies(context: BuildContext) -> Iterator[CopyTake]:
             if not sources:
                 continue
             excludes = [instruction.expanded(e) for e in instruction.flag_values("exclude")]
-            files, whole = _taken(context, sources, excludes)
-            yield CopyTake(instruction, stage, tuple(sources), tuple(files), whole)
+            landings, whole = _taken(context, instruction, sources, excludes)
+            yield CopyTake(
+                instruction, stage, tuple(sources), tuple(sorted(landings)), whole, landings
+            )
 
 
 def _taken(
-    context: BuildContext, sources: list[str], excludes: list[str]
-) -> tuple[list[str], bool]:
-    taken: list[str] = []
+    context: BuildContext, instruction: Instruction, sources: list[str], excludes: list[str]
+) -> tuple[dict[str, str], bool]:
+    """Context files a COPY takes, each with the absolute path where it lands."""
+    destination = _destination(instruction)
+    into_folder = destination.endswith("/") or len(sources) > 1
+    landings: dict[str, str] = {}
     whole = False
     for source in sources:
         cleaned = _clean(source)
         if cleaned == ".":
             whole = True
+        wildcard = any(ch in cleaned for ch in "*?[")
         for match in _expand_source(context, cleaned):
-            taken.extend(context.under(match))
+            for relpath in context.under(match):
+                inside = relpath[len(match) :].lstrip("/") if match else relpath
+                if relpath == match:  # the source is this file
+                    name = relpath.rsplit("/", 1)[-1]
+                    target = (
+                        posixpath.join(destination, name)
+                        if into_folder or wildcard
+                        else destination
+                    )
+                else:
+                    target = posixpath.join(destination, inside)
+                landings.setdefault(relpath, posixpath.normpath(target))
     if excludes:
-        taken = [p for p in taken if not any(_excluded(p, e) for e in excludes)]
-    return sorted(set(taken)), whole
+        landings = {p: t for p, t in landings.items() if not any(_excluded(p, e) for e in excludes)}
+    return landings, whole
+
+
+def _destination(instruction: Instruction) -> str:
+    written = instruction.expanded(instruction.value[-1])
+    absolute = posixpath.join(instruction.workdir, written)
+    return absolute + "/" if written.endswith("/") and not absolute.endswith("/") else absolute
+
+
+def _carried_from_builders(
+    context: BuildContext, chain: set[int]
+) -> Iterator[tuple[str, CopyTake]]:
+    """Context files a builder stage took that a `COPY --from=builder` brings into the
+    shipped chain (`COPY . /app` in the builder, `COPY --from=builder /app /app` after)."""
+    dockerfile = context.dockerfile
+    builder_takes = [take for take in context.copies if take.stage.index not in chain]
+    if not builder_takes:
+        return
+    for stage in dockerfile.shipped_chain():
+        for copy in stage.all("COPY", "ADD"):
+            source_stage = copy.flag("from")
+            builder = dockerfile.stage_by_ref(copy.expanded(source_stage)) if source_stage else None
+            if builder is None or builder.index in chain:
+                continue
+            feeding = {s.index for s in dockerfile.ancestry(builder)}
+            paths = [
+                posixpath.normpath(posixpath.join("/", copy.expanded(src)))
+                for src in copy.value[:-1]
+            ]
+            for take in builder_takes:
+                if take.stage.index in feeding:
+                    for relpath, landing in take.landings.items():
+                        if any(_under(landing, path) for path in paths):
+                            yield relpath, take
+
+
+def _under(landing: str, path: str) -> bool:
+    """True when a `COPY --from` source path (Go wildcards allowed) covers the landing."""
+    if path in ("/", landing) or landing.startswith(path.rstrip("/") + "/"):
+        return True
+    if not any(ch in path for ch in "*?["):
+        return False
+    depth = path.count("/")
+    parts = landing.split("/")
+    return len(parts) > depth and go_match(path, "/".join(parts[: depth + 1]))
 
 
 def _clean(source: str) -> str:
