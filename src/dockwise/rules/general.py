@@ -16,6 +16,7 @@ from pathlib import Path
 from dockwise.findings import Hit, rule
 from dockwise.project import Project
 from dockwise.rules._common import at, commands_named, dockerfile_rule, runs_with_commands
+from dockwise.rules._packages import operands as _operands
 from dockwise.sources.dockerfile import (
     KNOWN_INSTRUCTIONS,
     Dockerfile,
@@ -51,24 +52,6 @@ def _resolved_words(words: Iterable[str], instruction: Instruction) -> Iterator[
         value = _resolve(word, instruction)
         if value is not None:
             yield from value.split()
-
-
-def _operands(args: Sequence[str], value_options: frozenset[str] = frozenset()) -> list[str]:
-    """Non-option words of a command line, skipping the values of options that take one."""
-    operands: list[str] = []
-    skip_next = False
-    for index, arg in enumerate(args):
-        if skip_next:
-            skip_next = False
-            continue
-        if arg == "--":
-            operands.extend(args[index + 1 :])
-            break
-        if arg.startswith("-") and len(arg) > 1:
-            skip_next = "=" not in arg and arg in value_options
-            continue
-        operands.append(arg)
-    return operands
 
 
 def _subcommand(

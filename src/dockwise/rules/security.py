@@ -17,6 +17,7 @@ from dockwise.rules._common import (
     shipped_instructions,
     shipped_runs,
 )
+from dockwise.rules._packages import package_command, package_name
 from dockwise.sources.dockerfile import (
     Dockerfile,
     Instruction,
@@ -143,25 +144,14 @@ def runs_as_root(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
 # DW802: sudo
 # ---------------------------------------------------------------------------------------------
 
-_PACKAGE_INSTALL = {
-    "apt-get": "install",
-    "apt": "install",
-    "apk": "add",
-    "yum": "install",
-    "dnf": "install",
-    "microdnf": "install",
-    "zypper": "install",
-}
-
 
 def _installs_package(command: ShellCommand, package: str) -> bool:
-    verb = _PACKAGE_INSTALL.get(command.name)
-    if verb is None:
-        return False
-    words = command.positional()
-    if verb not in words:
-        return False
-    return any(re.split(r"[=<>~:/]", word, maxsplit=1)[0] == package for word in words)
+    parsed = package_command(command)
+    return (
+        parsed is not None
+        and parsed.installs
+        and any(package_name(word) == package for word in parsed.operands)
+    )
 
 
 @dockerfile_rule(

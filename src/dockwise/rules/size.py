@@ -18,6 +18,13 @@ from dockwise.rules._common import (
     shipped_runs,
     shipped_stages,
 )
+from dockwise.rules._packages import (
+    REMOVE_VERBS,
+    PackageCommand,
+    package_command,
+    package_commands,
+    package_name,
+)
 from dockwise.sources.dockerfile import Dockerfile, Instruction, Stage
 from dockwise.sources.expand import expand
 from dockwise.sources.shell import ShellCommand
@@ -36,99 +43,6 @@ def _has_cache_mount(run: Instruction, *targets: str) -> bool:
         if any(t == target or t.startswith(target + "/") for t in targets):
             return True
     return False
-
-
-def _operands(args: Iterable[str], with_value: frozenset[str]) -> list[str]:
-    """Positional arguments, skipping the value of options that take one (`-o X`, `-t v`)."""
-    found: list[str] = []
-    skip = False
-    for arg in args:
-        if skip:
-            skip = False
-            continue
-        if arg.startswith("-"):
-            skip = arg in with_value
-            continue
-        found.append(arg)
-    return found
-
-
-_MANAGERS = {
-    "apt-get": "apt",
-    "apt": "apt",
-    "aptitude": "apt",
-    "apk": "apk",
-    "yum": "yum",
-    "dnf": "dnf",
-    "dnf5": "dnf",
-    "microdnf": "dnf",
-    "tdnf": "dnf",
-    "zypper": "zypper",
-}
-_VALUE_OPTIONS = {
-    "apt": frozenset({"-o", "-c", "-t", "--option", "--config-file", "--target-release"}),
-    "apk": frozenset(
-        {"-t", "--virtual", "-X", "--repository", "-p", "--root", "--arch", "--cache-dir"}
-    ),
-    "yum": frozenset(
-        {"-c", "-x", "--exclude", "--enablerepo", "--disablerepo", "--installroot", "--repo"}
-    ),
-    "dnf": frozenset(
-        {"-c", "-x", "--exclude", "--enablerepo", "--disablerepo", "--installroot", "--repo"}
-    ),
-    "zypper": frozenset({"-r", "--repo", "--from", "-R", "--root"}),
-}
-_INSTALL_VERBS = {
-    "apt": frozenset({"install"}),
-    "apk": frozenset({"add"}),
-    "yum": frozenset({"install", "groupinstall", "localinstall"}),
-    "dnf": frozenset({"install", "groupinstall", "localinstall"}),
-    "zypper": frozenset({"install", "in"}),
-}
-_REMOVE_VERBS = frozenset({"purge", "remove", "autoremove", "del", "erase", "rm"})
-
-
-@dataclass(frozen=True)
-class _PackageCommand:
-    manager: str  # apt, apk, yum, dnf, zypper
-    verb: str  # install, add, update, ...
-    operands: tuple[str, ...]  # after the verb
-    command: ShellCommand
-
-    @property
-    def installs(self) -> bool:
-        return self.verb in _INSTALL_VERBS[self.manager]
-
-
-def _package_command(command: ShellCommand) -> _PackageCommand | None:
-    manager = _MANAGERS.get(command.name)
-    if manager is None:
-        return None
-    words = _operands(command.args, _VALUE_OPTIONS[manager])
-    if not words:
-        return None
-    verb = words[0].lower()
-    operands = words[1:]
-    if verb == "group" and operands:  # `dnf group install "Development Tools"`
-        verb, operands = "group" + operands[0].lower(), operands[1:]
-    return _PackageCommand(manager, verb, tuple(operands), command)
-
-
-def _package_commands(run: Instruction) -> list[_PackageCommand]:
-    found = []
-    for command in run.commands:
-        package = _package_command(command)
-        if package is not None:
-            found.append(package)
-    return found
-
-
-_PIN = re.compile(r"[=<>~:/].*$")
-
-
-def _package_name(word: str) -> str:
-    """`gcc=4:12.2.0-3`, `gcc/bookworm`, `gcc:amd64`, `gcc~12` -> `gcc`."""
-    return _PIN.sub("", word).lower()
 
 
 def _remove_words(run: Instruction) -> list[str]:
@@ -371,16 +285,16 @@ def _is_build_tool(package: str) -> bool:
 
 def _build_tools_kept(run: Instruction) -> list[str]:
     """Build tools the RUN installs and does not remove again in the same RUN."""
-    packages = _package_commands(run)
+    packages = package_commands(run)
     removed: set[str] = set()
     auto_removes = _runs_command(run, "apt-mark", "auto") and any(
         p.manager == "apt" and (p.verb == "autoremove" or p.command.has_flag("--auto-remove"))
         for p in packages
     )
     for package in packages:
-        if package.verb in _REMOVE_VERBS:
+        if package.verb in REMOVE_VERBS:
             for word in package.operands:
-                removed.update(_package_name(name) for name in _script_word(run, word).split())
+                removed.update(package_name(name) for name in _script_word(run, word).split())
     kept: list[str] = []
     for package in packages:
         if not package.installs or (package.manager == "apt" and auto_removes):
@@ -390,7 +304,7 @@ def _build_tools_kept(run: Instruction) -> list[str]:
             continue
         for word in package.operands:
             for name in _script_word(run, word).split():
-                name = _package_name(name)
+                name = package_name(name)
                 if _is_build_tool(name) and name not in removed and name not in kept:
                     kept.append(name)
     return kept
@@ -668,13 +582,13 @@ _APT_LISTS = "/var/lib/apt/lists"
 
 
 def _apt_lists_kept(run: Instruction) -> bool:
-    updates = any(p.manager == "apt" and p.verb == "update" for p in _package_commands(run))
+    updates = any(p.manager == "apt" and p.verb == "update" for p in package_commands(run))
     if not updates:
         return False
     if _removes_path(run, _APT_LISTS):
         return False
     if any(
-        p.manager == "apt" and p.verb in ("distclean", "dist-clean") for p in _package_commands(run)
+        p.manager == "apt" and p.verb in ("distclean", "dist-clean") for p in package_commands(run)
     ):
         return False
     return not _has_cache_mount(run, _APT_LISTS)
@@ -738,7 +652,7 @@ def apt_lists_left(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
 )
 def apk_cache(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
     for run in shipped_runs(dockerfile):
-        for package in _package_commands(run):
+        for package in package_commands(run):
             if package.manager != "apk" or package.verb != "add":
                 continue
             if package.command.has_flag("--no-cache"):
@@ -787,7 +701,7 @@ def _uncleaned(run: Instruction, policy: _CleanPolicy) -> ShellCommand | None:
     for command in run.commands:
         if command.name not in policy.managers:
             continue
-        package = _package_command(command)
+        package = package_command(command)
         if package is not None and package.verb in policy.verbs and offender is None:
             offender = command
     if offender is None:
@@ -810,7 +724,7 @@ def _cache_hits(dockerfile: Dockerfile, policy: _CleanPolicy) -> Iterator[Hit]:
             yield at(
                 dockerfile,
                 run,
-                f"{offender.name} {_package_command(offender).verb} without `{clean}` in the "  # type: ignore[union-attr]
+                f"{offender.name} {package_command(offender).verb} without `{clean}` in the "  # type: ignore[union-attr]
                 "same RUN leaves the package cache in the image",
             )
 
@@ -950,7 +864,7 @@ def _recommends_off_in(instruction: Instruction) -> bool:
 
 
 def _install_without_no_recommends(run: Instruction) -> ShellCommand | None:
-    for package in _package_commands(run):
+    for package in package_commands(run):
         if package.manager != "apt" or package.verb != "install":
             continue
         command = package.command
@@ -1031,8 +945,8 @@ _UPDATE_VERBS = {
 }
 
 
-def _lonely_update(run: Instruction) -> _PackageCommand | None:
-    packages = _package_commands(run)
+def _lonely_update(run: Instruction) -> PackageCommand | None:
+    packages = package_commands(run)
     for package in packages:
         updates, installs = _UPDATE_VERBS[package.manager]
         if package.verb not in updates:
