@@ -54,4 +54,4 @@ def parse_image_ref(ref: str) -> ImageRef:
         registry = DOCKER_HUB
         if "/" not in text:
             text = "library/" + text
-    return ImageRef(registry, text.lower(), tag.lower() if tag else None, digest or None)
+    return ImageRef(registry, text.lower(), tag or None, digest or None)  # tags are case-sensitive
