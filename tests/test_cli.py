@@ -311,3 +311,17 @@ def test_compose_file_names(name: str, expected: bool) -> None:
     from dockwise.project import is_compose_name
 
     assert is_compose_name(name) is expected
+
+
+def test_several_paths_are_reported_as_given(tmp_path: Path) -> None:
+    write(tmp_path, "a/Dockerfile", BAD_DOCKERFILE)
+    write(tmp_path, "b/api.Dockerfile", BAD_DOCKERFILE)
+    write(tmp_path, "c/Dockerfile", BAD_DOCKERFILE)
+    result = run(
+        ["check", "a/Dockerfile", "b/api.Dockerfile", "c", "--select", "DW933", "-f", "json"],
+        cwd=tmp_path,
+    )
+    paths = sorted(f["path"] for f in json.loads(result.stdout)["findings"])
+    assert paths == ["a/Dockerfile", "b/api.Dockerfile", "c/Dockerfile"]
+    text = run(["check", "a/Dockerfile", "c", "--select", "DW933"], cwd=tmp_path).stdout
+    assert "2 | MAINTAINER me@example.com" in text

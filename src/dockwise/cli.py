@@ -107,28 +107,26 @@ def _check(args: argparse.Namespace) -> int:
     findings: list[Finding] = []
     problems: list[InputProblem] = []
     source_lines: dict[str, list[str]] = {}
+    roots: list[tuple[str, Path]] = []
     files_checked = 0
-    several = len(args.paths) > 1
-    for given in args.paths:
-        project = _project(given, args, config)
+    for project, prefix in _projects(args, config):
         outcome = check_project(project, rules)
-        prefix = _display_prefix(given, several)
         files_checked += len(project.dockerfiles)
+        roots.append((prefix, project.root))
         for dockerfile in project.dockerfiles:
             source_lines[prefix + dockerfile.relpath] = list(dockerfile.lines)
         findings.extend(_prefixed(f, prefix) for f in outcome.findings)
         problems.extend(replace(p, path=prefix + p.path) for p in outcome.problems)
-        if not several:
-            root = project.root
     if args.baseline or args.write_baseline:
         findings = _baseline(args, findings)
 
     def lines_of(path: str) -> list[str] | None:
         if path in source_lines:
             return source_lines[path]
-        if several:
-            return None
-        return _read_lines(root / path)
+        for prefix, root in roots:
+            if path.startswith(prefix):
+                return _read_lines(root / path[len(prefix) :])
+        return None
 
     report = Report(
         findings=findings,
@@ -203,33 +201,52 @@ def _validate_ids(selectors: Sequence[str], rules: Sequence[object]) -> None:
             raise UsageError(f"unknown rule or lesson '{selector}' (see `dockwise rules`)")
 
 
-def _project(given: str, args: argparse.Namespace, config: Config) -> Project:
-    from dockwise.project import load_project, project_from_text
+def _projects(args: argparse.Namespace, config: Config) -> list[tuple[Project, str]]:
+    """The projects to check, each with the prefix its paths get in the report.
 
-    if given == "-":
-        data = sys.stdin.buffer.read(8 * 1024 * 1024 + 1)
-        from dockwise.sources.dockerfile import DockerfileError, decode_dockerfile
+    Several Dockerfiles given one by one make one project, so that project-wide work
+    (rule selection, ShellCheck batches) happens once, not once per file.
+    """
+    from dockwise.project import load_files, load_project
 
-        try:
-            text = decode_dockerfile(data, args.stdin_filename)
-        except DockerfileError as error:
-            raise UsageError(str(error)) from None
-        return project_from_text(text, config, args.stdin_filename)
-    path = Path(given)
-    if not path.exists():
-        raise UsageError(f"{given}: no such file or folder")
-    if not (path.is_dir() or path.is_file()):
-        raise UsageError(f"{given}: not a regular file or folder")
-    return load_project(path, config, args.target)
+    several = len(args.paths) > 1
+    projects: list[tuple[Project, str]] = []
+    files: list[Path] = []
+    for given in args.paths:
+        if given == "-":
+            projects.append((_stdin_project(args, config), ""))
+            continue
+        path = Path(given)
+        if not path.exists():
+            raise UsageError(f"{given}: no such file or folder")
+        if path.is_dir():
+            prefix = (
+                path.as_posix().rstrip("/") + "/" if several and given not in (".", "./") else ""
+            )
+            projects.append((load_project(path, config, args.target), prefix))
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise UsageError(f"{given}: not a regular file or folder")
+    if len(files) == 1 and not several:
+        projects.append((load_project(files[0], config, args.target), ""))
+    elif files:
+        project = load_files(files, config, args.target)
+        prefix = os.path.relpath(project.root, Path.cwd()).replace(os.sep, "/")
+        projects.append((project, "" if prefix == "." else prefix + "/"))
+    return projects
 
 
-def _display_prefix(given: str, several: bool) -> str:
-    if not several or given == "-":
-        return ""
-    base = Path(given)
-    folder = base if base.is_dir() else base.parent
-    text = folder.as_posix()
-    return "" if text in ("", ".") else text.rstrip("/") + "/"
+def _stdin_project(args: argparse.Namespace, config: Config) -> Project:
+    from dockwise.project import project_from_text
+    from dockwise.sources.dockerfile import DockerfileError, decode_dockerfile
+
+    data = sys.stdin.buffer.read(8 * 1024 * 1024 + 1)
+    try:
+        text = decode_dockerfile(data, args.stdin_filename)
+    except DockerfileError as error:
+        raise UsageError(str(error)) from None
+    return project_from_text(text, config, args.stdin_filename)
 
 
 def _prefixed(finding: Finding, prefix: str) -> Finding:

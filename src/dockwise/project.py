@@ -195,6 +195,16 @@ def load_project(path: Path, config: Config, target: str | None = None) -> Proje
     return Project(root, config, dockerfiles, discovery, problems, single_file=True)
 
 
+def load_files(paths: list[Path], config: Config, target: str | None = None) -> Project:
+    """One project made of several Dockerfiles given one by one; paths are relative to
+    their common folder, and each Dockerfile's own folder is its build context."""
+    resolved = [path.resolve() for path in paths]
+    root = Path(os.path.commonpath([path.parent for path in resolved]))
+    discovery = Discovery(dockerfiles=tuple(resolved))
+    dockerfiles, problems = _load_dockerfiles(discovery.dockerfiles, root, config, target, {})
+    return Project(root, config, dockerfiles, discovery, problems, single_file=True)
+
+
 def project_from_text(text: str, config: Config, name: str = "-") -> Project:
     """A project made of one Dockerfile read from stdin: no context, no other files."""
     dockerfile = parse_dockerfile(text, Path(name), name, config.target)
