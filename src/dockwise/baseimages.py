@@ -28,10 +28,10 @@ Sources of the knowledge (checked against the images' own Dockerfiles and docs):
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from dockwise.lazyre import lazy_compile
 from dockwise.sources.imageref import parse_image_ref
 from dockwise.sources.shell import ShellCommand
 
@@ -286,8 +286,8 @@ _INSTALL_VERBS: dict[str, frozenset[str]] = {
     "zypper": frozenset({"install", "in"}),
 }
 _PIP = frozenset({"pip", "pip3", "pipx", "uv"})
-_VERSION_SUFFIX = re.compile(r"(?:[=<>!~]=?.*|:[a-z0-9]+|-\d.*)$")
-_PIP_NAME = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)")
+_VERSION_SUFFIX = lazy_compile(r"(?:[=<>!~]=?.*|:[a-z0-9]+|-\d.*)$")
+_PIP_NAME = lazy_compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)")
 _PATH_DIRS = ("/bin/", "/sbin/", "/usr/bin/", "/usr/sbin/", "/usr/local/bin/", "/usr/local/sbin/")
 _OPTIONS_WITH_VALUE = frozenset({"-t", "--target-release", "-o", "--option", "--repository", "-X"})
 

@@ -27,6 +27,8 @@ from dataclasses import dataclass, field, replace
 from itertools import accumulate
 from typing import Final, Literal
 
+from dockwise.lazyre import lazy_compile
+
 __all__ = [
     "KINDS",
     "MAX_SCAN_BYTES",
@@ -130,9 +132,9 @@ def shannon_entropy(value: str) -> float:
     return -sum(n / size * math.log2(n / size) for n in counts.values())
 
 
-_HEX_RE: Final = re.compile(r"[0-9a-f]+|[0-9A-F]+")
-_B64_RE: Final = re.compile(r"[A-Za-z0-9+/_\-]+={0,2}")
-_UUID_RE: Final = re.compile(
+_HEX_RE: Final = lazy_compile(r"[0-9a-f]+|[0-9A-F]+")
+_B64_RE: Final = lazy_compile(r"[A-Za-z0-9+/_\-]+={0,2}")
+_UUID_RE: Final = lazy_compile(
     r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 )
 
@@ -195,13 +197,13 @@ _PLACEHOLDER_WORDS: Final = frozenset(
     )
 )
 _PLACEHOLDER_EXACT: Final = frozenset({"xxx", "***", "...", "…", "-", "_", "?", "tbd", "n/a"})
-_PLACEHOLDER_MARKERS: Final = re.compile(
+_PLACEHOLDER_MARKERS: Final = lazy_compile(
     r"your[-_ .]?|example|sample|placeholder|change[-_ ]?me|change[-_ ]?this|replace[-_ ]?(?:me|with)"
     r"|insert[-_ ]|put[-_ ]?your|dummy|fake|redacted|lorem|(?-i:xxxx|XXXX)|\*\*\*|not[-_ ]?(?:a[-_ ]?)?real"
     r"|todo|fixme|goes[-_ ]?here|_here\b|-here\b",
     re.IGNORECASE,
 )
-_REFERENCE_RE: Final = re.compile(
+_REFERENCE_RE: Final = lazy_compile(
     r"""^\$[{(A-Za-z_]|\$\{|\{\{|\}\}|\{%|<%|\#\{|%\(\w+\)[sdr]|%[sd]\b|^%[A-Za-z_]+%$|^__[A-Z0-9_]+__$
     |^@[A-Za-z_]+@$|^<[^<>]*>$|^\[[^\[\]]*\]$|^\{[^{}]*\}$|^ENC\[|^vault:|^op://|^ref\+
     |^arn:aws|^secret://|^sm://|process\.env|os\.environ|getenv|System\.getenv""",
@@ -271,7 +273,7 @@ def looks_like_placeholder(value: str) -> bool:
 
 # --------------------------------------------------------------------------- names
 
-_NAME_TOKEN_RE: Final = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
+_NAME_TOKEN_RE: Final = lazy_compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
 _PASSWORD_WORDS: Final = frozenset(
     {"password", "passwd", "pass", "pwd", "pw", "pswd", "passphrase", "passcode", "passwords"}
 )
@@ -413,10 +415,10 @@ def _mostly_latin1_text(sample: bytes) -> bool:
     return printable * 10 >= len(sample) * 9
 
 
-_PRIVATE_KEY_HEADER: Final = re.compile(
+_PRIVATE_KEY_HEADER: Final = lazy_compile(
     r"-----BEGIN ((?:[A-Z0-9]+ )*)PRIVATE KEY( BLOCK)?-----|PuTTY-User-Key-File-\d:"
 )
-_DOTENV_EXCLUDE: Final = re.compile(
+_DOTENV_EXCLUDE: Final = lazy_compile(
     r"(?i)(?:^|[._-])(example|sample|template|dist|tpl|tmpl)(?:$|[._-])"
 )
 _SSH_KEY_NAMES: Final = frozenset(
@@ -614,58 +616,58 @@ def _jwt_ok(token: str) -> bool:
 
 _FORMATS: Final[tuple[_Format, ...]] = (
     _Format("aws-access-key-id", ("AKIA", "ASIA", "ABIA", "ACCA"),
-            re.compile(r"(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}")),
-    _Format("gcp-api-key", ("AIza",), re.compile(r"AIza[0-9A-Za-z_\-]{35}"), tail="-"),
-    _Format("google-oauth-client-secret", ("GOCSPX-",), re.compile(r"GOCSPX-[A-Za-z0-9_\-]{28}")),
+            lazy_compile(r"(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}")),
+    _Format("gcp-api-key", ("AIza",), lazy_compile(r"AIza[0-9A-Za-z_\-]{35}"), tail="-"),
+    _Format("google-oauth-client-secret", ("GOCSPX-",), lazy_compile(r"GOCSPX-[A-Za-z0-9_\-]{28}")),
     _Format("azure-storage-key", ("AccountKey=",),
-            re.compile(r"AccountKey=([A-Za-z0-9+/]{86}==)"), group=1),
+            lazy_compile(r"AccountKey=([A-Za-z0-9+/]{86}==)"), group=1),
     _Format("azure-shared-access-key", ("SharedAccessKey=",),
-            re.compile(r"SharedAccessKey=([A-Za-z0-9+/]{42,43}=)"), group=1),
+            lazy_compile(r"SharedAccessKey=([A-Za-z0-9+/]{42,43}=)"), group=1),
     _Format("azure-sas-token", ("sig=",),
-            re.compile(r"[?&;]sig=([A-Za-z0-9%+/]{40,100}(?:%3D|=)*)"), group=1,
+            lazy_compile(r"[?&;]sig=([A-Za-z0-9%+/]{40,100}(?:%3D|=)*)"), group=1,
             check=lambda v: _mixed(v)),
     _Format("azure-ad-client-secret", ("Q~",),
-            re.compile(r"[A-Za-z0-9_~.\-]{3}\dQ~[A-Za-z0-9_~.\-]{31,34}"), check=_mixed),
+            lazy_compile(r"[A-Za-z0-9_~.\-]{3}\dQ~[A-Za-z0-9_~.\-]{31,34}"), check=_mixed),
     _Format("github-token", ("ghp_", "gho_", "ghu_", "ghs_", "ghr_"),
-            re.compile(r"gh[pousr]_[A-Za-z0-9]{36,251}")),
-    _Format("github-token", ("github_pat_",), re.compile(r"github_pat_[A-Za-z0-9_]{60,255}")),
+            lazy_compile(r"gh[pousr]_[A-Za-z0-9]{36,251}")),
+    _Format("github-token", ("github_pat_",), lazy_compile(r"github_pat_[A-Za-z0-9_]{60,255}")),
     _Format("gitlab-token", ("gl",),
-            re.compile(r"gl(?:pat|rt|dt|ptt|cbt|ft|soat|imt)-[A-Za-z0-9_\-]{20,64}"
+            lazy_compile(r"gl(?:pat|rt|dt|ptt|cbt|ft|soat|imt)-[A-Za-z0-9_\-]{20,64}"
                        r"(?:\.[A-Za-z0-9_\-]{2,}){0,2}"), check=_mixed),
-    _Format("bitbucket-app-password", ("ATBB",), re.compile(r"ATBB[A-Za-z0-9_=.\-]{24,}"),
+    _Format("bitbucket-app-password", ("ATBB",), lazy_compile(r"ATBB[A-Za-z0-9_=.\-]{24,}"),
             check=_mixed),
-    _Format("atlassian-api-token", ("ATATT",), re.compile(r"ATATT[A-Za-z0-9_=\-]{40,}"),
+    _Format("atlassian-api-token", ("ATATT",), lazy_compile(r"ATATT[A-Za-z0-9_=\-]{40,}"),
             check=_mixed),
     _Format("slack-token", ("xox",),
-            re.compile(r"xox[abposre]-[0-9A-Za-z]{1,16}-[0-9A-Za-z\-]{10,}"),
+            lazy_compile(r"xox[abposre]-[0-9A-Za-z]{1,16}-[0-9A-Za-z\-]{10,}"),
             check=lambda v: sum(c.isdigit() for c in v) >= 6, tail="-"),
-    _Format("slack-token", ("xapp-",), re.compile(r"xapp-\d-[A-Z0-9]+-\d+-[a-z0-9]{32,}")),
+    _Format("slack-token", ("xapp-",), lazy_compile(r"xapp-\d-[A-Z0-9]+-\d+-[a-z0-9]{32,}")),
     _Format("slack-webhook", ("hooks.slack.com",),
-            re.compile(r"hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9_]{6,}/"
+            lazy_compile(r"hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9_]{6,}/"
                        r"[A-Za-z0-9_]{6,}/[A-Za-z0-9_]{8,}")),
     _Format("discord-webhook", ("/api/webhooks/",),
-            re.compile(r"discord(?:app)?\.com/api/webhooks/\d{5,}/[A-Za-z0-9_\-]{40,}")),
-    _Format("telegram-bot-token", (":AA",), re.compile(r"\d{8,10}:AA[A-Za-z0-9_\-]{33}"),
+            lazy_compile(r"discord(?:app)?\.com/api/webhooks/\d{5,}/[A-Za-z0-9_\-]{40,}")),
+    _Format("telegram-bot-token", (":AA",), lazy_compile(r"\d{8,10}:AA[A-Za-z0-9_\-]{33}"),
             tail="-"),
     _Format("stripe-secret-key", ("sk_live_", "rk_live_"),
-            re.compile(r"[rs]k_live_[0-9A-Za-z]{10,247}")),
+            lazy_compile(r"[rs]k_live_[0-9A-Za-z]{10,247}")),
     _Format("stripe-test-key", ("sk_test_", "rk_test_"),
-            re.compile(r"[rs]k_test_[0-9A-Za-z]{10,247}"), confidence="low"),
-    _Format("stripe-webhook-secret", ("whsec_",), re.compile(r"whsec_[A-Za-z0-9+/]{32,}")),
-    _Format("twilio-api-key", ("SK",), re.compile(r"SK[0-9a-fA-F]{32}"), check=_mixed),
-    _Format("twilio-auth-token", ("AC",), re.compile(r"AC[0-9a-f]{32}:([0-9a-f]{32})"),
+            lazy_compile(r"[rs]k_test_[0-9A-Za-z]{10,247}"), confidence="low"),
+    _Format("stripe-webhook-secret", ("whsec_",), lazy_compile(r"whsec_[A-Za-z0-9+/]{32,}")),
+    _Format("twilio-api-key", ("SK",), lazy_compile(r"SK[0-9a-fA-F]{32}"), check=_mixed),
+    _Format("twilio-auth-token", ("AC",), lazy_compile(r"AC[0-9a-f]{32}:([0-9a-f]{32})"),
             group=1),
     _Format("sendgrid-api-key", ("SG.",),
-            re.compile(r"SG\.[A-Za-z0-9_\-]{16,32}\.[A-Za-z0-9_\-]{30,50}"), tail="-"),
-    _Format("anthropic-api-key", ("sk-ant-",), re.compile(r"sk-ant-[a-z0-9]+-[A-Za-z0-9_\-]{32,}"),
+            lazy_compile(r"SG\.[A-Za-z0-9_\-]{16,32}\.[A-Za-z0-9_\-]{30,50}"), tail="-"),
+    _Format("anthropic-api-key", ("sk-ant-",), lazy_compile(r"sk-ant-[a-z0-9]+-[A-Za-z0-9_\-]{32,}"),
             tail="-"),
     _Format("openai-api-key", ("sk-",),
-            re.compile(r"sk-(?:(?:proj|svcacct|admin|None)-)?[A-Za-z0-9_\-]{32,}"),
+            lazy_compile(r"sk-(?:(?:proj|svcacct|admin|None)-)?[A-Za-z0-9_\-]{32,}"),
             check=_openai_ok, tail="-"),
-    _Format("npm-token", ("npm_",), re.compile(r"npm_[A-Za-z0-9]{36}")),
-    _Format("pypi-token", ("pypi-Ag",), re.compile(r"pypi-Ag[A-Za-z0-9_\-]{60,}")),
+    _Format("npm-token", ("npm_",), lazy_compile(r"npm_[A-Za-z0-9]{36}")),
+    _Format("pypi-token", ("pypi-Ag",), lazy_compile(r"pypi-Ag[A-Za-z0-9_\-]{60,}")),
     _Format("jwt", ("eyJ",),
-            re.compile(r"eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]*"),
+            lazy_compile(r"eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]*"),
             check=_jwt_ok, tail="-."),
 )  # fmt: skip
 
@@ -734,7 +736,7 @@ def _known_format_hits(doc: _Text) -> Iterator[_Hit]:
 
 # --------------------------------------------------------------------------- private keys
 
-_KEY_BODY_CHARS: Final = re.compile(r"[A-Za-z0-9+/=]")
+_KEY_BODY_CHARS: Final = lazy_compile(r"[A-Za-z0-9+/=]")
 _KEY_LABELS: Final = {"RSA": "RSA", "EC": "EC", "DSA": "DSA", "OPENSSH": "OpenSSH",
                       "ENCRYPTED": "encrypted", "PGP": "PGP"}  # fmt: skip
 
@@ -772,7 +774,7 @@ def _private_key_hits(doc: _Text) -> Iterator[_Hit]:
 _SCHEME_CHARS: Final = frozenset(
     "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-"
 )
-_USERINFO: Final = re.compile(
+_USERINFO: Final = lazy_compile(
     r"(?P<user>[^\s:/?#@'\"<>\[\]{}\\]{0,128}):(?P<pw>[^\s/@'\"<>\\]{1,256})@"
     r"(?P<host>[A-Za-z0-9\[][A-Za-z0-9.\-_\[\]:%]*)"
 )
@@ -781,7 +783,7 @@ _DB_SCHEMES: Final = {
     "mongodb": "MongoDB", "mongodb+srv": "MongoDB", "redis": "Redis", "rediss": "Redis",
     "amqp": "AMQP", "amqps": "AMQP", "mssql": "SQL Server", "sqlserver": "SQL Server",
 }  # fmt: skip
-_DOC_HOSTS: Final = re.compile(r"(?i)(?:^|\.)(example\.(?:com|org|net)|example|invalid|test)$")
+_DOC_HOSTS: Final = lazy_compile(r"(?i)(?:^|\.)(example\.(?:com|org|net)|example|invalid|test)$")
 
 
 def _url_hits(doc: _Text) -> Iterator[_Hit]:
@@ -817,7 +819,7 @@ def _judge_url(scheme: str, match: re.Match[str]) -> _Hit | None:
     return _Hit(2, match.start("pw"), match.end("pw"), "url-password", password, description)
 
 
-_CURL_USER: Final = re.compile(
+_CURL_USER: Final = lazy_compile(
     r"\s?(?:-u|--user)[ \t]*[\"']?(?P<user>[^\s:'\"$]+):(?P<pw>[^\s'\"@]+)"
 )
 
@@ -841,11 +843,11 @@ def _curl_hits(doc: _Text) -> Iterator[_Hit]:
             position = text.find(flag, position + 3)
 
 
-_CLI_P_COMMAND: Final = re.compile(
+_CLI_P_COMMAND: Final = lazy_compile(
     r"\b(?:(?:docker|podman|buildah|nerdctl|helm|oras|skopeo|crane)\b.*\blogin\b.*"
     r"|(?P<attached>(?:mysql|mysqldump|mysqladmin|mariadb|mariadb-dump)\b.*)|sshpass\b.*)$"
 )
-_CLI_P_VALUE: Final = re.compile(r"-p(?P<gap>[ \t]*)(?P<pw>\"[^\"\n]+\"|'[^'\n]+'|[^\s\"';|&]+)")
+_CLI_P_VALUE: Final = lazy_compile(r"-p(?P<gap>[ \t]*)(?P<pw>\"[^\"\n]+\"|'[^'\n]+'|[^\s\"';|&]+)")
 
 
 def _cli_password_hits(doc: _Text) -> Iterator[_Hit]:
@@ -868,30 +870,30 @@ def _cli_password_hits(doc: _Text) -> Iterator[_Hit]:
 
 _KEYWORDS: Final = ("pass", "pw", "secret", "token", "key", "auth", "cred")
 _NAME_CHARS: Final = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
-_NAME_END: Final = re.compile(r"[\w.\-]*")
+_NAME_END: Final = lazy_compile(r"[\w.\-]*")
 _QUOTED: Final = r"\"(?:[^\"\\\n]|\\.){0,2000}\"|'(?:[^'\\\n]|\\.){0,2000}'|`[^`\n]{0,2000}`"
 _UNQUOTED: Final = r"[^\s\"'`,;<>\\]{1,2000}"
-_ASSIGN: Final = re.compile(
+_ASSIGN: Final = lazy_compile(
     r"[\"'\]]?[ \t]*"
     r"(?P<sep>:[ \t]*[A-Za-z_][\w\[\]., |]{0,40}?[ \t]+=(?=[ \t])"  # python annotation
     r"|:=|=>|\?=|\+=|=(?![=~>])|:(?![:/\\])|[ \t]*(?:\|\||\?\?))"
     r"[ \t]*(?:!!?[A-Za-z]+[ \t]+)?"
     rf"(?P<val>{_QUOTED}|{_UNQUOTED})"
 )
-_XML_VALUE: Final = re.compile(r">(?P<val>[^<\n]{1,500})</")
-_CALL_BEFORE: Final = re.compile(
+_XML_VALUE: Final = lazy_compile(r">(?P<val>[^<\n]{1,500})</")
+_CALL_BEFORE: Final = lazy_compile(
     r"(?:getenv|get|setdefault|define|env|fetch|getProperty|GetEnvironmentVariable)\(\s*[\"']$"
 )
-_CALL_DEFAULT: Final = re.compile(rf"[\"'][ \t]*,[ \t]*(?P<val>{_QUOTED})")
-_SPACED_VALUE: Final = re.compile(rf"[\"']?[ \t]+(?P<val>{_QUOTED}|{_UNQUOTED})")
-_NAME_KEY_BEFORE: Final = re.compile(
+_CALL_DEFAULT: Final = lazy_compile(rf"[\"'][ \t]*,[ \t]*(?P<val>{_QUOTED})")
+_SPACED_VALUE: Final = lazy_compile(rf"[\"']?[ \t]+(?P<val>{_QUOTED}|{_UNQUOTED})")
+_NAME_KEY_BEFORE: Final = lazy_compile(
     r"""(?:(?:^|[\s{,\-])["']?(?:name|key|Name|Key)["']?\s*[:=]\s*|variable\s+|ENV\[|environ\[)["']?$"""
 )
-_LATER_VALUE: Final = re.compile(
+_LATER_VALUE: Final = lazy_compile(
     rf"""["']?(?:value|default|Value)["']?[ \t]*(?::|=(?!=))[ \t]*(?P<val>{_QUOTED}|{_UNQUOTED})"""
 )
-_CONCATENATED: Final = re.compile(r"[ \t]*(?:\+|%[ \t(]|\.(?:format|join|replace)\b|\[)")
-_FOLLOWING_WORD: Final = re.compile(r"[ \t]+([^\s\"'`,;]+)")
+_CONCATENATED: Final = lazy_compile(r"[ \t]*(?:\+|%[ \t(]|\.(?:format|join|replace)\b|\[)")
+_FOLLOWING_WORD: Final = lazy_compile(r"[ \t]+([^\s\"'`,;]+)")
 _AUTH_SCHEMES: Final = frozenset({"bearer", "basic", "token", "digest"})
 
 
@@ -1098,7 +1100,7 @@ def _password_like(value: str) -> bool:
     return shannon_entropy(value) >= 2.3
 
 
-_NON_SECRET_SHAPES: Final = re.compile(
+_NON_SECRET_SHAPES: Final = lazy_compile(
     r"""(?x)
     (?:~|\.{1,2})?(?:/[\w.@\-]+)+/?        # absolute or relative path
     | [A-Za-z]:\\.*                        # windows path

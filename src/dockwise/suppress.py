@@ -11,12 +11,14 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-_PRAGMA = re.compile(
+from dockwise.lazyre import lazy_compile
+
+_PRAGMA = lazy_compile(
     r"#\s*(?P<tool>dockwise|hadolint)\s*:?\s*(?P<scope>global\s+|stage\s+)?ignore\s*=\s*"
     r"(?P<codes>[A-Za-z0-9_-]+(?:\s*,\s*[A-Za-z0-9_-]+)*)",
     re.IGNORECASE,
 )
-_FROM = re.compile(r"^\s*FROM\s", re.IGNORECASE)
+_FROM = lazy_compile(r"^\s*FROM\s", re.IGNORECASE)
 
 
 @dataclass(frozen=True)

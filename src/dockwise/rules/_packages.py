@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from dockwise.lazyre import lazy_compile
 from dockwise.sources.dockerfile import Instruction
 from dockwise.sources.shell import ShellCommand
 
@@ -100,7 +100,7 @@ def package_commands(run: Instruction) -> list[PackageCommand]:
     return found
 
 
-_PIN = re.compile(r"[=<>~:/].*$")
+_PIN = lazy_compile(r"[=<>~:/].*$")
 
 
 def package_name(word: str) -> str:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
 
 from dockwise.findings import Hit
+from dockwise.lazyre import lazy_compile
 from dockwise.project import Project
 from dockwise.rules._common import at, dockerfile_rule
 from dockwise.sources.dockerfile import Dockerfile, Instruction, key_values, unquote
@@ -108,17 +108,17 @@ def traceability_labels(dockerfile: Dockerfile, project: Project) -> Iterator[Hi
 # Label schema (hadolint DL3048-DL3058): value checks
 
 
-_SEMVER = re.compile(
+_SEMVER = lazy_compile(
     r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
     r"(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?"
     r"(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$"
 )
-_GIT_HASH = re.compile(r"^(?:[0-9a-f]{7,40}|[0-9a-f]{64})$")
-_RFC3339 = re.compile(
+_GIT_HASH = lazy_compile(r"^(?:[0-9a-f]{7,40}|[0-9a-f]{64})$")
+_RFC3339 = lazy_compile(
     r"^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.\d+)?(?:[Zz]|[+-](\d{2}):(\d{2}))$"
 )
-_EMAIL = re.compile(r"^[^@\s<>()\[\]\\,;:\"]+@[^@\s<>()\[\]\\,;:\"]+$")
-_URL_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:\S+$")
+_EMAIL = lazy_compile(r"^[^@\s<>()\[\]\\,;:\"]+@[^@\s<>()\[\]\\,;:\"]+$")
+_URL_SCHEME = lazy_compile(r"^[A-Za-z][A-Za-z0-9+.-]*:\S+$")
 _HIERARCHICAL_SCHEMES = frozenset(["http", "https", "ftp", "ftps", "ws", "wss", "git", "ssh"])
 
 # A compact list of the SPDX license ids projects actually use (matched case-insensitively,
@@ -138,8 +138,8 @@ _SPDX_ID_LIST = """
     Unlicense UPL-1.0 Vim W3C WTFPL X11 Zlib ZPL-2.1
     """
 SPDX_IDS = frozenset(i.lower() for i in _SPDX_ID_LIST.split())
-_SPDX_TOKEN = re.compile(r"\s*(\(|\)|[A-Za-z0-9.:+-]+)")
-_SPDX_REF = re.compile(r"^(?:DocumentRef-[A-Za-z0-9.-]+:)?LicenseRef-[A-Za-z0-9.-]+$")
+_SPDX_TOKEN = lazy_compile(r"\s*(\(|\)|[A-Za-z0-9.:+-]+)")
+_SPDX_REF = lazy_compile(r"^(?:DocumentRef-[A-Za-z0-9.-]+:)?LicenseRef-[A-Za-z0-9.-]+$")
 
 
 def is_semver(value: str) -> bool:
@@ -544,8 +544,8 @@ def email_label(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
 # DW711: label key syntax
 
 _RESERVED_NAMESPACES = ("com.docker.", "io.docker.", "org.dockerproject.")
-_KEY_CHARS = re.compile(r"^[a-z0-9._-]+$")
-_DOUBLED_SEPARATOR = re.compile(r"\.\.|--")
+_KEY_CHARS = lazy_compile(r"^[a-z0-9._-]+$")
+_DOUBLED_SEPARATOR = lazy_compile(r"\.\.|--")
 
 
 def label_key_problem(key: str) -> str | None:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dockwise.findings import Hit, rule
+from dockwise.lazyre import lazy_compile
 from dockwise.project import Project
 from dockwise.rules._common import at, commands_named, dockerfile_rule, runs_with_commands
 from dockwise.rules._packages import operands as _operands
@@ -146,7 +147,7 @@ def maintainer(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
 # instructions and stages
 # ---------------------------------------------------------------------------------------------
 
-_WINDOWS_ABSOLUTE = re.compile(r"^[A-Za-z]:[\\/]")
+_WINDOWS_ABSOLUTE = lazy_compile(r"^[A-Za-z]:[\\/]")
 
 
 def _is_absolute(path: str) -> bool:
@@ -280,7 +281,7 @@ _APT_PROMPTING = frozenset(
         "autoremove",
     ]
 )
-_APT_ASSUME_YES = re.compile(r"APT::Get::Assume-Yes=(1|true|yes)", re.IGNORECASE)
+_APT_ASSUME_YES = lazy_compile(r"APT::Get::Assume-Yes=(1|true|yes)", re.IGNORECASE)
 
 
 def _apt_get_commands(
@@ -432,7 +433,7 @@ def apt_upgrade(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
 # EXPOSE
 # ---------------------------------------------------------------------------------------------
 
-_PORT_SPEC = re.compile(r"^(?P<start>\d+)(?:-(?P<end>\d+))?(?:/(?P<proto>[A-Za-z]+))?$")
+_PORT_SPEC = lazy_compile(r"^(?P<start>\d+)(?:-(?P<end>\d+))?(?:/(?P<proto>[A-Za-z]+))?$")
 
 
 def _port_problem(spec: str) -> str | None:
@@ -489,8 +490,8 @@ def invalid_expose(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
 # pip
 # ---------------------------------------------------------------------------------------------
 
-_PIP_NAME = re.compile(r"^pip(\d+(\.\d+)?)?$")
-_PYTHON_NAME = re.compile(r"^python(\d+(\.\d+)?)?$")
+_PIP_NAME = lazy_compile(r"^pip(\d+(\.\d+)?)?$")
+_PYTHON_NAME = lazy_compile(r"^python(\d+(\.\d+)?)?$")
 _PIP_VALUE_OPTIONS = frozenset(
     [
         "-r",
@@ -539,7 +540,7 @@ _PIP_VALUE_OPTIONS = frozenset(
     ]
 )
 _PIP_SELF = frozenset(["pip", "setuptools", "wheel"])
-_PIP_SPECIFIER = re.compile(r"(===?|~=|!=|<=?|>=?|@)")
+_PIP_SPECIFIER = lazy_compile(r"(===?|~=|!=|<=?|>=?|@)")
 _PIP_ARCHIVE = (".whl", ".tar.gz", ".tgz", ".zip", ".tar.bz2")
 _PIP_CONSTRAINED = ("PIP_CONSTRAINT", "PIP_REQUIRE_HASHES", "UV_CONSTRAINT")
 
@@ -637,7 +638,7 @@ _NPM_INSTALL = frozenset(["install", "i", "add", "isntall", "in", "ins", "inst",
 _NPM_VALUE_OPTIONS = frozenset(
     ["--prefix", "--registry", "--tag", "--omit", "--include", "-w", "--workspace", "--cache"]
 )
-_NPM_REMOTE = re.compile(r"^(git\+|git:|github:|gitlab:|bitbucket:|gist:|https?:|file:)")
+_NPM_REMOTE = lazy_compile(r"^(git\+|git:|github:|gitlab:|bitbucket:|gist:|https?:|file:)")
 
 
 def _npm_pinned(spec: str) -> bool:
@@ -788,7 +789,7 @@ def gem_unpinned(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
 # ADD and COPY
 # ---------------------------------------------------------------------------------------------
 
-_REMOTE_SOURCE = re.compile(r"^(https?://|git@|git://|ssh://)", re.IGNORECASE)
+_REMOTE_SOURCE = lazy_compile(r"^(https?://|git@|git://|ssh://)", re.IGNORECASE)
 _ARCHIVE_SUFFIXES = (
     ".tar",
     ".tar.gz",
@@ -1078,7 +1079,7 @@ def copy_relative_without_workdir(dockerfile: Dockerfile, project: Project) -> I
 # FROM --platform
 # ---------------------------------------------------------------------------------------------
 
-_TARGETPLATFORM = re.compile(r"^\$(\{TARGETPLATFORM\}|TARGETPLATFORM)$")
+_TARGETPLATFORM = lazy_compile(r"^\$(\{TARGETPLATFORM\}|TARGETPLATFORM)$")
 
 
 @dockerfile_rule(
@@ -1162,7 +1163,7 @@ _RPM_VALUE_OPTIONS = frozenset(
     ]
 )
 _RPM_INSTALL = frozenset(["install", "groupinstall", "localinstall", "reinstall"])
-_RPM_VERSIONED = re.compile(r"-\d|:\d|[<>=]")
+_RPM_VERSIONED = lazy_compile(r"-\d|:\d|[<>=]")
 
 
 def _rpm_pinned(package: str) -> bool:
@@ -1436,7 +1437,7 @@ def invalid_onbuild(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
             yield at(dockerfile, instruction, f"ONBUILD {trigger.cmd} is not allowed")
 
 
-_ENV_REFERENCE = re.compile(r"(?<!\\)\$(?:\{([A-Za-z_][A-Za-z0-9_]*)|([A-Za-z_][A-Za-z0-9_]*))")
+_ENV_REFERENCE = lazy_compile(r"(?<!\\)\$(?:\{([A-Za-z_][A-Za-z0-9_]*)|([A-Za-z_][A-Za-z0-9_]*))")
 
 
 @dockerfile_rule(
@@ -1563,7 +1564,7 @@ def unknown_instruction(dockerfile: Dockerfile, project: Project) -> Iterator[Hi
             yield at(dockerfile, instruction, f"unknown instruction {instruction.cmd}")
 
 
-_PRAGMA_COMMENT = re.compile(
+_PRAGMA_COMMENT = lazy_compile(
     r"^\s*#\s*(?P<tool>dockwise|hadolint)\s*:?\s*(?:global\s+|stage\s+)?ignore\s*=",
     re.IGNORECASE,
 )
@@ -1772,7 +1773,7 @@ def relinked_sh(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
 # ---------------------------------------------------------------------------------------------
 
 _POSIX_SHELLS = frozenset(["sh", "bash", "dash", "ash", "ksh", "mksh", "zsh", "busybox"])
-_SHEBANG_SHELL = re.compile(
+_SHEBANG_SHELL = lazy_compile(
     r"^#!\s*(?:/usr/bin/env\s+)?(?:\S*/)?(?P<name>[A-Za-z0-9_.-]+)(?P<rest>.*)$"
 )
 
@@ -1872,7 +1873,7 @@ _SHELLCHECK_BATCH = 200
 _SHELLCHECK_EXCLUDED = "SC1090,SC1091"  # `source` of files shellcheck cannot see
 _SHELLCHECK_DIALECTS = {"sh": "sh", "ash": "sh", "busybox": "sh", "dash": "dash"}
 _SHELLCHECK_DIALECTS |= {"bash": "bash", "ksh": "ksh", "mksh": "ksh"}
-_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_IDENTIFIER = lazy_compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 @dataclass(frozen=True)

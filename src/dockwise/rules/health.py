@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 from dockwise.baseimages import BaseTools, base_tools, installs_tool
 from dockwise.findings import Hit
+from dockwise.lazyre import lazy_compile
 from dockwise.project import Project
 from dockwise.rules._common import at, dockerfile_rule, runs_with_commands
 from dockwise.rules.runtime import (
@@ -94,8 +95,8 @@ def check_commands(instruction: Instruction) -> tuple[ShellCommand, ...]:
     return (ShellCommand(tuple(instruction.value[1:])),)
 
 
-_URL = re.compile(r"https?://[^\s'\"()<>]+")
-_PYTHON_SOCKET = re.compile(r"\(\s*\(\s*['\"]([^'\"]+)['\"]\s*,\s*(\d+)\s*\)")
+_URL = lazy_compile(r"https?://[^\s'\"()<>]+")
+_PYTHON_SOCKET = lazy_compile(r"\(\s*\(\s*['\"]([^'\"]+)['\"]\s*,\s*(\d+)\s*\)")
 _PROBE_CLIENTS = frozenset({"curl", "wget", "http", "https", "httpx", "xh"})
 
 
@@ -364,11 +365,11 @@ def healthcheck_none(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
 _NO_OP = frozenset(
     {"true", ":", "exit", "echo", "printf", "sleep", "pgrep", "pidof", "ps", "grep", "egrep", "awk"}
 )
-_FAILURE_IGNORED = re.compile(r"(?:\|\|\s*(?:true|:|exit\s+0)|;\s*(?:true|:|exit\s+0))\s*$")
-_PYTHON_PROBE_HINTS = re.compile(
+_FAILURE_IGNORED = lazy_compile(r"(?:\|\|\s*(?:true|:|exit\s+0)|;\s*(?:true|:|exit\s+0))\s*$")
+_PYTHON_PROBE_HINTS = lazy_compile(
     r"\b(?:urllib|http|socket|requests|httpx|aiohttp|urlopen|connect|open|__import__)\b"
 )
-_PYTHON_TRIVIAL_IMPORT = re.compile(r"\bimport\s+(?:sys|os)\b")
+_PYTHON_TRIVIAL_IMPORT = lazy_compile(r"\bimport\s+(?:sys|os)\b")
 
 
 def _tests_nothing(command: ShellCommand) -> bool:
@@ -437,7 +438,7 @@ def trivial_healthcheck(dockerfile: Dockerfile, project: Project) -> Iterator[Hi
 
 # --- options -------------------------------------------------------------------------------
 
-_DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)")
+_DURATION_PART = lazy_compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)")
 _UNIT_SECONDS = {
     "ns": 1e-9,
     "us": 1e-6,

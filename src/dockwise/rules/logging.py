@@ -8,6 +8,7 @@ from collections.abc import Iterator, Mapping
 
 from dockwise.baseimages import installs_tool
 from dockwise.findings import Hit
+from dockwise.lazyre import lazy_compile
 from dockwise.project import Project
 from dockwise.rules._common import at, dockerfile_rule, runs_with_commands
 from dockwise.rules.runtime import (
@@ -45,17 +46,17 @@ _LOG_FILE_OPTIONS: Mapping[str, frozenset[str]] = {
 _ANY_SERVER_LOG_OPTIONS = frozenset(
     {"--log-file", "--logfile", "--log-path", "--access-logfile", "--error-logfile"}
 )
-_LOG_ENV_NAME = re.compile(r"(?:^|_)(?:LOG_?FILE|LOG_PATH|LOGFILE_PATH)$")
+_LOG_ENV_NAME = lazy_compile(r"(?:^|_)(?:LOG_?FILE|LOG_PATH|LOGFILE_PATH)$")
 # output redirections (`>`, `>>`, `2>`, `&>`, `>|`); `2>&1` duplicates a descriptor
 _OUTPUT_REDIRECTS = frozenset({">", ">>", ">|", "&>", "&>>"})
-_CONFIG_LOG_KEY = re.compile(
+_CONFIG_LOG_KEY = lazy_compile(
     r"(?:^|[\s'\"\[;])(accesslog|errorlog|logfile|stdout_logfile|stderr_logfile)\s*=\s*['\"]?([^'\"\s;]+)",
     re.M,
 )
 PYTHON_SERVERS = frozenset(
     {"gunicorn", "uvicorn", "celery", "flask", "hypercorn", "daphne", "django-admin", "granian"}
 )
-_PYTHON_NAME = re.compile(r"^python(?:3(?:\.\d+)?)?$")
+_PYTHON_NAME = lazy_compile(r"^python(?:3(?:\.\d+)?)?$")
 _PYTHON_OPTIONS_WITH_VALUE = frozenset({"-W", "-X", "--check-hash-based-pycs"})
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from dockwise.findings import Hit
+from dockwise.lazyre import lazy_compile
 from dockwise.project import Project
 from dockwise.rules._common import at, dockerfile_rule
 from dockwise.sources.dockerfile import Dockerfile, Instruction, Stage
@@ -232,12 +233,12 @@ def read_context_file(context: Path, source: str) -> str | None:
         return None
 
 
-_SHEBANG_SHELL = re.compile(r"^#!.*\b(sh|bash|ash|dash|zsh|ksh)\b")
-_EXEC_COMMAND = re.compile(r"(?:^|[;&|({]|\bthen|\belse|\bdo)\s*exec\s+(?![0-9]*[<>])\S", re.M)
-_SIGNAL_TRAP = re.compile(r"^\s*trap\s+.*\b(?:SIG)?(?:TERM|INT|QUIT|15)\b", re.M)
-_RUNS_ARGS = re.compile(r'^\s*(?:"\$@"|\$@|"\$\{@\}")', re.M)
-_BACKGROUND = re.compile(r"(?<![&>|])&(?![&>])\s*(?:$|[;#\n]|\w)", re.M)
-_COMMENT = re.compile(r"^\s*#.*$", re.M)
+_SHEBANG_SHELL = lazy_compile(r"^#!.*\b(sh|bash|ash|dash|zsh|ksh)\b")
+_EXEC_COMMAND = lazy_compile(r"(?:^|[;&|({]|\bthen|\belse|\bdo)\s*exec\s+(?![0-9]*[<>])\S", re.M)
+_SIGNAL_TRAP = lazy_compile(r"^\s*trap\s+.*\b(?:SIG)?(?:TERM|INT|QUIT|15)\b", re.M)
+_RUNS_ARGS = lazy_compile(r'^\s*(?:"\$@"|\$@|"\$\{@\}")', re.M)
+_BACKGROUND = lazy_compile(r"(?<![&>|])&(?![&>])\s*(?:$|[;#\n]|\w)", re.M)
+_COMMENT = lazy_compile(r"^\s*#.*$", re.M)
 
 
 def is_shell_script(text: str) -> bool:
@@ -605,7 +606,7 @@ def stop_signal(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
         yield at(dockerfile, instruction, problem)
 
 
-_EXEC_IN_SCRIPT = re.compile(r"(?:^|[;&|({\n]|\bthen|\belse|\bdo)\s*exec\s+(?![0-9]*[<>])\S")
+_EXEC_IN_SCRIPT = lazy_compile(r"(?:^|[;&|({\n]|\bthen|\belse|\bdo)\s*exec\s+(?![0-9]*[<>])\S")
 
 
 def _wrapped_script(instruction: Instruction, dockerfile: Dockerfile) -> str | None:

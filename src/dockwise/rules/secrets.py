@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 
 from dockwise.findings import Hit, Related, Severity
+from dockwise.lazyre import lazy_compile
 from dockwise.project import Project
 from dockwise.rules._common import at, dockerfile_rule, stage_of
 from dockwise.secrets import (
@@ -48,7 +49,7 @@ def _secret(kind: str, description: str, value: str) -> SecretMatch:
     return SecretMatch(kind=kind, description=description, line=1, column=1, value=value)
 
 
-_PATH_VALUE = re.compile(r"^(?:~|\.{1,2})?/[\w.@+\-/]*$")
+_PATH_VALUE = lazy_compile(r"^(?:~|\.{1,2})?/[\w.@+\-/]*$")
 
 
 def _only_references(value: str) -> bool:
@@ -309,7 +310,7 @@ def _env_from_args(dockerfile: Dockerfile, stage: Stage) -> Iterator[Hit]:
 # DW503: COPY/ADD of key and credential files
 
 
-_TEMPLATE = re.compile(
+_TEMPLATE = lazy_compile(
     r"(?i)(?:^|[._-])(example|sample|template|dist|tpl|tmpl|defaults?)(?:$|[._-])"
 )
 _SSH_KEYS = frozenset(
@@ -636,13 +637,15 @@ def credential_on_run_line(dockerfile: Dockerfile, project: Project) -> Iterator
 # DW505: a secret mount written into the image
 
 
-_SEGMENTS = re.compile(r"&&|\|\||;|\n")
-_REDIRECT = re.compile(r"(?<![0-9&<>])>>?\s*([^\s;&|<>()]+)")
-_TEE = re.compile(r"\btee\s+(?:-a\s+|--append\s+)?([^\s;&|<>()]+)")
-_ASSIGNED_FROM = re.compile(
+_SEGMENTS = lazy_compile(r"&&|\|\||;|\n")
+_REDIRECT = lazy_compile(r"(?<![0-9&<>])>>?\s*([^\s;&|<>()]+)")
+_TEE = lazy_compile(r"\btee\s+(?:-a\s+|--append\s+)?([^\s;&|<>()]+)")
+_ASSIGNED_FROM = lazy_compile(
     r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(?:\$\(.*\)|\"[^\"]*\"|'[^']*'|\S+)\s*$"
 )
-_FIRST_WORD = re.compile(r"^\s*(?:(?:export|sudo|exec)\s+|[A-Za-z_][A-Za-z0-9_]*=\S*\s+)*([^\s|]+)")
+_FIRST_WORD = lazy_compile(
+    r"^\s*(?:(?:export|sudo|exec)\s+|[A-Za-z_][A-Za-z0-9_]*=\S*\s+)*([^\s|]+)"
+)
 _OUTPUT_COMMANDS = frozenset(
     ["cat", "echo", "printf", "envsubst", "sed", "tr", "base64", "head", "tail", "awk", "jq"]
 )

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
 from dockwise.findings import Hit, Severity
+from dockwise.lazyre import lazy_compile
 from dockwise.project import Project
 from dockwise.rules._common import (
     at,
@@ -204,8 +205,8 @@ class _Mode:
     setgid: bool
 
 
-_NUMERIC_MODE = re.compile(r"^[0-7]{1,4}$")
-_SYMBOLIC_CLAUSE = re.compile(r"^([ugoa]*)((?:[-+=][rwxXstugo]*)+)$")
+_NUMERIC_MODE = lazy_compile(r"^[0-7]{1,4}$")
+_SYMBOLIC_CLAUSE = lazy_compile(r"^([ugoa]*)((?:[-+=][rwxXstugo]*)+)$")
 
 
 def _parse_mode(text: str) -> _Mode | None:
@@ -358,16 +359,16 @@ def _env_problem(name: str, value: str | None) -> str | None:
     return None
 
 
-_APT_INSECURE = re.compile(
+_APT_INSECURE = lazy_compile(
     r"(Acquire::https?::Verify-(Peer|Host)\s*=\s*\"?(false|0|no)|"
     r"Acquire::AllowInsecureRepositories\s*=\s*\"?(true|1|yes)|"
     r"APT::Get::AllowUnauthenticated\s*=\s*\"?(true|1|yes))",
     re.IGNORECASE,
 )
-_REPO_INSECURE = re.compile(
+_REPO_INSECURE = lazy_compile(
     r"(?<![.\w])(sslverify|gpgcheck|repo_gpgcheck)\s*=\s*(0|false|no)\b", re.I
 )
-_GIT_SSL_OFF = re.compile(r"^http\.(https?://[^=]*\.)?sslverify=(false|0|no|off)$", re.I)
+_GIT_SSL_OFF = lazy_compile(r"^http\.(https?://[^=]*\.)?sslverify=(false|0|no|off)$", re.I)
 
 
 def _command_problem(command: ShellCommand) -> str | None:

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from dockwise.findings import Hit, Related
+from dockwise.lazyre import lazy_compile
 from dockwise.project import Project
 from dockwise.rules._common import (
     at,
@@ -74,8 +75,8 @@ def _runs_command(run: Instruction, name: str, *words: str) -> bool:
     return False
 
 
-_PYTHON = re.compile(r"^python(\d+(\.\d+)*)?$")
-_PIP = re.compile(r"^pip(\d+(\.\d+)*)?$")
+_PYTHON = lazy_compile(r"^python(\d+(\.\d+)*)?$")
+_PIP = lazy_compile(r"^pip(\d+(\.\d+)*)?$")
 
 
 def _pip_args(command: ShellCommand) -> tuple[str, ...] | None:
@@ -272,7 +273,7 @@ _BUILD_TOOLS = frozenset(
         "@development",
     }
 )
-_VERSIONED_COMPILER = re.compile(r"^(gcc|g\+\+|clang|cpp|llvm)(-\d+(\.\d+)*)?$")
+_VERSIONED_COMPILER = lazy_compile(r"^(gcc|g\+\+|clang|cpp|llvm)(-\d+(\.\d+)*)?$")
 
 
 def _is_build_tool(package: str) -> bool:
@@ -848,7 +849,7 @@ def yarn_cache(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
             yield at(dockerfile, run, "yarn install without `yarn cache clean` in the same RUN")
 
 
-_NO_RECOMMENDS = re.compile(
+_NO_RECOMMENDS = lazy_compile(
     r"APT::Install-Recommends\s*[= ]\s*\"?(false|0|no|off)\"?", re.IGNORECASE
 )
 
@@ -1102,11 +1103,11 @@ def whole_filesystem_copy(dockerfile: Dockerfile, project: Project) -> Iterator[
             )
 
 
-_ARCHIVE = re.compile(
+_ARCHIVE = lazy_compile(
     r"\.(tar|tar\.gz|tgz|tar\.bz2|tbz2?|tar\.xz|txz|tar\.zst|tzst|zip|gz|bz2|xz|zst|7z)$",
     re.IGNORECASE,
 )
-_BULKY = re.compile(
+_BULKY = lazy_compile(
     r"\.(tar|tar\.gz|tgz|tar\.bz2|tbz2?|tar\.xz|txz|tar\.zst|tzst|zip|gz|bz2|xz|zst|7z|"
     r"whl|deb|rpm|apk|jar|war|ear|iso|img|bin|run|msi|exe|dmg|AppImage)$",
     re.IGNORECASE,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import posixpath
-import re
 import stat
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -13,6 +12,7 @@ from types import MappingProxyType
 
 import dockerfile as buildkit
 
+from dockwise.lazyre import lazy_compile
 from dockwise.sources.expand import expand, references
 from dockwise.sources.imageref import ImageRef, parse_image_ref
 from dockwise.sources.shell import ShellCommand, ShellScript, parse_script
@@ -52,7 +52,7 @@ AUTOMATIC_ARGS: Mapping[str, str] = MappingProxyType(
         "BUILDVARIANT": "",
     }
 )
-_DIRECTIVE = re.compile(r"^#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$")
+_DIRECTIVE = lazy_compile(r"^#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$")
 DEFAULT_SHELL = ("/bin/sh", "-c")
 # the PATH images are built with unless their config says otherwise (BuildKit's default)
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -395,7 +395,7 @@ def _parse_tolerantly(text: str) -> tuple[list[object], list[ParseProblem]]:
     return commands, problems
 
 
-_INSTRUCTION_START = re.compile(r"^\s*([A-Za-z]+)(\s|$)")
+_INSTRUCTION_START = lazy_compile(r"^\s*([A-Za-z]+)(\s|$)")
 
 
 def _instruction_starts(lines: list[str]) -> list[int]:

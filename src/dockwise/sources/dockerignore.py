@@ -30,6 +30,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from dockwise.lazyre import lazy_compile
+
 __all__ = [
     "DEFAULT_IGNORE_NAME",
     "MAX_IGNORE_FILE_BYTES",
@@ -760,7 +762,7 @@ def _segment_regexp(segment: str) -> re.Pattern[str]:
 # Suspicious lines (parsed as Docker does, but probably not what the author meant)
 # ---------------------------------------------------------------------------------------
 
-_INLINE_COMMENT = re.compile(r"\s#")
+_INLINE_COMMENT = lazy_compile(r"\s#")
 
 
 def _raw_line_warnings(raw: str) -> list[str]:

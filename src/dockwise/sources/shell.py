@@ -9,17 +9,18 @@ can parse degrades to the fast split of its text: one bad RUN never breaks the f
 
 from __future__ import annotations
 
-import re
 import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from dockwise.lazyre import lazy_compile
+
 _SEPARATORS = {"&&", "||", ";", "|", "&", ";;", "|&", "\n"}
-_COMPOUND = re.compile(
+_COMPOUND = lazy_compile(
     r"(^|[\s;&|(])(if|then|for|while|until|case|function|select)\s|\$\(|`|(^|[\s;&|])[({]\s|\[\[|<<"
 )
-_ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
+_ASSIGNMENT = lazy_compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 
 
 @dataclass(frozen=True)
@@ -115,7 +116,7 @@ def _fast_split(script: str, strict: bool = True) -> ShellScript | None:
 
 
 _SEPARATOR_CHARS = set(";&|\n")
-_REDIRECT = re.compile(r"^(\d*)(>>|>&|>\||>|<>|<<<|<<-|<<|<&|<|&>>|&>)$")
+_REDIRECT = lazy_compile(r"^(\d*)(>>|>&|>\||>|<>|<<<|<<-|<<|<&|<|&>>|&>)$")
 
 
 def _tokens(script: str, strict: bool) -> list[str] | None:
