@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any
 
-from dockwise.findings import Example, Hit, Related, Rule, rule
+from dockwise.findings import Hit, Related, Rule, rule
 from dockwise.sources.dockerfile import Dockerfile, Instruction, Stage
 from dockwise.sources.shell import ShellCommand
 
@@ -15,34 +15,12 @@ if TYPE_CHECKING:
 DockerfileCheck = Callable[[Dockerfile, "Project"], Iterable[Hit]]
 
 
-def dockerfile_rule(
-    id: str,
-    *,
-    lesson: str,
-    severity: str,
-    title: str,
-    why: str,
-    fix: str,
-    bad: Example,
-    good: Example,
-    also: Iterable[str] = (),
-    default_enabled: bool = True,
-    example_config: Mapping[str, object] | None = None,
-) -> Callable[[DockerfileCheck], Rule]:
-    """A rule whose check runs once per Dockerfile: `check(dockerfile, project)`."""
-    make = rule(
-        id,
-        lesson=lesson,
-        severity=severity,
-        title=title,
-        why=why,
-        fix=fix,
-        bad=bad,
-        good=good,
-        also=also,
-        default_enabled=default_enabled,
-        example_config=example_config,
-    )
+def dockerfile_rule(id: str, **meta: Any) -> Callable[[DockerfileCheck], Rule]:
+    """A rule whose check runs once per Dockerfile: `check(dockerfile, project)`.
+
+    Takes the same metadata as `findings.rule`.
+    """
+    make = rule(id, **meta)
 
     def wrap(check: DockerfileCheck) -> Rule:
         def run(project: Project) -> Iterator[Hit]:
