@@ -1998,3 +1998,31 @@ def shellcheck_findings(project: Project) -> Iterator[Hit]:
             f"SC{comment.get('code')}: {comment.get('message')}",
             aliases=(f"SC{comment.get('code')}",),
         )
+
+
+@rule(
+    "DW944",
+    lesson="general",
+    severity="error",
+    title="Compose file does not parse",
+    why="""
+        `docker compose` refuses a compose file that is not valid YAML, so nothing in it
+        deploys; dockwise also cannot cross-check the services it defines (build targets,
+        health checks, limits) until it parses.
+    """,
+    fix="Correct the YAML at the reported line (indentation, an unclosed bracket or quote).",
+    bad={
+        "compose.yaml": 'services:\n  web:\n    build: .\n    ports: ["8000:8000"\n',
+        "Dockerfile": "FROM python:3.12-slim\n",
+    },
+    good={
+        "compose.yaml": 'services:\n  web:\n    build: .\n    ports: ["8000:8000"]\n',
+        "Dockerfile": "FROM python:3.12-slim\n",
+    },
+)
+def compose_parse_error(project: Project) -> Iterator[Hit]:
+    for compose in project.compose_files:
+        if compose.error is not None:
+            yield Hit(
+                compose.relpath, compose.error_line, f"compose file does not parse: {compose.error}"
+            )
