@@ -325,3 +325,34 @@ def test_several_paths_are_reported_as_given(tmp_path: Path) -> None:
     assert paths == ["a/Dockerfile", "b/api.Dockerfile", "c/Dockerfile"]
     text = run(["check", "a/Dockerfile", "c", "--select", "DW933"], cwd=tmp_path).stdout
     assert "2 | MAINTAINER me@example.com" in text
+
+
+def _run_in_terminal(args: list[str], env: dict[str, str]) -> str:
+    import pty
+
+    main_fd, child_fd = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "dockwise.cli", *args], stdout=child_fd, stderr=child_fd, env=env
+    )
+    os.close(child_fd)
+    chunks = []
+    while True:
+        try:
+            data = os.read(main_fd, 65536)
+        except OSError:
+            break
+        if not data:
+            break
+        chunks.append(data)
+    process.wait(timeout=60)
+    os.close(main_fd)
+    return b"".join(chunks).decode("utf-8", "replace")
+
+
+def test_colour_only_on_a_terminal_and_never_with_no_color(tmp_path: Path) -> None:
+    write(tmp_path, "Dockerfile", BAD_DOCKERFILE)
+    env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
+    args = ["check", str(tmp_path), "--select", "DW933"]
+    assert "\x1b[" in _run_in_terminal(args, env)
+    assert "\x1b[" not in _run_in_terminal(args, {**env, "NO_COLOR": "1"})
+    assert "\x1b[" not in _run_in_terminal([*args, "--no-color"], env)
