@@ -61,3 +61,14 @@ def test_no_secret_value_in_any_format(fmt: str, capsys: pytest.CaptureFixture[s
     output = render(fmt, capsys)
     for secret in PLANTED:
         assert secret not in output, f"{fmt} output leaks {secret[:4]}…"
+
+
+def test_lines_holding_a_secret_are_never_shown(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # the detector does not know `echo X | docker login --password-stdin`; DW504 does
+    (tmp_path / "Dockerfile").write_text(
+        "FROM python:3.11-slim\n"
+        'RUN echo "Qw8rTy5uIo2pAs" | docker login -u bot --password-stdin registry.acme.io\n'
+    )
+    main(["check", str(tmp_path), "--select", "DW504,DW906"])
+    output = capsys.readouterr().out
+    assert "DW504" in output and "Qw8rTy5uIo2pAs" not in output

@@ -16,13 +16,17 @@ MAX_SNIPPET = 160
 
 def render_text(report: Report) -> str:
     paint = _Painter(report.color)
+    # a line a secret finding points at is never shown, whatever else is reported there:
+    # the detector may not recognise every form a rule found
+    secret_lines = {(f.path, f.line) for f in report.findings if f.lesson == "secrets"}
     out: list[str] = []
     for path, group in groupby(report.findings, key=lambda f: f.path):
         findings = list(group)
         out.append(paint(path, _BOLD))
         lines = report.source_lines(path)
         for finding in findings:
-            out.extend(_finding(finding, lines, paint))
+            hidden = (finding.path, finding.line) in secret_lines
+            out.extend(_finding(finding, None if hidden else lines, paint))
         out.append("")
     out.append(_summary(report, paint))
     return "\n".join(out) + "\n"
