@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from dockwise.findings import Finding, Hit, Rule
@@ -46,7 +46,12 @@ def check_project(project: Project, rules: Sequence[Rule]) -> Outcome:
 
 
 def to_finding(rule: Rule, hit: Hit, project: Project) -> Finding:
+    """The finding a hit becomes; its texts pass the secret detector once more, so a rule
+    that quotes a command line can never print a credential written in it."""
+    from dockwise.secrets import redact_text
+
     meta = rule.meta
+    related = tuple(replace(r, message=redact_text(r.message)) for r in hit.related)
     return Finding(
         rule=meta.id,
         lesson=meta.lesson,
@@ -54,9 +59,9 @@ def to_finding(rule: Rule, hit: Hit, project: Project) -> Finding:
         path=hit.path,
         line=hit.line,
         column=hit.column if hit.column is not None else (1 if hit.line else None),
-        message=hit.message,
-        fix=hit.fix or meta.fix,
-        related=hit.related,
+        message=redact_text(hit.message),
+        fix=redact_text(hit.fix) if hit.fix else meta.fix,
+        related=related,
         fingerprint=hit.fingerprint,
     )
 

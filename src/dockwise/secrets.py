@@ -38,6 +38,7 @@ __all__ = [
     "is_credential_name",
     "looks_like_placeholder",
     "redact",
+    "redact_text",
     "scan_text",
     "scan_value",
 ]
@@ -1178,6 +1179,13 @@ def scan_text(text: str, *, path: str | None = None) -> list[SecretMatch]:
         description = hit.description or _DESCRIPTIONS[hit.kind]
         matches.append(SecretMatch(hit.kind, description, line, column, hit.value, hit.confidence))
     return matches
+
+
+def redact_text(text: str) -> str:
+    """The text with every secret the detector sees replaced by its redacted form."""
+    for match in scan_text(text):
+        text = text.replace(match.value, match.redacted)
+    return text
 
 
 def scan_value(value: str, name: str | None = None) -> SecretMatch | None:

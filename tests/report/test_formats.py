@@ -63,7 +63,9 @@ def test_no_secret_value_in_any_format(fmt: str, capsys: pytest.CaptureFixture[s
         assert secret not in output, f"{fmt} output leaks {secret[:4]}…"
 
 
-def test_lines_holding_a_secret_are_never_shown(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_lines_holding_a_secret_are_never_shown(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     # the detector does not know `echo X | docker login --password-stdin`; DW504 does
     (tmp_path / "Dockerfile").write_text(
         "FROM python:3.11-slim\n"
@@ -72,3 +74,18 @@ def test_lines_holding_a_secret_are_never_shown(tmp_path: Path, capsys: pytest.C
     main(["check", str(tmp_path), "--select", "DW504,DW906"])
     output = capsys.readouterr().out
     assert "DW504" in output and "Qw8rTy5uIo2pAs" not in output
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "sarif"])
+def test_rules_quoting_command_lines_never_print_credentials(
+    fmt: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "Dockerfile").write_text(
+        "FROM python:3.11\n"
+        "RUN pip install git+https://deploy:Hq7wEr4tYu8i@git.acme.io/lib.git\n"
+        "ADD https://deploy:Hq7wEr4tYu8i@files.acme.io/app.tar.gz /tmp/\n"
+    )
+    main(["check", str(tmp_path), "--format", fmt, "--fail-on", "never"])
+    output = capsys.readouterr().out
+    assert "DW906" in output  # pip without a pin quotes the requirement
+    assert "Hq7wEr4tYu8i" not in output

@@ -50,11 +50,9 @@ def _finding(finding: Finding, lines: Sequence[str] | None, paint: _Painter) -> 
 
 def redact_line(line: str) -> str:
     """The line with every secret the shared detector sees replaced by its redacted form."""
-    from dockwise.secrets import scan_text
+    from dockwise.secrets import redact_text
 
-    for match in scan_text(line):
-        line = line.replace(match.value, match.redacted)
-    return line
+    return redact_text(line)
 
 
 def _summary(report: Report, paint: _Painter) -> str:
