@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
-# Install dockwise with its test dependencies into .venv and run the whole test suite.
+# Install dockwise with its test dependencies into .venv, check style and types, and run
+# the whole test suite (slow integration tests included).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 -m venv .venv
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -e '.[test]'
+.venv/bin/ruff check src tests bench
+.venv/bin/ruff format --check src tests bench
+.venv/bin/mypy src
 .venv/bin/python -m pytest -q "$@"
