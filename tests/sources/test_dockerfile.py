@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from dockwise.sources.dockerfile import key_values, parse_dockerfile
 
 
@@ -125,3 +127,22 @@ def test_external_base_is_unknown_when_a_variable_has_no_value() -> None:
     assert defaulted.image_ref is not None and defaulted.image_ref.official_name == "python"
     staged = parse_dockerfile("FROM python:3.11 AS a\nFROM a\n").stages[1]
     assert staged.external_base is None
+
+
+def test_compose_build_target_and_context_choose_the_shipped_stage(tmp_path: Path) -> None:
+    from dockwise.config import Config
+    from dockwise.project import load_project
+
+    (tmp_path / "docker").mkdir()
+    (tmp_path / "docker" / "app.Dockerfile").write_text(
+        "FROM python:3.11 AS builder\nRUN true\nFROM python:3.11-slim AS runtime\nRUN true\n"
+        "FROM runtime AS debug\nRUN true\n"
+    )
+    (tmp_path / "compose.yaml").write_text(
+        "services:\n  web:\n    build:\n      context: .\n"
+        "      dockerfile: docker/app.Dockerfile\n      target: runtime\n"
+    )
+    project = load_project(tmp_path, Config())
+    dockerfile = project.dockerfiles[0]
+    assert dockerfile.shipped_stage is not None and dockerfile.shipped_stage.name == "runtime"
+    assert project.context_dir(dockerfile) == tmp_path.resolve()
