@@ -1,4 +1,5 @@
-"""Secrets in the Dockerfile: ARG/ENV values, build args, copied key files, RUN lines (DW5xx).
+"""Secrets in the Dockerfile: ARG/ENV values, build args, copied key files, RUN lines (DW5xx),
+and in the build-context files COPY/ADD take (DW510-DW512).
 
 Every message shows a secret only in its redacted form (`SecretMatch.redacted`), and every
 hit that is about a secret value carries the value's fingerprint so baselines keep working
@@ -11,11 +12,21 @@ import re
 import shlex
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
-from dockwise.findings import Hit, Related, Severity
+from dockwise.findings import Hit, Related, Severity, rule
 from dockwise.lazyre import lazy_compile
 from dockwise.project import Project
 from dockwise.rules._common import at, dockerfile_rule, stage_of
+from dockwise.rules._context import (
+    Pending,
+    contexts,
+    copy_place,
+    copy_related,
+    digest,
+    ignore_note,
+    merge,
+)
 from dockwise.secrets import (
     SecretMatch,
     is_credential_name,
@@ -26,6 +37,9 @@ from dockwise.secrets import (
 from dockwise.sources.dockerfile import Dockerfile, Instruction, Stage, key_values
 from dockwise.sources.expand import references
 from dockwise.sources.shell import ShellCommand
+
+if TYPE_CHECKING:
+    from dockwise.sources.context import BuildContext, CopyTake
 
 # ---------------------------------------------------------------------------------------------
 # shared helpers
@@ -778,3 +792,240 @@ def secret_mount_written(dockerfile: Dockerfile, project: Project) -> Iterator[H
                 f"RUN writes secret {mount.id} to {target}: it lands in the image layer, "
                 "which defeats the secret mount",
             )
+
+
+# ---------------------------------------------------------------------------------------------
+# Build context: DW510-DW512, secrets in the files COPY/ADD take from the context
+# A finding points at the secret itself (the context file and line) and names the COPY that
+# takes it and the ignore line that let it through as related locations.
+# ---------------------------------------------------------------------------------------------
+
+# credential kinds whose whole file is the secret: reported once, at line 1
+WHOLE_FILE_KINDS = frozenset(
+    {"ssh-private-key", "private-key", "pgp-private-key", "putty-private-key", "pkcs12"}
+    | {"java-keystore"}
+)
+CREDENTIAL_LABELS = {
+    "dotenv": "env file",
+    "ssh-private-key": "SSH private key",
+    "private-key": "private key",
+    "pgp-private-key": "PGP private key",
+    "putty-private-key": "PuTTY private key",
+    "pkcs12": "PKCS#12 key store",
+    "java-keystore": "Java key store",
+    "aws-credentials": "AWS credentials file",
+    "npmrc-auth": "npm registry token file",
+    "pypirc-auth": "PyPI credentials file",
+    "netrc": "netrc credentials file",
+    "git-credentials": "git credential store",
+    "htpasswd": "htpasswd file",
+    "pgpass": "PostgreSQL password file",
+    "docker-config-auth": "Docker config with registry auths",
+    "terraform-state": "Terraform state",
+    "gcp-service-account": "GCP service-account key",
+    "kubeconfig": "kubeconfig",
+    "vault-token": "Vault token",
+}
+
+
+# --------------------------------------------------------------------------- DW510 / DW511
+
+
+def _secret_hit(context: BuildContext, relpath: str, take: CopyTake, secret: SecretMatch) -> Hit:
+    path = context.project_path(relpath)
+    note, ignore_line = ignore_note(context, relpath)
+    related = [copy_related(context, take, "copied into the image here")]
+    if ignore_line is not None:
+        related.append(ignore_line)
+    return Hit(
+        path,
+        secret.line,
+        f"{secret.description} {secret.redacted} in {path} reaches the image via "
+        f"{take.instruction.cmd} at {copy_place(context, take)}; {note}",
+        column=secret.column,
+        related=tuple(related),
+        fingerprint=secret.fingerprint,
+    )
+
+
+def _credential_hit(
+    context: BuildContext, relpath: str, take: CopyTake, kind: str, *, shipped: bool
+) -> Hit:
+    path = context.project_path(relpath)
+    label = CREDENTIAL_LABELS.get(kind, kind)
+    note, ignore_line = ignore_note(context, relpath)
+    place = f"{take.instruction.cmd} at {copy_place(context, take)}"
+    if shipped:
+        message = f"{label} {path} reaches the image via {place}; {note}"
+        copied = "copied into the image here"
+    else:
+        message = (
+            f"{label} {path} is copied into builder stage '{take.stage.label}' via {place}: "
+            f"it does not ship, but stays in the build cache and any exported layer; {note}"
+        )
+        copied = "copied into a builder stage here"
+    related = [copy_related(context, take, copied)]
+    if ignore_line is not None:
+        related.append(ignore_line)
+    return Hit(
+        path, 1, message, related=tuple(related), fingerprint=digest(kind, path, str(shipped))
+    )
+
+
+def _reports_per_secret(kind: str | None, secrets: tuple[SecretMatch, ...]) -> bool:
+    """A key file is one finding (DW511); other files one finding per secret (DW510)."""
+    return kind not in WHOLE_FILE_KINDS and bool(secrets)
+
+
+_DOTENV_GOOD = "DEBUG=false\n"
+_PRODUCTION_ENV = "DATABASE_URL=postgres://app:Zq8vW2nLk4TsR9yB@db.internal:5432/app\n"
+
+
+@rule(
+    "DW510",
+    lesson="secrets",
+    severity="error",
+    title="A file copied into the image holds a secret",
+    why="""
+        A credential in a file that a COPY/ADD takes into the shipped image is readable by
+        everyone who can pull the image, forever: deleting it in a later layer does not
+        remove it, and registries, caches and CI artifacts keep copies. It usually gets
+        there because `.dockerignore` does not exclude the file, or an `!` exception
+        re-includes it.
+    """,
+    fix="""
+        Exclude the file in `.dockerignore` (or drop the `!` line that re-includes it),
+        rotate the credential, and give it to the container at run time (environment from
+        the orchestrator's secret store, a mounted secret) or to the build with
+        `RUN --mount=type=secret`.
+    """,
+    bad={
+        "Dockerfile": 'FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nCMD ["python", "app.py"]\n',
+        "app.py": "print('hello')\n",
+        ".env.production": _PRODUCTION_ENV,
+        ".dockerignore": ".git\n.env*\n!.env.production\n",
+    },
+    good={
+        "Dockerfile": 'FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nCMD ["python", "app.py"]\n',
+        "app.py": "print('hello')\n",
+        ".env.production": _PRODUCTION_ENV,
+        ".dockerignore": ".git\n.env*\n",
+    },
+    also=["dockle:CIS-DI-0010"],
+)
+def secret_in_copied_file(project: Project) -> Iterator[Hit]:
+    found: dict[tuple[str, int | None, str], Pending] = {}
+    # a Dockerfile's own secrets are reported at their instruction by the Dockerfile rules
+    dockerfiles = {dockerfile.relpath for dockerfile in project.dockerfiles}
+    for context in contexts(project):
+        for relpath, content in context.contents.items():
+            if not _reports_per_secret(content.credential_kind, content.secrets):
+                continue
+            if context.project_path(relpath) in dockerfiles:
+                continue
+            take = context.shipped_files[relpath]
+            seen: set[tuple[int, str]] = set()
+            for secret in content.secrets:
+                if (secret.line, secret.fingerprint) in seen:
+                    continue
+                seen.add((secret.line, secret.fingerprint))
+                merge(found, _secret_hit(context, relpath, take, secret))
+    for pending in found.values():
+        yield pending.done()
+
+
+_FAKE_KEY = (
+    "-----BEGIN OPENSSH PRIVATE KEY-----\n"
+    "RkFLRS1LRVktRk9SLURPQ1MtT05MWS1GQUtFLUtFWS1GT1ItRE9DUy1PTkxZLUZBS0Ut\n"
+    "S0VZLUZPUi1ET0NTLU9OTFktRkFLRS1LRVktRk9SLURPQ1MtT05MWQ==\n"
+    "-----END OPENSSH PRIVATE KEY-----\n"
+)
+
+
+@rule(
+    "DW511",
+    lesson="secrets",
+    severity="error",
+    title="A credential file is copied into the image",
+    why="""
+        Private keys, `.env` files, cloud and registry credentials, kubeconfigs and
+        Terraform state are credentials as a whole: once a COPY/ADD puts one in the shipped
+        image, anyone who can pull the image holds it. SSH keys are found by content too,
+        so a `deploy_key` without an extension is caught. Files whose individual secrets
+        the detector can point at are reported per secret (DW510) instead.
+    """,
+    fix="""
+        Exclude the file in `.dockerignore`, rotate the credential, and provide it at
+        build time with `RUN --mount=type=secret` / `--mount=type=ssh`, or at run time
+        from the orchestrator's secret store.
+    """,
+    bad={
+        "Dockerfile": 'FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nCMD ["python", "app.py"]\n',
+        "app.py": "print('hello')\n",
+        "deploy/deploy_key": _FAKE_KEY,
+        ".dockerignore": ".git\n.env\n",
+    },
+    good={
+        "Dockerfile": 'FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nCMD ["python", "app.py"]\n',
+        "app.py": "print('hello')\n",
+        "deploy/deploy_key": _FAKE_KEY,
+        ".dockerignore": ".git\n.env\ndeploy/\n",
+    },
+    also=["dockle:CIS-DI-0010"],
+)
+def credential_file_in_image(project: Project) -> Iterator[Hit]:
+    found: dict[tuple[str, int | None, str], Pending] = {}
+    for context in contexts(project):
+        for relpath, content in context.contents.items():
+            kind = content.credential_kind
+            if kind is None or _reports_per_secret(kind, content.secrets):
+                continue
+            take = context.shipped_files[relpath]
+            merge(found, _credential_hit(context, relpath, take, kind, shipped=True))
+    for pending in found.values():
+        yield pending.done()
+
+
+# --------------------------------------------------------------------------- DW512
+
+
+@rule(
+    "DW512",
+    lesson="secrets",
+    severity="warning",
+    title="A credential file is copied into a builder stage",
+    why="""
+        A builder stage does not ship, but its layers stay in the build cache, in any
+        `--cache-to` export and in images built with `--target` for that stage; anyone
+        with access to the cache or the CI runner can read the file. `.npmrc`, `.pypirc`
+        and deploy keys copied for a private install are the usual case.
+    """,
+    fix="""
+        Mount the credential only for the step that needs it:
+        `RUN --mount=type=secret,id=npmrc,target=/root/.npmrc npm ci` (or
+        `--mount=type=ssh`), and exclude the file in `.dockerignore`.
+    """,
+    bad={
+        "Dockerfile": "FROM node:20 AS build\nWORKDIR /src\nCOPY package.json .npmrc ./\n"
+        "RUN npm ci\nFROM node:20-slim\nCOPY --from=build /src/node_modules /app/node_modules\n",
+        "package.json": "{}\n",
+        ".npmrc": "//registry.npmjs.org/:_authToken=npm_Z7xQk2LmP9vR4sT8wY1bN6cD3fG5hJ0aKqWe\n",
+        ".dockerignore": ".git\n",
+    },
+    good={
+        "Dockerfile": "FROM node:20 AS build\nWORKDIR /src\nCOPY package.json ./\n"
+        "RUN --mount=type=secret,id=npmrc,target=/root/.npmrc npm ci\nFROM node:20-slim\n"
+        "COPY --from=build /src/node_modules /app/node_modules\n",
+        "package.json": "{}\n",
+        ".npmrc": "//registry.npmjs.org/:_authToken=npm_Z7xQk2LmP9vR4sT8wY1bN6cD3fG5hJ0aKqWe\n",
+        ".dockerignore": ".git\n",
+    },
+)
+def credential_file_in_builder(project: Project) -> Iterator[Hit]:
+    found: dict[tuple[str, int | None, str], Pending] = {}
+    for context in contexts(project):
+        for relpath, kind in context.builder_credentials.items():
+            take = context.builder_files[relpath]
+            merge(found, _credential_hit(context, relpath, take, kind, shipped=False))
+    for pending in found.values():
+        yield pending.done()

@@ -1,14 +1,15 @@
-"""Size: base image choice, build tools and caches left behind, wasted layers (DW1xx)."""
+"""Size: base image, build tools and caches left behind, wasted layers, build context (DW1xx)."""
 
 from __future__ import annotations
 
 import fnmatch
 import posixpath
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import ItemsView, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from dockwise.findings import Hit, Related
+from dockwise.findings import Hit, Related, rule
 from dockwise.lazyre import lazy_compile
 from dockwise.project import Project
 from dockwise.rules._common import (
@@ -18,6 +19,14 @@ from dockwise.rules._common import (
     shipped_instructions,
     shipped_runs,
     shipped_stages,
+)
+from dockwise.rules._context import (
+    contexts,
+    entries,
+    human_size,
+    ignore_name,
+    ignore_note,
+    stage_words,
 )
 from dockwise.rules._packages import (
     REMOVE_VERBS,
@@ -29,6 +38,9 @@ from dockwise.rules._packages import (
 from dockwise.sources.dockerfile import Dockerfile, Instruction, Stage
 from dockwise.sources.expand import expand
 from dockwise.sources.shell import ShellCommand
+
+if TYPE_CHECKING:
+    from dockwise.sources.context import BuildContext, CopyTake
 
 # ---------------------------------------------------------------------------------------------
 # Shared helpers: shipped chain, mounts, package managers, paths
@@ -1363,3 +1375,300 @@ def useradd_lastlog(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
                     f"useradd -u {uid} without -l writes a sparse lastlog of about "
                     f"{uid * 292 // 1_000_000} MB into the layer",
                 )
+
+
+# ---------------------------------------------------------------------------------------------
+# Build context: DW120-DW122, what `docker build` sends and what COPY/ADD take from it
+# ---------------------------------------------------------------------------------------------
+
+LARGE_CONTEXT_BYTES = 100 * 1024 * 1024
+LARGE_TEST_DATA_BYTES = 10 * 1024 * 1024
+
+# directory name -> what it is; a directory holding pyvenv.cfg is a virtualenv too
+JUNK_DIRS = {
+    ".git": "git history",
+    ".hg": "Mercurial history",
+    ".svn": "Subversion metadata",
+    "node_modules": "host node_modules",
+    "__pycache__": "Python bytecode cache",
+    ".pytest_cache": "pytest cache",
+    ".mypy_cache": "mypy cache",
+    ".ruff_cache": "ruff cache",
+    ".hypothesis": "hypothesis database",
+    ".tox": "tox environments",
+    ".nox": "nox environments",
+    ".venv": "virtualenv",
+    "venv": "virtualenv",
+    ".idea": "IDE settings",
+    ".vscode": "IDE settings",
+    ".vs": "IDE settings",
+}
+TEST_DATA_PARENTS = frozenset({"tests", "test"})
+TEST_DATA_DIRS = frozenset({"testdata", "test-data", "test_data"})
+DS_STORE_KEY = "**/.DS_Store"
+STRAY_PYC_KEY = "**/*.pyc"
+
+
+# --------------------------------------------------------------------------- DW120
+
+
+def _junk_dir(relpath: str, venvs: frozenset[str]) -> tuple[str, str] | None:
+    """The topmost junk directory holding `relpath`, and what it is."""
+    parts = relpath.split("/")
+    for index, part in enumerate(parts[:-1]):
+        directory = "/".join(parts[: index + 1])
+        if part in JUNK_DIRS:
+            return directory, JUNK_DIRS[part]
+        if directory in venvs:
+            return directory, "virtualenv"
+        if part in TEST_DATA_DIRS or (
+            part == "fixtures" and index > 0 and parts[index - 1] in TEST_DATA_PARENTS
+        ):
+            return directory, "test data"
+    return None
+
+
+def _junk_of(relpath: str, venvs: frozenset[str]) -> tuple[str, str] | None:
+    found = _junk_dir(relpath, venvs)
+    if found is not None:
+        return found
+    name = relpath.rpartition("/")[2]
+    if name == ".DS_Store":
+        return DS_STORE_KEY, "Finder metadata"
+    if name.endswith(".pyc"):
+        return STRAY_PYC_KEY, "Python bytecode"
+    return None
+
+
+@dataclass
+class _Junk:
+    what: str
+    take: CopyTake
+    size: int = 0
+    count: int = 0
+
+
+def _junk_taken(context: BuildContext) -> dict[str, _Junk]:
+    venvs = frozenset(
+        f.relpath.rpartition("/")[0] for f in context.files if f.relpath.endswith("/pyvenv.cfg")
+    )
+    by_path = context.by_path
+    cache: dict[str, tuple[str, str] | None] = {}
+    junk: dict[str, _Junk] = {}
+    counted: set[str] = set()
+    for take in context.copies:
+        for relpath in take.files:
+            if relpath in counted:
+                continue
+            counted.add(relpath)
+            folder, _, name = relpath.rpartition("/")
+            if folder not in cache:
+                cache[folder] = _junk_dir(folder + "/x", venvs) if folder else None
+            found = cache[folder] or _junk_of(name, venvs)
+            if found is None:
+                continue
+            key, what = found
+            entry = junk.setdefault(key, _Junk(what, take))
+            entry.size += by_path[relpath].size
+            entry.count += 1
+    return {
+        key: entry
+        for key, entry in junk.items()
+        if entry.what != "test data" or entry.size >= LARGE_TEST_DATA_BYTES
+    }
+
+
+def _junk_hit(context: BuildContext, key: str, entry: _Junk) -> Hit:
+    take = entry.take
+    shown = key if key.startswith("**/") else context.project_path(key) + "/"
+    files = "file" if entry.count == 1 else "files"
+    message = (
+        f"{entry.what} {shown} ({human_size(entry.size)}, {entry.count} {files}) is sent in the "
+        f"build context and {take.instruction.cmd} takes it into {stage_words(context, take)}"
+    )
+    related: list[Related] = []
+    if context.ignore is None:
+        message += "; there is no .dockerignore"
+    elif key.startswith("**/"):
+        related.append(Related(ignore_name(context), None, f"add `{key}` here"))
+    else:
+        note, line = ignore_note(context, key)
+        message += f"; {note}"
+        if line is not None:
+            related.append(line)
+    return Hit(
+        context.dockerfile.relpath,
+        take.instruction.start_line,
+        message,
+        related=tuple(related),
+    )
+
+
+@rule(
+    "DW120",
+    lesson="size",
+    severity="warning",
+    title="Junk from the build context is copied into the image",
+    why="""
+        `COPY . .` takes whatever the ignore file lets through: `.git` history, a host
+        virtualenv or `node_modules` built for another OS, bytecode and tool caches, IDE
+        folders, large test fixtures. They make every build slower (the context is sent
+        and hashed each time), bloat the image, break layer caching on every commit
+        (`.git` changes constantly) and can ship files built for the wrong platform. The
+        `.git` folder also exposes the full source history to anyone who pulls the image.
+    """,
+    fix="""
+        List them in `.dockerignore` (`.git`, `**/node_modules`, `**/.venv`,
+        `**/__pycache__`, `**/*.pyc`, `.pytest_cache`, `.mypy_cache`, `.tox`, `.idea`,
+        `.vscode`, `**/.DS_Store`, `tests/fixtures`), or switch to a whitelist
+        (`*` then `!app/`), and build dependencies inside the image.
+    """,
+    bad={
+        "Dockerfile": 'FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nCMD ["python", "app.py"]\n',
+        "app.py": "print('hello')\n",
+        ".git/HEAD": "ref: refs/heads/main\n",
+        ".git/config": "[core]\n\trepositoryformatversion = 0\n",
+        ".dockerignore": "*.log\n",
+    },
+    good={
+        "Dockerfile": 'FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nCMD ["python", "app.py"]\n',
+        "app.py": "print('hello')\n",
+        ".git/HEAD": "ref: refs/heads/main\n",
+        ".git/config": "[core]\n\trepositoryformatversion = 0\n",
+        ".dockerignore": "*.log\n.git\n",
+    },
+    also=["dockle:DKL-LI-0003"],
+)
+def junk_in_context(project: Project) -> Iterator[Hit]:
+    for context in contexts(project):
+        for key, entry in sorted(_junk_taken(context).items()):
+            yield _junk_hit(context, key, entry)
+
+
+# --------------------------------------------------------------------------- DW121
+
+
+@rule(
+    "DW121",
+    lesson="size",
+    severity="warning",
+    title="COPY takes the whole build context and there is no .dockerignore",
+    why="""
+        Without an ignore file, `COPY . .` copies everything in the folder: `.git`, `.env`
+        files, keys, local virtualenvs, build output and whatever lands there next month.
+        The image grows, every commit invalidates the layer cache, and the first secret
+        someone drops in the folder ships to the registry.
+    """,
+    fix="""
+        Add a `.dockerignore` next to the Dockerfile (or `<Dockerfile>.dockerignore`);
+        a whitelist is safest: `*` then `!app/`, `!requirements.txt`. Or copy only what
+        the image needs: `COPY app/ ./app/`.
+    """,
+    bad={
+        "Dockerfile": 'FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nCMD ["python", "app.py"]\n',
+        "app.py": "print('hello')\n",
+    },
+    good={
+        "Dockerfile": 'FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nCMD ["python", "app.py"]\n',
+        "app.py": "print('hello')\n",
+        ".dockerignore": "*\n!app.py\n",
+    },
+)
+def whole_context_without_ignore(project: Project) -> Iterator[Hit]:
+    for context in contexts(project):
+        if context.ignore is not None:
+            continue
+        take = next((t for t in context.copies if t.whole_context), None)
+        if take is None:
+            continue
+        files = len(context.files)
+        message = (
+            f"{take.instruction.cmd} takes the whole build context "
+            f"({human_size(context.sent_bytes)} in {files} file{'' if files == 1 else 's'}) and "
+            "there is no .dockerignore"
+        )
+        if context.files:
+            message += f"; biggest entries: {entries(context)}"
+        yield Hit(context.dockerfile.relpath, take.instruction.start_line, message)
+
+
+# --------------------------------------------------------------------------- DW122
+
+_BIG_CSV = "<generated: a 104 MB CSV file>"
+
+
+class _GeneratedExample(Mapping[str, str]):
+    """An example project with a file too big to keep in memory as rule metadata.
+
+    Shown (docs, `dockwise explain`) with a placeholder; the file's text is generated only
+    when the example is materialized (`dict(example)`, as the example tests do).
+    """
+
+    def __init__(self, files: dict[str, str]) -> None:
+        self._files = files
+
+    def __getitem__(self, relpath: str) -> str:
+        text = self._files[relpath]
+        if text == _BIG_CSV:
+            return "id,value\n" + "1,2\n" * (26 * 1024 * 1024 + 1)
+        return text
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._files)
+
+    def __len__(self) -> int:
+        return len(self._files)
+
+    def items(self) -> ItemsView[str, str]:  # type: ignore[override]
+        return self._files.items()
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _GeneratedExample) and self._files == other._files
+
+    def __hash__(self) -> int:
+        return hash(tuple(sorted(self._files.items())))
+
+
+@rule(
+    "DW122",
+    lesson="size",
+    severity="info",
+    title="The build context is larger than 100 MB",
+    why="""
+        Everything the ignore file lets through is sent to the builder and hashed on each
+        build (remote builders and CI runners upload it every time). A context of hundreds
+        of megabytes makes each build wait before the first instruction runs, and it
+        usually holds data, archives or build output the image does not need.
+    """,
+    fix="""
+        Exclude data sets, archives, build output and caches in `.dockerignore` (or use
+        a whitelist: `*` then `!app/`); fetch large assets during the build or mount them
+        at run time.
+    """,
+    bad=_GeneratedExample(
+        {
+            "Dockerfile": "FROM python:3.12-slim\nCOPY app.py /app/\n",
+            "app.py": "print('hello')\n",
+            "data/big.csv": _BIG_CSV,
+        }
+    ),
+    good=_GeneratedExample(
+        {
+            "Dockerfile": "FROM python:3.12-slim\nCOPY app.py /app/\n",
+            "app.py": "print('hello')\n",
+            "data/big.csv": _BIG_CSV,
+            ".dockerignore": "data/\n",
+        }
+    ),
+)
+def large_context(project: Project) -> Iterator[Hit]:
+    for context in contexts(project):
+        total = context.sent_bytes
+        if total <= LARGE_CONTEXT_BYTES:
+            continue
+        yield Hit(
+            context.dockerfile.relpath,
+            None,
+            f"the build context sends {human_size(total)} in {len(context.files)} files; "
+            f"biggest entries: {entries(context)}",
+        )
