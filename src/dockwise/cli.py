@@ -185,9 +185,12 @@ def _config(args: argparse.Namespace) -> Config:
 def _selectors(text: str) -> tuple[str, ...]:
     """Comma-separated ids, id prefixes or lessons; ids are case-insensitive."""
     items = (item.strip() for item in text.split(","))
-    return tuple(
-        item.upper() if item[:2].upper() in ("DW", "AL") else item for item in items if item
-    )
+    return tuple(_selector(item) for item in items if item)
+
+
+def _selector(item: str) -> str:
+    upper = item.upper()
+    return upper if upper.startswith("DW") or upper == "ALL" else item
 
 
 def _validate_ids(selectors: Sequence[str], rules: Sequence[object]) -> None:

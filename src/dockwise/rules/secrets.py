@@ -59,6 +59,11 @@ def _where(dockerfile: Dockerfile, instruction: Instruction, chain: frozenset[in
     return f"builder stage {stage.label}"
 
 
+def _lower_first(text: str) -> str:
+    """'Password in a https URL' reads as part of a sentence; acronyms (AWS, JWT) stay."""
+    return text[:1].lower() + text[1:] if text[1:2].islower() else text
+
+
 def _secret(kind: str, description: str, value: str) -> SecretMatch:
     return SecretMatch(kind=kind, description=description, line=1, column=1, value=value)
 
@@ -170,7 +175,7 @@ def _arg_env_message(
     else:
         consequence = "recorded in the image history, the build cache and git"
     return (
-        f"{instruction.cmd} {name} in {where} holds a literal {match.description} "
+        f"{instruction.cmd} {name} in {where} holds a literal {_lower_first(match.description)} "
         f"({match.redacted}): {consequence}"
     )
 
@@ -641,7 +646,7 @@ def credential_on_run_line(dockerfile: Dockerfile, project: Project) -> Iterator
             yield at(
                 dockerfile,
                 run,
-                f"RUN in {where} has a literal {match.description} ({match.redacted}) "
+                f"RUN in {where} has a literal {_lower_first(match.description)} ({match.redacted}) "
                 "in its command line, recorded in the image history and in git",
                 fingerprint=match.fingerprint,
             )
