@@ -271,3 +271,17 @@ def test_files_a_builder_took_ship_when_copied_from_it(
     context = context_of(tmp_path)
     assert (".env" in context.shipped_files) is ships
     assert context.copies[0].landings[".env"] == "/src/.env"
+
+
+def test_read_text_only_returns_files_the_build_sends(tmp_path: Path) -> None:
+    project_at(tmp_path)
+    (tmp_path / "entrypoint.sh").write_text("#!/bin/sh\nexec \"$@\"\n")
+    (tmp_path / "secret.txt").write_text("x\n")
+    (tmp_path / ".dockerignore").write_text("secret.txt\n")
+    (tmp_path / "big.sh").write_text("#" * 5000)
+    context = context_of(tmp_path)
+    assert context.read_text("entrypoint.sh") == '#!/bin/sh\nexec "$@"\n'
+    assert context.read_text("/entrypoint.sh") == '#!/bin/sh\nexec "$@"\n'
+    assert context.read_text("secret.txt") is None  # excluded: the COPY would fail
+    assert context.read_text("../outside.sh") is None
+    assert context.read_text("big.sh", limit=1000) is None

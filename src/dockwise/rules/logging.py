@@ -13,10 +13,10 @@ from dockwise.project import Project
 from dockwise.rules._common import at, dockerfile_rule, runs_with_commands
 from dockwise.rules.runtime import (
     compose_services_building,
+    context_file_text,
     destinations,
     entrypoint_and_cmd,
     process_commands,
-    read_context_file,
     shell_c_script,
     unwrap,
 )
@@ -358,8 +358,7 @@ def _web_log_texts(dockerfile: Dockerfile, project: Project) -> list[str] | None
                         continue
                     if instruction.flag("from") is not None or dockerfile.relpath == "-":
                         return None
-                    # TODO(context): read from project.contexts once the build context model lands
-                    text = read_context_file(project.context_dir(dockerfile), source)
+                    text = context_file_text(project, dockerfile, source)
                     if text is None:
                         return None
                     texts.append(text)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 
 from dockwise.findings import Hit
 from dockwise.lazyre import lazy_compile
@@ -215,22 +215,13 @@ def _script_text(
         return None
     if dockerfile.relpath == "-":
         return None
-    # TODO(context): read from project.contexts once the build context model lands
-    return read_context_file(project.context_dir(dockerfile), source)
+    return context_file_text(project, dockerfile, source)
 
 
-def read_context_file(context: Path, source: str) -> str | None:
-    """A small text file of the build context (None when missing, outside or too large)."""
-    try:
-        root = context.resolve()
-        path = (root / source.lstrip("/")).resolve()
-        if not path.is_relative_to(root) or not path.is_file():
-            return None
-        if path.stat().st_size > MAX_SCRIPT_BYTES:
-            return None
-        return path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return None
+def context_file_text(project: Project, dockerfile: Dockerfile, source: str) -> str | None:
+    """A small text file of the Dockerfile's build context, read through the context model."""
+    context = project.contexts.get(dockerfile.relpath)
+    return context.read_text(source, MAX_SCRIPT_BYTES) if context is not None else None
 
 
 _SHEBANG_SHELL = lazy_compile(r"^#!.*\b(sh|bash|ash|dash|zsh|ksh)\b")

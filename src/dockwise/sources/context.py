@@ -141,6 +141,16 @@ class BuildContext:
                     taken.setdefault(relpath, take)
         return taken
 
+    def read_text(self, source: str, limit: int = 256 * 1024) -> str | None:
+        """A small text file the build sends (a COPY source), or None when it is not sent
+        (missing, ignored, outside the context, not a regular file) or larger than limit."""
+        relpath = posixpath.normpath(source.lstrip("/"))
+        entry = self.by_path.get(relpath)
+        if entry is None or entry.is_symlink or entry.size > limit:
+            return None
+        data = _read(self.root, entry, limit)
+        return data.decode("utf-8", errors="replace") if isinstance(data, bytes) else None
+
     def top_entries(self, count: int = 3) -> list[tuple[str, int]]:
         """The biggest top-level entries of what is sent: (name, bytes), biggest first."""
         sizes: dict[str, int] = {}
