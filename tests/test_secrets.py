@@ -76,6 +76,24 @@ OPENSSH_KEY = (
     + "\n-----END OPENSSH PRIVATE KEY-----\n"
 )
 PASSWORD = "Xk29" + "fj!aPq7"
+B64 = base64.b64encode(bytes((i * 53 + 7) % 256 for i in range(32))).decode()  # 44 chars
+BOOTSTRAP_TOKEN = "7q2kx9" + "." + "m4c8zt1p0v6rw3ya"  # kubeadm: [a-z0-9]{6}.[a-z0-9]{16}
+CERT_PEM = "-----BEGIN CERTIFICATE-----\n" + PEM_BODY + "\n-----END CERTIFICATE-----\n"
+
+
+def b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+def nb(source: str) -> str:
+    """One line of a notebook cell's ``source`` list, as nbformat writes it."""
+    return "   " + json.dumps(source + "\n") + ",\n"
+
+
+def bcrypt_hash(prefix: str = "$2b$12$") -> str:
+    chars = "./" + RANDOM62
+    return prefix + "".join(chars[(i * 17 + 5) % len(chars)] for i in range(53))
+
 
 POSITIVES: list[tuple[str, str, str, str | None]] = [
     # (case id, text, expected kind, path hint)
@@ -144,6 +162,174 @@ POSITIVES: list[tuple[str, str, str, str | None]] = [
     ("docker-login", f"docker login -u ci -p {PASSWORD} r.io\n", "command-line-password", None),
     ("mysql-attached", f"mysqldump -uroot -p{PASSWORD} db\n", "command-line-password", None),
     ("curl-user", f"curl -u deploy:{PASSWORD} https://x.io\n", "basic-auth-credential", None),
+    # a dotted value made of random parts under a credential name is still a secret
+    (
+        "dotted-random",
+        f"API_TOKEN={rnd(10, 3).lower()}.{rnd(14, 9).lower()}\n",
+        "high-entropy-assignment",
+        ".env",
+    ),
+    # a snake_case value that names no credential is judged like any password
+    ("snake-case-password", 'password: "tiger_lily_1987"\n', "password-assignment", "c.yaml"),
+    # JSON strings holding code (notebook cells): escaped quotes are unescaped first
+    ("notebook-assign", nb(f'key = "{rnd(40, 5)}"'), "high-entropy-assignment", "n.ipynb"),
+    (
+        "notebook-environ",
+        nb(f'os.environ["ACME_API_KEY"] = "{rnd(40, 7)}"'),
+        "high-entropy-assignment",
+        "n.ipynb",
+    ),
+    (
+        "notebook-attribute",
+        nb(f'client.api_token = "{rnd(32, 9)}"'),
+        "high-entropy-assignment",
+        "n.ipynb",
+    ),
+    ("notebook-password", nb(f'db_password = "{PASSWORD}"'), "password-assignment", "n.ipynb"),
+    (
+        "json-escaped-env",
+        json.dumps({"cmd": f'export API_TOKEN="{rnd(32, 11)}"'}) + "\n",
+        "high-entropy-assignment",
+        "task.json",
+    ),
+    # secrets whose name holds a hashing word are still secrets
+    ("hashing-secret", f"HASHING_SECRET={rnd(32, 13)}\n", "high-entropy-assignment", ".env"),
+    ("hasher-key", f"hasher_key: {rnd(32, 15)}\n", "high-entropy-assignment", "c.yaml"),
+    # SQL role statements
+    (
+        "sql-create-user",
+        f"CREATE USER app WITH PASSWORD '{PASSWORD}';\n",
+        "password-assignment",
+        "seed.sql",
+    ),
+    (
+        "sql-encrypted",
+        f"CREATE ROLE app\n  LOGIN ENCRYPTED PASSWORD '{PASSWORD}';\n",
+        "password-assignment",
+        "seed.sql",
+    ),
+    (
+        "sql-alter-role",
+        f"ALTER ROLE app PASSWORD '{PASSWORD}' VALID UNTIL 'infinity';\n",
+        "password-assignment",
+        "seed.sql",
+    ),
+    (
+        "sql-in-code",
+        f"cur.execute(\"ALTER USER app WITH PASSWORD '{PASSWORD}'\")\n",
+        "password-assignment",
+        "m.py",
+    ),
+    (
+        "mysql-identified",
+        f"CREATE USER 'app'@'%' IDENTIFIED BY '{PASSWORD}';\n",
+        "password-assignment",
+        "init.sql",
+    ),
+    (
+        "mysql-identified-with",
+        f"ALTER USER 'app'@'%' IDENTIFIED WITH caching_sha2_password BY '{PASSWORD}';\n",
+        "password-assignment",
+        "init.sql",
+    ),
+    (
+        "mysql-grant",
+        f"GRANT ALL ON app.* TO 'app'@'%' IDENTIFIED BY '{PASSWORD}';\n",
+        "password-assignment",
+        "init.sql",
+    ),
+    (
+        "oracle-identified",
+        f"CREATE USER app IDENTIFIED BY {PASSWORD.replace('!', '_')};\n",
+        "password-assignment",
+        "init.sql",
+    ),
+    # subscript assignments
+    (
+        "subscript-dict",
+        f"CONFIG[\"smtp_password\"] = '{PASSWORD}'\n",
+        "password-assignment",
+        "c.py",
+    ),
+    (
+        "subscript-environ",
+        f'os.environ["ACME_API_KEY"] = "{rnd(32, 17)}"\n',
+        "high-entropy-assignment",
+        "c.py",
+    ),
+    ("subscript-php", f"$config['db_password'] = '{PASSWORD}';\n", "password-assignment", "c.php"),
+    (
+        "subscript-ruby-env",
+        f"ENV['STRIPE_SECRET'] = '{rnd(32, 19)}'\n",
+        "high-entropy-assignment",
+        "c.rb",
+    ),
+    # pwd as a mapping key and in connection strings
+    (
+        "pwd-json",
+        f'{{\n  "user": "app",\n  "pwd": "{PASSWORD}"\n}}\n',
+        "password-assignment",
+        "c.json",
+    ),
+    (
+        "pwd-json-inline",
+        f'{{"user": "app", "pwd": "{PASSWORD}"}}\n',
+        "password-assignment",
+        "c.json",
+    ),
+    ("pwd-yaml", f"db:\n  pwd: {PASSWORD}\n", "password-assignment", "v.yaml"),
+    (
+        "pwd-odbc",
+        f'cs = "Driver={{ODBC Driver 18}};Server=db;UID=sa;PWD={PASSWORD};"\n',
+        "password-assignment",
+        "db.py",
+    ),
+    (
+        "pwd-ado",
+        f'"Db": "Server=db;Database=app;User Id=sa;Pwd={PASSWORD};"\n',
+        "password-assignment",
+        "appsettings.json",
+    ),
+    # a printf slot is a template; "%s" inside a random value is not a slot
+    (
+        "percent-in-random",
+        f"SECRET_KEY = '{rnd(20, 21)}%s-{rnd(20, 23)}'\n",
+        "high-entropy-assignment",
+        "settings.py",
+    ),
+    (
+        "percent-in-url",
+        "DATABASE_URL=postgres://app:Xk9%sQ2rTw@db.internal/app\n",
+        "url-password",
+        None,
+    ),
+    # shell parameter expansion: a literal default is judged
+    (
+        "expansion-default",
+        f"DB_PASSWORD: ${{DB_PASSWORD:-{PASSWORD}}}\n",
+        "password-assignment",
+        "docker-compose.yml",
+    ),
+    (
+        "expansion-assign-default",
+        f'TOKEN="${{API_TOKEN:={rnd(32, 25)}}}"\n',
+        "high-entropy-assignment",
+        "run.sh",
+    ),
+    # kubeadm bootstrap tokens
+    ("bootstrap-token", f"    token: {BOOTSTRAP_TOKEN}\n", "high-entropy-assignment", "kubeconfig"),
+    (
+        "kubeadm-join",
+        f"kubeadm join 10.0.0.1:6443 --token {BOOTSTRAP_TOKEN} \\\n",
+        "high-entropy-assignment",
+        "join.sh",
+    ),
+    (
+        "bootstrap-token-env",
+        f"KUBEADM_TOKEN={BOOTSTRAP_TOKEN}\n",
+        "high-entropy-assignment",
+        ".env",
+    ),
 ]
 
 DECOYS: list[tuple[str, str, str | None]] = [
@@ -215,6 +401,90 @@ DECOYS: list[tuple[str, str, str | None]] = [
         "kind: SealedSecret\nspec:\n  encryptedData:\n    password: Ag" + AZURE_KEY + "\n",
         "s.yaml",
     ),
+    # password hashes (fixtures, seeds, htpasswd) are not credentials one can log in with
+    ("django-pbkdf2", f'"password": "pbkdf2_sha256$870000${rnd(22)}${B64}"\n', "users.json"),
+    ("django-pbkdf2-sha1", f'"password": "pbkdf2_sha1$260000${rnd(12, 3)}${B64[:28]}"\n', "u.json"),
+    (
+        "django-argon2",
+        f'"password": "argon2$argon2id$v=19$m=102400,t=2,p=8${rnd(22)}${rnd(22, 5)}"\n',
+        "u.json",
+    ),
+    ("django-bcrypt-sha256", f'"password": "bcrypt_sha256${bcrypt_hash()}"\n', "u.json"),
+    ("django-scrypt", f'"password": "scrypt$16384${rnd(22)}$8$1${B64}"\n', "u.json"),
+    ("bcrypt-with-dots", f'"password": "{bcrypt_hash()}"\n', "users.json"),
+    ("bcrypt-2y", f"password: '{bcrypt_hash('$2y$10$')}'\n", "users.yaml"),
+    (
+        "argon2-phc",
+        f'"password": "$argon2id$v=19$m=65536,t=3,p=4${rnd(22)}${rnd(43, 7)}"\n',
+        "u.json",
+    ),
+    ("passlib-pbkdf2", f"password: $pbkdf2-sha256$29000${rnd(22)}${rnd(43, 9)}\n", "u.yaml"),
+    ("werkzeug-pbkdf2", f"password = 'pbkdf2:sha256:600000${rnd(16)}${HEX40}'\n", "seed.py"),
+    ("werkzeug-scrypt", f"password = 'scrypt:32768:8:1${rnd(16)}${HEX40}'\n", "seed.py"),
+    ("sha512-crypt", f"password: $6$rounds=5000${rnd(16)}${rnd(86, 11)}\n", "u.yaml"),
+    ("apr1", f"password: $apr1${rnd(8)}${rnd(22, 13)}\n", "u.yaml"),
+    ("yescrypt", f"password: $y$j9T${rnd(22)}${rnd(43, 15)}\n", "u.yaml"),
+    ("postgres-md5", f"ALTER ROLE app PASSWORD 'md5{HEX40[:32]}';\n", "seed.sql"),
+    (
+        "postgres-scram",
+        f"ALTER ROLE app PASSWORD 'SCRAM-SHA-256$4096:{B64[:24]}${B64}:{B64}';\n",
+        "seed.sql",
+    ),
+    ("mysql-native-hash", f"password = *{HEX40.upper()}\n", "u.ini"),
+    ("email-value", f"notify_password: svc.{rnd(20)}@mail.acme-corp.io\n", "c.yaml"),
+    # values that name the variable holding a credential
+    ("psql-variable", "CREATE USER app WITH PASSWORD :'ledger_password';\n", "seed.sql"),
+    ("snake-name-yaml", "password: analytics_db_password\n", "v.yaml"),
+    ("snake-name-json", '{"password": "smtp_relay_password"}\n', "c.json"),
+    ("snake-name-token", "token: deploy_bot_token\n", "c.yaml"),
+    # notebook lines without a literal credential
+    ("notebook-environ-read", nb('api_key = os.environ["ACME_API_KEY"]'), "n.ipynb"),
+    ("notebook-getpass", nb('token = getpass("Token: ")'), "n.ipynb"),
+    ("notebook-print", nb('print("api_key", api_key)'), "n.ipynb"),
+    ("notebook-placeholder", nb('password = "changeme"'), "n.ipynb"),
+    # hashing settings
+    ("hasher-yaml", "password_hasher: argon2\n", "values.yaml"),
+    ("hasher-env", "PASSWORD_HASHER=argon2id\n", ".env"),
+    ("hashers-json", '"password_hashers": "bcrypt_sha256",\n', "c.json"),
+    ("hashing-tf", 'password_hashing = "scrypt"\n', "x.tfvars"),
+    # SQL without a literal password
+    ("sql-null-password", "ALTER USER app WITH PASSWORD NULL;\n", "seed.sql"),
+    ("sql-bind", 'cur.execute("CREATE USER app WITH PASSWORD %s", (pw,))\n', "m.py"),
+    ("sql-identified-bind", "CREATE USER app IDENTIFIED BY :new_password;\n", "init.sql"),
+    (
+        "sql-identified-hash",
+        f"CREATE USER app IDENTIFIED BY PASSWORD '*{HEX40.upper()}';\n",
+        "init.sql",
+    ),
+    (
+        "sql-identified-prose",
+        "-- a user is identified by email\nSELECT password FROM users;\n",
+        "q.sql",
+    ),
+    # subscripts that read or assemble a credential
+    ("subscript-from-var", 'os.environ["DB_PASSWORD"] = password\n', "c.py"),
+    ("subscript-read", 'x = settings["api_key"]\n', "c.py"),
+    ("subscript-fstring", 'headers["Authorization"] = f"Bearer {token}"\n', "c.py"),
+    ("subscript-environ-copy", 'CONFIG["password"] = os.environ["DB_PASSWORD"]\n', "c.py"),
+    # shell PWD is the working directory
+    ("pwd-dotenv", f"PWD={PASSWORD}\n", ".env"),
+    ("pwd-export", f"export PWD={PASSWORD}\n", "x.sh"),
+    ("pwd-compose", f"    environment:\n      - PWD={PASSWORD}\n", "docker-compose.yml"),
+    ("pwd-shell-ref", 'cd "$PWD/build" && ls\n', "x.sh"),
+    ("pwd-upper-json", '{"env": {"PWD": "/srv/app"}}\n', "c.json"),
+    ("pwd-code", 'cwd = {"pwd": os.getcwd()}\n', "a.py"),
+    # references and templates
+    ("env-reference-json", '"smtp_password": "env:SMTP_PASSWORD",\n', "appsettings.json"),
+    ("env-reference-ini", "smtp_password=env:SMTP_PASSWORD\n", "my.cnf"),
+    ("printf-url", 'url = "postgres://%s:%s@%s/app" % (user, pw, host)\n', "a.py"),
+    ("printf-password", 'password: "%s"\n', "t.yaml"),
+    ("printf-suffix", 'DB_PASSWORD="pw_%s"\n', "x.sh"),
+    ("expansion-required", 'export SMTP_PASSWORD="${SMTP_PASSWORD:?missing}"\n', "r.sh"),
+    ("expansion-required-message", 'TOKEN="${API_TOKEN:?set API_TOKEN first}"\n', "r.sh"),
+    ("expansion-alternate", 'ARGS="${API_TOKEN:+--token=$API_TOKEN}"\n', "r.sh"),
+    ("expansion-placeholder-default", "DB_PASSWORD: ${DB_PASSWORD:-changeme}\n", "compose.yml"),
+    # kubeadm's documented example token
+    ("bootstrap-doc-example", "token: abcdef.0123456789abcdef\n", "kubeadm.yaml"),
 ]
 
 

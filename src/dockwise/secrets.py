@@ -24,6 +24,7 @@ import math
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from itertools import accumulate
 from typing import Final, Literal
 
@@ -205,11 +206,14 @@ _PLACEHOLDER_MARKERS: Final = lazy_compile(
     re.IGNORECASE,
 )
 _REFERENCE_RE: Final = lazy_compile(
-    r"""^\$[{(A-Za-z_]|\$\{|\{\{|\}\}|\{%|<%|\#\{|%\(\w+\)[sdr]|%[sd]\b|^%[A-Za-z_]+%$|^__[A-Z0-9_]+__$
-    |^@[A-Za-z_]+@$|^<[^<>]*>$|^\[[^\[\]]*\]$|^\{[^{}]*\}$|^ENC\[|^vault:|^op://|^ref\+
+    r"""^\$[{(A-Za-z_]|\$\{|\{\{|\}\}|\{%|<%|\#\{|%\(\w+\)[sdr]|(?<![A-Za-z0-9])%[sd](?![A-Za-z0-9])
+    |^%[A-Za-z_]+%$|^__[A-Z0-9_]+__$|^@[A-Za-z_]+@$|^<[^<>]*>$|^\[[^\[\]]*\]$|^\{[^{}]*\}$|^ENC\[
+    |^vault:|^op://|^ref\+|^env:[A-Za-z_][A-Za-z0-9_]*$
     |^arn:aws|^secret://|^sm://|process\.env|os\.environ|getenv|System\.getenv""",
     re.VERBOSE,
 )
+_FORMAT_SLOT: Final = lazy_compile(r"(?<![A-Za-z0-9])%[sd](?![A-Za-z0-9])")
+"""A printf slot (``user_%s``, ``%s:%s``); ``aZ3%sQ`` inside a random value is no slot."""
 _LEET: Final = str.maketrans("013457@$", "oleastas")
 
 
@@ -314,7 +318,7 @@ _NON_SECRET_HEADS: Final = frozenset(
         handler middleware callback request response prompt char chars characters symbols
         digits schema spec alias realm storage vault ring chain bits size policy cache
         location region account path status state enabled valid validity uppercase lowercase
-        special number
+        special number hasher hashers hashing
         """
     )
 )
@@ -534,6 +538,14 @@ class _Text:
     style: Literal["code", "json", "config"]
     path: str
 
+    @cached_property
+    def lower(self) -> str:
+        return self.text.lower()
+
+    @cached_property
+    def words(self) -> _Words:
+        return _Words.of(self.text)
+
     def line_bounds(self, offset: int) -> tuple[int, int]:
         start = self.text.rfind("\n", 0, offset) + 1
         end = self.text.find("\n", offset)
@@ -711,7 +723,7 @@ def _locate_words(text: str, words: _Words, indexes: list[int]) -> dict[int, int
 
 
 def _known_format_hits(doc: _Text) -> Iterator[_Hit]:
-    words = _Words.of(doc.text)
+    words = doc.words
     joined = words.joined
     found: list[tuple[int, int, int, _Format, str]] = []  # (word, start, end, format, value)
     for fmt in _FORMATS:
@@ -811,7 +823,7 @@ def _judge_url(scheme: str, match: re.Match[str]) -> _Hit | None:
         or password == user
         or password.isdigit()
         or looks_like_placeholder(password)
-        or "%s" in password
+        or _FORMAT_SLOT.search(password) is not None
         or _DOC_HOSTS.search(host)
     ):
         return None
@@ -875,12 +887,13 @@ _NAME_END: Final = lazy_compile(r"[\w.\-]*")
 _QUOTED: Final = r"\"(?:[^\"\\\n]|\\.){0,2000}\"|'(?:[^'\\\n]|\\.){0,2000}'|`[^`\n]{0,2000}`"
 _UNQUOTED: Final = r"[^\s\"'`,;<>\\]{1,2000}"
 _ASSIGN: Final = lazy_compile(
-    r"[\"'\]]?[ \t]*"
+    r"(?:[\"']\]|[\"'\]])?[ \t]*"  # NAME=, "NAME":, NAME]=, ["NAME"] =
     r"(?P<sep>:[ \t]*[A-Za-z_][\w\[\]., |]{0,40}?[ \t]+=(?=[ \t])"  # python annotation
     r"|:=|=>|\?=|\+=|=(?![=~>])|:(?![:/\\])|[ \t]*(?:\|\||\?\?))"
     r"[ \t]*(?:!!?[A-Za-z]+[ \t]+)?"
     rf"(?P<val>{_QUOTED}|{_UNQUOTED})"
 )
+_EXPANSION: Final = lazy_compile(r"(?P<op>:?[-=?+])(?P<val>[^}\s\"'`]{1,500})\}")
 _XML_VALUE: Final = lazy_compile(r">(?P<val>[^<\n]{1,500})</")
 _CALL_BEFORE: Final = lazy_compile(
     r"(?:getenv|get|setdefault|define|env|fetch|getProperty|GetEnvironmentVariable)\(\s*[\"']$"
@@ -899,7 +912,7 @@ _AUTH_SCHEMES: Final = frozenset({"bearer", "basic", "token", "digest"})
 
 
 def _keyword_offsets(doc: _Text) -> list[int]:
-    low = doc.text.lower()
+    low = doc.lower
     offsets: list[int] = []
     for keyword in _KEYWORDS:
         position = low.find(keyword)
@@ -932,6 +945,8 @@ def _assignment_hits(doc: _Text) -> Iterator[_Hit]:
         if name not in classes:
             classes[name] = _classify_name(name)
         name_class = classes[name]
+        if name_class is None and name.lower() == "pwd" and _pwd_is_password(text, start, end):
+            name_class = "password"
         if name_class is None or (
             start and text[start - 1] in ":/" and text[start - 2 : start] != "/:"
         ):
@@ -939,6 +954,81 @@ def _assignment_hits(doc: _Text) -> Iterator[_Hit]:
         hit = _assignment_at(doc, start, end, raw_name, name, name_class)
         if hit is not None:
             yield hit
+
+
+_PWD_KEY_AFTER: Final = lazy_compile(r"[\"']?[ \t]*:(?:[ \t]|$)", re.MULTILINE)
+_PWD_ODBC_AFTER: Final = lazy_compile(r"[ \t]*=")
+_YAML_KEY_BEFORE: Final = lazy_compile(r"[ \t]*(?:-[ \t]+)?[\"']?")
+
+
+def _pwd_is_password(text: str, start: int, end: int) -> bool:
+    """``PWD`` is the shell's working directory, except as a lowercase mapping key
+    (``"pwd": ...``, ``pwd: ...``) and in an ODBC/ADO.NET connection string (``;PWD=...``)."""
+    if start and text[start - 1] == ";":
+        return _PWD_ODBC_AFTER.match(text, end) is not None
+    if text[start:end] != "pwd":
+        return False
+    quote = text[start - 1 : start] if start and text[start - 1] in "\"'" else ""
+    if quote and not text.startswith(quote, end):
+        return False
+    line_start = text.rfind("\n", 0, start) + 1
+    return (
+        _YAML_KEY_BEFORE.fullmatch(text, line_start, start) is not None
+        or (quote != "" and text[line_start:start].rstrip(quote).rstrip().endswith(("{", ",")))
+    ) and _PWD_KEY_AFTER.match(text, end) is not None
+
+
+_JSON_STRING: Final = lazy_compile(r'"(?P<body>(?:[^"\\\n]|\\.)*)"')
+_JSON_ESCAPES: Final = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f"}
+_MAX_EMBEDDED: Final = 4000  # a line of code; longer strings are outputs and data
+
+
+def _decode_json_string(raw: str) -> tuple[str, list[int]]:
+    """The text of a JSON string body, with the offset in ``raw`` of each decoded character."""
+    chars: list[str] = []
+    offsets: list[int] = []
+    index, size = 0, len(raw)
+    while index < size:
+        char, step = raw[index], 1
+        if char == "\\" and index + 1 < size:
+            escape, step = raw[index + 1], 2
+            char = _JSON_ESCAPES.get(escape, escape)
+            if escape == "u" and re.fullmatch(r"[0-9A-Fa-f]{4}", raw[index + 2 : index + 6]):
+                char, step = chr(int(raw[index + 2 : index + 6], 16)), 6
+        chars.append(char)
+        offsets.append(index)
+        index += step
+    return "".join(chars), offsets
+
+
+def _embedded_code_hits(doc: _Text) -> Iterator[_Hit]:
+    """Assignments in code held by JSON strings (notebook cells: ``"key = \\"...\\"\\n"``).
+
+    The escaped quotes hide the literal from the assignment pass; each such string is
+    unescaped and judged as code, and its hits are mapped back to the JSON text.
+    """
+    text = doc.text
+    if doc.style != "json":
+        return
+    position = text.find('\\"')
+    while position >= 0:
+        line_start, line_end = doc.line_bounds(position)
+        for literal in _JSON_STRING.finditer(text, line_start, line_end):
+            raw = literal.group("body")
+            low = raw.lower()
+            if (
+                '\\"' not in raw
+                or len(raw) > _MAX_EMBEDDED
+                or not any(keyword in low for keyword in _KEYWORDS)
+            ):
+                continue
+            decoded, offsets = _decode_json_string(raw)
+            base = literal.start("body")
+            for hit in _assignment_hits(_Text(decoded, "code", doc.path)):
+                start = base + offsets[hit.start]
+                end = base + (offsets[hit.end] if hit.end < len(offsets) else len(raw))
+                yield replace(hit, start=start, end=end)
+        position = text.find('\\"', line_end)
 
 
 def _assignment_at(
@@ -954,8 +1044,13 @@ def _assignment_at(
     if _CALL_BEFORE.search(before):
         call = _CALL_DEFAULT.match(text, end, line_end)
         return _judge_value(doc, call, name, name_class, previous) if call else None
+    if before.endswith("${"):  # shell parameter expansion: only a default is a literal
+        expansion = _EXPANSION.match(text, end, line_end)
+        if expansion is None or expansion.group("op")[-1] in "?+":
+            return None  # ${NAME}, ${NAME:?message}, ${NAME:+alternate}
+        return _judge_value(doc, expansion, name, name_class, previous)
     match = _ASSIGN.match(text, end, line_end)
-    if match is None and _spaced_context(doc, before, raw_name):
+    if match is None and _spaced_context(doc, before, raw_name, start):
         match = _SPACED_VALUE.match(text, end, line_end)
     if match is None and _NAME_KEY_BEFORE.search(before):
         tail_end = line_end
@@ -975,8 +1070,10 @@ def _inside_string(before: str) -> bool:
     return before.count('"') % 2 == 1 or before.count("'") % 2 == 1
 
 
-def _spaced_context(doc: _Text, before: str, raw_name: str) -> bool:
+def _spaced_context(doc: _Text, before: str, raw_name: str, start: int) -> bool:
     stripped = before.strip()
+    if raw_name.lower() == "password" and _in_sql_role_statement(doc.text, start):
+        return True  # CREATE USER x WITH [ENCRYPTED] PASSWORD '...'
     if raw_name.startswith("--"):
         return True
     if stripped.upper() in {"ENV", "ARG"} or stripped.upper().endswith(" ENV"):
@@ -985,6 +1082,32 @@ def _spaced_context(doc: _Text, before: str, raw_name: str) -> bool:
         return True
     netrc = doc.path.endswith("netrc") or "machine " in before or "login " in before
     return netrc and raw_name.lower() == "password"
+
+
+_SQL_ROLE_STATEMENT: Final = lazy_compile(
+    r"(?i)\b(?:create|alter)\s+(?:user|role|login)\b|\bgrant\b[^;]*\bto\b"
+)
+_SQL_IDENTIFIED_BY: Final = lazy_compile(
+    r"(?i)\bidentified[ \t]+(?:with[ \t]+[\w'\"]+[ \t]+)?by[ \t]+(?!password\b|values\b)"
+    r"(?P<val>'(?:[^'\\\n]|\\.){1,256}'|\"(?:[^\"\\\n]|\\.){1,256}\"|(?![:@?$%])[^\s'\";,)]{1,256})"
+)
+
+
+def _in_sql_role_statement(text: str, start: int) -> bool:
+    """True inside ``CREATE|ALTER USER|ROLE|LOGIN ...`` or ``GRANT ... TO ...`` (same statement)."""
+    window = max(0, start - 300, text.rfind(";", max(0, start - 300), start) + 1)
+    return _SQL_ROLE_STATEMENT.search(text, window, start) is not None
+
+
+def _sql_password_hits(doc: _Text) -> Iterator[_Hit]:
+    """``CREATE USER x IDENTIFIED BY '...'`` (MySQL, Oracle), ``ALTER USER ... IDENTIFIED BY``."""
+    if "identified" not in doc.lower:
+        return
+    for match in _SQL_IDENTIFIED_BY.finditer(doc.text):
+        if _in_sql_role_statement(doc.text, match.start()):
+            hit = _judge_value(doc, match, "password", "password", ";")
+            if hit is not None:
+                yield hit
 
 
 def _judge_value(
@@ -1026,14 +1149,30 @@ def _strip_unbalanced_closers(value: str) -> str:
     return value
 
 
+_BOOTSTRAP_TOKEN: Final = lazy_compile(r"[a-z0-9]{6}\.[a-z0-9]{16}")
+"""A kubeadm bootstrap token (``kubeadm join --token``): host-name shaped, yet a credential."""
+
+
+def _is_bootstrap_token(name: str, value: str) -> bool:
+    return (
+        _BOOTSTRAP_TOKEN.fullmatch(value) is not None
+        and any(t.endswith("token") for t in _name_tokens(name))
+        and not looks_like_placeholder(value)
+        and _is_random_looking(value.replace(".", ""), min_len=16)
+    )
+
+
 def _value_kind(
     name: str, name_class: NameClass, value: str, lowered: str, *, quoted: bool = True
 ) -> str | None:
+    if name_class == "secret" and _is_bootstrap_token(name, value):
+        return "high-entropy-assignment"
     if (
         not value
         or len(value) > 1000
         or looks_like_placeholder(value)
         or _normalize(value) == _normalize(name)
+        or _names_a_credential(value)
         or "://" in value
         or _is_non_secret_shape(value, quoted=quoted)
         or _is_prose(value)
@@ -1064,6 +1203,15 @@ def _value_kind(
     if _is_identifier_like(value):
         return None
     return "high-entropy-assignment" if _is_random_looking(value, min_len=min_len) else None
+
+
+_SNAKE_CASE: Final = lazy_compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)+")
+
+
+def _names_a_credential(value: str) -> bool:
+    """``reporting_password``, ``db_api_key``: the name of a variable, secret or setting that
+    holds the credential (a psql ``:'var'``, a Docker secret, a vault path), not the credential."""
+    return _SNAKE_CASE.fullmatch(value) is not None and _classify_name(value) is not None
 
 
 def _is_identifier_like(value: str) -> bool:
@@ -1106,12 +1254,19 @@ _NON_SECRET_SHAPES: Final = lazy_compile(
     (?:~|\.{1,2})?(?:/[\w.@\-]+)+/?        # absolute or relative path
     | [A-Za-z]:\\.*                        # windows path
     | [\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+      # e-mail
-    | [a-z0-9\-]+(?:\.[a-z0-9\-]+)+(?::\d+)?  # host name, version
+    | (?P<host>[a-z0-9\-]+(?:\.[a-z0-9\-]+)+(?::\d+)?)  # host name, version
     | \d+(?:\.\d+)*[a-z]{0,3}              # number, size
     | \d{4}-\d\d-\d\d(?:[T\ ][\d:.]+)?(?:Z|[+-]\d\d:?\d\d)?  # date, timestamp
     | (?:sha(?:1|256|384|512)|md5)[:\-].*  # digests, integrity
     | (?:ssh|ecdsa)-[\w\-]+\ AAAA.*        # public key
-    | \$\d?[a-z]{0,2}\$.*                  # crypt(3) hashes
+    | (?P<hash>                            # password hashes:
+        \$(?:\d[a-z]?|[a-z]{1,2}|[PH]|md5|sha1|apr1|argon2(?:id|i|d)|pbkdf2(?:-sha(?:1|256|512))?
+          |bcrypt(?:-sha256)?|scrypt|scram|yescrypt|sm3)[$,].*  # crypt(3), phpass, passlib
+      | (?:pbkdf2_sha(?:1|256|512)|argon2|bcrypt(?:_sha256)?|scrypt|sha1|md5)\$.*  # Django
+      | (?:pbkdf2:sha(?:1|256|512)(?::\d+)?|scrypt(?::\d+){3})\$.*  # Werkzeug
+      | md5[0-9a-f]{32} | SCRAM-SHA-256\$.*  # PostgreSQL
+      | \*[0-9A-F]{40}                     # MySQL native
+      )
     | (?P<code>[a-z]+(?:[_\-][a-z]+)*\(.*\)?        # function call
       | (?:[A-Za-z_]\w*\.)+[A-Za-z_]\w*(?:\(.*)?)  # dotted identifier
     """
@@ -1126,8 +1281,13 @@ def _is_non_secret_shape(value: str, *, quoted: bool) -> bool:
         _is_random_looking(part, min_len=16) for part in value.split("/")
     ):
         return False  # a base64 secret that happens to start with a slash
-    # a dotted identifier made of random-looking parts is still a secret (JWT-like, keys)
-    return not ("." in value and _is_random_looking(value.replace(".", ""), min_len=24))
+    # a dotted identifier or host name made of random-looking parts is still a secret
+    # (JWT-like, keys); hashes, e-mails, public keys and dates never are
+    return not (
+        shape.lastgroup in {"code", "host"}
+        and "." in value
+        and _is_random_looking(value.replace(".", ""), min_len=24)
+    )
 
 
 def _decoded_base64_text(value: str) -> str | None:
@@ -1137,6 +1297,7 @@ def _decoded_base64_text(value: str) -> str | None:
         decoded = base64.b64decode(value, validate=True).decode("utf-8")
     except (ValueError, binascii.Error, UnicodeDecodeError):
         return None
+    decoded = decoded.removesuffix("\n").removesuffix("\r")  # `echo value | base64`
     return decoded if decoded.isprintable() else None
 
 
@@ -1152,7 +1313,9 @@ def _collect(doc: _Text) -> list[_Hit]:
         *_url_hits(doc),
         *_curl_hits(doc),
         *_cli_password_hits(doc),
+        *_sql_password_hits(doc),
         *_assignment_hits(doc),
+        *_embedded_code_hits(doc),
     ]
     hits.sort(key=lambda h: (h.priority, h.start))
     accepted: list[_Hit] = []
