@@ -264,6 +264,28 @@ POSITIVES: list[tuple[str, str, str, str | None]] = [
         "high-entropy-assignment",
         "c.rb",
     ),
+    # base64 values whose text is a secret
+    (
+        "kubeconfig-client-key",
+        f"users:\n- name: admin\n  user:\n    client-key-data: {b64(RSA_KEY)}\n",
+        "private-key",
+        "kubeconfig",
+    ),
+    (
+        "k8s-secret-url",
+        f"kind: Secret\ndata:\n  DATABASE_URL: "
+        f"{b64('postgres://app:' + PASSWORD + '@db.internal:5432/app')}\n",
+        "url-password",
+        "s.yaml",
+    ),
+    ("k8s-secret-token", f"kind: Secret\ndata:\n  GH: {b64(GITHUB)}\n", "github-token", "s.yaml"),
+    (
+        "json-client-key",
+        json.dumps({"client-key-data": b64(OPENSSH_KEY)}, indent=1),
+        "private-key",
+        "kubeconfig.json",
+    ),
+    ("long-encoded-key", f"blob: {b64(RSA_KEY + 'x' * 20_000)}\n", "private-key", "v.yaml"),
     # pwd as a mapping key and in connection strings
     (
         "pwd-json",
@@ -466,6 +488,25 @@ DECOYS: list[tuple[str, str, str | None]] = [
     ("subscript-read", 'x = settings["api_key"]\n', "c.py"),
     ("subscript-fstring", 'headers["Authorization"] = f"Bearer {token}"\n', "c.py"),
     ("subscript-environ-copy", 'CONFIG["password"] = os.environ["DB_PASSWORD"]\n', "c.py"),
+    # base64 values whose text is no secret
+    ("b64-certificate", f"    certificate-authority-data: {b64(CERT_PEM)}\n", "kubeconfig"),
+    ("b64-username", f"data:\n  username: {b64('app-service-user')}\n", "s.yaml"),
+    (
+        "b64-url-no-password",
+        f"data:\n  DATABASE_URL: {b64('postgres://db.internal:5432/app')}\n",
+        "s.yaml",
+    ),
+    (
+        "b64-placeholder-url",
+        f"data:\n  url: {b64('postgres://user:password@localhost/db')}\n",
+        "s.yaml",
+    ),
+    (
+        "b64-json",
+        f"data:\n  config.json: {b64(json.dumps({'region': 'eu-west-1', 'n': 3}))}\n",
+        "s.yaml",
+    ),
+    ("b64-echoed-placeholder", f"data:\n  password: {b64('changeme' + chr(10))}\n", "s.yaml"),
     # shell PWD is the working directory
     ("pwd-dotenv", f"PWD={PASSWORD}\n", ".env"),
     ("pwd-export", f"export PWD={PASSWORD}\n", "x.sh"),
@@ -694,3 +735,20 @@ def test_no_catastrophic_backtracking() -> None:
     started = time.perf_counter()
     scan_text("postgres://" + hostile + "\npassword=" + "=" * 50_000)
     assert time.perf_counter() - started < 1.0
+
+
+def test_encoded_secret_is_reported_on_the_encoded_value() -> None:
+    encoded = b64(RSA_KEY)
+    text = f"apiVersion: v1\nkind: Config\nusers:\n- user:\n    client-key-data: {encoded}\n"
+    (match,) = scan_text(text, path="kubeconfig")
+    assert (match.kind, match.line, match.column) == ("private-key", 5, 22)
+    assert match.value == encoded
+    assert match.description.endswith("(base64-encoded)")
+
+
+def test_decoding_is_bounded() -> None:
+    values = "".join(f"  k{i}: {b64(f'https://host{i}.internal/p')}\n" for i in range(2000))
+    text = values + "  huge: " + base64.b64encode(bytes(range(256)) * 3000).decode() + "\n"
+    started = time.perf_counter()
+    assert scan_text(text, path="cm.yaml") == []
+    assert time.perf_counter() - started < 0.5

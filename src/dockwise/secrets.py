@@ -25,7 +25,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from functools import cached_property
-from itertools import accumulate
+from itertools import accumulate, chain
 from typing import Final, Literal
 
 from dockwise.lazyre import lazy_compile
@@ -747,6 +747,76 @@ def _known_format_hits(doc: _Text) -> Iterator[_Hit]:
         yield _Hit(1, base + start, base + end, fmt.kind, value, confidence=fmt.confidence)
 
 
+# --------------------------------------------------------------------------- base64 values
+
+_ENCODED_VALUE: Final = lazy_compile(
+    r"^[\"']?(?P<b64>[A-Za-z0-9+/]{20,}={0,2})[\"']?[,;]?$", re.MULTILINE
+)  # one whole word of _Words.joined: a YAML/JSON value (``key: value``, ``"key": "value"``)
+_MAX_DECODED: Final = 16 * 1024
+"""Encoded characters decoded per value: enough for a PEM key or any URL, bounded for speed."""
+
+
+def _decode_base64_text(encoded: str) -> str | None:
+    """The UTF-8 text a (padded, standard) base64 value encodes; the first 16 KB of it only."""
+    chunk = encoded[:_MAX_DECODED]
+    truncated = len(chunk) < len(encoded)
+    if truncated:
+        chunk = chunk[: len(chunk) - len(chunk) % 4]
+    elif len(chunk) % 4:
+        return None
+    try:
+        data = base64.b64decode(chunk, validate=True)
+    except (ValueError, binascii.Error):
+        return None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        if truncated and error.start >= len(data) - 3:  # a character cut by the 16 KB bound
+            return data[: error.start].decode("utf-8")
+        return None
+
+
+def _encoded_hits(doc: _Text) -> Iterator[_Hit]:
+    """Base64 values whose text is a secret: a kubeconfig ``client-key-data`` (a PEM key), a
+    Kubernetes Secret's ``data:`` value holding a URL with a password or a known token.
+
+    The decoded texts go through the key-block, URL and token layers; a hit is reported on
+    the encoded value, which is what appears in the file. The decoded texts are joined, one a
+    line, so that those layers run once per file rather than once per value.
+    """
+    words = doc.words
+    values: list[tuple[int, int, int]] = []  # (word index, start, end) of each encoded value
+    decoded_texts: list[str] = []
+    for match in _ENCODED_VALUE.finditer(words.joined):
+        decoded = _decode_base64_text(match.group("b64"))
+        if decoded is None or not decoded.strip():
+            continue
+        index = bisect.bisect_right(words.starts, match.start()) - 1
+        start, end = (p - words.starts[index] for p in match.span("b64"))
+        values.append((index, start, end))
+        decoded_texts.append(decoded)
+    if not values:
+        return
+    found: dict[int, _Hit] = {}  # value number -> the first hit in its decoded text
+    for number, decoded in enumerate(decoded_texts):
+        if "PRIVATE KEY" in decoded or "PuTTY-User-Key-File" in decoded:
+            key = next(_private_key_hits(_Text(decoded, "config", doc.path)), None)
+            if key is not None:
+                found[number] = key
+    combined = _Text("\n".join(decoded_texts), "config", doc.path)
+    bounds = list(accumulate((len(t) + 1 for t in decoded_texts[:-1]), initial=0))
+    for hit in sorted(chain(_known_format_hits(combined), _url_hits(combined)),
+                      key=lambda h: (h.priority, h.start)):  # fmt: skip
+        found.setdefault(bisect.bisect_right(bounds, hit.start) - 1, hit)
+    located = _locate_words(doc.text, words, sorted({values[n][0] for n in found}))
+    for number, hit in sorted(found.items()):
+        index, start, end = values[number]
+        base = located[index]
+        description = f"{hit.description or _DESCRIPTIONS[hit.kind]} (base64-encoded)"
+        value = words.words[index][start:end]
+        yield _Hit(1, base + start, base + end, hit.kind, value, description, hit.confidence)
+
+
 # --------------------------------------------------------------------------- private keys
 
 _KEY_BODY_CHARS: Final = lazy_compile(r"[A-Za-z0-9+/=]")
@@ -1310,6 +1380,7 @@ def _collect(doc: _Text) -> list[_Hit]:
     hits = [
         *_private_key_hits(doc),
         *_known_format_hits(doc),
+        *_encoded_hits(doc),
         *_url_hits(doc),
         *_curl_hits(doc),
         *_cli_password_hits(doc),
