@@ -752,3 +752,15 @@ def test_decoding_is_bounded() -> None:
     started = time.perf_counter()
     assert scan_text(text, path="cm.yaml") == []
     assert time.perf_counter() - started < 0.5
+
+
+def test_minified_one_line_file_scans_in_linear_time() -> None:
+    """A 300 KB single-line JSON full of credential-like keys (bundles, notebooks) once took
+    minutes: the look-behind of every keyword spanned the whole line."""
+    import json
+    import time
+
+    line = json.dumps({f"token_{i}": f"v{i}" for i in range(20_000)})
+    started = time.perf_counter()
+    scan_text(line, path="bundle.json")
+    assert time.perf_counter() - started < 10

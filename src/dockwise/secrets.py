@@ -965,6 +965,7 @@ _ASSIGN: Final = lazy_compile(
 )
 _EXPANSION: Final = lazy_compile(r"(?P<op>:?[-=?+])(?P<val>[^}\s\"'`]{1,500})\}")
 _XML_VALUE: Final = lazy_compile(r">(?P<val>[^<\n]{1,500})</")
+_BEFORE_WINDOW: Final = 512
 _CALL_BEFORE: Final = lazy_compile(
     r"(?:getenv|get|setdefault|define|env|fetch|getProperty|GetEnvironmentVariable)\(\s*[\"']$"
 )
@@ -1106,7 +1107,9 @@ def _assignment_at(
 ) -> _Hit | None:
     text = doc.text
     line_start, line_end = doc.line_bounds(start)
-    before = text[line_start:start]
+    # only the end of the line before the name matters; a bounded window keeps minified
+    # one-line files (bundles, notebooks) linear instead of quadratic
+    before = text[max(line_start, start - _BEFORE_WINDOW) : start]
     previous = text[start - 1 : start] if start else ""
     if previous == "<" and text.startswith(">", end):
         xml = _XML_VALUE.match(text, end, line_end)
