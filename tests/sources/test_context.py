@@ -275,7 +275,7 @@ def test_files_a_builder_took_ship_when_copied_from_it(
 
 def test_read_text_only_returns_files_the_build_sends(tmp_path: Path) -> None:
     project_at(tmp_path)
-    (tmp_path / "entrypoint.sh").write_text("#!/bin/sh\nexec \"$@\"\n")
+    (tmp_path / "entrypoint.sh").write_text('#!/bin/sh\nexec "$@"\n')
     (tmp_path / "secret.txt").write_text("x\n")
     (tmp_path / ".dockerignore").write_text("secret.txt\n")
     (tmp_path / "big.sh").write_text("#" * 5000)
