@@ -24,7 +24,7 @@ import math
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
-from functools import cached_property
+from functools import cached_property, lru_cache
 from itertools import accumulate, chain
 from typing import Final, Literal
 
@@ -1418,6 +1418,7 @@ def scan_text(text: str, *, path: str | None = None) -> list[SecretMatch]:
     return matches
 
 
+@lru_cache(maxsize=4096)  # finding messages repeat across files; the answer is pure
 def redact_text(text: str) -> str:
     """The text with every secret the detector sees replaced by its redacted form."""
     for match in scan_text(text):
