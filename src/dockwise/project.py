@@ -85,8 +85,9 @@ class Discovery:
     dockerfiles: tuple[Path, ...] = ()
     ignore_files: tuple[Path, ...] = ()
     compose_files: tuple[Path, ...] = ()
-    yaml_files: tuple[Path, ...] = ()
-    python_files: tuple[Path, ...] = ()
+    # many on a big tree: kept as plain path strings, made into Paths by their loaders
+    yaml_files: tuple[str, ...] = ()
+    python_files: tuple[str, ...] = ()
     problems: tuple[InputProblem, ...] = ()
 
 
@@ -137,8 +138,8 @@ def discover(root: Path) -> Discovery:
     dockerfiles: list[Path] = []
     ignores: list[Path] = []
     compose: list[Path] = []
-    yamls: list[Path] = []
-    pythons: list[Path] = []
+    yamls: list[str] = []
+    pythons: list[str] = []
     problems: list[InputProblem] = []
     seen = 0
 
@@ -156,18 +157,17 @@ def discover(root: Path) -> Discovery:
                 )
             )
             break
-        base = Path(folder)
         for name in sorted(files):
-            if is_dockerfile_name(name):
-                dockerfiles.append(base / name)
-            elif name == ".dockerignore" or name.endswith(".dockerignore"):
-                ignores.append(base / name)
+            if name.endswith(".py"):
+                pythons.append(os.path.join(folder, name))
+            elif is_dockerfile_name(name):
+                dockerfiles.append(Path(folder, name))
+            elif name.endswith(".dockerignore"):
+                ignores.append(Path(folder, name))
             elif is_compose_name(name):
-                compose.append(base / name)
+                compose.append(Path(folder, name))
             elif name.endswith((".yaml", ".yml")):
-                yamls.append(base / name)
-            elif name.endswith(".py"):
-                pythons.append(base / name)
+                yamls.append(os.path.join(folder, name))
     return Discovery(
         tuple(dockerfiles),
         tuple(ignores),
