@@ -276,3 +276,38 @@ def test_dw607(lines: str, expected: list[int]) -> None:
 def test_dw607_builder_stage_is_not_judged() -> None:
     text = 'FROM python:3.11-slim AS test\nCMD ["sh", "-c", "pytest -q"]\nFROM python:3.11-slim\nCMD ["gunicorn", "app:app"]\n'
     assert hits("DW607", text) == []
+
+
+@pytest.mark.parametrize(
+    ("command", "base"),
+    [
+        ('CMD ["python3"]', True),
+        ('CMD ["bash"]', True),
+        ('CMD ["node"]', True),
+        ('CMD ["python3", "-i"]', True),
+        ('CMD ["python3", "app.py"]', False),
+        ('CMD ["gunicorn", "app:app"]', False),
+        ('ENTRYPOINT ["tini", "--"]\nCMD ["bash"]', True),
+        ("", False),
+    ],
+)
+def test_base_images_only_start_an_interpreter(command: str, base: bool) -> None:
+    from dockwise.rules.runtime import is_base_image
+    from dockwise.sources.dockerfile import parse_dockerfile
+
+    assert is_base_image(parse_dockerfile(f"FROM debian:bookworm-slim\n{command}\n")) is base
+
+
+def test_base_image_is_not_asked_for_user_healthcheck_or_unbuffered_output() -> None:
+    from dockwise.config import Config
+    from dockwise.engine import check_project
+    from dockwise.project import project_from_text
+    from dockwise.rules import rule_by_id
+
+    rules = [rule_by_id(i) for i in ("DW202", "DW303", "DW801")]
+    text = 'FROM debian:bookworm-slim\nRUN echo build python here\nCMD ["python3"]\n'
+    outcome = check_project(project_from_text(text, Config()), rules)  # type: ignore[arg-type]
+    assert outcome.findings == ()
+    served = text.replace('["python3"]', '["python3", "-m", "http.server"]')
+    found = check_project(project_from_text(served, Config()), rules)  # type: ignore[arg-type]
+    assert sorted(f.rule for f in found.findings) == ["DW202", "DW303", "DW801"]

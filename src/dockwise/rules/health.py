@@ -17,6 +17,7 @@ from dockwise.rules.runtime import (
     destinations,
     effective,
     entrypoint_and_cmd,
+    is_base_image,
     shell_c_script,
 )
 from dockwise.sources.dockerfile import Dockerfile, Instruction, Stage
@@ -284,7 +285,7 @@ def check_program_missing(dockerfile: Dockerfile, project: Project) -> Iterator[
 
 
 def _has_process(dockerfile: Dockerfile) -> bool:
-    return bool(entrypoint_and_cmd(dockerfile))
+    return bool(entrypoint_and_cmd(dockerfile)) and not is_base_image(dockerfile)
 
 
 @dockerfile_rule(

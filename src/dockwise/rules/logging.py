@@ -16,6 +16,7 @@ from dockwise.rules.runtime import (
     context_file_text,
     destinations,
     entrypoint_and_cmd,
+    is_interactive,
     process_commands,
     shell_c_script,
     unwrap,
@@ -245,7 +246,7 @@ def _is_python_process(command: ShellCommand) -> bool:
 def python_process(dockerfile: Dockerfile) -> tuple[Instruction, ShellCommand] | None:
     """The CMD/ENTRYPOINT and command that start a Python process, if one does."""
     for instruction, command in process_commands(dockerfile):
-        if _is_python_process(command):
+        if _is_python_process(command) and not is_interactive(command):
             return instruction, command
     return None
 

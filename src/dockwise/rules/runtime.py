@@ -101,6 +101,47 @@ def process_commands(dockerfile: Dockerfile) -> Iterator[tuple[Instruction, Shel
             yield instruction, command
 
 
+# a bare interpreter or shell as the command makes a base or tool image, not a service
+_INTERACTIVE = frozenset(
+    {
+        "sh",
+        "bash",
+        "ash",
+        "dash",
+        "zsh",
+        "python",
+        "python3",
+        "ipython",
+        "node",
+        "irb",
+        "ruby",
+        "perl",
+        "php",
+        "jshell",
+        "ghci",
+        "R",
+        "julia",
+        "lua",
+    }
+)
+
+
+def is_interactive(command: ShellCommand) -> bool:
+    """`python3`, `bash`, `node`: an interpreter or shell started with no program."""
+    name = command.name
+    if name.startswith("python3.") or name.startswith("python2."):
+        name = "python"
+    return name in _INTERACTIVE and not any(not a.startswith("-") for a in command.args)
+
+
+def is_base_image(dockerfile: Dockerfile) -> bool:
+    """True when the shipped image only starts an interactive interpreter or shell: a base
+    image for others to build on (the official python, node and debian images end with
+    `CMD ["python3"]`, `CMD ["node"]`, `CMD ["bash"]`)."""
+    commands = [command for _, command in process_commands(dockerfile)]
+    return bool(commands) and all(is_interactive(command) for command in commands)
+
+
 def compose_services_building(
     project: Project, dockerfile: Dockerfile
 ) -> list[Mapping[str, object]]:

@@ -19,6 +19,7 @@ from dockwise.rules._common import (
     shipped_runs,
 )
 from dockwise.rules._packages import package_command, package_name
+from dockwise.rules.runtime import is_base_image
 from dockwise.sources.dockerfile import (
     Dockerfile,
     Instruction,
@@ -133,7 +134,8 @@ def runs_as_root(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
         if user and _is_root(user):
             yield at(dockerfile, instruction, f"the shipped image runs as {user}")
         return
-    if not _nonroot_base(dockerfile):
+    # a base image (no service, just `CMD ["python3"]`) leaves USER to the images built on it
+    if not _nonroot_base(dockerfile) and not is_base_image(dockerfile):
         yield at(
             dockerfile,
             shipped.from_instruction,
