@@ -198,10 +198,8 @@ def _command(
 
 
 def _bashlex_split(script: str) -> ShellScript | None:
-    try:
-        import bashlex
-    except ImportError:  # pragma: no cover - bashlex is a dependency
-        return None
+    import bashlex  # about 100 ms to import: only for scripts the fast path cannot split
+
     try:
         trees = bashlex.parse(script)
     except Exception:  # bashlex raises many kinds of errors on valid-but-unusual shell
