@@ -157,7 +157,7 @@ def rule(
         lesson=lesson,
         severity=Severity.parse(severity),
         title=title,
-        why=_dedent(why),
+        why=_prose(why),
         fix=" ".join(fix.split()),  # one paragraph: it is printed after "fix:" on one line
         bad=_dedent(bad) if isinstance(bad, str) else bad,
         good=_dedent(good) if isinstance(good, str) else good,
@@ -173,6 +173,19 @@ def rule(
 
 
 def _dedent(text: str) -> str:
+    """An example file: common indentation removed, one final newline."""
     import textwrap
 
-    return textwrap.dedent(text).strip("\n") + ("\n" if "\n" in text.strip("\n") else "")
+    return textwrap.dedent(text).strip("\n") + "\n"
+
+
+def _prose(text: str) -> str:
+    """Rationale text as Markdown paragraphs: no indentation (it would read as code), one
+    blank line between paragraphs, whatever the pieces it was assembled from."""
+    paragraphs: list[list[str]] = [[]]
+    for line in text.strip().splitlines():
+        if line.strip():
+            paragraphs[-1].append(line.strip())
+        elif paragraphs[-1]:
+            paragraphs.append([])
+    return "\n\n".join("\n".join(lines) for lines in paragraphs if lines)
