@@ -2491,17 +2491,23 @@ def write(files: list[FileBuilder], root: Path) -> None:
 
 
 def dockwise_reports(files: list[FileBuilder], root: Path) -> set[tuple[str, int]]:
+    """The lines dockwise reports, as its context rules do: one finding per secret (DW510),
+    and a whole-file finding at line 1 (DW511) for key files, or for a credential file in
+    which no single secret was found."""
+    from dockwise.rules.secrets import WHOLE_FILE_KINDS
     from dockwise.secrets import credential_file_kind, is_binary, scan_text
 
     out: set[tuple[str, int]] = set()
     for fb in files:
         data = (root / fb.path).read_bytes()
-        if credential_file_kind(fb.path, data[:8192]):
+        kind = credential_file_kind(fb.path, data[:8192])
+        lines: set[int] = set()
+        if not is_binary(data[:8192]):
+            text = data.decode("utf-8", errors="replace")
+            lines = {m.line for m in scan_text(text, path=fb.path)}
+        out |= {(fb.path, line) for line in lines}
+        if kind and (kind in WHOLE_FILE_KINDS or not lines):
             out.add((fb.path, 1))
-        if is_binary(data[:8192]):
-            continue
-        for m in scan_text(data.decode("utf-8", errors="replace"), path=fb.path):
-            out.add((fb.path, m.line))
     return out
 
 
