@@ -6,10 +6,11 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from ruletest import folder_hits, hits, messages
 
 from dockwise.config import Config
 from dockwise.engine import check_project
-from dockwise.project import load_project, project_from_text
+from dockwise.project import project_from_text
 from dockwise.rules import rule_by_id
 from dockwise.rules.health import parse_duration, probe_target
 from dockwise.sources.dockerfile import parse_dockerfile
@@ -18,37 +19,6 @@ PY_CHECK = (
     'HEALTHCHECK CMD ["python", "-c", "import urllib.request; '
     "urllib.request.urlopen('http://127.0.0.1:8000/health', timeout=2)\"]"
 )
-
-
-def hits(rule_id: str, text: str) -> list[int | None]:
-    rule = rule_by_id(rule_id)
-    assert rule is not None
-    config = Config(select=(rule_id,))
-    outcome = check_project(project_from_text(textwrap.dedent(text), config), [rule])
-    assert not outcome.problems, outcome.problems
-    return [f.line for f in outcome.findings if f.rule == rule_id]
-
-
-def messages(rule_id: str, text: str) -> list[str]:
-    rule = rule_by_id(rule_id)
-    assert rule is not None
-    outcome = check_project(
-        project_from_text(textwrap.dedent(text), Config(select=(rule_id,))), [rule]
-    )
-    return [f.message for f in outcome.findings if f.rule == rule_id]
-
-
-def folder_hits(
-    rule_id: str, files: dict[str, str], tmp_path: Path
-) -> list[tuple[str, int | None]]:
-    for name, text in files.items():
-        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / name).write_text(textwrap.dedent(text))
-    rule = rule_by_id(rule_id)
-    assert rule is not None
-    outcome = check_project(load_project(tmp_path, Config(select=(rule_id,))), [rule])
-    assert not outcome.problems, outcome.problems
-    return [(f.path, f.line) for f in outcome.findings if f.rule == rule_id]
 
 
 # --- DW201 --------------------------------------------------------------------------

@@ -2,40 +2,16 @@
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
 import pytest
+from ruletest import folder_hits, hits
 
 from dockwise.config import Config
 from dockwise.engine import check_project
-from dockwise.project import load_project, project_from_text
+from dockwise.project import project_from_text
 from dockwise.rules import rule_by_id
 from dockwise.rules.runtime import missing_exec, signal_name, starts_background_jobs
-
-
-def hits(rule_id: str, text: str) -> list[int | None]:
-    rule = rule_by_id(rule_id)
-    assert rule is not None
-    outcome = check_project(
-        project_from_text(textwrap.dedent(text), Config(select=(rule_id,))), [rule]
-    )
-    assert not outcome.problems, outcome.problems
-    return [f.line for f in outcome.findings if f.rule == rule_id]
-
-
-def folder_hits(
-    rule_id: str, files: dict[str, str], tmp_path: Path
-) -> list[tuple[str, int | None]]:
-    for name, text in files.items():
-        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / name).write_text(textwrap.dedent(text))
-    rule = rule_by_id(rule_id)
-    assert rule is not None
-    outcome = check_project(load_project(tmp_path, Config(select=(rule_id,))), [rule])
-    assert not outcome.problems, outcome.problems
-    return [(f.path, f.line) for f in outcome.findings if f.rule == rule_id]
-
 
 # --- DW601 (shell form) ------------------------------------------------------------------
 
@@ -299,10 +275,6 @@ def test_base_images_only_start_an_interpreter(command: str, base: bool) -> None
 
 
 def test_base_image_is_not_asked_for_user_healthcheck_or_unbuffered_output() -> None:
-    from dockwise.config import Config
-    from dockwise.engine import check_project
-    from dockwise.project import project_from_text
-    from dockwise.rules import rule_by_id
 
     rules = [rule_by_id(i) for i in ("DW202", "DW303", "DW801")]
     text = 'FROM debian:bookworm-slim\nRUN echo build python here\nCMD ["python3"]\n'

@@ -1,0 +1,6 @@
+"""Make the shared test helpers (tests/rules/ruletest.py) importable."""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent / "rules"))
