@@ -356,3 +356,24 @@ def test_colour_only_on_a_terminal_and_never_with_no_color(tmp_path: Path) -> No
     assert "\x1b[" in _run_in_terminal(args, env)
     assert "\x1b[" not in _run_in_terminal(args, {**env, "NO_COLOR": "1"})
     assert "\x1b[" not in _run_in_terminal([*args, "--no-color"], env)
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("Dockerfile", True),
+        ("Containerfile", True),
+        ("Dockerfile.prod", True),
+        ("Dockerfile.dev.arm64", True),
+        ("api.Dockerfile", True),
+        ("dockerfile.vim", False),
+        ("Dockerfile.j2", False),
+        ("Dockerfile.md", False),
+        ("Dockerfile.dockerignore", False),
+        ("Dockerfiles", False),
+    ],
+)
+def test_dockerfile_names(name: str, expected: bool) -> None:
+    from dockwise.project import is_dockerfile_name
+
+    assert is_dockerfile_name(name) is expected

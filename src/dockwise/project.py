@@ -59,16 +59,61 @@ class InputProblem:
         )
 
 
+# `Dockerfile.<suffix>` names that are something else: editor plugins, docs, templates
+_NOT_DOCKERFILE_SUFFIXES = frozenset(
+    [
+        "vim",
+        "el",
+        "lua",
+        "py",
+        "rb",
+        "go",
+        "js",
+        "ts",
+        "json",
+        "yaml",
+        "yml",
+        "toml",
+        "md",
+        "rst",
+        "txt",
+        "html",
+        "sh",
+        "bash",
+        "ps1",
+        "bat",
+        "j2",
+        "jinja",
+        "jinja2",
+        "tmpl",
+        "tpl",
+        "template",
+        "in",
+        "erb",
+        "mustache",
+        "hbs",
+        "orig",
+        "bak",
+        "swp",
+        "log",
+        "lock",
+    ]
+)
+
+
 def is_dockerfile_name(name: str) -> bool:
     lowered = name.lower()
     if lowered.endswith(".dockerignore"):
         return False
+    if lowered in ("dockerfile", "containerfile"):
+        return True
+    if lowered.endswith((".dockerfile", ".containerfile")):
+        return True
+    stem, dot, suffix = lowered.partition(".")
     return (
-        lowered in ("dockerfile", "containerfile")
-        or lowered.endswith(".dockerfile")
-        or lowered.endswith(".containerfile")
-        or lowered.startswith("dockerfile.")
-        or lowered.startswith("containerfile.")
+        bool(dot)
+        and stem in ("dockerfile", "containerfile")
+        and suffix.rsplit(".", 1)[-1] not in _NOT_DOCKERFILE_SUFFIXES
     )
 
 
