@@ -377,3 +377,15 @@ def test_dockerfile_names(name: str, expected: bool) -> None:
     from dockwise.project import is_dockerfile_name
 
     assert is_dockerfile_name(name) is expected
+
+
+def test_stdin_with_a_file_name_has_no_build_context(tmp_path: Path) -> None:
+    write(tmp_path, ".env", "DATABASE_URL=postgres://app:Zr8vTq3nPw5Ld@db/orders\n")
+    text = b"FROM python:3.11-slim\nCOPY . /app\n"
+    result = run(
+        ["check", "-", "--stdin-filename", "Dockerfile", "-f", "json", "--fail-on", "never"],
+        stdin=text,
+        cwd=tmp_path,
+    )
+    rules = {f["rule"] for f in json.loads(result.stdout)["findings"]}
+    assert result.returncode == 0 and not rules & {"DW510", "DW511", "DW121"}

@@ -166,13 +166,16 @@ class Project:
 
     @cached_property
     def contexts(self) -> Mapping[str, BuildContext]:
-        """Build context of each Dockerfile, keyed by the Dockerfile's relpath (loaded lazily)."""
+        """Build context of each Dockerfile, keyed by the Dockerfile's relpath (loaded lazily).
+
+        A Dockerfile read from stdin has none, whatever name it is reported under."""
         from dockwise.sources.context import load_context
 
+        on_disk = set(self.discovery.dockerfiles)
         return {
             df.relpath: load_context(self.context_dir(df), df, self)
             for df in self.dockerfiles
-            if df.relpath != "-"
+            if df.path in on_disk
         }
 
     def iter_dockerfiles(self) -> Iterator[Dockerfile]:
