@@ -2,7 +2,7 @@
 
     python bench/hadolint_agreement.py [--hadolint PATH] [--count 500] [--show N]
 
-Runs both tools on the generated corpus (bench/corpus.py) plus the hand-written cases in
+Runs both tools on the generated corpus (bench/gen_dockerfiles.py) plus the hand-written cases in
 bench/agreement_cases/, compares (file, line, hadolint code) for every hadolint code a
 dockwise rule names in `also`, and prints a table per code. Every disagreement is then
 explained: each known, intended difference is recognised by a predicate below and counted
@@ -24,7 +24,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from corpus import generate  # noqa: E402
+from gen_dockerfiles import generate  # noqa: E402
 from speed import dockwise_command, ensure_hadolint  # noqa: E402
 
 from dockwise.sources.dockerfile import Dockerfile, parse_dockerfile  # noqa: E402

@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from corpus import generate  # noqa: E402
+from gen_dockerfiles import generate  # noqa: E402
 
 SINGLE = """\
 FROM python:3.11-slim

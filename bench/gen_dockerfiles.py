@@ -1,6 +1,6 @@
 """Generate a deterministic corpus of varied, realistic Dockerfiles.
 
-    python bench/corpus.py OUT_DIR [--count 500] [--seed 7]
+    python bench/gen_dockerfiles.py OUT_DIR [--count 500] [--seed 7]
 
 Each file is built from the pieces real Dockerfiles are made of: ARG-resolved bases, several
 package managers, pinned and unpinned installs, multi-stage builds, heredocs (with comments
