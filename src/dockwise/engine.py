@@ -9,6 +9,7 @@ from pathlib import Path
 from dockwise.findings import Finding, Hit, Rule
 from dockwise.project import InputProblem, Project
 from dockwise.suppress import Suppressions, codes_for, parse_suppressions
+from dockwise.tools import ToolMissing
 
 MAX_PRAGMA_SCAN_BYTES = 4 * 1024 * 1024
 
@@ -17,6 +18,8 @@ MAX_PRAGMA_SCAN_BYTES = 4 * 1024 * 1024
 class Outcome:
     findings: tuple[Finding, ...]
     problems: tuple[InputProblem, ...]
+    # what did not run and why (a missing external tool): said once, never a finding
+    notes: tuple[str, ...] = ()
 
 
 def selected_rules(project: Project, rules: Sequence[Rule]) -> list[Rule]:
@@ -24,17 +27,29 @@ def selected_rules(project: Project, rules: Sequence[Rule]) -> list[Rule]:
     return [r for r in rules if config.selects(r.id, r.meta.lesson, r.meta.default_enabled)]
 
 
-def check_project(project: Project, rules: Sequence[Rule]) -> Outcome:
+def check_project(project: Project, rules: Sequence[Rule], *, debug: bool = False) -> Outcome:
+    """Findings of the selected rules. A rule that raises is reported as an input problem
+    naming the rule (exit status 2) and the other rules still run; with `debug` the
+    exception propagates, traceback and all."""
     findings: list[Finding] = []
     problems: list[InputProblem] = list(project.problems)
+    notes: list[str] = []
     pragma_cache: dict[str, Suppressions | None] = {}
     for rule in selected_rules(project, rules):
         try:
             hits = list(rule.check(project))
+        except ToolMissing as missing:
+            notes.append(str(missing))
+            continue
         except Exception as error:  # a broken rule must not hide every other finding
+            if debug:
+                raise
             problems.append(
                 InputProblem(
-                    rule.id, None, f"internal error in rule: {type(error).__name__}: {error}"
+                    project_name(project),
+                    None,
+                    f"internal error in rule {rule.id} ({type(error).__name__}); "
+                    "rerun with --debug for the traceback",
                 )
             )
             continue
@@ -42,7 +57,17 @@ def check_project(project: Project, rules: Sequence[Rule]) -> Outcome:
             finding = to_finding(rule, hit, project)
             if not _suppressed(finding, rule, hit.aliases, project, pragma_cache):
                 findings.append(finding)
-    return Outcome(tuple(sorted(set(findings), key=Finding.sort_key)), tuple(problems))
+    return Outcome(
+        tuple(sorted(set(findings), key=Finding.sort_key)), tuple(problems), tuple(notes)
+    )
+
+
+def project_name(project: Project) -> str:
+    """How a problem about the whole input names it: the one Dockerfile of a single-file
+    check, else the folder (`.`, relative to itself)."""
+    if project.single_file and len(project.dockerfiles) == 1:
+        return project.dockerfiles[0].relpath
+    return "."
 
 
 def to_finding(rule: Rule, hit: Hit, project: Project) -> Finding:

@@ -12,10 +12,11 @@ from dockwise.config import Config
 from dockwise.engine import check_project
 from dockwise.project import project_from_text
 from dockwise.rules import all_rules, rule_by_id
+from dockwise.tools import find_tool
 
 GENERAL = [r for r in all_rules() if r.meta.lesson == "general"]
 needs_shellcheck = pytest.mark.skipif(
-    shutil.which("shellcheck") is None, reason="shellcheck binary not installed"
+    find_tool("shellcheck") is None, reason="shellcheck binary not installed"
 )
 
 
@@ -588,9 +589,16 @@ def test_shellcheck_is_opt_in() -> None:
     assert [f.line for f in opted_in.findings] == [2]
 
 
-def test_shellcheck_yields_nothing_without_binary(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(shutil, "which", lambda name: None)
-    assert hits("FROM debian:12-slim\nRUN cp $FILES /etc/\n", "DW940") == []
+def test_shellcheck_missing_is_said_once_not_silent(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(shutil, "which", lambda *args, **kwargs: None)
+    rule = rule_by_id("DW940")
+    assert rule is not None
+    project = project_from_text(
+        "FROM debian:12-slim\nRUN cp $FILES /etc/\n", Config(select=("DW940",))
+    )
+    outcome = check_project(project, [rule])
+    assert outcome.findings == () and outcome.problems == ()
+    assert len(outcome.notes) == 1 and "`shellcheck` was found neither" in outcome.notes[0]
 
 
 # --- a careful Dockerfile is clean ------------------------------------------------------------------
