@@ -59,3 +59,76 @@ def test_assignment_only_statements_become_script_variables() -> None:
 def test_nested_heredoc_is_not_split_into_commands() -> None:
     script = parse_script("cat <<EOF > /etc/x\nhi\nEOF\necho done")
     assert [c.name for c in script.commands] == ["cat", "echo"]
+
+
+# --- pipelines: what a pipe's status hides -------------------------------------------------
+
+
+def _pipelines(text: str) -> list[tuple[list[list[str]], bool, bool]]:
+    return [
+        ([[c.name for c in stage] for stage in p.stages], p.substituted, p.tested)
+        for p in parse_script(text).pipelines
+    ]
+
+
+def test_pipeline_stages_in_the_fast_path() -> None:
+    assert _pipelines("curl -fsSL https://x | tar xz -C /opt && rm -f /tmp/x") == [
+        ([["curl"], ["tar"]], False, False)
+    ]
+
+
+def test_case_pattern_alternatives_are_no_pipe() -> None:
+    script = parse_script(
+        'case "$TARGETPLATFORM" in linux/arm/v7|linux/arm/v8) ARCH=arm ;; *) ARCH=x64 ;; esac; '
+        "echo $ARCH"
+    )
+    assert not script.has_pipe and script.pipelines == ()
+    assert [c.argv for c in script.commands] == [("echo", "$ARCH")]
+
+
+def test_case_body_keeps_its_pipes() -> None:
+    text = "case $(uname -m | tr A-Z a-z) in\n x86_64) curl -fsSL https://x | sh ;;\n (arm*|aarch64) true ;;\nesac"
+    assert _pipelines(text) == [
+        ([["curl"], ["sh"]], False, False),
+        ([["uname"], ["tr"]], True, False),
+    ]
+
+
+def test_substituted_and_tested_pipelines_are_marked() -> None:
+    text = (
+        "arch=\"$(dpkg --print-architecture | awk -F- '{ print $NF }')\"; "
+        "if curl -fs https://x | grep -q ok; then echo up; fi; "
+        "wget -qO- https://y | tar xz || true; "
+        "! ls /x | grep -q y"
+    )
+    assert sorted(_pipelines(text)) == sorted(
+        [
+            ([["dpkg"], ["awk"]], True, False),
+            ([["curl"], ["grep"]], False, True),
+            ([["wget"], ["tar"]], False, True),
+            ([["ls"], ["grep"]], False, True),
+        ]
+    )
+
+
+def test_or_after_an_and_list_covers_the_whole_list() -> None:
+    assert _pipelines("curl x | sh && echo ok || echo failed") == [
+        ([["curl"], ["sh"]], False, True)
+    ]
+    assert _pipelines("curl x | sh && echo ok; a | b") == [
+        ([["curl"], ["sh"]], False, False),
+        ([["a"], ["b"]], False, False),
+    ]
+
+
+def test_heredoc_fed_producer_is_recorded_with_its_redirect() -> None:
+    script = parse_script("cat <<EOF | tee /etc/x.conf\nkey=1\nEOF\n")
+    (pipeline,) = script.pipelines
+    assert pipeline.producers[0].name == "cat"
+    assert pipeline.producers[0].redirects[0][0] == "<<"
+
+
+def test_simple_command() -> None:
+    assert parse_script("python /app/app.py").is_simple_command()
+    assert not parse_script("cd /app && python app.py").is_simple_command()
+    assert not parse_script("python app.py | tee x").is_simple_command()
