@@ -532,6 +532,34 @@ def test_pipefail_set_after_the_pipe_does_not_count() -> None:
     assert hits(text, "DW936") == [2]
 
 
+def test_pipefail_only_where_a_failing_producer_is_hidden() -> None:
+    text = """
+        FROM debian:12-slim
+        RUN case "$TARGETPLATFORM" in linux/arm/v7|linux/arm/v8) A=arm ;; *) A=x64 ;; esac; echo $A
+        RUN arch="$(dpkg --print-architecture | awk -F- '{ print $NF }')"; wget -O /x "https://x/$arch"
+        RUN echo "$SHA256 *pg.tar.bz2" | sha256sum -c -
+        RUN printf '%s\\n' a b | xargs -n1 echo
+        RUN cat <<EOF | tee /etc/app.conf
+        key=1
+        EOF
+        RUN if [ "$(uname -m | tr A-Z a-z)" = x86_64 ]; then echo amd64; fi
+        RUN if curl -fs https://x | grep -q ok; then echo up; fi
+        RUN curl -fsSL https://x | sh || true
+        RUN locale -a | grep en_US.utf8
+        RUN wget -qO- https://deb.nodesource.com/setup_22.x | bash -
+        RUN uv export --frozen | uv pip install -r -
+    """
+    assert hits(text, "DW936") == [13, 14]
+
+
+def test_pipefail_case_with_a_download_in_its_body() -> None:
+    text = """
+        FROM debian:12-slim
+        RUN case "$(uname -m)" in x86_64|amd64) curl -fsSL https://x | tar xz ;; esac
+    """
+    assert hits(text, "DW936") == [2]
+
+
 # --- DW938 pragmas --------------------------------------------------------------------------------
 
 

@@ -1817,20 +1817,45 @@ def _posix_script(run: Instruction) -> bool:
     return interpreter is None or interpreter[0] in _POSIX_SHELLS
 
 
-def _unguarded_pipe(run: Instruction) -> bool:
-    if not run.parsed.has_pipe:
-        return False
-    if _sets_pipefail(list(run.shell)):
-        return False
+# producers whose failure a pipe cannot hide in a way that matters: they print text they
+# were given or read local files (`echo "$SHA  f" | sha256sum -c`, `cat <<EOF | tee`)
+_SAFE_PRODUCERS = frozenset(
+    {
+        "echo", "printf", "cat", "yes", "true", "seq", "env", "printenv", "pwd", "date", "id",
+        "uname", "whoami", "hostname", "ls", "find", "sort", "uniq", "head", "tail", "tr",
+        "cut", "sed", "awk", "gawk", "mawk", "grep", "egrep", "fgrep", "wc", "tee", "column",
+        "basename", "dirname", "readlink", "realpath", "which", "type", "getent", "nproc",
+        "dpkg", "dpkg-query", "apt-mark", "apt-cache", "rpm", "xargs", "jq", "base64", "rev",
+        "paste", "fold", "nl", "expand", "od", "xxd", "hexdump", "sha256sum", "sha512sum",
+        "md5sum", "stat", "du", "df", "file", "ldd", "strings", "comm", "diff", "set",
+        "locale", "ps",
+    }
+)  # fmt: skip
+
+
+def _unguarded_pipe(run: Instruction) -> str | None:
+    """The producer whose failure a pipe of this RUN hides (None if none can matter)."""
+    script = run.parsed
+    if not script.has_pipe or _sets_pipefail(list(run.shell)):
+        return None
     interpreter = _heredoc_interpreter(run)
     if interpreter is not None and "pipefail" in interpreter[1]:
-        return False
-    for command in run.commands:
-        if command.name == "set" and _sets_pipefail(list(command.args)):
-            return False
-        if command.piped:
-            return True
-    return False
+        return None
+    order = {id(command): index for index, command in enumerate(script.commands)}
+    pipefail_at = next(
+        (order[id(c)] for c in script.commands if c.name == "set" and _sets_pipefail(list(c.args))),
+        None,
+    )
+    for pipeline in script.pipelines:
+        if pipeline.substituted or pipeline.tested:
+            continue  # `x="$(a | b)"`, `if a | grep -q; then`, `a | b || true`
+        first = pipeline.stages[0][0] if pipeline.stages and pipeline.stages[0] else None
+        if first is not None and pipefail_at is not None and order.get(id(first), 0) > pipefail_at:
+            continue
+        for producer in pipeline.producers:
+            if producer.name not in _SAFE_PRODUCERS:
+                return producer.name
+    return None
 
 
 @dockerfile_rule(
@@ -1844,6 +1869,13 @@ def _unguarded_pipe(run: Instruction) -> bool:
         and ships an image without the tool. `set -o pipefail` makes any failing stage fail
         the RUN. Exec-form RUN, non-POSIX shells (pwsh, cmd) and heredoc scripts that start
         with `set -o pipefail` are not reported.
+
+        Unlike hadolint's DL4006, dockwise reports only pipes whose hidden failure matters:
+        not a pipe fed by a producer that cannot fail in a way that matters (`echo`,
+        `printf`, `cat`, `sort`, `grep`, a heredoc: `echo "$SHA  f" | sha256sum -c`), not
+        one inside `$(...)` (its output is checked where it is used), not one whose status
+        is tested (`if curl ... | grep -q`, `a | b || true`), and not the `|` of a `case`
+        pattern.
     """,
     fix='Add `SHELL ["/bin/bash", "-o", "pipefail", "-c"]` before the RUN (or `set -o pipefail &&`).',
     bad="""
@@ -1863,8 +1895,16 @@ def _unguarded_pipe(run: Instruction) -> bool:
 )
 def pipe_without_pipefail(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
     for run in dockerfile.runs():
-        if _posix_script(run) and _unguarded_pipe(run):
-            yield at(dockerfile, run, "RUN pipes commands without `set -o pipefail`")
+        if not _posix_script(run):
+            continue
+        producer = _unguarded_pipe(run)
+        if producer is not None:
+            yield at(
+                dockerfile,
+                run,
+                f"RUN pipes {producer} into another command without `set -o pipefail`: "
+                f"a failing {producer} does not fail the build",
+            )
 
 
 # ---------------------------------------------------------------------------------------------
