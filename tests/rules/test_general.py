@@ -215,12 +215,31 @@ def test_npm() -> None:
     text = """
         FROM node:20-slim
         RUN npm ci && npm install && npm install --omit=dev
-        RUN npm install -g typescript@5.4.5 @nestjs/cli@10.3.2 ./local git+https://g/x.git
+        RUN npm install -g typescript@5.4.5 @nestjs/cli@10.3.2 ./local git+https://g/x.git#v1
         RUN npm install -g typescript
         RUN npm i --prefix /opt @scope/tool
-        RUN npm install user/repo file:../lib pkg.tgz
+        RUN npm install user/repo#v2.1.0 file:../lib pkg.tgz https://h/pkg-1.0.0.tgz
     """
     assert hits(text, "DW908") == [4, 5]
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        "git+https://example.org/team/tool.git",
+        "git+ssh://git@example.org:team/tool.git",
+        "git://example.org/team/tool.git",
+        "github:team/tool",
+        "team/tool",
+    ],
+)
+def test_npm_git_urls_without_a_ref_follow_a_branch(spec: str) -> None:
+    text = f"""
+        FROM node:20-slim
+        RUN npm install -g {spec}
+        RUN npm install -g {spec}#4f2a9c1
+    """
+    assert hits(text, "DW908") == [2]
 
 
 def test_apk() -> None:
@@ -673,3 +692,80 @@ def test_careful_dockerfile_has_no_general_warning_or_error() -> None:
     assert not outcome.problems
     serious = [(f.rule, f.line, f.message) for f in outcome.findings if f.severity.label != "info"]
     assert serious == []
+
+
+# --- command lines read as the tools read them (issue 11, class 6) ---------------------------
+
+
+@pytest.mark.parametrize(
+    "run",
+    [
+        "pip install --no-cache-dir --prefix=/install --group docker",
+        "pip install --no-cache-dir --prefix /install --group=docker -r requirements.txt",
+        "uv pip install --system --index-strategy unsafe-best-match -r requirements.txt",
+        "python -m pip install --no-cache --progress-bar off -r requirements.txt",
+        "pip install -Ur requirements.txt",
+    ],
+)
+def test_pip_option_values_are_not_packages(run: str) -> None:
+    assert hits(f"FROM python:3.12-slim\nRUN {run}\n", "DW906") == []
+
+
+def test_pip_unpinned_after_option_values() -> None:
+    text = "FROM python:3.12-slim\nRUN uv pip install --index-strategy unsafe-best-match flask\n"
+    assert messages(text, "DW906") == ["pip install flask without a version pin"]
+
+
+def test_xargs_apt_get_install_is_seen() -> None:
+    text = """
+        FROM debian:12-slim
+        RUN apt-get update && xargs -a packages.txt apt-get install
+        RUN apt-get update && xargs -r apt-get install -y < packages.txt
+    """
+    assert hits(text, "DW907") == [2]
+
+
+@pytest.mark.parametrize("verb", ["in", "install", "rei", "reinstall"])
+def test_dnf_abbreviated_install(verb: str) -> None:
+    assert hits(f"FROM fedora:40\nRUN dnf {verb} httpd-2.4.59\n", "DW923") == [2]
+    assert hits(f"FROM fedora:40\nRUN dnf {verb} -y httpd && dnf clean all\n", "DW924") == [2]
+    assert hits(f"FROM fedora:40\nRUN dnf {verb} -y httpd-2.4.59\n", "DW924") == []
+
+
+def test_go_install_latest_is_not_a_pin() -> None:
+    text = """
+        FROM golang:1.22
+        RUN go install github.com/go-delve/delve/cmd/dlv@latest
+        RUN go run golang.org/x/tools/cmd/stringer@master -type=Kind
+        RUN go install github.com/go-delve/delve/cmd/dlv@v1.22.1
+        RUN go install golang.org/x/tools/cmd/stringer@4f2a9c1d0e
+    """
+    assert hits(text, "DW930") == [2, 3]
+
+
+@pytest.mark.parametrize(
+    ("run", "effect"),
+    [
+        ("pip install --no-cache-dir flask>=2.0", "writes a file named `=2.0`"),
+        ("pip install --no-cache-dir 'gunicorn==22.0.0' flask>2", "writes a file named `2`"),
+        ("python3 -m pip install requests<3", "build fails"),
+        ("poetry add pydantic>=2.7", "writes a file named `=2.7`"),
+    ],
+)
+def test_unquoted_version_specifier_is_a_redirect(run: str, effect: str) -> None:
+    found = messages(f"FROM python:3.12-slim\nRUN {run}\n", "DW945")
+    assert len(found) == 1 and effect in found[0]
+    assert hits(f"FROM python:3.12-slim\nRUN {run}\n", "DW906") == []
+
+
+@pytest.mark.parametrize(
+    "run",
+    [
+        "pip install --no-cache-dir 'flask>=2.0' \"requests<3\"",
+        "pip install --no-cache-dir -r requirements.txt > /tmp/pip.log 2>&1",
+        "pip freeze > requirements.lock",
+        "echo flask>=2.0",
+    ],
+)
+def test_quoted_specifiers_and_real_redirects_pass(run: str) -> None:
+    assert hits(f"FROM python:3.12-slim\nRUN {run}\n", "DW945") == []

@@ -463,3 +463,144 @@ def test_dw117_uid_threshold_and_arg() -> None:
     assert lines(size.useradd_lastlog, text) == [3]
     no_log = "FROM debian:bookworm-slim\nRUN useradd --no-log-init -u 1000000 a\n"
     assert lines(size.useradd_lastlog, no_log) == []
+
+
+# --- command lines read as the tools read them (issue 11, class 6) ---------------------------
+
+
+def severities(rule: Rule, text: str) -> list[str]:
+    project = project_from_text(textwrap.dedent(text).lstrip("\n"), Config(select=(rule.id,)))
+    return [f.severity.label for f in check_project(project, [rule]).findings]
+
+
+@pytest.mark.parametrize("option", ["--no-cache-dir", "--no-cache", "--no-ca", "--no-cache-d"])
+def test_dw104_pip_accepts_unambiguous_prefixes(option: str) -> None:
+    text = f"FROM python:3.12-slim\nRUN pip install {option} flask==3.0.3\n"
+    assert lines(size.pip_cache, text) == []
+
+
+def test_dw104_an_ambiguous_prefix_is_no_cache_option() -> None:
+    # `--no-c` could be --no-cache-dir, --no-clean, --no-compile, --no-color: pip refuses it
+    text = "FROM python:3.12-slim\nRUN pip install --no-c flask==3.0.3\n"
+    assert lines(size.pip_cache, text) == [2]
+
+
+@pytest.mark.parametrize("value", ["false", "0", "no", "off"])
+def test_dw104_pip_no_cache_dir_false_still_disables_the_cache(value: str) -> None:
+    # pip turns the cache off for any valid boolean here (hadolint DL3042 differs)
+    text = f"FROM python:3.12-slim\nENV PIP_NO_CACHE_DIR={value}\nRUN pip install flask==3.0.3\n"
+    assert lines(size.pip_cache, text) == []
+
+
+def test_dw105_cleanup_before_the_update_does_not_count() -> None:
+    before = """
+        FROM debian:bookworm-slim
+        RUN rm -rf /var/lib/apt/lists/* && apt-get update && apt-get install -y curl
+    """
+    after = """
+        FROM debian:bookworm-slim
+        RUN apt-get update && apt-get install -y curl && rm --recursive --force /var/lib/apt/lists/*
+    """
+    assert lines(size.apt_lists_left, before) == [2]
+    assert lines(size.apt_lists_left, after) == []
+
+
+def test_dw106_cache_removed_before_the_add_does_not_count() -> None:
+    text = "FROM alpine:3.20\nRUN rm -rf /var/cache/apk/* && apk add curl=8.9.1-r0\n"
+    assert lines(size.apk_cache, text) == [2]
+
+
+@pytest.mark.parametrize(
+    "run",
+    [
+        "dnf in -y httpd-2.4.59",
+        "dnf up -y",
+        "dnf rei -y httpd-2.4.59",
+        "dnf up-min -y",
+        "dnf upgrade-minimal -y",
+        "sudo dnf install -y httpd-2.4.59",
+        "dnf clean all && dnf install -y httpd-2.4.59",
+    ],
+)
+def test_dw108_dnf_abbreviations_and_order(run: str) -> None:
+    assert lines(size.dnf_cache, f"FROM fedora:40\nRUN {run}\n") == [2]
+    assert lines(size.dnf_cache, f"FROM fedora:40\nRUN {run} && dnf clean all\n") == []
+
+
+def test_dw107_yum_clean_before_install_does_not_count() -> None:
+    text = "FROM centos:7\nRUN yum clean all && yum install -y httpd-2.4.6\n"
+    assert lines(size.yum_cache, text) == [2]
+
+
+def test_dw102_purge_before_the_install_does_not_count() -> None:
+    text = """
+        FROM python:3.12-slim
+        RUN apt-get purge -y gcc && apt-get update && apt-get install -y gcc \\
+            && rm -rf /var/lib/apt/lists/*
+    """
+    assert lines(size.build_tools_shipped, text) == [2]
+
+
+def test_dw102_purged_through_a_variable() -> None:
+    from_arg = """
+        FROM python:3.12-slim
+        ARG BUILD_PACKAGES="gcc libpq-dev"
+        RUN apt-get update && apt-get install -y $BUILD_PACKAGES \\
+            && pip install --no-cache-dir psycopg2==2.9.9 \\
+            && apt-get purge -y ${BUILD_PACKAGES} && rm -rf /var/lib/apt/lists/*
+    """
+    same_run = """
+        FROM python:3.12-slim
+        RUN deps='gcc make' && apt-get update && apt-get install -y $deps \\
+            && make && apt-get purge -y --auto-remove $deps && rm -rf /var/lib/apt/lists/*
+    """
+    assert lines(size.build_tools_shipped, from_arg) == []
+    assert lines(size.build_tools_shipped, same_run) == []
+
+
+def test_dw102_apt_mark_auto_through_xargs() -> None:
+    # the official images' pattern: mark everything auto, keep the saved list, purge the rest
+    text = """
+        FROM debian:bookworm-slim
+        RUN savedAptMark="$(apt-mark showmanual)"; \\
+            apt-get update; apt-get install -y --no-install-recommends gcc dpkg-dev; \\
+            make; \\
+            apt-mark showmanual | xargs apt-mark auto > /dev/null; \\
+            apt-mark manual $savedAptMark; \\
+            apt-get purge -y --auto-remove; rm -rf /var/lib/apt/lists/*
+    """
+    assert lines(size.build_tools_shipped, text) == []
+
+
+def test_dw102_git_or_headers_alone_are_advice() -> None:
+    minor = """
+        FROM python:3.12-slim
+        RUN apt-get update && apt-get install -y --no-install-recommends git libpq-dev \\
+            && rm -rf /var/lib/apt/lists/*
+    """
+    compiler = """
+        FROM python:3.12-slim
+        RUN apt-get update && apt-get install -y --no-install-recommends git gcc \\
+            && rm -rf /var/lib/apt/lists/*
+    """
+    assert severities(size.build_tools_shipped, minor) == ["info"]
+    assert severities(size.build_tools_shipped, compiler) == ["warning"]
+
+
+@pytest.mark.parametrize(
+    "install",
+    [
+        "pip install --no-cache-dir flask==3.0.3 gunicorn==22.0.0",
+        "pip install --no-cache-dir -r requirements.txt",
+        "uv pip install --system -r requirements.txt",
+        "uv pip install --system --index-strategy unsafe-best-match flask==3.0.3",
+    ],
+)
+def test_dw103_named_packages_after_copy_everything(install: str) -> None:
+    text = f"FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN {install}\n"
+    assert lines(size.copy_before_install, text) == [3]
+
+
+def test_dw103_installing_the_project_itself_passes() -> None:
+    text = "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN pip install --no-cache-dir .\n"
+    assert lines(size.copy_before_install, text) == []

@@ -18,6 +18,7 @@ from dockwise.lazyre import lazy_compile
 from dockwise.project import Project
 from dockwise.rules._common import at, commands_named, dockerfile_rule, runs_with_commands
 from dockwise.rules._context import contexts, copy_place, copy_related, ignore_name
+from dockwise.rules._packages import PipCommand, normal_verb, pip_command, unwrap
 from dockwise.rules._packages import operands as _operands
 from dockwise.sources.dockerfile import (
     KNOWN_INSTRUCTIONS,
@@ -91,6 +92,17 @@ def _stage_of(dockerfile: Dockerfile, instruction: Instruction) -> Stage | None:
     if 0 <= instruction.stage < len(dockerfile.stages):
         return dockerfile.stages[instruction.stage]
     return None
+
+
+def _tool_commands(
+    dockerfile: Dockerfile, names: Iterable[str], stage: Stage | None = None
+) -> Iterator[tuple[Instruction, ShellCommand]]:
+    """(RUN, command) for the named tools, also behind `xargs`, `sudo`, `env`..."""
+    wanted = set(names)
+    for run, command in runs_with_commands(dockerfile, stage):
+        command = unwrap(command)
+        if command.name in wanted:
+            yield run, command
 
 
 @dockerfile_rule(
@@ -291,7 +303,7 @@ _APT_ASSUME_YES = lazy_compile(r"APT::Get::Assume-Yes=(1|true|yes)", re.IGNORECA
 def _apt_get_commands(
     dockerfile: Dockerfile, stage: Stage | None = None
 ) -> Iterator[tuple[Instruction, ShellCommand, str, list[str]]]:
-    for run, command in commands_named(dockerfile, ("apt-get",), stage):
+    for run, command in _tool_commands(dockerfile, ("apt-get",), stage):
         sub, rest = _subcommand(command, _APT_VALUE_OPTIONS)
         if sub:
             yield run, command, sub, rest
@@ -396,7 +408,7 @@ def apt_get_without_yes(dockerfile: Dockerfile, project: Project) -> Iterator[Hi
 )
 def apt_instead_of_apt_get(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
     reported: set[int] = set()
-    for run, command in commands_named(dockerfile, ("apt",)):
+    for run, command in _tool_commands(dockerfile, ("apt",)):
         if run.start_line in reported:
             continue
         reported.add(run.start_line)
@@ -427,7 +439,7 @@ def apt_instead_of_apt_get(dockerfile: Dockerfile, project: Project) -> Iterator
     also=["trivy:DS-0024", "dockle:DKL-DI-0003"],
 )
 def apt_upgrade(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
-    for run, command in commands_named(dockerfile, ("apt-get", "apt")):
+    for run, command in _tool_commands(dockerfile, ("apt-get", "apt")):
         sub = _subcommand(command, _APT_VALUE_OPTIONS)[0]
         if sub in ("upgrade", "dist-upgrade", "full-upgrade"):
             yield at(dockerfile, run, f"{command.name} {sub} inside the build")
@@ -494,73 +506,10 @@ def invalid_expose(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
 # pip
 # ---------------------------------------------------------------------------------------------
 
-_PIP_NAME = lazy_compile(r"^pip(\d+(\.\d+)?)?$")
-_PYTHON_NAME = lazy_compile(r"^python(\d+(\.\d+)?)?$")
-_PIP_VALUE_OPTIONS = frozenset(
-    [
-        "-r",
-        "--requirement",
-        "-c",
-        "--constraint",
-        "-e",
-        "--editable",
-        "-i",
-        "--index-url",
-        "--extra-index-url",
-        "--index",
-        "--default-index",
-        "-f",
-        "--find-links",
-        "-t",
-        "--target",
-        "--prefix",
-        "--root",
-        "--platform",
-        "--python-version",
-        "--implementation",
-        "--abi",
-        "--src",
-        "--upgrade-strategy",
-        "--progress-bar",
-        "--cache-dir",
-        "--trusted-host",
-        "--log",
-        "--timeout",
-        "--retries",
-        "--proxy",
-        "--cert",
-        "--client-cert",
-        "--global-option",
-        "--install-option",
-        "--config-settings",
-        "-C",
-        "--no-binary",
-        "--only-binary",
-        "--python",
-        "-p",
-        "--report",
-        "--exists-action",
-        "--keyring-provider",
-    ]
-)
 _PIP_SELF = frozenset(["pip", "setuptools", "wheel"])
 _PIP_SPECIFIER = lazy_compile(r"(===?|~=|!=|<=?|>=?|@)")
 _PIP_ARCHIVE = (".whl", ".tar.gz", ".tgz", ".zip", ".tar.bz2")
 _PIP_CONSTRAINED = ("PIP_CONSTRAINT", "PIP_REQUIRE_HASHES", "UV_CONSTRAINT")
-
-
-def _pip_args(command: ShellCommand) -> tuple[str, ...] | None:
-    """Arguments after `pip` for pip, pip3, `python -m pip` and `uv pip`; None otherwise."""
-    name, args = command.name, command.args
-    if _PIP_NAME.match(name):
-        return args
-    if name == "uv" and args[:1] == ("pip",):
-        return args[1:]
-    if _PYTHON_NAME.match(name) and "-m" in args:
-        index = args.index("-m")
-        if args[index + 1 : index + 2] == ("pip",):
-            return args[index + 2 :]
-    return None
 
 
 def _pip_pinned(requirement: str) -> bool:
@@ -575,16 +524,12 @@ def _pip_name(requirement: str) -> str:
     return re.split(r"[\[;\s]", requirement, maxsplit=1)[0].lower()
 
 
-def _pip_unpinned(args: Sequence[str], run: Instruction) -> list[str]:
-    if "--require-hashes" in args or any(a in ("-c", "--constraint") for a in args):
-        return []
-    if any(a.startswith("--constraint=") for a in args):
+def _pip_unpinned(pip: PipCommand, run: Instruction) -> list[str]:
+    if not pip.installs or pip.has("--require-hashes", "--constraint"):
         return []
     if any(run.vars.get(name) for name in _PIP_CONSTRAINED):
         return []
-    sub, rest = _subcommand_of(args, _PIP_VALUE_OPTIONS)
-    if sub != "install":
-        return []
+    rest = list(pip.operands)
     # `name @ url` written unquoted: the name is pinned by the URL that follows
     rest = [word for index, word in enumerate(rest) if rest[index + 1 : index + 2] != ["@"]]
     return [
@@ -592,11 +537,6 @@ def _pip_unpinned(args: Sequence[str], run: Instruction) -> list[str]:
         for r in _resolved_words(rest, run)
         if not _pip_pinned(r) and _pip_name(r) not in _PIP_SELF
     ]
-
-
-def _subcommand_of(args: Sequence[str], value_options: frozenset[str]) -> tuple[str, list[str]]:
-    operands = _operands(args, value_options)
-    return (operands[0], operands[1:]) if operands else ("", [])
 
 
 @dockerfile_rule(
@@ -608,8 +548,11 @@ def _subcommand_of(args: Sequence[str], value_options: frozenset[str]) -> tuple[
         `pip install flask` installs whatever is newest at build time: the same commit
         builds a different image tomorrow, and a breaking release reaches production without
         a code change. Requirement files, constraints, hashes, paths and VCS refs count as
-        pinned; upgrading pip, setuptools and wheel themselves is not reported. Unlike
-        hadolint, `python -m pip` and `uv pip` are understood the same way as `pip`.
+        pinned; upgrading pip, setuptools and wheel themselves is not reported. The command
+        line is read as pip reads it: values of options (`--prefix /install`, `--group
+        docker`, uv's `--index-strategy unsafe-best-match`) are not packages, and pip's
+        abbreviated options are understood. Unlike hadolint DL3013, `python -m pip` and
+        `uv pip` are judged the same way as `pip`.
     """,
     fix="Pin versions (`flask==3.0.3`) or install from a locked requirements file (`-r`).",
     bad="""
@@ -620,18 +563,90 @@ def _subcommand_of(args: Sequence[str], value_options: frozenset[str]) -> tuple[
         FROM python:3.11-slim
         ARG FLASK_VERSION=3.0.3
         RUN pip install --no-cache-dir --upgrade pip setuptools wheel \\
-         && python -m pip install --no-cache-dir -r requirements.txt "flask==${FLASK_VERSION}" .
+         && python -m pip install --no-cache-dir -r requirements.txt "flask==${FLASK_VERSION}" . \\
+         && pip install --no-cache-dir --prefix=/install --group docker
     """,
     also=["hadolint:DL3013"],
 )
 def pip_unpinned(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
     for run, command in runs_with_commands(dockerfile):
-        args = _pip_args(command)
-        if args is None:
+        pip = pip_command(command)
+        if pip is None or _version_redirects(command):  # DW945 says what went wrong
             continue
-        unpinned = _pip_unpinned(args, run)
+        unpinned = _pip_unpinned(pip, run)
         if unpinned:
             yield at(dockerfile, run, _unpinned_message("pip install", unpinned))
+
+
+# ---------------------------------------------------------------------------------------------
+# DW945: a version specifier the shell reads as a redirect
+# ---------------------------------------------------------------------------------------------
+
+_INSTALLERS = frozenset({"pip", "pipx", "poetry", "pdm", "uv", "conda", "mamba", "micromamba"})
+_PYTHON_OR_PIP = lazy_compile(r"^(pip|python)(\d+(\.\d+)*)?$")
+# what is left of `>=2.0`, `<3`, `>1.2.*` once the shell took `>` or `<`
+_VERSION_TARGET = lazy_compile(r"^=*\d+(\.\d+)*(\.\*)?([a-z]+\d*)?(,.*)?$")
+
+
+def _version_redirects(command: ShellCommand) -> list[str]:
+    """`>=2.0`: redirects of an installer that are really the version part of a requirement."""
+    if not (command.name in _INSTALLERS or _PYTHON_OR_PIP.match(command.name)):
+        return []
+    return [
+        operator + target
+        for operator, target in command.redirects
+        if operator in (">", "<") and _VERSION_TARGET.match(target)
+    ]
+
+
+def _requirement_before(script: str, spec: str) -> str:
+    """The word written right before `spec` in the script (`flask` for `flask>=2.0`)."""
+    found = re.search(r"([A-Za-z0-9_.\[\]-]+)" + re.escape(spec), script)
+    return found.group(1) if found else "the requirement"
+
+
+@dockerfile_rule(
+    "DW945",
+    lesson="general",
+    severity="error",
+    title="Unquoted version specifier read by the shell as a redirect",
+    why="""
+        In `RUN pip install flask>=2.0` the shell sees `>` and `<` before pip does:
+        `flask>=2.0` becomes `pip install flask` with its output written to a file named
+        `=2.0`. The build succeeds, the pin is silently lost, and a stray file lands in the
+        image. With `<` the shell tries to read a file named like the version and the
+        build fails. The same holds for pipx, poetry add, uv, conda and mamba.
+    """,
+    fix="""
+        Quote the requirement: `pip install "flask>=2.0,<3"`, or put it in a requirements
+        file.
+    """,
+    bad="""
+        FROM python:3.12-slim
+        RUN pip install --no-cache-dir flask>=2.0
+    """,
+    good="""
+        FROM python:3.12-slim
+        RUN pip install --no-cache-dir "flask>=2.0,<3" 'gunicorn==22.0.0' > /tmp/pip.log
+    """,
+)
+def version_as_redirect(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
+    for run, command in runs_with_commands(dockerfile):
+        command = unwrap(command)
+        for spec in _version_redirects(command):
+            name = _requirement_before(run.script, spec)
+            effect = (
+                f"{command.name} installs {name} unpinned and writes a file named `{spec[1:]}`"
+                if spec[0] == ">"
+                else f"the shell reads a file named `{spec[1:]}` and the build fails"
+            )
+            yield at(
+                dockerfile,
+                run,
+                f"`{name}{spec}` is not quoted: the shell reads `{spec[0]}` as a redirect, so "
+                f"{effect}",
+                fix=f'quote it: "{name}{spec}"',
+            )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -642,16 +657,21 @@ _NPM_INSTALL = frozenset(["install", "i", "add", "isntall", "in", "ins", "inst",
 _NPM_VALUE_OPTIONS = frozenset(
     ["--prefix", "--registry", "--tag", "--omit", "--include", "-w", "--workspace", "--cache"]
 )
-_NPM_REMOTE = lazy_compile(r"^(git\+|git:|github:|gitlab:|bitbucket:|gist:|https?:|file:)")
+_NPM_GIT = lazy_compile(r"^(git\+|git:|github:|gitlab:|bitbucket:|gist:)|\.git(#|$)")
+_NPM_TARBALL = (".tgz", ".tar.gz", ".tar")
 
 
 def _npm_pinned(spec: str) -> bool:
-    if _NPM_REMOTE.match(spec) or spec.startswith((".", "/", "~")) or spec.endswith(".tgz"):
+    if spec.startswith(("file:", ".", "/", "~")) or spec.endswith(_NPM_TARBALL):
         return True
+    if _NPM_GIT.search(spec):  # a git URL follows its branch unless it names a ref
+        return "#" in spec
+    if spec.startswith(("http:", "https:")):
+        return True  # a tarball URL
     if spec.startswith("@"):  # @scope/name[@version]
         return "@" in spec[1:]
-    if "/" in spec:  # user/repo: a GitHub shorthand
-        return True
+    if "/" in spec:  # user/repo: a GitHub shorthand, pinned by #ref
+        return "#" in spec
     return "@" in spec
 
 
@@ -663,7 +683,9 @@ def _npm_pinned(spec: str) -> bool:
     why="""
         `npm install express` resolves the newest release at build time and records it
         nowhere: rebuilds drift and a bad release reaches production without a code change.
-        A bare `npm install` / `npm ci` uses the lockfile and is not reported.
+        A git URL or a `user/repo` shorthand without `#<tag or commit>` follows its default
+        branch and is unpinned too. A bare `npm install` / `npm ci` uses the lockfile and is
+        not reported.
     """,
     fix="Add the package to package.json and run `npm ci`, or pin it: `npm install express@4.19.2`.",
     bad="""
@@ -677,7 +699,7 @@ def _npm_pinned(spec: str) -> bool:
     also=["hadolint:DL3016"],
 )
 def npm_unpinned(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
-    for run, command in commands_named(dockerfile, ("npm",)):
+    for run, command in _tool_commands(dockerfile, ("npm",)):
         sub, rest = _subcommand(command, _NPM_VALUE_OPTIONS)
         if sub not in _NPM_INSTALL:
             continue
@@ -727,7 +749,7 @@ def _apk_pinned(package: str) -> bool:
     also=["hadolint:DL3018"],
 )
 def apk_unpinned(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
-    for run, command in commands_named(dockerfile, ("apk",)):
+    for run, command in _tool_commands(dockerfile, ("apk",)):
         sub, rest = _subcommand(command, _APK_VALUE_OPTIONS)
         if sub != "add":
             continue
@@ -778,7 +800,7 @@ _GEM_VALUE_OPTIONS = frozenset(
     also=["hadolint:DL3028"],
 )
 def gem_unpinned(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
-    for run, command in commands_named(dockerfile, ("gem",)):
+    for run, command in _tool_commands(dockerfile, ("gem",)):
         sub, rest = _subcommand(command, _GEM_VALUE_OPTIONS)
         if sub not in ("install", "i") or command.has_flag("-v", "--version"):
             continue
@@ -1183,8 +1205,9 @@ def _rpm_install(
     dockerfile: Dockerfile, names: Sequence[str]
 ) -> Iterator[tuple[Instruction, ShellCommand, str, list[str]]]:
     """(RUN, command, subcommand, packages) for yum/dnf install-like commands."""
-    for run, command in commands_named(dockerfile, names):
+    for run, command in _tool_commands(dockerfile, names):
         sub, rest = _subcommand(command, _RPM_VALUE_OPTIONS)
+        sub = normal_verb("dnf" if command.name != "yum" else "yum", sub)  # `dnf in`, `rei`
         if sub == "module" and rest:
             sub, rest = f"module {rest[0]}", rest[1:]
         if sub in _RPM_INSTALL or sub == "module install":
@@ -1315,10 +1338,10 @@ _ZYPPER_INSTALL = frozenset(["install", "in"])
 def _zypper_commands(
     dockerfile: Dockerfile,
 ) -> Iterator[tuple[Instruction, ShellCommand, str, list[str]]]:
-    for run, command in commands_named(dockerfile, ("zypper",)):
+    for run, command in _tool_commands(dockerfile, ("zypper",)):
         sub, rest = _subcommand(command, _ZYPPER_VALUE_OPTIONS)
         if sub:
-            yield run, command, sub, rest
+            yield run, command, normal_verb("zypper", sub), rest
 
 
 @dockerfile_rule(
@@ -1699,6 +1722,15 @@ _GO_VALUE_OPTIONS = frozenset(
 )
 
 
+_GO_MOVING = frozenset({"latest", "master", "main", "head", "upgrade", "patch"})
+
+
+def _go_pinned(package: str) -> bool:
+    """`mod@v1.2.3` or `mod@<commit>`; `@latest`, `@master`, `@HEAD` move."""
+    _, at_sign, version = package.partition("@")
+    return bool(at_sign) and version.lower() not in _GO_MOVING
+
+
 def _go_remote_module(package: str) -> bool:
     """A module path (`github.com/x/y/...`) rather than a local path, file or std package."""
     if package.startswith((".", "/")) or package.endswith(".go"):
@@ -1714,6 +1746,8 @@ def _go_remote_module(package: str) -> bool:
     why="""
         Without `@version` Go resolves the latest release (or fails outside a module):
         rebuilds drift and a breaking release reaches production without a code change.
+        `@latest`, `@master`, `@main` and `@HEAD` name a moving target and count as
+        unpinned.
     """,
     fix="Pin it: `go install github.com/go-delve/delve/cmd/dlv@v1.22.1`.",
     bad="""
@@ -1727,14 +1761,14 @@ def _go_remote_module(package: str) -> bool:
     also=["hadolint:DL3062"],
 )
 def go_unpinned(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
-    for run, command in commands_named(dockerfile, ("go",)):
+    for run, command in _tool_commands(dockerfile, ("go",)):
         sub, rest = _subcommand(command, _GO_VALUE_OPTIONS)
         if sub not in ("install", "get", "run"):
             continue
         packages = list(_resolved_words(rest, run))
         if sub == "run":
             packages = packages[:1]  # the rest are the program's arguments
-        unpinned = [p for p in packages if _go_remote_module(p) and "@" not in p]
+        unpinned = [p for p in packages if _go_remote_module(p) and not _go_pinned(p)]
         if unpinned:
             yield at(dockerfile, run, _unpinned_message(f"go {sub}", unpinned))
 

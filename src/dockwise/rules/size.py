@@ -6,10 +6,10 @@ import fnmatch
 import posixpath
 import re
 from collections.abc import ItemsView, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from dockwise.findings import Hit, Related, rule
+from dockwise.findings import Hit, Related, Severity, rule
 from dockwise.lazyre import lazy_compile
 from dockwise.project import Project
 from dockwise.rules._common import (
@@ -31,9 +31,13 @@ from dockwise.rules._context import (
 from dockwise.rules._packages import (
     REMOVE_VERBS,
     PackageCommand,
+    PipCommand,
     package_command,
     package_commands,
     package_name,
+    pip_command,
+    pip_requirements,
+    unwrap,
 )
 from dockwise.sources.dockerfile import Dockerfile, Instruction, Stage
 from dockwise.sources.expand import expand
@@ -58,18 +62,21 @@ def _has_cache_mount(run: Instruction, *targets: str) -> bool:
     return False
 
 
-def _remove_words(run: Instruction) -> list[str]:
-    """Every word that follows `rm`/`find` in the RUN, expanded."""
+def _remove_words(run: Instruction, after: int = -1) -> list[str]:
+    """Every word that follows `rm`/`find` in the RUN after command `after`, expanded."""
     words: list[str] = []
-    for command in run.commands:
+    for index, command in enumerate(run.commands):
+        if index <= after:
+            continue
+        command = unwrap(command)
         if command.name in ("rm", "find"):
             words.extend(expand_word(run, a) for a in command.args if not a.startswith("-"))
     return words
 
 
-def _removes_path(run: Instruction, *prefixes: str) -> bool:
-    """True if the RUN deletes something at or under one of the prefixes."""
-    for word in _remove_words(run):
+def _removes_path(run: Instruction, *prefixes: str, after: int = -1) -> bool:
+    """True if the RUN deletes something at or under one of the prefixes (after a command)."""
+    for word in _remove_words(run, after):
         cleaned = word.rstrip("*").rstrip("/")
         for prefix in prefixes:
             if cleaned == prefix or cleaned.startswith(prefix + "/"):
@@ -79,38 +86,29 @@ def _removes_path(run: Instruction, *prefixes: str) -> bool:
     return False
 
 
-def _runs_command(run: Instruction, name: str, *words: str) -> bool:
+def _runs_command(run: Instruction, name: str, *words: str, after: int = -1) -> bool:
     """True if the RUN runs `name` with all the given words among its arguments."""
-    for command in run.commands:
-        if command.name == name and all(w in command.args for w in words):
+    for index, command in enumerate(run.commands):
+        command = unwrap(command)
+        if index > after and command.name == name and all(w in command.args for w in words):
             return True
     return False
 
 
-_PYTHON = lazy_compile(r"^python(\d+(\.\d+)*)?$")
-_PIP = lazy_compile(r"^pip(\d+(\.\d+)*)?$")
+def _indexed_packages(run: Instruction) -> list[tuple[int, PackageCommand]]:
+    """(position in the RUN, package command) for each package-manager command."""
+    found = []
+    for index, command in enumerate(run.commands):
+        package = package_command(command)
+        if package is not None:
+            found.append((index, package))
+    return found
 
 
-def _pip_args(command: ShellCommand) -> tuple[str, ...] | None:
-    """Arguments after `pip` for `pip ...`, `pip3.11 ...` and `python -m pip ...`."""
-    if _PIP.match(command.name):
-        return command.args
-    if _PYTHON.match(command.name):
-        args = command.args
-        for index, arg in enumerate(args[:-1]):
-            if arg == "-m" and _PIP.match(args[index + 1]):
-                return args[index + 2 :]
-            if not arg.startswith("-"):
-                return None
-    return None
-
-
-def _pip_installs(command: ShellCommand) -> tuple[str, ...] | None:
-    args = _pip_args(command)
-    if args is None:
-        return None
-    verbs = [a for a in args if not a.startswith("-")]
-    return args if verbs and verbs[0] == "install" else None
+def _pip(command: ShellCommand) -> PipCommand | None:
+    """The pip command line (not uv pip, which keeps no pip cache), or None."""
+    pip = pip_command(command)
+    return pip if pip is not None and pip.tool == "pip" else None
 
 
 def _source_and_dest(instruction: Instruction) -> tuple[list[str], str] | None:
@@ -296,22 +294,25 @@ def _is_build_tool(package: str) -> bool:
     )
 
 
+# alone, these are often used at run time (git for a deploy tool, make as a task runner,
+# headers pulled in by a -dev package): without a compiler next to them they are advice
+_MINOR_BUILD_TOOLS = frozenset({"git", "make", "pkg-config", "pkgconf"})
+
+
+def _is_minor_build_tool(package: str) -> bool:
+    return package in _MINOR_BUILD_TOOLS or package.endswith(("-dev", "-devel", "-headers"))
+
+
 def _build_tools_kept(run: Instruction) -> list[str]:
-    """Build tools the RUN installs and does not remove again in the same RUN."""
-    packages = package_commands(run)
-    removed: set[str] = set()
-    auto_removes = _runs_command(run, "apt-mark", "auto") and any(
-        p.manager == "apt" and (p.verb == "autoremove" or p.command.has_flag("--auto-remove"))
-        for p in packages
-    )
-    for package in packages:
-        if package.verb in REMOVE_VERBS:
-            for word in package.operands:
-                removed.update(package_name(name) for name in _script_word(run, word).split())
+    """Build tools the RUN installs and does not remove again later in the same RUN."""
+    packages = _indexed_packages(run)
     kept: list[str] = []
-    for package in packages:
-        if not package.installs or (package.manager == "apt" and auto_removes):
+    for index, package in packages:
+        if not package.installs:
             continue
+        if package.manager == "apt" and _apt_auto_removed(run, packages, index):
+            continue
+        removed = _removed_after(run, packages, index)
         virtual = package.command.has_flag("--virtual", "-t") and package.manager == "apk"
         if virtual and _virtual_name(package.command) in removed:
             continue
@@ -321,6 +322,31 @@ def _build_tools_kept(run: Instruction) -> list[str]:
                 if _is_build_tool(name) and name not in removed and name not in kept:
                     kept.append(name)
     return kept
+
+
+def _removed_after(
+    run: Instruction, packages: list[tuple[int, PackageCommand]], after: int
+) -> set[str]:
+    """Package names a remove/purge/del later in the RUN takes out again."""
+    removed: set[str] = set()
+    for index, package in packages:
+        if index > after and package.verb in REMOVE_VERBS:
+            for word in package.operands:
+                removed.update(package_name(name) for name in _script_word(run, word).split())
+    return removed
+
+
+def _apt_auto_removed(
+    run: Instruction, packages: list[tuple[int, PackageCommand]], after: int
+) -> bool:
+    """`apt-mark auto` then `apt-get purge --auto-remove` (or autoremove) after the install:
+    the official images' pattern that removes every package installed since the mark."""
+    return _runs_command(run, "apt-mark", "auto") and any(
+        index > after
+        and p.manager == "apt"
+        and (p.verb == "autoremove" or p.command.has_flag("--auto-remove"))
+        for index, p in packages
+    )
 
 
 def _script_word(run: Instruction, word: str) -> str:
@@ -351,8 +377,11 @@ def _virtual_name(command: ShellCommand) -> str:
         gcc, make, git, Rust or Go toolchains and `-dev` header packages are needed to build
         wheels and binaries, not to run them. Installed in the shipped stage they add hundreds
         of megabytes and a compiler for any attacker who gets a shell. Packages installed and
-        purged in the same RUN (`apk add --virtual .build-deps ... && apk del .build-deps`,
-        `apt-get purge --auto-remove`) leave nothing behind and pass.
+        purged later in the same RUN (`apk add --virtual .build-deps ... && apk del
+        .build-deps`, `apt-get purge --auto-remove $BUILD_DEPS`, the official images'
+        `apt-mark auto` pattern, also through `xargs`) leave nothing behind and pass; a purge
+        *before* the install does not count. git, make, pkg-config or `-dev` headers without
+        a compiler next to them are often used at run time and are reported as info.
     """,
     fix="""
         Build in a builder stage (`FROM python:3.11-slim AS build`, install the tools, build
@@ -381,14 +410,26 @@ def _virtual_name(command: ShellCommand) -> str:
 def build_tools_shipped(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
     for run in shipped_runs(dockerfile):
         kept = _build_tools_kept(run)
-        if kept:
-            names = ", ".join(kept[:6]) + (" ..." if len(kept) > 6 else "")
-            yield at(
-                dockerfile,
-                run,
-                f"build tools installed in the shipped image: {names}; build in a builder "
-                "stage and copy only the result",
+        if not kept:
+            continue
+        names = ", ".join(kept[:6]) + (" ..." if len(kept) > 6 else "")
+        if all(_is_minor_build_tool(name) for name in kept):
+            yield replace(
+                at(
+                    dockerfile,
+                    run,
+                    f"{names} in the shipped image: if only the build needs "
+                    f"{'it' if len(kept) == 1 else 'them'}, install in a builder stage",
+                ),
+                severity=Severity.INFO,
             )
+            continue
+        yield at(
+            dockerfile,
+            run,
+            f"build tools installed in the shipped image: {names}; build in a builder "
+            "stage and copy only the result",
+        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -403,22 +444,18 @@ def _dependency_install(command: ShellCommand) -> str | None:
     """The ecosystem whose dependencies this command installs from a manifest, if any."""
     name, args = command.name, command.args
     words = [a for a in args if not a.startswith("-")]
-    pip_args = _pip_installs(command)
-    if pip_args is not None:
-        return (
-            "python"
-            if any(a in ("-r", "--requirement") or a.startswith("-r") for a in pip_args)
-            else None
-        )
+    pip = pip_command(command)
+    if pip is not None:
+        if pip.verb == "sync":
+            return "python"
+        if pip.installs and (pip.has("--requirement") or pip_requirements(pip)):
+            return "python"  # from a requirements file or named on the command line
+        return None
     first = words[0] if words else ""
     if name in _PY_MANAGERS:
         return "python" if first in _PY_MANAGERS[name] else None
     if name == "uv":
-        if first == "sync" or words[:2] == ["pip", "sync"]:
-            return "python"
-        if words[:2] == ["pip", "install"] and ("-r" in args or "--requirement" in args):
-            return "python"
-        return None
+        return "python" if first == "sync" else None
     if name in _JS_INSTALLERS:
         if name == "yarn" and not words:
             return "node"
@@ -454,10 +491,11 @@ def _dependency_installs(run: Instruction) -> list[tuple[str, ShellCommand]]:
     title="Whole source tree copied before the dependency install",
     why="""
         Docker reuses a layer only while everything before it is unchanged. With `COPY . .`
-        before `pip install -r requirements.txt` (or npm ci, poetry install, uv sync...),
-        every edit to any source file invalidates the dependency layer: each build and each
-        CI run downloads and installs every dependency again, and each pushed image carries
-        a fresh copy of that layer.
+        before `pip install -r requirements.txt` or `pip install flask gunicorn` (or npm ci,
+        poetry install, uv sync...), every edit to any source file invalidates the
+        dependency layer: each build and each CI run downloads and installs every dependency
+        again, and each pushed image carries a fresh copy of that layer. Installing the
+        project itself (`pip install .`) has to come after the copy and is not reported.
     """,
     fix="""
         Copy only the dependency manifests first, install, then copy the rest:
@@ -521,9 +559,10 @@ def _copy_before_install_in(dockerfile: Dockerfile, stage: Stage) -> Iterator[Hi
 _PIP_BOOLEANS = frozenset({"y", "yes", "t", "true", "on", "1", "n", "no", "f", "false", "off", "0"})
 
 
-def _pip_cache_disabled(run: Instruction, command: ShellCommand) -> bool:
-    if any(a == "--no-cache-dir" for a in command.args):
+def _pip_cache_disabled(run: Instruction, pip: PipCommand) -> bool:
+    if pip.has("--no-cache-dir"):  # also its prefixes: `--no-cache`, `--no-ca`
         return True
+    command = pip.command
     assigned = dict(a.partition("=")[::2] for a in command.assignments)
     value = assigned.get("PIP_NO_CACHE_DIR", run.vars.get("PIP_NO_CACHE_DIR"))
     if value is not None and value.strip().lower() in _PIP_BOOLEANS:
@@ -539,8 +578,8 @@ def _pip_cache_disabled(run: Instruction, command: ShellCommand) -> bool:
 def _pip_config_disables_cache(runs: Iterable[Instruction]) -> bool:
     for run in runs:
         for command in run.commands:
-            args = _pip_args(command)
-            if args and "config" in args and any("no-cache-dir" in a for a in args):
+            pip = _pip(command)
+            if pip and pip.verb == "config" and any("no-cache-dir" in a for a in pip.operands):
                 return True
     return False
 
@@ -554,9 +593,12 @@ def _pip_config_disables_cache(runs: Iterable[Instruction]) -> bool:
         pip stores every downloaded wheel under ~/.cache/pip; in an image that cache is dead
         weight (often tens to hundreds of MB) shipped with every deploy. Only the shipped
         stage and its parents are judged: a cache in a builder stage ships nothing.
-        PIP_NO_CACHE_DIR set to any boolean disables the cache (pip treats `0`/`false` the
-        same as `1`, unlike hadolint DL3042), as does a `--mount=type=cache` on ~/.cache/pip.
-        `uv pip` is a different tool and is not judged.
+        `--no-cache-dir` may be abbreviated as pip allows (`--no-cache`), and a
+        `--mount=type=cache` on ~/.cache/pip passes. Differs from hadolint DL3042 on purpose:
+        `PIP_NO_CACHE_DIR=false` (or `0`, `no`, `off`) passes, because pip disables the cache
+        for any valid boolean in that variable (its own source says so, for backward
+        compatibility); hadolint reads `false` as "cache on". `uv pip` is a different tool
+        and is not judged.
     """,
     fix="""
         `pip install --no-cache-dir ...`, or `ENV PIP_NO_CACHE_DIR=1`, or keep the cache out
@@ -578,7 +620,8 @@ def pip_cache(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
     runs = list(shipped_runs(dockerfile))
     for index, run in enumerate(runs):
         for command in run.commands:
-            if _pip_installs(command) is None or _pip_cache_disabled(run, command):
+            pip = _pip(command)
+            if pip is None or not pip.installs or _pip_cache_disabled(run, pip):
                 continue
             if _pip_config_disables_cache(runs[: index + 1]):
                 continue
@@ -595,14 +638,15 @@ _APT_LISTS = "/var/lib/apt/lists"
 
 
 def _apt_lists_kept(run: Instruction) -> bool:
-    updates = any(p.manager == "apt" and p.verb == "update" for p in package_commands(run))
+    """An `apt-get update` whose lists no later command of the RUN deletes."""
+    packages = _indexed_packages(run)
+    updates = [index for index, p in packages if p.manager == "apt" and p.verb == "update"]
     if not updates:
         return False
-    if _removes_path(run, _APT_LISTS):
+    last = updates[-1]  # a cleanup before the (last) update does not count
+    if _removes_path(run, _APT_LISTS, after=last):
         return False
-    if any(
-        p.manager == "apt" and p.verb in ("distclean", "dist-clean") for p in package_commands(run)
-    ):
+    if any(index > last and p.manager == "apt" and p.verb == "distclean" for index, p in packages):
         return False
     return not _has_cache_mount(run, _APT_LISTS)
 
@@ -616,7 +660,8 @@ def _apt_lists_kept(run: Instruction) -> bool:
         `apt-get update` downloads the package index (tens of MB) into /var/lib/apt/lists;
         unless the same RUN deletes it, it is frozen into the layer and shipped with every
         deploy. Only the shipped stage and its parents are judged (hadolint DL3009 also flags
-        builder stages, whose layers ship nothing); cache or tmpfs mounts on the lists pass.
+        builder stages, whose layers ship nothing); cache or tmpfs mounts on the lists pass,
+        and so does `rm --recursive --force`; a cleanup *before* the update does not count.
     """,
     fix="End the RUN that installs with `&& rm -rf /var/lib/apt/lists/*`.",
     bad="""
@@ -637,7 +682,7 @@ def apt_lists_left(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
             yield at(
                 dockerfile,
                 run,
-                "apt-get update without `rm -rf /var/lib/apt/lists/*` in the same RUN leaves "
+                "apt-get update without `rm -rf /var/lib/apt/lists/*` after it in the same RUN leaves "
                 "the package index in the image",
             )
 
@@ -665,12 +710,12 @@ def apt_lists_left(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
 )
 def apk_cache(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
     for run in shipped_runs(dockerfile):
-        for package in package_commands(run):
+        for index, package in _indexed_packages(run):
             if package.manager != "apk" or package.verb != "add":
                 continue
             if package.command.has_flag("--no-cache"):
                 continue
-            if _removes_path(run, "/var/cache/apk") or _has_cache_mount(
+            if _removes_path(run, "/var/cache/apk", after=index) or _has_cache_mount(
                 run, "/var/cache/apk", "/etc/apk/cache"
             ):
                 continue
@@ -690,55 +735,68 @@ class _CleanPolicy:
 
 _YUM = _CleanPolicy(
     ("yum",),
-    frozenset({"install", "groupinstall", "localinstall", "update", "upgrade", "reinstall"}),
+    frozenset(
+        {"install", "groupinstall", "localinstall", "update", "update-minimal", "reinstall"}
+        | {"downgrade", "distro-sync"}
+    ),
     ("clean", "all"),
     ("/var/cache/yum",),
 )
 _DNF = _CleanPolicy(
     ("dnf", "dnf5", "microdnf", "tdnf"),
-    frozenset({"install", "groupinstall", "localinstall", "update", "upgrade", "reinstall"}),
+    frozenset(
+        {"install", "groupinstall", "localinstall", "upgrade", "upgrade-minimal", "reinstall"}
+        | {"downgrade", "distro-sync", "update"}
+    ),
     ("clean", "all"),
     ("/var/cache/dnf", "/var/cache/yum", "/var/cache/libdnf5"),
 )
 _ZYPPER = _CleanPolicy(
     ("zypper",),
-    frozenset({"install", "in", "update", "up", "patch", "dist-upgrade", "dup", "si"}),
+    frozenset({"install", "update", "patch", "dist-upgrade", "source-install"}),
     ("clean",),
     ("/var/cache/zypp",),
 )
 
 
-def _uncleaned(run: Instruction, policy: _CleanPolicy) -> ShellCommand | None:
-    """The install command that leaves the manager's cache, or None."""
-    offender = None
-    for command in run.commands:
-        if command.name not in policy.managers:
-            continue
-        package = package_command(command)
-        if package is not None and package.verb in policy.verbs and offender is None:
-            offender = command
+def _uncleaned(run: Instruction, policy: _CleanPolicy) -> PackageCommand | None:
+    """The last install-like command that no later clean follows, or None.
+
+    A clean *before* the install does not count (the install fills the cache again).
+    """
+    offender: tuple[int, PackageCommand] | None = None
+    for index, package in _indexed_packages(run):
+        if package.command.name in policy.managers and package.verb in policy.verbs:
+            offender = (index, package)
     if offender is None:
         return None
+    after, package = offender
     cleaned = any(
-        command.name in policy.managers
+        index > after
+        and command.name in policy.managers
         and all(w in command.args or (w == "clean" and "cc" in command.args) for w in policy.clean)
-        for command in run.commands
+        for index, command in enumerate(unwrap(c) for c in run.commands)
     )
-    if cleaned or _removes_path(run, *policy.paths) or _has_cache_mount(run, *policy.paths):
+    if (
+        cleaned
+        or _removes_path(run, *policy.paths, after=after)
+        or _has_cache_mount(run, *policy.paths)
+    ):
         return None
-    return offender
+    return package
 
 
 def _cache_hits(dockerfile: Dockerfile, policy: _CleanPolicy) -> Iterator[Hit]:
     for run in shipped_runs(dockerfile):
         offender = _uncleaned(run, policy)
         if offender is not None:
-            clean = f"{offender.name} {' '.join(policy.clean)}"
+            name = offender.command.name
+            clean = f"{name} {' '.join(policy.clean)}"
             yield at(
                 dockerfile,
                 run,
-                f"{offender.name} {package_command(offender).verb} without `{clean}` in the "  # type: ignore[union-attr]
-                "same RUN leaves the package cache in the image",
+                f"{name} {offender.verb} without `{clean}` after it in the same RUN leaves "
+                "the package cache in the image",
             )
 
 
@@ -773,8 +831,10 @@ def yum_cache(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
     title="dnf or microdnf without dnf clean all",
     why="""
         dnf and microdnf keep repository metadata (often 100+ MB) and packages under
-        /var/cache; unless the same RUN cleans them they ship in the layer. Only the shipped
-        stage and its parents are judged.
+        /var/cache; unless the same RUN cleans them after the install they ship in the
+        layer (a clean *before* the install does not count). dnf's abbreviations (`dnf in`,
+        `dnf up`, `dnf rei`, `dnf up-min`) are installs too. Only the shipped stage and its
+        parents are judged (unlike hadolint DL3040, which also judges builder stages).
     """,
     fix="End the RUN with `&& dnf clean all` (`microdnf clean all` on minimal images).",
     bad="""
@@ -823,9 +883,11 @@ def _is_yarn_install(command: ShellCommand) -> bool:
 
 
 def _yarn_cache_cleaned(run: Instruction) -> bool:
-    if _runs_command(run, "yarn", "cache", "clean"):
+    installs = [i for i, c in enumerate(run.commands) if _is_yarn_install(unwrap(c))]
+    after = installs[-1] if installs else -1
+    if _runs_command(run, "yarn", "cache", "clean", after=after):
         return True
-    if any("yarn" in word and "cache" in word for word in _remove_words(run)):
+    if any("yarn" in word and "cache" in word for word in _remove_words(run, after)):
         return True
     return any(
         m.get("type") in ("cache", "tmpfs") and "yarn" in m.get("target", "") for m in run.mounts()

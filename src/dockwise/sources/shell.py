@@ -20,6 +20,7 @@ _SEPARATORS = {"&&", "||", ";", "|", "&", ";;", "|&", "\n"}
 _COMPOUND = lazy_compile(
     r"(^|[\s;&|(])(if|then|for|while|until|case|function|select)\s|\$\(|`|(^|[\s;&|])[({]\s|\[\[|<<"
 )
+_MIDWORD_HASH = lazy_compile(r"[^\s;&|()<>]#")
 _ASSIGNMENT = lazy_compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 
 
@@ -106,7 +107,8 @@ def _parse_cached(script: str) -> ShellScript:
     if len(script) > 200_000:
         # a pathological RUN: bound the work, keep the head
         script = script[:200_000]
-    if not _COMPOUND.search(script):
+    # shlex ends a word at any `#`; the shell starts a comment only at a word's start
+    if not _COMPOUND.search(script) and not _MIDWORD_HASH.search(script):
         fast = _fast_split(script)
         if fast is not None:
             return fast
