@@ -174,6 +174,41 @@ def test_dw804_verification_on(line: str) -> None:
     assert lines(security.verification_off, f"FROM debian:bookworm-slim\n{line}\n") == []
 
 
+@pytest.mark.parametrize(
+    ("line", "shown"),
+    [
+        (
+            "RUN sed -i 's/CipherString = DEFAULT@SECLEVEL=2/CipherString = DEFAULT@SECLEVEL=1/' "
+            "/etc/ssl/openssl.cnf",
+            "SECLEVEL=1",
+        ),
+        ("RUN echo 'CipherString = DEFAULT:@SECLEVEL=0' >> /etc/ssl/openssl.cnf", "SECLEVEL=0"),
+        (
+            "RUN sed -i 's/MinProtocol = TLSv1.2/MinProtocol = TLSv1.0/' /etc/ssl/openssl.cnf",
+            "TLSv1.0",
+        ),
+        ("ENV NODE_OPTIONS=--tls-min-v1.0", "--tls-min-v1.0"),
+    ],
+)
+def test_dw804_tls_downgrade_is_a_warning(line: str, shown: str) -> None:
+    found = findings(security.verification_off, f"FROM debian:bookworm-slim\n{line}\n")
+    assert [(number, severity) for number, severity, _ in found] == [(2, "warning")]
+    assert shown in found[0][2]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "RUN sed -i 's/SECLEVEL=1/SECLEVEL=2/' /etc/ssl/openssl.cnf",
+        "RUN sed -i 's/MinProtocol = TLSv1.0/MinProtocol = TLSv1.2/' /etc/ssl/openssl.cnf",
+        "RUN echo 'MinProtocol = TLSv1.2' >> /etc/ssl/openssl.cnf",
+        "ENV NODE_OPTIONS=--tls-min-v1.2",
+    ],
+)
+def test_dw804_tls_raised_or_kept_passes(line: str) -> None:
+    assert lines(security.verification_off, f"FROM debian:bookworm-slim\n{line}\n") == []
+
+
 # --- DW805 / DW806 / DW807 / DW812 FROM ------------------------------------------------------
 
 
@@ -189,7 +224,36 @@ def test_dw805_tags_stages_scratch_args() -> None:
         FROM localhost:5000/app
         FROM ${REGISTRY:-docker.io}/library/python
     """
-    assert lines(security.untagged_base, text) == [8, 9]
+    assert lines(security.untagged_base, text) == [4, 8, 9]
+
+
+def test_dw805_base_from_an_arg_without_default_is_unknown_info() -> None:
+    found = findings(security.untagged_base, 'ARG FROM\nFROM ${FROM}\nCMD ["app"]\n')
+    assert [(number, severity) for number, severity, _ in found] == [(2, "info")]
+    assert "FROM has no default" in found[0][2] and "unknown" in found[0][2]
+    assert lines(security.untagged_base, "ARG FROM=python:3.12-slim\nFROM ${FROM}\n") == []
+
+
+@pytest.mark.parametrize(
+    ("base", "floating"),
+    [
+        ("python:slim", True),
+        ("python:slim-bookworm", True),
+        ("node:lts-alpine", True),
+        ("nginx:stable", True),
+        ("debian:stable-slim", True),
+        ("alpine:edge", True),
+        ("docker.io/library/redis:alpine", True),
+        ("python:3.12-slim", False),
+        ("python:3-slim", False),
+        ("debian:bookworm-slim", False),
+        ("ubuntu:noble", False),
+        ("gcr.io/distroless/static-debian12:nonroot", False),
+        ("bitnami/redis:latest-alpine", False),
+    ],
+)
+def test_dw806_floating_tags(base: str, floating: bool) -> None:
+    assert lines(security.latest_base, f"FROM {base}\n") == ([1] if floating else [])
 
 
 def test_dw806_latest_with_digest_passes_and_arg_resolved_latest_fails() -> None:

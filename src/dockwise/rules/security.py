@@ -26,6 +26,7 @@ from dockwise.sources.dockerfile import (
     Stage,
     key_values,
 )
+from dockwise.sources.expand import references
 from dockwise.sources.imageref import ImageRef
 from dockwise.sources.shell import ShellCommand
 
@@ -428,6 +429,32 @@ def _command_problem(command: ShellCommand) -> str | None:
     return None
 
 
+# OpenSSL's security level 0/1 accepts 1024-bit RSA keys and SHA-1 signatures; TLS 1.0/1.1
+# as the minimum protocol re-enables versions every current client has dropped
+_TLS_DOWNGRADE = lazy_compile(
+    r"(@?SECLEVEL\s*=\s*[01]\b)|(MinProtocol\s*=\s*TLSv1(\.[01])?(?![.\d]))|"
+    r"(--tls-min-v1\.[01]\b)",
+    re.IGNORECASE,
+)
+# sed's `s/old/new/`: only what it writes matters (`s/SECLEVEL=1/SECLEVEL=2/` raises it)
+_SED_SUBSTITUTION = lazy_compile(r"\bs([/|#,:])((?:\\.|(?!\1).)*)\1((?:\\.|(?!\1).)*)\1")
+
+
+def _downgrade_problem(text: str) -> str | None:
+    """Why a script or value lowers the TLS security level, or None."""
+    found = _TLS_DOWNGRADE.search(_SED_SUBSTITUTION.sub(r"\3", text))
+    if found is None:
+        return None
+    if found.group(1):
+        level = found.group(1).replace(" ", "").lstrip("@")
+        return (
+            f"OpenSSL lowered to {level}: certificates with 1024-bit keys or SHA-1 "
+            "signatures are accepted"
+        )
+    setting = found.group(0).strip()
+    return f"TLS downgraded ({setting}): protocol versions with known attacks are accepted"
+
+
 def _run_problems(run: Instruction) -> list[str]:
     problems = []
     for command in run.commands:
@@ -446,7 +473,7 @@ def _run_problems(run: Instruction) -> list[str]:
     "DW804",
     lesson="security",
     severity="error",
-    title="TLS or signature verification switched off",
+    title="TLS or signature verification switched off or weakened",
     why="""
         Without certificate or signature checks, anyone on the network path (a proxy, a
         compromised Wi-Fi or CI runner network, a poisoned mirror) can swap the packages and
@@ -454,12 +481,18 @@ def _run_problems(run: Instruction) -> list[str]:
         wget --no-check-certificate, pip --trusted-host, apt/apk/yum/dnf/rpm switches,
         npm/yarn strict-ssl, git sslVerify, and the environment variables that do the same
         (PYTHONHTTPSVERIFY=0, NODE_TLS_REJECT_UNAUTHORIZED=0, GIT_SSL_NO_VERIFY,
-        PIP_TRUSTED_HOST, NPM_CONFIG_STRICT_SSL=false), in every stage.
+        PIP_TRUSTED_HOST, NPM_CONFIG_STRICT_SSL=false), in every stage. Lowering OpenSSL's
+        security level (`SECLEVEL=1` or `0` in openssl.cnf or a cipher string) or the
+        minimum protocol (`MinProtocol = TLSv1`, `--tls-min-v1.0`) keeps verification on but
+        accepts weak keys, SHA-1 signatures and broken protocol versions: it is reported as
+        a warning.
     """,
     fix="""
         Keep verification on and make the right certificate trusted instead: COPY the
         corporate CA into /usr/local/share/ca-certificates and run update-ca-certificates,
-        or point the tool at it (PIP_CERT, NODE_EXTRA_CA_CERTS, GIT_SSL_CAINFO).
+        or point the tool at it (PIP_CERT, NODE_EXTRA_CA_CERTS, GIT_SSL_CAINFO). For a
+        legacy server that needs a weak level, lower it for that one connection in the
+        client's code, never for the whole image.
     """,
     bad="""
         FROM debian:bookworm-slim
@@ -494,10 +527,15 @@ def verification_off(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
                 problem = _env_problem(name, value)
                 if problem and (value is not None or instruction.cmd == "ENV"):
                     yield at(dockerfile, instruction, problem)
+                elif value and (downgrade := _downgrade_hit(dockerfile, instruction, value)):
+                    yield downgrade
         elif instruction.cmd == "RUN":
             problems = _run_problems(instruction)
             if problems:
                 yield at(dockerfile, instruction, "; ".join(problems))
+            downgrade = _downgrade_hit(dockerfile, instruction, instruction.script)
+            if downgrade is not None:
+                yield downgrade
 
 
 # ---------------------------------------------------------------------------------------------
@@ -513,8 +551,10 @@ def verification_off(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
     why="""
         An untagged FROM means :latest: the base changes under you between two builds of the
         same commit, and a rollback rebuilds a different image. Stage names and scratch are
-        exempt; ARGs are resolved (`FROM ${BASE}` with a tagged default passes, an ARG
-        without a default cannot be judged and is skipped, unlike hadolint).
+        exempt; ARGs are resolved (`FROM ${BASE}` with a tagged default passes). Differs
+        from hadolint DL3006 on purpose: `FROM ${BASE}` whose ARG has no default is not
+        called untagged, since the build may pass a pinned value; it is reported as info
+        instead, because the base is unknown to every check, not known to be safe.
     """,
     fix="Name the version: `FROM python:3.11-slim` (or pin a digest).",
     bad="""
@@ -529,6 +569,18 @@ def verification_off(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
     also=["hadolint:DL3006", "checkov:CKV_DOCKER_7"],
 )
 def untagged_base(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
+    for stage in dockerfile.stages:
+        if stage.base_known or stage.parent is not None:
+            continue
+        known = stage.from_instruction.vars
+        unset = [name for name in references(stage.base) if not known.get(name)]
+        names = ", ".join(unset) or "a variable"
+        message = (
+            f"FROM {stage.base}: {names} has no default, so the base image is unknown here: "
+            "its tag, size and user cannot be checked unless the build passes a value"
+        )
+        hit = at(dockerfile, stage.from_instruction, message, fix="give the ARG a pinned default")
+        yield replace(hit, severity=Severity.INFO)
     for stage, image in _judged_bases(dockerfile):
         if image.tag is None and image.digest is None:
             yield at(
@@ -538,15 +590,27 @@ def untagged_base(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
             )
 
 
+def _downgrade_hit(dockerfile: Dockerfile, instruction: Instruction, text: str) -> Hit | None:
+    problem = _downgrade_problem(text)
+    if problem is None:
+        return None
+    # weaker, not off: worth fixing, not the near-certain leak the rest of DW804 reports
+    return replace(at(dockerfile, instruction, problem), severity=Severity.WARNING)
+
+
 @dockerfile_rule(
     "DW806",
     lesson="security",
     severity="warning",
-    title="FROM image:latest",
+    title="FROM image:latest or another floating tag",
     why="""
         :latest moves: two builds of the same commit get different bases, and a breaking
-        major version arrives unannounced. A digest next to it (`image:latest@sha256:...`)
-        pins it and passes.
+        major version arrives unannounced. The same holds for official images tagged
+        without any version (`python:slim`, `node:lts-alpine`, `nginx:stable`,
+        `debian:stable`, `alpine:edge`): each names whatever release is current. Debian and
+        Ubuntu codenames (`debian:bookworm`) name a release and pass. A digest next to the
+        tag (`image:latest@sha256:...`) pins it and passes. Unlike hadolint DL3007, which
+        only knows :latest.
     """,
     fix="Name the version: `FROM node:20.12-slim`.",
     bad="""
@@ -561,7 +625,9 @@ def untagged_base(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
 )
 def latest_base(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
     for stage, image in _judged_bases(dockerfile):
-        if image.tag == "latest" and image.digest is None:
+        if image.digest is not None or image.tag is None:
+            continue
+        if image.tag == "latest":
             yield at(
                 dockerfile,
                 stage.from_instruction,
@@ -645,6 +711,35 @@ def undigested_base(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
                 stage.from_instruction,
                 f"FROM {stage.base_resolved} is not pinned by digest",
             )
+        elif _floating_tag(image):
+            yield at(
+                dockerfile,
+                stage.from_instruction,
+                f"FROM {stage.base_resolved}: the tag names no version, so it moves to each "
+                f"new {image.name} release like :latest",
+                fix=f"name the version: {image.name}:<version>-{image.tag}",
+            )
+
+
+# operating-system images whose tags are release names; these few of their tags move
+_OS_IMAGES = frozenset(
+    {"debian", "ubuntu", "alpine", "fedora", "busybox", "archlinux", "opensuse/leap"}
+    | {"amazonlinux", "oraclelinux", "rockylinux", "almalinux", "centos", "photon"}
+)
+_OS_MOVING_TAGS = frozenset(
+    {"stable", "testing", "unstable", "sid", "rolling", "devel", "edge", "rawhide"}
+    | {"stable-slim", "testing-slim", "unstable-slim", "sid-slim"}
+)
+
+
+def _floating_tag(image: ImageRef) -> bool:
+    """An official image's tag without any version number (`python:slim`, `node:lts`)."""
+    name, tag = image.official_name, (image.tag or "").lower()
+    if name is None or any(c.isdigit() for c in tag):
+        return False
+    if name in _OS_IMAGES:
+        return tag in _OS_MOVING_TAGS
+    return True
 
 
 # ---------------------------------------------------------------------------------------------
