@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
-import time
+from pathlib import Path
 
 import pytest
 
@@ -715,7 +715,7 @@ def test_max_scan_bytes() -> None:
     assert MAX_SCAN_BYTES >= 1024 * 1024
 
 
-def test_scan_is_fast_on_a_megabyte() -> None:
+def test_a_megabyte_of_code_without_secrets_is_clean() -> None:
     chunk = (
         "import os\n"
         "def handler(event, key=None):\n"
@@ -725,16 +725,14 @@ def test_scan_is_fast_on_a_megabyte() -> None:
         "    return {'statusCode': 200, 'body': json.dumps(event)}\n"
     )
     text = chunk * (1_000_000 // len(chunk))
-    started = time.perf_counter()
+    # the answer only: bench/secrets_corpus.py measures the time
     assert scan_text(text, path="handler.py") == []
-    assert time.perf_counter() - started < 0.5  # generous for loaded CI machines
 
 
-def test_no_catastrophic_backtracking() -> None:
+def test_giant_userinfo_shape_is_no_url_password() -> None:
     hostile = "a" * 50_000 + ":" + "b" * 50_000 + "@" * 3
-    started = time.perf_counter()
-    scan_text("postgres://" + hostile + "\npassword=" + "=" * 50_000)
-    assert time.perf_counter() - started < 1.0
+    # a user:password@ shape 100 KB long is no URL password; the time is benched
+    assert scan_text("postgres://" + hostile + "\npassword=" + "=" * 50_000) == []
 
 
 def test_encoded_secret_is_reported_on_the_encoded_value() -> None:
@@ -749,18 +747,117 @@ def test_encoded_secret_is_reported_on_the_encoded_value() -> None:
 def test_decoding_is_bounded() -> None:
     values = "".join(f"  k{i}: {b64(f'https://host{i}.internal/p')}\n" for i in range(2000))
     text = values + "  huge: " + base64.b64encode(bytes(range(256)) * 3000).decode() + "\n"
-    started = time.perf_counter()
     assert scan_text(text, path="cm.yaml") == []
-    assert time.perf_counter() - started < 0.5
 
 
-def test_minified_one_line_file_scans_in_linear_time() -> None:
+def test_minified_one_line_file_of_short_values_is_clean() -> None:
     """A 300 KB single-line JSON full of credential-like keys (bundles, notebooks) once took
     minutes: the look-behind of every keyword spanned the whole line."""
-    import json
-    import time
-
     line = json.dumps({f"token_{i}": f"v{i}" for i in range(20_000)})
-    started = time.perf_counter()
-    scan_text(line, path="bundle.json")
-    assert time.perf_counter() - started < 10
+    assert scan_text(line, path="bundle.json") == []  # `v1`... are no secrets
+
+
+# --------------------------------------------------------------------------- shown lines
+
+SHOWN_PASSWORD = "Qv" + "8mZt2Lx"
+
+
+@pytest.mark.parametrize(
+    ("line", "hidden"),
+    [
+        # example.com hosts and placeholders are skipped by the detector, never by a shown line
+        (f"RUN psql postgres://admin:{SHOWN_PASSWORD}@db.example.com:5432/app", SHOWN_PASSWORD),
+        ("RUN psql postgres://admin:PASS@db.example.com:5432/app", ":PASS@"),
+        (f"HEALTHCHECK CMD curl -f http://admin:{SHOWN_PASSWORD}@localhost/health", SHOWN_PASSWORD),
+        ("ENV DB_PASSWORD=changeme", "changeme"),
+        ("ENV DB_PASSWORD changeme", "changeme"),
+        (
+            f"ENV A=1 AWS_SECRET_ACCESS_KEY={'wJalrXUtnFEMI/K7MDENG/bPxRfiCY' + 'EXAMPLEKEY'}",
+            "bPxR",
+        ),
+        (f'CMD ["app", "--password", "{SHOWN_PASSWORD}"]', SHOWN_PASSWORD),
+        (f"CMD app --api-token={SHOWN_PASSWORD} --user bob", SHOWN_PASSWORD),
+        (
+            f'RUN echo "{SHOWN_PASSWORD}" | docker login -u bot --password-stdin reg.io',
+            SHOWN_PASSWORD,
+        ),
+        (f"RUN curl -u deploy:{SHOWN_PASSWORD} https://files.acme.io/a", SHOWN_PASSWORD),
+        (f'RUN curl -H "Authorization: Bearer {SHOWN_PASSWORD}x" https://a.io', SHOWN_PASSWORD),
+        (f'RUN mysql -u root -p{SHOWN_PASSWORD} -e "select 1"', SHOWN_PASSWORD),
+        (f"    password: '{SHOWN_PASSWORD}'", SHOWN_PASSWORD),
+        (f'  "api_key": "{SHOWN_PASSWORD}"', SHOWN_PASSWORD),
+        (f"LABEL com.acme.notify={SLACK_BOT}", SLACK_BOT[5:]),
+        (PEM_BODY.splitlines()[0], PEM_BODY.splitlines()[0][4:]),
+        ("-----BEGIN OPENSSH PRIVATE" + " KEY-----\\nb3BlbnNzaC1rZXktdjEAAAAA", "b3Blbn"),
+        (f"RUN SECRET_KEY=build-{SHOWN_PASSWORD} ./manage.py collectstatic", SHOWN_PASSWORD),
+        (f"  token: {rnd(28, 4)}", rnd(28, 4)),
+        (f"RUN wget https://h.io/f?sig={rnd(40, 6)}", rnd(40, 6)),
+    ],
+)
+def test_shown_lines_hide_credential_values(line: str, hidden: str) -> None:
+    from dockwise.secrets import redact_source_line
+
+    shown = redact_source_line(line)
+    assert hidden not in shown
+    assert "…[sha256:" in shown
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "FROM python:3.11-slim@sha256:" + "0a1b2c3d4e5f6071" * 4,
+        "RUN curl -fsSL https://github.com/GoogleCloudPlatform/microservices-demo/releases/v0.8.0/a.yaml",
+        "RUN pip install --no-cache-dir -r requirements.txt && python -m compileall /usr/lib/python3.11",
+        "ENV GPG_KEY=A035C8C19219BA821ECEA86B64E628F8D684696D",
+        "ENV PYTHON_SHA256=" + "8fb5f9fbc7609fa8" * 4,
+        "ENV SECRET_KEY=${SECRET_KEY:-} DEBUG=false TOKEN=$TOKEN",
+        "RUN psql postgres://${PGUSER}:${PGPASSWORD}@db:5432/app",
+        "RUN adduser --disabled-password --gecos '' app",
+        "RUN useradd --uid 10001 --password-file /run/secrets/pw app",
+        "ENV GOOGLE_APPLICATION_CREDENTIALS=/run/secrets/gcp.json",
+        "RUN docker build --secret id=npm_token,env=NPM_TOKEN .",
+        "RUN echo 'app ALL=(ALL) NOPASSWD: ALL' >> /etc/sudoers",
+        "        - key: tls.key",
+        "          topologyKey: kubernetes.io/hostname",
+        "        - --max-num-batched-tokens=8192",
+        "  imagePullSecrets: {{ toYaml .Values.pullSecrets }}",
+        "ENV download_url=https://download.microsoft.com/download/6/E/4/6E406E38-0A01-4DD1-B85E-6CA7CF79C8F7/x64/DacFramework.msi",
+        "    Set-Property -filter 'system.applicationHost/log/centralW3CLogFile' -value 42",
+        "# Setup some basic environment variables that never change.",
+        "RUN curl -s -H 'Authorization: Bearer ${TOKEN}' https://api.acme.io",
+    ],
+)
+def test_shown_lines_stay_readable(line: str) -> None:
+    from dockwise.secrets import redact_source_line
+
+    assert redact_source_line(line) == line
+
+
+def test_prose_leaves_names_followed_by_words() -> None:
+    from dockwise.secrets import redact_source_line
+
+    message = "ENV DB_PASSWORD in stage 0 holds a literal password (ch…[sha256:0a1b2c3d])"
+    assert redact_source_line(message, prose=True) == message
+    leaked = f"pip install git+https://deploy:{SHOWN_PASSWORD}@git.example.com/lib.git"
+    assert SHOWN_PASSWORD not in redact_source_line(leaked, prose=True)
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "sarif"])
+def test_no_format_prints_an_unflagged_credential(
+    fmt: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Rules that are not about secrets fire on these lines; the detector itself skips the
+    example.com password, so only the shown-line redaction keeps it out of the report."""
+    from dockwise.cli import main
+
+    (tmp_path / "Dockerfile").write_text(
+        "FROM python:3.11-slim\n"
+        f"RUN psql postgres://admin:{SHOWN_PASSWORD}@db.example.com:5432/app -c 'select 1' "
+        "&& apt-get update\n"
+        f"RUN pip install git+https://deploy:{SHOWN_PASSWORD}@git.example.com/lib.git\n"
+        f"HEALTHCHECK CMD curl -f http://admin:{SHOWN_PASSWORD}@localhost:8000/health\n"
+    )
+    main(["check", str(tmp_path), "--format", fmt, "--fail-on", "never"])
+    output = capsys.readouterr().out
+    assert "DW1" in output or "DW9" in output  # other rules did report on those lines
+    assert SHOWN_PASSWORD not in output

@@ -73,7 +73,10 @@ def project_name(project: Project) -> str:
 def to_finding(rule: Rule, hit: Hit, project: Project) -> Finding:
     """The finding a hit becomes; its texts pass the secret detector once more, so a rule
     that quotes a command line can never print a credential written in it."""
-    from dockwise.secrets import redact_text
+    from dockwise.secrets import redact_source_line
+
+    def redact_text(text: str) -> str:  # the detector, and the conservative shown-line pass
+        return redact_source_line(text, prose=True)
 
     meta = rule.meta
     related = tuple(replace(r, message=redact_text(r.message)) for r in hit.related)

@@ -39,6 +39,7 @@ __all__ = [
     "is_credential_name",
     "looks_like_placeholder",
     "redact",
+    "redact_source_line",
     "redact_text",
     "scan_text",
     "scan_value",
@@ -178,6 +179,8 @@ _AWS_EXAMPLES: Final = frozenset(
 _DOC_EXAMPLES: Final = _AWS_EXAMPLES | {
     "sk_test_4eC39HqLyjWDarjtT1zdp7dc",  # Stripe's documented test key
     "SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c",  # jwt.io sample signature
+    # the Azure storage emulator's (Azurite's) published account key for devstoreaccount1
+    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==",
 }
 
 _PLACEHOLDER_WORDS: Final = frozenset(
@@ -212,6 +215,7 @@ _REFERENCE_RE: Final = lazy_compile(
     |^arn:aws|^secret://|^sm://|process\.env|os\.environ|getenv|System\.getenv""",
     re.VERBOSE,
 )
+_FORMAT_FIELD: Final = lazy_compile(r"\{[a-z_][a-z0-9_]*(?:![rsa])?(?::[^{}]*)?\}")
 _FORMAT_SLOT: Final = lazy_compile(r"(?<![A-Za-z0-9])%[sd](?![A-Za-z0-9])")
 """A printf slot (``user_%s``, ``%s:%s``); ``aZ3%sQ`` inside a random value is no slot."""
 _LEET: Final = str.maketrans("013457@$", "oleastas")
@@ -264,6 +268,8 @@ def looks_like_placeholder(value: str) -> bool:
         return True
     if _REFERENCE_RE.search(stripped) or _PLACEHOLDER_MARKERS.search(stripped):
         return True
+    if _FORMAT_FIELD.search(stripped):  # "{alert_id}_{query_id}": a str.format template
+        return True
     if _low_variety(stripped) or _has_sequence(stripped):
         return True
     if re.fullmatch(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+", stripped):  # SOME_ENV_NAME
@@ -296,7 +302,8 @@ _NEVER_TOKENS: Final = frozenset(
         "public", "pub", "publishable", "fingerprint", "fingerprints", "hash", "hashed",
         "hashes", "checksum", "checksums", "digest", "md5", "sha", "sha1", "sha256", "sha512",
         "authorized", "known", "is", "has", "use", "enable", "allow", "require", "no", "skip",
-        "show", "hide", "forgot", "salt", "site",
+        "show", "hide", "forgot", "salt", "site", "disabled", "disable", "without",
+        "nopasswd",
     }
 )  # fmt: skip
 _NON_SECRET_HEADS: Final = frozenset(
@@ -318,7 +325,7 @@ _NON_SECRET_HEADS: Final = frozenset(
         handler middleware callback request response prompt char chars characters symbols
         digits schema spec alias realm storage vault ring chain bits size policy cache
         location region account path status state enabled valid validity uppercase lowercase
-        special number hasher hashers hashing
+        special number hasher hashers hashing attr attrs attribute attributes role roles namespace
         """
     )
 )
@@ -329,7 +336,7 @@ _KEY_QUALIFIER_EXCLUDE: Final = frozenset(
         public pub gpg pgp host dedup dedupe group object bucket map dict cursor row column
         table unique composite natural surrogate i18n translation message hot short shortcut
         press item list react kms site recaptcha captcha registry range meta recv receive
-        trusted instrumentation
+        trusted instrumentation topology spreadsheet sheet document doc
         """
     )
 )
@@ -385,10 +392,17 @@ def _classify_name(name: str) -> NameClass | None:
     if "password" in classes:
         return "password"
     if "secret" in classes:
+        if _COUNT_WORDS.intersection(tokens) and all(
+            t in {"token", "tokens"} for t, c in zip(tokens, classes, strict=True) if c
+        ):
+            return None  # max_num_batched_tokens, --max-batch-prefill-tokens: a count
         return "secret"
     if "key" in classes:
         return "key" if len(tokens) == 1 else "secret"
     return None
+
+
+_COUNT_WORDS: Final = frozenset({"max", "min", "num", "number", "count", "total"})
 
 
 def is_credential_name(name: str) -> bool:
@@ -891,6 +905,7 @@ def _judge_url(scheme: str, match: re.Match[str]) -> _Hit | None:
     if (
         len(password) < 4
         or password == user
+        or (len(password) >= 4 and password.lower() in user.lower())  # saleor_ro:saleor
         or password.isdigit()
         or looks_like_placeholder(password)
         or _FORMAT_SLOT.search(password) is not None
@@ -899,7 +914,13 @@ def _judge_url(scheme: str, match: re.Match[str]) -> _Hit | None:
         return None
     label = _DB_SCHEMES.get(scheme.split("+")[-1] if scheme.startswith("jdbc") else scheme)
     description = f"Password in a {label or scheme} URL"
-    return _Hit(2, match.start("pw"), match.end("pw"), "url-password", password, description)
+    confidence: Confidence = "low" if _LOCAL_HOSTS.fullmatch(host) else "high"
+    return _Hit(
+        2, match.start("pw"), match.end("pw"), "url-password", password, description, confidence
+    )
+
+
+_LOCAL_HOSTS: Final = lazy_compile(r"(?i)localhost|127\.0\.0\.1|0\.0\.0\.0|\[?::1\]?")
 
 
 _CURL_USER: Final = lazy_compile(
@@ -968,6 +989,10 @@ _XML_VALUE: Final = lazy_compile(r">(?P<val>[^<\n]{1,500})</")
 _BEFORE_WINDOW: Final = 512
 _CALL_BEFORE: Final = lazy_compile(
     r"(?:getenv|get|setdefault|define|env|fetch|getProperty|GetEnvironmentVariable)\(\s*[\"']$"
+)
+_DOC_URL_BEFORE: Final = lazy_compile(
+    r"(?i)://(?:[^/?#\s@]*@)?(?:[\w\-]+\.)*(?:example\.(?:com|org|net)|example|invalid|test)"
+    r"(?::\d+)?(?:/[^?\s]*)?\?[^\s]*$"
 )
 _CALL_DEFAULT: Final = lazy_compile(rf"[\"'][ \t]*,[ \t]*(?P<val>{_QUOTED})")
 _SPACED_VALUE: Final = lazy_compile(rf"[\"']?[ \t]+(?P<val>{_QUOTED}|{_UNQUOTED})")
@@ -1114,6 +1139,10 @@ def _assignment_at(
     if previous == "<" and text.startswith(">", end):
         xml = _XML_VALUE.match(text, end, line_end)
         return _judge_value(doc, xml, name, name_class, "<") if xml else None
+    if previous in "?&" and _DOC_URL_BEFORE.search(before):
+        return None  # a query parameter of a documentation URL (RFC examples, example.com)
+    if previous == "$" and text.startswith(":", end):
+        return None  # a GraphQL variable and its type: `$key: String!`
     if _CALL_BEFORE.search(before):
         call = _CALL_DEFAULT.match(text, end, line_end)
         return _judge_value(doc, call, name, name_class, previous) if call else None
@@ -1125,6 +1154,8 @@ def _assignment_at(
     match = _ASSIGN.match(text, end, line_end)
     if match is None and _spaced_context(doc, before, raw_name, start):
         match = _SPACED_VALUE.match(text, end, line_end)
+        if match is not None and _OPTION_LIST.match(match.group("val").strip("\"'")):
+            return None  # `--secret id=npm_token,env=NPM_TOKEN`: options naming a secret
     if match is None and _NAME_KEY_BEFORE.search(before):
         tail_end = line_end
         for _ in range(3):
@@ -1329,6 +1360,7 @@ _NON_SECRET_SHAPES: Final = lazy_compile(
     | [\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+      # e-mail
     | (?P<host>[a-z0-9\-]+(?:\.[a-z0-9\-]+)+(?::\d+)?)  # host name, version
     | \d+(?:\.\d+)*[a-z]{0,3}              # number, size
+    | [a-z][a-z_\-]*(?::[a-z][a-z_\-]*)+    # namespaced key name (rq:rl-keys)
     | \d{4}-\d\d-\d\d(?:[T\ ][\d:.]+)?(?:Z|[+-]\d\d:?\d\d)?  # date, timestamp
     | (?:sha(?:1|256|384|512)|md5)[:\-].*  # digests, integrity
     | (?:ssh|ecdsa)-[\w\-]+\ AAAA.*        # public key
@@ -1346,7 +1378,14 @@ _NON_SECRET_SHAPES: Final = lazy_compile(
 )
 
 
+_FILE_NAME: Final = lazy_compile(
+    r"[\w.\-]+\.(?:ya?ml|json|toml|ini|cfg|conf|txt|md|py|sh|js|ts|pem|crt|key|p12|env|xml|csv)"
+)
+
+
 def _is_non_secret_shape(value: str, *, quoted: bool) -> bool:
+    if _FILE_NAME.fullmatch(value):
+        return True  # a file name (`tiiuae--falcon-7b-instruct.yaml`, `server.key`)
     shape = _NON_SECRET_SHAPES.fullmatch(value)
     if shape is None or (quoted and shape.lastgroup == "code"):
         return False
@@ -1424,6 +1463,207 @@ def redact_text(text: str) -> str:
     for match in scan_text(text):
         text = text.replace(match.value, match.redacted)
     return text
+
+
+# --------------------------------------------------------------------------- shown lines
+# A source line shown in a report passes a conservative redaction of its own, whatever any
+# rule thought of it: the detector above is tuned to be right (no example.com passwords,
+# no placeholders), this pass is tuned to never show a credential. It hides every value in a
+# credential-shaped place (URL userinfo, a credential name's value, a credential flag's
+# argument, an Authorization header, a key block) and every word shaped like a token.
+
+_SHOWN_URL_USERINFO: Final = lazy_compile(
+    r"[A-Za-z][A-Za-z0-9+.\-]{0,30}://[^\s:/?#@'\"<>\[\]{}\\]{0,128}:(?P<val>[^\s/?#@'\"<>\\]{1,256})@"
+)
+_SHOWN_ASSIGNMENT: Final = lazy_compile(
+    r"""(?<![\w.\-/$:])(?P<name>[A-Za-z_][A-Za-z0-9_.\-]{0,100})["']?"""
+    r"""(?:[ \t]*(?::=|=>|\?=|=(?!=)|:)[ \t]*)"""
+    r"""(?P<val>"[^"\n]*"|'[^'\n]*'|[^\s"',;]+)"""
+)
+_SHOWN_SPACED: Final = lazy_compile(
+    r"""(?i)(?:^|\s)(?:ENV|ARG)[ \t]+(?P<name>[A-Za-z_][A-Za-z0-9_.\-]*)[ \t]+(?P<val>\S.*)$"""
+)
+_SHOWN_FLAG: Final = lazy_compile(
+    r"""(?<![^\s"'\[,(])(?P<name>--?[A-Za-z][A-Za-z0-9_\-]{0,60})"""
+    r"""(?:=|["'][ \t]*,[ \t]*["']|[ \t]+)"""
+    r"""(?P<val>"[^"\n]*"|'[^'\n]*'|[^\s"',;]+)"""
+)
+_SHOWN_AUTH: Final = lazy_compile(
+    r"(?i:authorization[\"']?[ \t]*[:=][ \t]*[\"']?(?:bearer|basic|token|digest)|\bBearer)"
+    r"[ \t]+(?P<val>[A-Za-z0-9._~+/=\-]{8,})"
+)
+_SHOWN_USER: Final = lazy_compile(
+    r"""(?:^|\s)(?:-u|--user)(?:[ \t]+|=)?["']?[^\s:'"]+:(?P<val>[^\s'"@]+)"""
+)
+_SHOWN_TOKEN: Final = lazy_compile(r"[A-Za-z0-9+/_\-]{16,}={0,2}")
+_OPTION_LIST: Final = lazy_compile(r"[a-z]+=[^,\s]*(?:,[a-z]+=[^,\s]*)*$")
+_HEX_DASHED: Final = lazy_compile(r"[0-9A-Fa-f\-]+")
+_SHOWN_KEY_BLOCK: Final = lazy_compile(
+    r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----|PuTTY-User-Key-File-\d:"
+)
+_SHOWN_CLI_P: Final = lazy_compile(
+    r"\b(?:mysql\w*|mariadb\w*)\b[^|;&\n]*?\s-p(?P<val>[^\s\"';|&]+)"
+    r"|\b(?:login|sshpass)\b[^|;&\n]*?\s-p[ \t]+(?P<val2>\"[^\"\n]*\"|'[^'\n]*'|[^\s\"';|&]+)"
+)
+_SHOWN_PIPED_PASSWORD: Final = lazy_compile(
+    r"""\b(?:echo|printf)[ \t]+(?:-[neE]+[ \t]+)?(?P<val>"[^"\n]*"|'[^'\n]*'|[^\s|]+)[ \t]*\|"""
+    r"""[^|;&\n]*--password-stdin"""
+)
+_SHOWN_REFERENCE: Final = lazy_compile(
+    r"\$\{[^}]*\}|\$\([^)]*\)|\$env:\w+|\$[A-Za-z_][A-Za-z0-9_]*|\{\{[^}]*\}\}|%\(\w+\)[sd]|%[sd]"
+)
+_SHOWN_NOT_LITERAL: Final = lazy_compile(
+    r"(?:\$\(|`|\{\{|\{%|<%|!!?[A-Za-z]+$|\d{1,2}$|(?:~|\.{1,2})?/[\w.@+\-/]*$)"
+)
+_SHOWN_BENIGN: Final = frozenset(
+    {"true", "false", "yes", "no", "on", "off", "null", "none", "nil", "undefined", "-"}
+)
+
+
+def _shown_name_is_credential(name: str) -> bool:
+    """A credential name whose value is hidden; a bare `key` is a map or lookup key."""
+    last = name.rsplit(".", 1)[-1].lower()
+    return last not in {"key", "keys"} and is_credential_name(name)
+
+
+def _shown_flag_is_credential(flag: str) -> bool:
+    name = flag.lstrip("-")
+    if len(flag) - len(name) == 1 and len(name) > 1:
+        return False  # `-pass` is a bundle of short options for most tools
+    return is_credential_name(name) and not name.lower().endswith(("stdin", "file", "-fd"))
+
+
+def _shown_literal(value: str) -> bool:
+    """True when a value in a credential place holds literal text: not a pure reference."""
+    text = value.strip().strip("\"'").strip()
+    if (
+        not text
+        or text.lower() in _SHOWN_BENIGN
+        or _SHOWN_NOT_LITERAL.match(text)
+        or _REFERENCE_RE.search(text)
+    ):
+        return False
+    return bool(_SHOWN_REFERENCE.sub("", text).strip(" \"'`:-"))
+
+
+def _token_shaped(word: str) -> bool:
+    """A generated token: long, letters of both cases and digits, no word structure."""
+    body = word.rstrip("=")
+    if len(body) < 16 or _HEX_RE.fullmatch(body):
+        return False  # hex is digests, checksums, fingerprints and commits in a shown line
+    if not (
+        any(c.islower() for c in body)
+        and any(c.isupper() for c in body)
+        and any(c.isdigit() for c in body)
+    ):
+        return False
+    average = len(body) / max(1, len(_NAME_TOKEN_RE.findall(body)))
+    if len(body) >= 40:  # a key or certificate body line; no identifier is this long
+        separators = body.count("-") + body.count("_")
+        return average < 4.5 and shannon_entropy(body) >= 3.5 and separators * 16 <= len(body)
+    return average < 3 and shannon_entropy(body) >= 3.5
+
+
+def _shown_token_spans(line: str) -> Iterator[tuple[int, int]]:
+    for match in _SHOWN_TOKEN.finditer(line):
+        word = match.group(0)
+        if "/" not in word:
+            if _token_shaped(word.strip("_-")):
+                yield match.span()
+            continue
+        # a path or URL path is words; a base64 value is random as a whole or in long parts
+        parts = re.split(r"[/+]", word)
+        joined = "".join(
+            part for part in parts if len(part) >= 4 and not _HEX_DASHED.fullmatch(part)
+        )
+        if (len(joined) >= 24 and _token_shaped(joined)) or any(
+            len(part) >= 20 and _token_shaped(part.strip("_-")) for part in parts
+        ):
+            yield match.span()
+
+
+def _shown_key_spans(line: str) -> Iterator[tuple[int, int]]:
+    for match in _SHOWN_KEY_BLOCK.finditer(line):
+        end = line.find("-----END", match.end())
+        end = len(line) if end < 0 else end
+        if line[match.end() : end].strip(" \t\\n\"'"):
+            yield match.end(), end
+
+
+def _shown_value_span(match: re.Match[str]) -> tuple[int, int] | None:
+    value = match.group("val")
+    if not _shown_literal(value) or value.lower() in _AUTH_SCHEMES:
+        return None
+    if _OPTION_LIST.match(value.strip("\"'")):
+        return None  # `--secret id=npm_token,env=NPM_TOKEN`: options naming a secret
+    start, end = match.span("val")
+    if value[:1] in "\"'`" and value[-1:] == value[:1] and len(value) >= 2:
+        start, end = start + 1, end - 1
+    return start, end
+
+
+def _shown_spans(line: str, *, prose: bool) -> list[tuple[int, int]]:
+    spans: list[tuple[int, int]] = []
+    spans += ((hit.start, hit.end) for hit in _collect(_prepare(line, None)))
+    spans += _shown_key_spans(line)
+    for match in _SHOWN_URL_USERINFO.finditer(line):
+        span = _shown_value_span(match)
+        if span:
+            spans.append(span)
+    for pattern, judge in (
+        (_SHOWN_ASSIGNMENT, _shown_name_is_credential),
+        (_SHOWN_SPACED, _shown_name_is_credential),
+        (_SHOWN_FLAG, _shown_flag_is_credential),
+    ):
+        if prose and pattern is not _SHOWN_ASSIGNMENT:
+            continue  # "ENV sa_password in stage 0", "--secret id=...": words about a value
+        for match in pattern.finditer(line):
+            if judge(match.group("name").strip(".-")):
+                span = _shown_value_span(match)
+                if span:
+                    spans.append(span)
+    for pattern in (_SHOWN_AUTH, _SHOWN_USER, _SHOWN_PIPED_PASSWORD):
+        for match in pattern.finditer(line):
+            span = _shown_value_span(match)
+            if span:
+                spans.append(span)
+    for match in _SHOWN_CLI_P.finditer(line):
+        group = "val" if match.group("val") is not None else "val2"
+        if _shown_literal(match.group(group)):
+            spans.append(match.span(group))
+    spans += _shown_token_spans(line)
+    return spans
+
+
+@lru_cache(maxsize=4096)
+def redact_source_line(line: str, *, prose: bool = False) -> str:
+    """A source line fit to be shown: every value in a credential place, every token-shaped
+    word and everything the detector finds replaced by its redacted form.
+
+    Conservative on purpose (a shown line is context, not evidence): a placeholder or a
+    password on an example.com host is hidden too. Variable references stay readable.
+    ``prose=True`` is for a finding's own text, which quotes pieces of lines inside
+    sentences: names followed by words (`ENV DB_PASSWORD in stage 0`) are left alone there.
+    """
+    spans = _shown_spans(line, prose=prose)
+    if not spans:
+        return line
+    merged: list[list[int]] = []
+    for start, end in sorted(spans):
+        if start >= end:
+            continue
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    out: list[str] = []
+    cursor = 0
+    for start, end in merged:
+        out.append(line[cursor:start])
+        out.append(redact(line[start:end]))
+        cursor = end
+    out.append(line[cursor:])
+    return "".join(out)
 
 
 def scan_value(value: str, name: str | None = None) -> SecretMatch | None:

@@ -49,10 +49,11 @@ def _finding(finding: Finding, lines: Sequence[str] | None, paint: _Painter) -> 
 
 
 def redact_line(line: str) -> str:
-    """The line with every secret the shared detector sees replaced by its redacted form."""
-    from dockwise.secrets import redact_text
+    """The line as it may be shown: every secret the detector sees, and every value in a
+    credential-shaped place (flagged or not), replaced by its redacted form."""
+    from dockwise.secrets import redact_source_line
 
-    return redact_text(line)
+    return redact_source_line(line)
 
 
 def _summary(report: Report, paint: _Painter) -> str:
