@@ -174,6 +174,12 @@ def test_dw804_verification_on(line: str) -> None:
     assert lines(security.verification_off, f"FROM debian:bookworm-slim\n{line}\n") == []
 
 
+def _graded(rule: Rule, text: str) -> list[tuple[int | None, str, str]]:
+    """(line, severity, message) of one rule's findings on a Dockerfile text."""
+    project = project_from_text(textwrap.dedent(text), Config(select=(rule.id,)))
+    return [(f.line, f.severity.label, f.message) for f in check_project(project, [rule]).findings]
+
+
 @pytest.mark.parametrize(
     ("line", "shown"),
     [
@@ -191,7 +197,7 @@ def test_dw804_verification_on(line: str) -> None:
     ],
 )
 def test_dw804_tls_downgrade_is_a_warning(line: str, shown: str) -> None:
-    found = findings(security.verification_off, f"FROM debian:bookworm-slim\n{line}\n")
+    found = _graded(security.verification_off, f"FROM debian:bookworm-slim\n{line}\n")
     assert [(number, severity) for number, severity, _ in found] == [(2, "warning")]
     assert shown in found[0][2]
 
@@ -228,7 +234,7 @@ def test_dw805_tags_stages_scratch_args() -> None:
 
 
 def test_dw805_base_from_an_arg_without_default_is_unknown_info() -> None:
-    found = findings(security.untagged_base, 'ARG FROM\nFROM ${FROM}\nCMD ["app"]\n')
+    found = _graded(security.untagged_base, 'ARG FROM\nFROM ${FROM}\nCMD ["app"]\n')
     assert [(number, severity) for number, severity, _ in found] == [(2, "info")]
     assert "FROM has no default" in found[0][2] and "unknown" in found[0][2]
     assert lines(security.untagged_base, "ARG FROM=python:3.12-slim\nFROM ${FROM}\n") == []

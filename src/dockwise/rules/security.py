@@ -469,6 +469,14 @@ def _run_problems(run: Instruction) -> list[str]:
     return problems
 
 
+def _downgrade_hit(dockerfile: Dockerfile, instruction: Instruction, text: str) -> Hit | None:
+    problem = _downgrade_problem(text)
+    if problem is None:
+        return None
+    # weaker, not off: worth fixing, not the near-certain leak the rest of DW804 reports
+    return replace(at(dockerfile, instruction, problem), severity=Severity.WARNING)
+
+
 @dockerfile_rule(
     "DW804",
     lesson="security",
@@ -590,14 +598,6 @@ def untagged_base(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
             )
 
 
-def _downgrade_hit(dockerfile: Dockerfile, instruction: Instruction, text: str) -> Hit | None:
-    problem = _downgrade_problem(text)
-    if problem is None:
-        return None
-    # weaker, not off: worth fixing, not the near-certain leak the rest of DW804 reports
-    return replace(at(dockerfile, instruction, problem), severity=Severity.WARNING)
-
-
 @dockerfile_rule(
     "DW806",
     lesson="security",
@@ -633,6 +633,35 @@ def latest_base(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
                 stage.from_instruction,
                 f"FROM {stage.base_resolved}: :latest changes between builds",
             )
+        elif _floating_tag(image):
+            yield at(
+                dockerfile,
+                stage.from_instruction,
+                f"FROM {stage.base_resolved}: the tag names no version, so it moves to each "
+                f"new {image.name} release like :latest",
+                fix=f"name the version: {image.name}:<version>-{image.tag}",
+            )
+
+
+# operating-system images whose tags are release names; these few of their tags move
+_OS_IMAGES = frozenset(
+    {"debian", "ubuntu", "alpine", "fedora", "busybox", "archlinux", "opensuse/leap"}
+    | {"amazonlinux", "oraclelinux", "rockylinux", "almalinux", "centos", "photon"}
+)
+_OS_MOVING_TAGS = frozenset(
+    {"stable", "testing", "unstable", "sid", "rolling", "devel", "edge", "rawhide"}
+    | {"stable-slim", "testing-slim", "unstable-slim", "sid-slim"}
+)
+
+
+def _floating_tag(image: ImageRef) -> bool:
+    """An official image's tag without any version number (`python:slim`, `node:lts`)."""
+    name, tag = image.official_name, (image.tag or "").lower()
+    if name is None or any(c.isdigit() for c in tag):
+        return False
+    if name in _OS_IMAGES:
+        return tag in _OS_MOVING_TAGS
+    return True
 
 
 def _trusted(registry: str, patterns: tuple[str, ...]) -> bool:
@@ -711,35 +740,6 @@ def undigested_base(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
                 stage.from_instruction,
                 f"FROM {stage.base_resolved} is not pinned by digest",
             )
-        elif _floating_tag(image):
-            yield at(
-                dockerfile,
-                stage.from_instruction,
-                f"FROM {stage.base_resolved}: the tag names no version, so it moves to each "
-                f"new {image.name} release like :latest",
-                fix=f"name the version: {image.name}:<version>-{image.tag}",
-            )
-
-
-# operating-system images whose tags are release names; these few of their tags move
-_OS_IMAGES = frozenset(
-    {"debian", "ubuntu", "alpine", "fedora", "busybox", "archlinux", "opensuse/leap"}
-    | {"amazonlinux", "oraclelinux", "rockylinux", "almalinux", "centos", "photon"}
-)
-_OS_MOVING_TAGS = frozenset(
-    {"stable", "testing", "unstable", "sid", "rolling", "devel", "edge", "rawhide"}
-    | {"stable-slim", "testing-slim", "unstable-slim", "sid-slim"}
-)
-
-
-def _floating_tag(image: ImageRef) -> bool:
-    """An official image's tag without any version number (`python:slim`, `node:lts`)."""
-    name, tag = image.official_name, (image.tag or "").lower()
-    if name is None or any(c.isdigit() for c in tag):
-        return False
-    if name in _OS_IMAGES:
-        return tag in _OS_MOVING_TAGS
-    return True
 
 
 # ---------------------------------------------------------------------------------------------
