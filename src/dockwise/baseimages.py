@@ -385,3 +385,82 @@ def installs_tool(command: ShellCommand) -> set[str]:
     if command.name == "busybox" and "--install" in command.args:
         return set(BUSYBOX_APPLETS)
     return _downloaded_to_path(command)
+
+
+# --- which shell /bin/sh is (runtime rules: does `sh -c` exec a lone command?) ----------
+#
+# Measured (Debian 12's dash 0.5.12, bash 5.2, busybox 1.35): bash and busybox ash exec a
+# lone simple command given to `-c` (so it becomes PID 1 and gets SIGTERM); busybox also
+# execs the last simple command of a list; dash always forks and stays PID 1.
+# - Debian and Ubuntu, and the official images built on them (python, node, golang, ruby,
+#   php, nginx, httpd, postgres, redis...: their default tags): /bin/sh is dash.
+# - alpine, busybox and every `*-alpine` tag, distroless `:debug`, Chainguard `-dev`: busybox.
+# - RHEL family (centos, fedora, rockylinux, almalinux, oraclelinux, amazonlinux, UBI),
+#   archlinux, opensuse: /bin/sh is bash.
+# - scratch, distroless and Chainguard default tags: no shell at all.
+# - Windows images (windowsservercore, nanoserver, mcr.microsoft.com/windows*): cmd.
+
+_DASH_OFFICIAL = frozenset(
+    {
+        "debian", "ubuntu", "python", "pypy", "node", "golang", "rust", "ruby", "php", "perl",
+        "buildpack-deps", "nginx", "httpd", "postgres", "redis", "eclipse-temurin", "tomcat",
+        "mongo", "rabbitmq", "mariadb", "memcached", "haproxy", "elixir", "erlang", "gcc",
+        "julia", "r-base", "wordpress", "drupal", "ghost", "gradle", "maven", "sonarqube",
+    }
+)  # fmt: skip
+_BASH_OFFICIAL = frozenset(
+    {
+        "centos", "fedora", "rockylinux", "almalinux", "oraclelinux", "amazonlinux",
+        "amazoncorretto", "archlinux", "photon", "clearlinux",
+    }
+)  # fmt: skip
+_BASH_REPOSITORIES = ("redhat/ubi", "ubi8", "ubi9", "rhel", "opensuse/", "centos/", "fedora/")
+
+
+def base_shell(image_ref: str) -> str | None:
+    """What `/bin/sh` is in the image a FROM names: "dash", "ash" (busybox), "bash",
+    "none" (no shell), "cmd" (Windows), or None when the image is not known."""
+    text = image_ref.strip()
+    if "$" in text or not text:
+        return None
+    if text.lower() == "scratch":
+        return "none"
+    ref = parse_image_ref(text)
+    tag = ref.tag or ""
+    if "windowsservercore" in tag or "nanoserver" in tag or "windows" in ref.repository:
+        return "cmd"
+    if ref.registry == "gcr.io" and ref.repository.startswith("distroless/"):
+        return "ash" if "debug" in tag else "none"
+    if ref.registry == "cgr.dev" and ref.repository.startswith("chainguard/"):
+        return "ash" if "-dev" in tag or tag == "latest-dev" else "none"
+    name = ref.official_name
+    if name in ("alpine", "busybox") or (name is not None and "alpine" in tag):
+        return "ash"
+    if name in _DASH_OFFICIAL:
+        return "dash"
+    if name in _BASH_OFFICIAL:
+        return "bash"
+    repository = ref.repository.removeprefix("library/")
+    if ref.registry in ("registry.access.redhat.com", "registry.redhat.io"):
+        return "bash"
+    if repository.startswith(_BASH_REPOSITORIES):
+        return "bash"
+    return _shell_named_by_tag(tag)
+
+
+# a tag that names its distribution (`nvidia/cuda:12.4-runtime-ubuntu22.04`)
+_DASH_TAG = lazy_compile(
+    r"(?:^|[-_.])(?:ubuntu|debian|bookworm|bullseye|buster|trixie|jammy|focal|noble)"
+)
+_ASH_TAG = lazy_compile(r"(?:^|[-_.])alpine")
+_BASH_TAG = lazy_compile(r"(?:^|[-_.])(?:ubi\d|centos|rockylinux|almalinux|fedora|amzn|al2)")
+
+
+def _shell_named_by_tag(tag: str) -> str | None:
+    if _ASH_TAG.search(tag):
+        return "ash"
+    if _DASH_TAG.search(tag):
+        return "dash"
+    if _BASH_TAG.search(tag):
+        return "bash"
+    return None

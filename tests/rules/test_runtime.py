@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from ruletest import folder_hits, hits
+from ruletest import folder_hits, hits, text_findings
 
 from dockwise.config import Config
 from dockwise.engine import check_project
@@ -19,6 +19,59 @@ from dockwise.rules.runtime import missing_exec, signal_name, starts_background_
 def test_dw601_builder_stage_is_not_judged() -> None:
     text = 'FROM python:3.11-slim AS builder\nCMD pytest\nFROM python:3.11-slim\nCMD ["gunicorn", "app:app"]\n'
     assert hits("DW601", text) == []
+
+
+def _severities(rule_id: str, text: str) -> list[tuple[int | None, str]]:
+    return [(f.line, f.severity.name.lower()) for f in text_findings(rule_id, text)]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # dash (Debian, Ubuntu and the official images built on them) forks and stays PID 1
+        ("FROM python:3.11-slim\nCMD python /app/app.py\n", [(2, "warning")]),
+        ("FROM ubuntu:22.04\nENTRYPOINT stress -c 2\n", [(2, "warning")]),
+        ("FROM nvidia/cuda:12.4.1-runtime-ubuntu22.04\nCMD python3 /app.py\n", [(2, "warning")]),
+        # busybox ash execs a lone command, and the last one of a plain list
+        ("FROM python:3.11-alpine\nCMD python /app/app.py\n", []),
+        ("FROM alpine:3.19\nCMD cd /app && ./server\n", []),
+        ("FROM alpine:3.19\nCMD ./migrate | tee /dev/null && ./server\n", []),
+        ("FROM alpine:3.19\nCMD ./worker & ./server\n", []),
+        ("FROM alpine:3.19\nCMD ./server | tee /tmp/out\n", [(2, "warning")]),
+        ("FROM alpine:3.19\nCMD for i in 1 2; do ./server; done\n", [(2, "warning")]),
+        # bash execs a lone simple command, not a list
+        ('FROM python:3.11-slim\nSHELL ["/bin/bash", "-c"]\nCMD python /app/app.py\n', []),
+        ("FROM rockylinux:9\nCMD /usr/sbin/httpd -DFOREGROUND\n", []),
+        (
+            'FROM python:3.11-slim\nSHELL ["/bin/bash", "-c"]\nCMD cd /app && python app.py\n',
+            [(3, "warning")],
+        ),
+        # an explicit exec settles it on every shell
+        ("FROM python:3.11-slim\nCMD exec gunicorn --bind :$PORT app:app\n", []),
+        # unknown base: could not verify, at info
+        ("FROM example.com/team/base:1.0\nCMD python /app/app.py\n", [(2, "info")]),
+        ("ARG BASE\nFROM $BASE\nCMD python /app/app.py\n", [(3, "info")]),
+        # no shell at all: the command cannot even start
+        ("FROM gcr.io/distroless/python3-debian12\nCMD python3 /app.py\n", [(2, "warning")]),
+        # Windows images run cmd or PowerShell
+        (
+            "# escape=`\nFROM mcr.microsoft.com/windows/servercore:ltsc2022\n"
+            'SHELL ["powershell", "-Command"]\nCMD .\\start.ps1\n',
+            [],
+        ),
+    ],
+)
+def test_dw601_judges_the_shell_the_image_has(text: str, expected: list[tuple[int, str]]) -> None:
+    assert _severities("DW601", text) == expected
+
+
+def test_dw601_messages_name_the_shell() -> None:
+    (message,) = [
+        f.message for f in text_findings("DW601", "FROM python:3.11-slim\nCMD python a.py\n")
+    ]
+    assert "dash" in message and "python:3.11-slim" in message
+    (message,) = [f.message for f in text_findings("DW601", "FROM x.io/y:1\nCMD python a.py\n")]
+    assert "could not verify" in message
 
 
 # --- DW602 ------------------------------------------------------------------------------
@@ -165,6 +218,7 @@ def test_dw603_entrypoint_script_with_background_jobs(tmp_path: Path) -> None:
 def test_background_detection() -> None:
     assert starts_background_jobs("worker &\nexec web")
     assert not starts_background_jobs("a && b\nexec c 2>&1")
+    assert starts_background_jobs("./worker & ./server")
     assert not starts_background_jobs("# run & forget\nexec c")
 
 
@@ -247,6 +301,29 @@ def test_signal_names() -> None:
 )
 def test_dw607(lines: str, expected: list[int]) -> None:
     assert hits("DW607", f"FROM python:3.11-slim\n{lines}\n") == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # bash execs a lone simple command given to -c
+        ('FROM python:3.11-slim\nCMD ["bash", "-c", "/run.sh"]\n', []),
+        ('FROM alpine:3.8\nCMD ["/run.sh"]\nENTRYPOINT ["bash", "-c"]\n', []),
+        ('FROM python:3.11-slim\nCMD ["bash", "-c", "/run.sh > /tmp/out"]\n', [(2, "warning")]),
+        # sh is whatever /bin/sh the image has
+        ('FROM python:3.13-alpine\nCMD ["sh", "-c", "uvicorn main:app --port $PORT"]\n', []),
+        (
+            'FROM python:3.13-slim\nCMD ["sh", "-c", "uvicorn main:app --port $PORT"]\n',
+            [(2, "warning")],
+        ),
+        (
+            'FROM example.com/x:1\nCMD ["sh", "-c", "uvicorn main:app --port $PORT"]\n',
+            [(2, "info")],
+        ),
+    ],
+)
+def test_dw607_judges_the_shell(text: str, expected: list[tuple[int, str]]) -> None:
+    assert _severities("DW607", text) == expected
 
 
 def test_dw607_builder_stage_is_not_judged() -> None:

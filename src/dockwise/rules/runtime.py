@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
 
-from dockwise.findings import Hit
+from dockwise.baseimages import base_shell, base_tools
+from dockwise.findings import Hit, Severity
 from dockwise.lazyre import lazy_compile
 from dockwise.project import Project
 from dockwise.rules._common import at, dockerfile_rule
-from dockwise.sources.dockerfile import Dockerfile, Instruction, Stage
+from dockwise.sources.dockerfile import DEFAULT_SHELL, Dockerfile, Instruction, Stage
 from dockwise.sources.shell import ShellCommand, parse_script
 
 SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh", "ksh"})
@@ -269,7 +270,7 @@ _SHEBANG_SHELL = lazy_compile(r"^#!.*\b(sh|bash|ash|dash|zsh|ksh)\b")
 _EXEC_COMMAND = lazy_compile(r"(?:^|[;&|({]|\bthen|\belse|\bdo)\s*exec\s+(?![0-9]*[<>])\S", re.M)
 _SIGNAL_TRAP = lazy_compile(r"^\s*trap\s+.*\b(?:SIG)?(?:TERM|INT|QUIT|15)\b", re.M)
 _RUNS_ARGS = lazy_compile(r'^\s*(?:"\$@"|\$@|"\$\{@\}")', re.M)
-_BACKGROUND = lazy_compile(r"(?<![&>|])&(?![&>])\s*(?:$|[;#\n]|\w)", re.M)
+_BACKGROUND = lazy_compile(r"(?<![&>|])&(?![&>])\s*(?:$|[;#\n]|[\w./\"'$])", re.M)
 _COMMENT = lazy_compile(r"^\s*#.*$", re.M)
 
 
@@ -293,6 +294,108 @@ def starts_background_jobs(script: str) -> bool:
     return any(_BACKGROUND.search(line) for line in body.splitlines() if "&" in line)
 
 
+# --- does the shell stay PID 1? ------------------------------------------------------------
+
+_WINDOWS_SHELLS = frozenset({"cmd", "powershell", "pwsh"})
+
+
+def base_label(dockerfile: Dockerfile) -> str:
+    """The external image the shipped stage is built on, for messages."""
+    chain = dockerfile.shipped_chain()
+    return base_tools(chain[-1].base_resolved).label if chain else "the base image"
+
+
+def image_sh(dockerfile: Dockerfile) -> str | None:
+    """What /bin/sh is in the shipped image (see `baseimages.base_shell`), None if unknown."""
+    chain = dockerfile.shipped_chain()
+    if not chain:
+        return None
+    root = chain[-1]
+    if root.parent is not None or not root.base_known:
+        return None
+    return base_shell(root.base_resolved)
+
+
+def shell_named(program: str, dockerfile: Dockerfile) -> str | None:
+    """The shell a program name stands for: `sh` is whatever /bin/sh the image has."""
+    name = program.replace("\\", "/").rsplit("/", 1)[-1].lower().removesuffix(".exe")
+    if name == "sh":
+        return "cmd" if dockerfile.escape == "`" else image_sh(dockerfile)
+    if name in ("bash", "dash", "ash"):
+        return name
+    if name == "busybox":
+        return "ash"
+    if name in _WINDOWS_SHELLS:
+        return "cmd"
+    return None
+
+
+def form_shell(instruction: Instruction, dockerfile: Dockerfile) -> str | None:
+    """The shell that runs a shell-form instruction: its SHELL, else the image's /bin/sh."""
+    shell = instruction.shell or DEFAULT_SHELL
+    return shell_named(shell[0], dockerfile)
+
+
+def pid1_verdict(shell: str | None, script: str) -> str:
+    """Whether a shell given `script` with `-c` leaves the command as PID 1.
+
+    "execs" (the command replaces the shell), "forks" (the shell stays PID 1), "no shell"
+    (the image has none), "windows" (cmd/PowerShell: other rules apply) or "unknown".
+    Measured: bash execs a lone simple command without redirections; busybox ash also
+    execs the last simple command of a list (after `&` jobs too) unless it ends a pipeline;
+    dash always forks. `exec` or a signal trap in
+    the script settles it whatever the shell.
+    """
+    if _EXEC_IN_SCRIPT.search(script) or _SIGNAL_TRAP.search(script):
+        return "execs"
+    if shell == "cmd":
+        return "windows"
+    if shell == "none":
+        return "no shell"
+    if shell is None:
+        return "unknown"
+    if shell == "dash":
+        return "forks"
+    parsed = parse_script(script)
+    if not parsed.commands:
+        return "execs"
+    if shell == "bash":
+        lone = parsed.is_simple_command() and not parsed.commands[0].redirects
+        return "execs" if lone else "forks"
+    if shell == "ash":
+        last = parsed.commands[-1]
+        return "execs" if parsed.parsed_by == "fast" and not last.piped else "forks"
+    return "unknown"
+
+
+def _pid1_hit(
+    dockerfile: Dockerfile, instruction: Instruction, shell: str | None, script: str, what: str
+) -> Hit | None:
+    verdict = pid1_verdict(shell, script)
+    if verdict in ("execs", "windows"):
+        return None
+    base = base_label(dockerfile)
+    if verdict == "no shell":
+        return at(
+            dockerfile,
+            instruction,
+            f"{what} needs /bin/sh, which {base} does not have: the container cannot start",
+        )
+    if verdict == "unknown":
+        hit = at(
+            dockerfile,
+            instruction,
+            f"{what}: could not verify which shell runs it in {base}; dash (Debian, Ubuntu) "
+            "stays PID 1 and SIGTERM never reaches the service",
+        )
+        return replace(hit, severity=Severity.INFO)
+    if shell == "dash":
+        reason = f"/bin/sh in {base} is dash, which stays PID 1"
+    else:
+        reason = f"{shell} stays PID 1 for a command that is not a lone simple command"
+    return at(dockerfile, instruction, f"{what}: {reason} and SIGTERM never reaches the service")
+
+
 # --- rules -------------------------------------------------------------------------------
 
 
@@ -302,11 +405,18 @@ def starts_background_jobs(script: str) -> bool:
     severity="warning",
     title="CMD or ENTRYPOINT in shell form",
     why="""
-        In shell form the command runs as a child of `/bin/sh -c`, which becomes PID 1 and
-        does not forward SIGTERM: `docker stop` and Kubernetes wait out the grace period and
-        then kill the service, dropping in-flight requests.
+        In shell form the command is given to `/bin/sh -c`. dash, the /bin/sh of Debian,
+        Ubuntu and the official images built on them, runs it as a child and stays PID 1
+        without forwarding SIGTERM: `docker stop` and Kubernetes wait out the grace period
+        and then kill the service, dropping in-flight requests. bash (SHELL, RHEL-family
+        images) execs a lone simple command, and busybox ash (alpine) also execs the last
+        command of a plain list, so those reach the service and are not reported.
+
+        Unlike hadolint's DL3025, dockwise judges by the shell the image has: a lone command
+        on alpine or under bash, or an explicit `exec`, is not reported; when the base image
+        is unknown the finding says "could not verify" at info.
     """,
-    fix='Use the exec (JSON) form: `CMD ["gunicorn", "app:app"]`.',
+    fix='Use the exec (JSON) form: `CMD ["gunicorn", "app:app"]` (or start with `exec`).',
     bad="""
         FROM python:3.11-slim
         CMD gunicorn --bind 0.0.0.0:8000 app:app
@@ -323,12 +433,15 @@ def shell_form_command(dockerfile: Dockerfile, project: Project) -> Iterator[Hit
         return
     for instruction in stage.all("CMD", "ENTRYPOINT"):
         if not instruction.json and instruction.value:
-            yield at(
+            hit = _pid1_hit(
                 dockerfile,
                 instruction,
-                f"{instruction.cmd} in shell form: /bin/sh becomes PID 1 and SIGTERM never "
-                "reaches the service",
+                form_shell(instruction, dockerfile),
+                instruction.script,
+                f"{instruction.cmd} in shell form",
             )
+            if hit is not None:
+                yield hit
 
 
 @dockerfile_rule(
@@ -661,9 +774,12 @@ def _wrapped_script(instruction: Instruction, dockerfile: Dockerfile) -> str | N
     severity="warning",
     title="sh -c wrapper without exec",
     why="""
-        `CMD ["sh", "-c", "gunicorn ..."]` is exec form only on the surface: the shell is
-        PID 1 and the server its child, the same signal problem as the shell form. SIGTERM
-        stops at the shell and the server is killed after the grace period.
+        `CMD ["sh", "-c", "gunicorn ..."]` is exec form only on the surface: when the shell
+        forks the command it stays PID 1 with the server as its child, the same signal
+        problem as the shell form. SIGTERM stops at the shell and the server is killed after
+        the grace period. dash (`sh` on Debian and Ubuntu) always forks; bash execs a lone
+        simple command and busybox ash the last command of a plain list, so
+        `["bash", "-c", "/run.sh"]` is not reported. Unknown images are reported at info.
     """,
     fix='Start the server with exec inside the script: `CMD ["sh", "-c", "exec gunicorn --bind 0.0.0.0:$PORT app:app"]`.',
     bad="""
@@ -678,12 +794,16 @@ def _wrapped_script(instruction: Instruction, dockerfile: Dockerfile) -> str | N
 def shell_wrapper_without_exec(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
     for instruction in entrypoint_and_cmd(dockerfile):
         script = _wrapped_script(instruction, dockerfile)
-        if not script or _EXEC_IN_SCRIPT.search(script) or _SIGNAL_TRAP.search(script):
+        if not script:
             continue
-        shell = unwrap(tuple(instruction.value))[0].rsplit("/", 1)[-1]
-        yield at(
+        program = unwrap(tuple(instruction.value))[0]
+        name = program.rsplit("/", 1)[-1]
+        hit = _pid1_hit(
             dockerfile,
             instruction,
-            f"{instruction.cmd} runs `{shell} -c` without exec: the shell stays PID 1 and "
-            "SIGTERM never reaches the service",
+            shell_named(program, dockerfile),
+            script,
+            f"{instruction.cmd} runs `{name} -c` without exec",
         )
+        if hit is not None:
+            yield hit
