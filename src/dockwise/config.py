@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -20,7 +20,8 @@ class ConfigError(Exception):
 
 @dataclass(frozen=True)
 class Config:
-    source: str | None = None
+    source: str | None = None  # the file it was read from
+    section: str = ""  # how its keys are named in that file: "tool.dockwise." in pyproject
     select: tuple[str, ...] = ()  # rule ids, id prefixes or lessons; empty = defaults
     extend_select: tuple[str, ...] = ()  # added to the selection, opt-in rules included
     ignore: tuple[str, ...] = ()
@@ -69,11 +70,21 @@ def _path_matches(path: str, pattern: str) -> bool:
 
 
 def find_config(start: Path) -> Path | None:
-    folder = start if start.is_dir() else start.parent
-    for candidate in [folder, *folder.resolve().parents]:
+    """The nearest `.dockwise.toml`, or `pyproject.toml` with a `[tool.dockwise]` table, in
+    the folder of `start` or above. A folder that cannot be read is skipped, not fatal."""
+    try:
+        folder = start if start.is_dir() else start.parent
+        chain = [folder, *folder.resolve().parents]
+    except OSError:
+        return None
+    for candidate in chain:
         for name in CONFIG_FILES:
             path = candidate / name
-            if path.is_file() and (name != "pyproject.toml" or _has_tool_table(path)):
+            try:
+                found = path.is_file()
+            except OSError:  # an unreadable folder on the way up: look further up
+                found = False
+            if found and (name != "pyproject.toml" or _has_tool_table(path)):
                 return path
     return None
 
@@ -92,76 +103,188 @@ def load_config(path: Path | None) -> Config:
 
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as error:
-        raise ConfigError(f"{path}: cannot read: {error}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: cannot read: not valid UTF-8") from None
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot read: {error.strerror or error}") from None
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{path}: {error}") from None
-    table = data.get("tool", {}).get("dockwise", {}) if path.name == "pyproject.toml" else data
-    return config_from_table(table, str(path))
+    if path.name != "pyproject.toml":
+        return config_from_table(data, str(path))
+    tool = data.get("tool", {})
+    table = tool.get("dockwise", {}) if isinstance(tool, dict) else {}
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: tool.dockwise must be a table")
+    return config_from_table(table, str(path), "tool.dockwise.")
 
 
-def config_from_table(table: Mapping[str, object], source: str | None = None) -> Config:
-    def strings(key: str) -> tuple[str, ...]:
-        value = table.get(key, ())
+KNOWN_SETTINGS = (
+    "select",
+    "extend-select",
+    "ignore",
+    "per-path-ignores",
+    "severity",
+    "fail-on",
+    "label-schema",
+    "strict-labels",
+    "trusted-registries",
+    "disable-ignore-pragmas",
+    "target",
+)
+FAIL_ON = ("error", "warning", "info", "never")
+
+
+def normalize_selector(item: str) -> str:
+    """Rule ids and `ALL` are case-insensitive; lessons are lowercase words."""
+    text = item.strip()
+    upper = text.upper()
+    if upper.startswith("DW") or upper == "ALL":
+        return upper
+    return text.lower() if text.lower() in _lessons() else text
+
+
+def _lessons() -> tuple[str, ...]:
+    from dockwise.findings import LESSONS
+
+    return LESSONS
+
+
+def config_from_table(
+    table: Mapping[str, object], source: str | None = None, key_prefix: str = ""
+) -> Config:
+    """A Config from a parsed TOML table; every value is type-checked, and anything dockwise
+    cannot use is one ConfigError naming the file and the key. Rule ids are checked
+    separately (`check_rule_ids`), once the rules are loaded."""
+    where = source or "configuration"
+
+    def fail(key: str, problem: str) -> ConfigError:
+        return ConfigError(f"{where}: {key_prefix}{key}: {problem}")
+
+    def string_list(key: str, value: object) -> tuple[str, ...]:
         if isinstance(value, str):
             value = [value]
         if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
-            raise ConfigError(f"{source}: '{key}' must be a list of strings")
-        return tuple(v.strip() for v in value)
+            raise fail(key, f"must be a list of strings, not {_shown(value)}")
+        return tuple(v.strip() for v in value if v.strip())
 
-    known = {
-        "select",
-        "ignore",
-        "per-path-ignores",
-        "severity",
-        "fail-on",
-        "label-schema",
-        "strict-labels",
-        "trusted-registries",
-        "disable-ignore-pragmas",
-        "extend-select",
-        "target",
-    }
-    unknown = sorted(set(table) - known)
+    def selectors(key: str, value: object) -> tuple[str, ...]:
+        if isinstance(value, list) and not all(isinstance(v, str) for v in value):
+            raise fail(
+                key,
+                f'must be a list of rule ids, prefixes or lessons ("DW901"), not {_shown(value)}',
+            )
+        return tuple(normalize_selector(v) for v in string_list(key, value))
+
+    def sub_table(key: str) -> Mapping[str, object]:
+        value = table.get(key, {})
+        if not isinstance(value, Mapping):
+            raise fail(key, f"must be a table, not {_shown(value)}")
+        return value
+
+    def flag(key: str) -> bool:
+        value = table.get(key, False)
+        if not isinstance(value, bool):
+            raise fail(key, f"must be true or false, not {_shown(value)}")
+        return value
+
+    def text(key: str, choices: tuple[str, ...] = ()) -> str | None:
+        value = table.get(key)
+        if value is None:
+            return None
+        if not isinstance(value, str) or not value.strip():
+            raise fail(key, f"must be a non-empty string, not {_shown(value)}")
+        if choices and value not in choices:
+            raise fail(key, f"must be one of {', '.join(choices)}, not {value!r}")
+        return value
+
+    unknown = sorted(set(table) - set(KNOWN_SETTINGS))
     if unknown:
-        raise ConfigError(
-            f"{source}: unknown setting '{unknown[0]}' (known: {', '.join(sorted(known))})"
-        )
+        import difflib
+
+        close = difflib.get_close_matches(unknown[0], KNOWN_SETTINGS, n=1)
+        hint = f"did you mean '{close[0]}'? " if close else ""
+        raise fail(unknown[0], f"unknown setting ({hint}known: {', '.join(KNOWN_SETTINGS)})")
+
     severity: dict[str, Severity] = {}
-    for rule_id, level in _table(table, "severity", source).items():
+    for rule_id, level in sub_table("severity").items():
+        if not isinstance(level, str):
+            raise fail(
+                f"severity.{rule_id}", f"must be error, warning or info, not {_shown(level)}"
+            )
         try:
-            severity[rule_id] = Severity.parse(str(level))
-        except ValueError as error:
-            raise ConfigError(f"{source}: severity.{rule_id}: {error}") from None
-    schema = {str(k): str(v) for k, v in _table(table, "label-schema", source).items()}
-    for name, kind in schema.items():
-        if kind not in LABEL_TYPES:
-            raise ConfigError(f"{source}: label-schema.{name}: unknown type {kind!r}")
+            severity[rule_id.strip().upper()] = Severity.parse(level)
+        except ValueError:
+            raise fail(
+                f"severity.{rule_id}", f"must be error, warning or info, not {_shown(level)}"
+            ) from None
+
+    schema: dict[str, str] = {}
+    for name, kind in sub_table("label-schema").items():
+        if not isinstance(kind, str) or kind not in LABEL_TYPES:
+            raise fail(
+                f"label-schema.{name}",
+                f"must be one of {', '.join(LABEL_TYPES)}, not {_shown(kind)}",
+            )
+        schema[name] = kind
+
     per_path = {
-        str(pattern): tuple(rules) if isinstance(rules, list) else (str(rules),)
-        for pattern, rules in _table(table, "per-path-ignores", source).items()
+        pattern: selectors(f"per-path-ignores.{pattern}", rules)
+        for pattern, rules in sub_table("per-path-ignores").items()
     }
-    fail_on = table.get("fail-on")
-    if fail_on is not None and fail_on not in ("error", "warning", "info", "never"):
-        raise ConfigError(f"{source}: fail-on must be error, warning, info or never")
     return Config(
         source=source,
-        select=strings("select"),
-        ignore=strings("ignore"),
+        section=key_prefix,
+        select=selectors("select", table.get("select", ())),
+        ignore=selectors("ignore", table.get("ignore", ())),
         per_path_ignores=MappingProxyType(per_path),
         severity=MappingProxyType(severity),
-        fail_on=fail_on if isinstance(fail_on, str) else None,
+        fail_on=text("fail-on", FAIL_ON),
         label_schema=MappingProxyType(schema),
-        strict_labels=bool(table.get("strict-labels", False)),
-        trusted_registries=strings("trusted-registries"),
-        disable_ignore_pragmas=bool(table.get("disable-ignore-pragmas", False)),
-        extend_select=strings("extend-select"),
-        target=str(table["target"]) if "target" in table else None,
+        strict_labels=flag("strict-labels"),
+        trusted_registries=string_list("trusted-registries", table.get("trusted-registries", ())),
+        disable_ignore_pragmas=flag("disable-ignore-pragmas"),
+        extend_select=selectors("extend-select", table.get("extend-select", ())),
+        target=text("target"),
     )
 
 
-def _table(table: Mapping[str, object], key: str, source: str | None) -> Mapping[str, object]:
-    value = table.get(key, {})
-    if not isinstance(value, Mapping):
-        raise ConfigError(f"{source}: '{key}' must be a table")
-    return value
+def _shown(value: object) -> str:
+    """A TOML value as the user wrote it, shortly: `901`, `"false"`, `[1, 2]`."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return f'"{value}"' if len(value) <= 40 else f'"{value[:40]}..."'
+    shown = repr(value)
+    return shown if len(shown) <= 40 else shown[:40] + "..."
+
+
+def unknown_selector(selector: str, rule_ids: Iterable[str]) -> bool:
+    """True when `selector` names no rule: not a lesson, not ALL, no id starts with it."""
+    if selector in _lessons() or selector == "ALL":
+        return False
+    return not any(rule_id.startswith(selector) for rule_id in rule_ids)
+
+
+def check_rule_ids(config: Config, rule_ids: Iterable[str]) -> None:
+    """Every selector in the configuration names a rule, a prefix or a lesson; every
+    severity override names one rule. Raises ConfigError naming the file and the key."""
+    ids = sorted(rule_ids)
+    where = config.source or "configuration"
+    lists: list[tuple[str, tuple[str, ...]]] = [
+        ("select", config.select),
+        ("extend-select", config.extend_select),
+        ("ignore", config.ignore),
+        *((f"per-path-ignores.{p}", rules) for p, rules in config.per_path_ignores.items()),
+    ]
+    for key, selectors in lists:
+        for selector in selectors:
+            if unknown_selector(selector, ids):
+                raise ConfigError(
+                    f"{where}: {config.section}{key}: unknown rule or lesson {selector!r} "
+                    f"(lessons: {', '.join(_lessons())}; rules: `dockwise rules`)"
+                )
+    for rule_id in config.severity:
+        if rule_id not in ids:
+            raise ConfigError(
+                f"{where}: {config.section}severity.{rule_id}: unknown rule (see `dockwise rules`)"
+            )

@@ -18,4 +18,17 @@ def render_json(report: Report) -> str:
         document["errors"] = [
             {"path": p.path, "line": p.line, "message": p.message} for p in report.problems
         ]
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    if report.notes:
+        document["notes"] = list(report.notes)
+    return dumps(document)
+
+
+def dumps(document: object) -> str:
+    """JSON that always encodes as UTF-8: a stray lone surrogate (a path that slipped past
+    `printable`) is written as a \\u escape instead of failing the whole report."""
+    text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = json.dumps(document, indent=2, ensure_ascii=True) + "\n"
+    return text

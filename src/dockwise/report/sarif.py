@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-import json
+import os
+from urllib.parse import quote
 
 from dockwise import __version__
 from dockwise.findings import Finding, RuleMeta, Severity
-from dockwise.report import Report
+from dockwise.report import Report, printable
+from dockwise.report.json import dumps
 from dockwise.report.markdown import rule_markdown
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -29,18 +31,19 @@ def render_sarif(report: Report) -> str:
         "originalUriBaseIds": {"SRCROOT": {"uri": "./"}},
         "results": [_result(finding, index) for finding in report.findings],
     }
-    if report.problems:
+    notifications = [
+        {"level": "error", "message": {"text": printable(str(problem))}}
+        for problem in report.problems
+    ] + [{"level": "warning", "message": {"text": printable(note)}} for note in report.notes]
+    if notifications:
         run["invocations"] = [
             {
-                "executionSuccessful": False,
-                "toolExecutionNotifications": [
-                    {"level": "error", "message": {"text": str(problem)}}
-                    for problem in report.problems
-                ],
+                "executionSuccessful": not report.problems,
+                "toolExecutionNotifications": notifications,
             }
         ]
     document = {"$schema": SCHEMA, "version": "2.1.0", "runs": [run]}
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    return dumps(document)
 
 
 def _rule(meta: RuleMeta) -> dict[str, object]:
@@ -61,7 +64,7 @@ def _camel(title: str) -> str:
 
 
 def _location(path: str, line: int | None, column: int | None = None) -> dict[str, object]:
-    physical: dict[str, object] = {"artifactLocation": {"uri": path, "uriBaseId": "SRCROOT"}}
+    physical: dict[str, object] = {"artifactLocation": {"uri": uri(path), "uriBaseId": "SRCROOT"}}
     if line:
         region: dict[str, int] = {"startLine": line}
         if column:
@@ -70,18 +73,32 @@ def _location(path: str, line: int | None, column: int | None = None) -> dict[st
     return {"physicalLocation": physical}
 
 
+def uri(path: str) -> str:
+    """A relative path as a URI reference: the file name's bytes, percent-encoded where a URI
+    needs it (a space, `%`, `#`, a byte that is not UTF-8: `Dockerfile.%FF`)."""
+    try:
+        data = os.fsencode(path)
+    except UnicodeEncodeError:  # a lone surrogate that no file name decodes to
+        data = path.encode("utf-8", "surrogatepass")
+    return quote(data, safe="/")
+
+
 def _result(finding: Finding, index: dict[str, int]) -> dict[str, object]:
     result: dict[str, object] = {
         "ruleId": finding.rule,
         "level": _LEVELS[finding.severity],
-        "message": {"text": f"{finding.message}. Fix: {finding.fix}"},
+        "message": {"text": printable(f"{finding.message}. Fix: {finding.fix}")},
         "locations": [_location(finding.path, finding.line, finding.column)],
     }
     if finding.rule in index:
         result["ruleIndex"] = index[finding.rule]
     if finding.related:
         result["relatedLocations"] = [
-            {"id": position, **_location(r.path, r.line), "message": {"text": r.message}}
+            {
+                "id": position,
+                **_location(r.path, r.line),
+                "message": {"text": printable(r.message)},
+            }
             for position, r in enumerate(finding.related, start=1)
         ]
     if finding.fingerprint:

@@ -7,7 +7,7 @@ from itertools import groupby
 
 from dockwise.engine import count_by_severity
 from dockwise.findings import Finding, Severity
-from dockwise.report import Report
+from dockwise.report import Report, printable
 
 _STYLE = {Severity.ERROR: "\x1b[31m", Severity.WARNING: "\x1b[33m", Severity.INFO: "\x1b[36m"}
 _BOLD, _DIM, _RESET = "\x1b[1m", "\x1b[2m", "\x1b[0m"
@@ -28,8 +28,10 @@ def render_text(report: Report) -> str:
             hidden = (finding.path, finding.line) in secret_lines
             out.extend(_finding(finding, None if hidden else lines, paint))
         out.append("")
-    out.append(_summary(report, paint))
-    return "\n".join(out) + "\n"
+    summary = _summary(report, paint)
+    if summary:
+        out.append(summary)
+    return "\n".join(out) + "\n" if out else ""
 
 
 def _finding(finding: Finding, lines: Sequence[str] | None, paint: _Painter) -> list[str]:
@@ -37,7 +39,7 @@ def _finding(finding: Finding, lines: Sequence[str] | None, paint: _Painter) -> 
     severity = paint(f"{finding.severity.label:<7}", _STYLE[finding.severity])
     rendered = [f"  {where:>6}  {severity}  {paint(finding.rule, _BOLD)}  {finding.message}"]
     if lines is not None and finding.line and 0 < finding.line <= len(lines):
-        snippet = redact_line(lines[finding.line - 1].rstrip())
+        snippet = printable(redact_line(lines[finding.line - 1].rstrip()))
         if len(snippet) > MAX_SNIPPET:
             snippet = snippet[:MAX_SNIPPET] + "…"
         rendered.append(paint(f"          {finding.line:>4} | {snippet}", _DIM))
@@ -57,11 +59,11 @@ def redact_line(line: str) -> str:
 
 
 def _summary(report: Report, paint: _Painter) -> str:
-    problems = [paint(f"error: {p}", _STYLE[Severity.ERROR]) for p in report.problems]
+    """The last line. Input problems are not repeated here: the CLI prints each once, on
+    stderr, whatever the format."""
     counts = count_by_severity(report.findings)
-    if not report.findings:
-        status = f"No problems found in {report.files_checked} file(s)."
-    else:
+    unchecked = len(report.problems)
+    if report.findings:
         files = len({f.path for f in report.findings})
         parts = [
             f"{n} {name}{'s' if n != 1 and name != 'info' else ''}"
@@ -69,7 +71,21 @@ def _summary(report: Report, paint: _Painter) -> str:
             if n
         ]
         status = f"Found {len(report.findings)} problem(s) ({', '.join(parts)}) in {files} file(s)."
-    return "\n".join([*problems, status])
+        if unchecked:
+            status += f" {_could_not(unchecked)}"
+        return status
+    if unchecked:
+        if not report.files_checked:
+            return ""
+        return f"No problems found in {report.files_checked} file(s). {_could_not(unchecked)}"
+    if not report.files_checked:
+        where = ", ".join(report.inputs) or "."
+        return f"Nothing to check: no Dockerfile, compose file or Kubernetes manifest found under {where}."
+    return f"No problems found in {report.files_checked} file(s)."
+
+
+def _could_not(count: int) -> str:
+    return f"{count} input error(s), shown above." if count != 1 else "1 input error, shown above."
 
 
 class _Painter:
