@@ -45,6 +45,15 @@ from dockwise.sources.dockerfile import parse_dockerfile
         ('ENV GUNICORN_CMD_ARGS="--access-logfile - --workers 2"', []),
         ("RUN echo 'accesslog = \"/var/log/gunicorn/access.log\"' >> /app/gunicorn.conf.py", [2]),
         ("RUN echo 'accesslog = \"-\"' >> /app/gunicorn.conf.py", []),
+        # rendering a config file before starting the service is not logging
+        (
+            "CMD envsubst < /tpl/nginx.conf > /etc/nginx/nginx.conf && exec nginx -g 'daemon off;'",
+            [],
+        ),
+        ("CMD sed -e s/A/$B/ page.html > index.html ; nginx -g 'daemon off;'", []),
+        ("CMD python render.py > /app/settings.py && exec gunicorn app:app", []),
+        ("CMD ./migrate > /tmp/migrate.out; gunicorn app:app > /var/log/app.log 2>&1", [2]),
+        ("CMD nginx > /var/log/nginx.out 2>&1 & exec python worker.py", [2]),
     ],
 )
 def test_dw301(line: str, expected: list[int]) -> None:
@@ -191,6 +200,41 @@ def test_dw303_compose_environment(tmp_path: Path) -> None:
         """,
     }
     assert folder_hits("DW303", files, tmp_path) == []
+
+
+def test_dw303_uwsgi() -> None:
+    assert hits("DW303", 'FROM python:3.11-slim\nCMD ["uwsgi", "--ini", "uwsgi.ini"]\n') == [2]
+    text = 'FROM python:3.11-slim\nENV PYTHONUNBUFFERED=1\nCMD ["uwsgi", "--ini", "uwsgi.ini"]\n'
+    assert hits("DW303", text) == []
+
+
+@pytest.mark.parametrize(
+    ("cmd", "script", "expected"),
+    [
+        (
+            'CMD ["sh", "start.sh"]',
+            "#!/bin/sh\npython manage.py migrate\nexec gunicorn app:app\n",
+            [4],
+        ),
+        ("CMD ./start.sh", "#!/bin/bash\nset -e\nexec python -m app\n", [4]),
+        ('CMD ["bash", "/app/start.sh"]', "#!/bin/bash\nexec uwsgi --ini app.ini\n", [4]),
+        (
+            'CMD ["sh", "start.sh"]',
+            "#!/bin/sh\nexport PYTHONUNBUFFERED=1\nexec gunicorn app:app\n",
+            [],
+        ),
+        ('CMD ["sh", "start.sh"]', "#!/bin/sh\nexec python -u app.py\n", []),
+        ('CMD ["sh", "start.sh"]', "#!/bin/sh\nexec node server.js\n", []),
+    ],
+)
+def test_dw303_script_that_starts_python(
+    tmp_path: Path, cmd: str, script: str, expected: list[int]
+) -> None:
+    files = {
+        "Dockerfile": f"FROM python:3.11-slim\nWORKDIR /app\nCOPY start.sh /app/start.sh\n{cmd}\n",
+        "start.sh": script,
+    }
+    assert folder_hits("DW303", files, tmp_path) == [("Dockerfile", line) for line in expected]
 
 
 def test_python_entrypoint_helper() -> None:

@@ -17,7 +17,10 @@ from dockwise.rules.runtime import (
     destinations,
     entrypoint_and_cmd,
     is_interactive,
+    is_shell_script,
     process_commands,
+    script_argument,
+    script_file,
     shell_c_script,
     unwrap,
 )
@@ -55,7 +58,17 @@ _CONFIG_LOG_KEY = lazy_compile(
     re.M,
 )
 PYTHON_SERVERS = frozenset(
-    {"gunicorn", "uvicorn", "celery", "flask", "hypercorn", "daphne", "django-admin", "granian"}
+    {
+        "gunicorn",
+        "uvicorn",
+        "celery",
+        "flask",
+        "hypercorn",
+        "daphne",
+        "django-admin",
+        "granian",
+        "uwsgi",
+    }
 )
 _PYTHON_NAME = lazy_compile(r"^python(?:3(?:\.\d+)?)?$")
 _PYTHON_OPTIONS_WITH_VALUE = frozenset({"-W", "-X", "--check-hash-based-pycs"})
@@ -86,13 +99,36 @@ def log_file_options(command: ShellCommand) -> list[tuple[str, str]]:
     return found
 
 
+# what a redirect writes when it renders content or configuration, not a log
+_CONTENT_SUFFIXES = (
+    ".conf", ".cfg", ".ini", ".toml", ".yaml", ".yml", ".json", ".js", ".html", ".htm", ".xml",
+    ".env", ".sh", ".py", ".txt", ".pem", ".crt", ".key", ".properties", ".php", ".css",
+)  # fmt: skip
+_LONG_RUNNING = frozenset(
+    {*_LOG_FILE_OPTIONS, "nginx", "httpd", "apache2", "apachectl", "redis-server", "php-fpm",
+     "caddy", "haproxy", "daphne", "uvicorn", "hypercorn", "granian"}
+)  # fmt: skip
+
+
+def _service_commands(script: str) -> list[ShellCommand]:
+    """The commands of a start script that are the service: the last one (what the
+    container runs once set-up is done) and servers started on the way."""
+    commands = parse_script(script).commands
+    if not commands:
+        return []
+    return [c for c in commands[:-1] if c.name in _LONG_RUNNING and not c.piped] + [commands[-1]]
+
+
 def _redirect_targets(script: str) -> list[str]:
-    """Files the script's commands send their output to (`> /var/log/app.log`)."""
+    """Files the service's own output goes to (`gunicorn app > /var/log/app.log`); a
+    set-up step that renders a file (`envsubst < tpl > /etc/nginx/nginx.conf`) is no log."""
     return [
         target
-        for command in parse_script(script).commands
+        for command in _service_commands(script)
         for operator, target in command.redirects
-        if operator.lstrip("0123456789") in _OUTPUT_REDIRECTS and _is_log_file(target)
+        if operator.lstrip("0123456789") in _OUTPUT_REDIRECTS
+        and _is_log_file(target)
+        and not target.lower().endswith(_CONTENT_SUFFIXES)
     ]
 
 
@@ -147,6 +183,8 @@ def _generated_config_logs(dockerfile: Dockerfile) -> Iterator[tuple[Instruction
         `docker logs`, Kubernetes and every log collector read the container's stdout and
         stderr. A log file inside the container is invisible to them, grows until the disk
         fills, and is lost with the container. gunicorn's `-` (and /dev/stdout) is fine.
+        Only the service's own output counts: a set-up step that renders a file before the
+        service starts (`envsubst < tpl > /etc/nginx/nginx.conf && exec nginx`) is no log.
     """,
     fix="Log to stdout/stderr: `--access-logfile -`, `--error-logfile -`, no `> file` redirects, no *_LOG_FILE paths.",
     bad="""
@@ -251,6 +289,27 @@ def python_process(dockerfile: Dockerfile) -> tuple[Instruction, ShellCommand] |
     return None
 
 
+_SCRIPT_UNBUFFERED = lazy_compile(r"\bPYTHONUNBUFFERED=[^\s;&|'\"]|\bPYTHONUNBUFFERED=['\"][^'\"]")
+
+
+def python_in_script(
+    dockerfile: Dockerfile, project: Project
+) -> tuple[Instruction, str, ShellCommand, str] | None:
+    """(CMD/ENTRYPOINT, script path, Python command, script text) when the container starts
+    a shell script of the build context (`sh start.sh`, `./run.sh`) that starts Python."""
+    for instruction, command in process_commands(dockerfile):
+        path = script_argument(command)
+        if path is None or "$" in path:
+            continue
+        found = script_file(dockerfile, project, instruction.expanded(path))
+        if found is None or found.text is None or not is_shell_script(found.text):
+            continue
+        for inner in parse_script(found.text).commands:
+            if _is_python_process(inner) and not is_interactive(inner):
+                return instruction, found.path, inner, found.text
+    return None
+
+
 def python_entrypoint(dockerfile: Dockerfile) -> Instruction | None:
     """The CMD or ENTRYPOINT that starts a Python process (reused by the app-code rules)."""
     found = python_process(dockerfile)
@@ -292,7 +351,9 @@ def _compose_sets_unbuffered(project: Project, dockerfile: Dockerfile) -> bool:
         When stdout is not a terminal Python buffers it: `print` output shows up late in
         `docker logs`, out of order with stderr, and is lost when the container crashes or
         is killed. Any non-empty PYTHONUNBUFFERED (even `0`, as CPython documents) or
-        `python -u` turns buffering off.
+        `python -u` turns buffering off. The Python process may be started directly, by a
+        Python server (gunicorn, uvicorn, uwsgi...) or by a shell script of the build
+        context (`sh start.sh`) that the container runs.
     """,
     fix="Add `ENV PYTHONUNBUFFERED=1` to the final stage (or run `python -u`).",
     bad="""
@@ -307,8 +368,15 @@ def _compose_sets_unbuffered(project: Project, dockerfile: Dockerfile) -> bool:
 )
 def python_buffered_output(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
     found = python_process(dockerfile)
+    script_path = None
     if found is None:
-        return
+        in_script = python_in_script(dockerfile, project)
+        if in_script is None:
+            return
+        instruction, script_path, command, text = in_script
+        if _SCRIPT_UNBUFFERED.search(text):
+            return
+        found = instruction, command
     instruction, command = found
     if unbuffered_env(dockerfile):
         return
@@ -320,10 +388,11 @@ def python_buffered_output(dockerfile: Dockerfile, project: Project) -> Iterator
         return
     if _compose_sets_unbuffered(project, dockerfile):
         return
+    started = f"{command.name} (started by {script_path})" if script_path else command.name
     yield at(
         dockerfile,
         instruction,
-        f"{command.name} runs without PYTHONUNBUFFERED or -u: print output is buffered and "
+        f"{started} runs without PYTHONUNBUFFERED or -u: print output is buffered and "
         "lost on a crash",
     )
 

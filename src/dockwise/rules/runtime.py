@@ -155,8 +155,8 @@ def compose_services_building(
             if project.relpath(build.dockerfile) != dockerfile.relpath:
                 continue
             service = compose.services.get(build.service)
-            if isinstance(service, Mapping):
-                services.append(service)
+            if service is not None:
+                services.append(service.raw)
     return services
 
 
@@ -233,7 +233,14 @@ def entrypoint_script(dockerfile: Dockerfile, project: Project) -> EntrypointScr
     target = _script_target(dockerfile)
     if target is None:
         return None
-    _, script_path = target
+    return script_file(dockerfile, project, target[1])
+
+
+def script_file(
+    dockerfile: Dockerfile, project: Project, script_path: str
+) -> EntrypointScript | None:
+    """The file at `script_path` (absolute, relative to the final WORKDIR, or on PATH) as the
+    shipped chain's COPY/ADD put it there."""
     chain = dockerfile.shipped_chain()
     workdir = final_workdir(chain)
     found: EntrypointScript | None = None
@@ -246,6 +253,21 @@ def entrypoint_script(dockerfile: Dockerfile, project: Project) -> EntrypointScr
                     path, instruction, _script_text(instruction, source, dockerfile, project)
                 )
     return found
+
+
+def script_argument(command: ShellCommand) -> str | None:
+    """The script file a command runs: `sh start.sh`, `bash -e /run.sh`, `./start.sh`."""
+    argv = unwrap(command.argv)
+    if not argv:
+        return None
+    if argv[0].rsplit("/", 1)[-1] in SHELLS:
+        if shell_c_script(argv) is not None:
+            return None
+        operands = [a for a in argv[1:] if not a.startswith("-")]
+        return operands[0] if operands else None
+    if argv[0].endswith(".sh"):
+        return argv[0]
+    return None
 
 
 def _script_text(
