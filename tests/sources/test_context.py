@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import socket
-import time
 import tracemalloc
 from pathlib import Path
 
@@ -43,9 +42,7 @@ def test_symlink_loops_are_listed_not_followed(tmp_path: Path) -> None:
     (root / "sub").mkdir()
     (root / "sub/up").symlink_to("..")
     (root / "sub/self").symlink_to(".")
-    started = time.monotonic()
-    context = context_of(root)
-    assert time.monotonic() - started < 5
+    context = context_of(root)  # returns at all: loops are listed, never followed
     links = {f.relpath: f for f in context.files if f.is_symlink}
     assert set(links) == {"a", "b", "sub/up", "sub/self"}
     assert not any(f.link_outside for f in links.values())
@@ -77,12 +74,10 @@ def test_fifo_and_socket_do_not_block_or_crash(tmp_path: Path) -> None:
     server = socket.socket(socket.AF_UNIX)
     server.bind(str(root / "app.sock"))
     try:
-        started = time.monotonic()
-        context = context_of(root)
+        context = context_of(root)  # returns at all: a FIFO is never opened
         places = rule_places(root)
     finally:
         server.close()
-    assert time.monotonic() - started < 5
     assert {p.relpath for p in context.problems} == {"pipe", "app.sock"}
     assert context.contents["pipe"].skipped == "not a regular file"
     assert places == [("DW943", "app.sock", None), ("DW943", "pipe", None)]
@@ -118,14 +113,13 @@ def test_five_gib_sparse_file_is_listed_not_read(tmp_path: Path) -> None:
     (root / ".dockerignore").write_text(".git\n")
     with open(root / "disk.img", "wb") as handle:
         handle.truncate(5 * 1024**3)
+    # the time it takes is measured by bench/context_speed.py (sparse gigabytes); here, that
+    # it is listed, never read: little memory, and its content skipped
     tracemalloc.start()
-    started = time.monotonic()
     context = context_of(root)
     places = rule_places(root)
-    elapsed = time.monotonic() - started
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
-    assert elapsed < 5
     assert peak < 64 * 1024 * 1024
     assert context.by_path["disk.img"].size == 5 * 1024**3
     assert context.contents["disk.img"].skipped == "larger than the scan limit"
