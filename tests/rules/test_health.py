@@ -6,7 +6,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from ruletest import folder_hits, hits, messages
+from ruletest import folder_hits, hits, messages, text_findings
 
 from dockwise.config import Config
 from dockwise.engine import check_project
@@ -520,3 +520,41 @@ def _check(text: str) -> object:
 def test_probe_target(check: str, target: tuple[str, int, str] | None) -> None:
     instruction = _check(f"FROM python:3.11\nHEALTHCHECK CMD {check}\n")
     assert probe_target(instruction) == target  # type: ignore[arg-type]
+
+
+# --- DW201: what the build may add unseen ----------------------------------------------
+
+
+def _severities(text: str) -> list[tuple[int | None, str]]:
+    return [(f.line, f.severity.name.lower()) for f in text_findings("DW201", text)]
+
+
+@pytest.mark.parametrize(
+    ("build", "expected"),
+    [
+        ("", "error"),
+        ("RUN echo hi > /etc/motd", "error"),
+        ("RUN pip install --no-cache-dir flask==3.0.0", "error"),
+        ("COPY install.sh /install.sh\nRUN /install.sh", "info"),
+        ("RUN ./scripts/setup", "info"),
+        ("RUN sh /tmp/bootstrap.sh", "info"),
+        ("RUN curl -fsSL https://example.com/get | sh", "info"),
+        ("RUN apt-get update && apt-get install -y $RUNTIME_PACKAGES", "info"),
+        ("RUN xargs apt-get install -y < packages.txt", "info"),
+        ("RUN ./configure && make && make install", "info"),
+        ("RUN /usr/local/bin/install-php-extensions gd", "info"),
+        ("COPY rootfs/ /", "info"),
+        ("COPY app.py /usr/local/bin/app.py", "error"),
+    ],
+)
+def test_dw201_unseen_installers_make_it_info(build: str, expected: str) -> None:
+    text = f"FROM python:3.11-slim\n{build}\nHEALTHCHECK CMD curl -f http://localhost:8000/ || exit 1\n"
+    line = text.count("\n")
+    assert _severities(text) == [(line, expected)]
+
+
+def test_dw201_could_not_verify_message_names_the_step() -> None:
+    text = "FROM python:3.11-slim\nRUN /install.sh\nHEALTHCHECK CMD curl -f http://localhost/\n"
+    (finding,) = text_findings("DW201", text)
+    assert "could not verify" in finding.message and "/install.sh" in finding.message
+    assert "line 2" in finding.message

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import PurePosixPath
 from urllib.parse import urlsplit
 
 from dockwise.baseimages import BaseTools, base_tools, installs_tool
-from dockwise.findings import Hit
+from dockwise.findings import Hit, Severity
 from dockwise.lazyre import lazy_compile
 from dockwise.project import Project
 from dockwise.rules._common import at, dockerfile_rule, runs_with_commands
@@ -142,6 +143,8 @@ class ShippedTools:
     base: BaseTools
     added: frozenset[str]
     open_ended: bool  # a whole bin folder or filesystem was copied in: absence is unknown
+    # why the build may have added programs dockwise cannot see (`RUN /install.sh`)
+    unseen: str | None = None
 
     def has(self, tool: str) -> bool | None:
         name = tool.rsplit("/", 1)[-1]
@@ -173,6 +176,71 @@ def _is_under(path: str, folder: str) -> bool:
     return path == folder or path.startswith(folder + "/") or folder == ""
 
 
+_PACKAGE_MANAGERS = frozenset(
+    {"apt-get", "apt", "aptitude", "apk", "yum", "dnf", "microdnf", "tdnf", "zypper", "conda",
+     "mamba", "micromamba", "brew", "nix-env", "pacman", "emerge", "port", "xbps-install"}
+)  # fmt: skip
+_INSTALL_VERBS = frozenset({"install", "add", "in", "-S", "-i", "groupinstall"})
+_SHELL_NAMES = frozenset({"sh", "bash", "ash", "dash", "zsh", "ksh", "source", "."})
+_SYSTEM_DIRS = ("/bin/", "/sbin/", "/usr/bin/", "/usr/sbin/")
+# programs often run by path (`/opt/venv/bin/pip install ...`) that install no executables
+# dockwise does not already count
+_KNOWN_PROGRAMS = frozenset(
+    {"pip", "pip3", "uv", "poetry", "pipenv", "npm", "node", "yarn", "pnpm", "java", "go",
+     "cargo", "ruby", "gem", "bundle", "php", "composer", "dotnet", "chmod", "chown", "ln",
+     "mkdir", "rm", "cp", "mv", "echo", "test", "true", "manage.py"}
+)  # fmt: skip
+_BUILD_TOOLS = frozenset({"make", "cmake", "ninja", "ansible-playbook", "ansible", "puppet"})
+
+
+def unseen_installer(command: ShellCommand) -> str | None:
+    """Why a RUN command may put programs on PATH that dockwise cannot list: a script, an
+    installer or build tool, a package list from a variable or a file; None when it is
+    known what it installs (or that it installs nothing)."""
+    name = command.name
+    if not name:
+        return None
+    program = command.argv[0]
+    local = (
+        program.startswith(("/", "./", "../"))
+        and not program.startswith(_SYSTEM_DIRS)
+        and name not in _KNOWN_PROGRAMS
+        and not name.startswith("python")
+    )
+    if name.endswith(".sh") or local:
+        return f"`{program}` runs a script"
+    if name in _SHELL_NAMES and command.positional():
+        return f"`{' '.join(command.argv[:2])}` runs a script"
+    if name in _SHELL_NAMES and command.piped:
+        return f"`{name}` runs a downloaded script"
+    if name in _BUILD_TOOLS:
+        return f"`{name}` may install programs"
+    if name == "xargs" and any(a in _PACKAGE_MANAGERS for a in command.args):
+        return "`xargs` feeds packages to the package manager"
+    if name in _PACKAGE_MANAGERS and any(a in _INSTALL_VERBS for a in command.args):
+        if any("$" in a or "`" in a for a in command.args):
+            return f"`{name}` installs packages named by a variable"
+        if name in ("conda", "mamba", "micromamba", "brew", "nix-env", "pacman", "emerge"):
+            return f"`{name}` installs packages"
+    return None
+
+
+def _copies_over_path(instruction: Instruction, path_dirs: tuple[str, ...]) -> str | None:
+    """A context COPY of a folder over a PATH folder or one of its parents (`COPY rootfs/ /`)."""
+    if instruction.flag("from") is not None or len(instruction.value) < 2:
+        return None
+    target = str(PurePosixPath(instruction.workdir) / instruction.expanded(instruction.value[-1]))
+    if not any(_is_under(d, target) for d in path_dirs):
+        return None
+    for path, source in destinations(instruction):
+        if source is None:
+            continue
+        leaf = source.rstrip("/").rsplit("/", 1)[-1]
+        if source.endswith("/") or source in (".", "./") or "." not in leaf or "*" in source:
+            return f"`COPY {source} {path}` copies a folder over the filesystem"
+    return None
+
+
 def shipped_tools(dockerfile: Dockerfile) -> ShippedTools | None:
     chain = dockerfile.shipped_chain()
     if not chain:
@@ -184,11 +252,18 @@ def shipped_tools(dockerfile: Dockerfile) -> ShippedTools | None:
     path_dirs = _path_dirs(chain[0])
     added: set[str] = set()
     open_ended = False
+    unseen: str | None = None
     for stage in chain:
-        for _, command in runs_with_commands(dockerfile, stage):
+        for run, command in runs_with_commands(dockerfile, stage):
             added |= installs_tool(command)
+            reason = unseen_installer(command)
+            if reason is not None and unseen is None:
+                unseen = f"{reason} (line {run.start_line})"
     for stage in chain:
         for instruction in stage.all("COPY", "ADD"):
+            reason = _copies_over_path(instruction, path_dirs)
+            if reason is not None and unseen is None:
+                unseen = f"{reason} (line {instruction.start_line})"
             source_ref = instruction.flag("from")
             source_stage = (
                 dockerfile.stage_by_ref(instruction.expanded(source_ref)) if source_ref else None
@@ -207,7 +282,7 @@ def shipped_tools(dockerfile: Dockerfile) -> ShippedTools | None:
                         source.rstrip("/") == "" or any(_is_under(d, source) for d in path_dirs)
                     ):
                         open_ended = True
-    return ShippedTools(base, frozenset(added), open_ended)
+    return ShippedTools(base, frozenset(added), open_ended, unseen)
 
 
 # --- rules -----------------------------------------------------------------------------------
@@ -244,7 +319,10 @@ def _missing_tool(instruction: Instruction, tools: ShippedTools) -> str | None:
         healthy, compose `depends_on: service_healthy` waits forever and Swarm restarts it in
         a loop. python:*-slim has no curl or wget, alpine has busybox wget but no curl,
         distroless and scratch have no shell at all. dockwise only reports images whose
-        content is documented, and counts tools installed by RUN or copied onto PATH.
+        content is documented, and counts tools installed by RUN or copied onto PATH. When
+        the build runs something that may install programs dockwise cannot list (a script
+        such as `RUN /install.sh`, `curl ... | sh`, `make install`, packages named by a
+        variable, a folder copied over the filesystem), it says "could not verify" at info.
     """,
     fix="""
         Probe with what the image has, e.g. `HEALTHCHECK CMD ["python", "-c", "import
@@ -275,6 +353,16 @@ def check_program_missing(dockerfile: Dockerfile, project: Project) -> Iterator[
     fix = None
     if tools.has("python") or tools.has("python3"):
         fix = _python_fix(probe_target(instruction))
+    if tools.unseen is not None:
+        hit = at(
+            dockerfile,
+            instruction,
+            f"could not verify that the image contains {missing}, which HEALTHCHECK runs: "
+            f"{tools.base.label} does not, and {tools.unseen} that may install it",
+            fix=fix,
+        )
+        yield replace(hit, severity=Severity.INFO)
+        return
     yield at(
         dockerfile,
         instruction,
