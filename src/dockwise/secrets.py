@@ -205,7 +205,7 @@ _PLACEHOLDER_EXACT: Final = frozenset({"xxx", "***", "...", "…", "-", "_", "?"
 _PLACEHOLDER_MARKERS: Final = lazy_compile(
     r"your[-_ .]?|example|sample|placeholder|change[-_ ]?me|change[-_ ]?this|replace[-_ ]?(?:me|with)"
     r"|insert[-_ ]|put[-_ ]?your|dummy|fake|redacted|lorem|(?-i:xxxx|XXXX)|\*\*\*|not[-_ ]?(?:a[-_ ]?)?real"
-    r"|todo|fixme|goes[-_ ]?here|_here\b|-here\b",
+    r"|todo|fixme|goes[-_ ]?here|_here\b|-here\b|canary|do[-_ ]?not[-_ ]?(?:use|expose|commit|share)",
     re.IGNORECASE,
 )
 _REFERENCE_RE: Final = lazy_compile(
@@ -1282,6 +1282,8 @@ def _value_kind(
         or _is_prose(value)
     ):
         return None
+    if _TRUNCATED_TOKEN.fullmatch(value):
+        return None  # `sk_test_123`: a token prefix with a stub body, too short to be a key
     tokens = _name_tokens(name)
     if (
         re.fullmatch(r"[A-Za-z0-9/+]{40}", value)
@@ -1309,13 +1311,21 @@ def _value_kind(
     return "high-entropy-assignment" if _is_random_looking(value, min_len=min_len) else None
 
 
+_TRUNCATED_TOKEN: Final = lazy_compile(
+    r"(?:[spr]k|whsec|xox[abpr]|gh[pousr]|npm)[_\-](?:(?:test|live)_)?\w{0,9}"
+)
 _SNAKE_CASE: Final = lazy_compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)+")
 
 
 def _names_a_credential(value: str) -> bool:
     """``reporting_password``, ``db_api_key``: the name of a variable, secret or setting that
     holds the credential (a psql ``:'var'``, a Docker secret, a vault path), not the credential."""
-    return _SNAKE_CASE.fullmatch(value) is not None and _classify_name(value) is not None
+    name = value.strip("_")  # `_password_timestamp`: a private attribute's or a key's name
+    if _SNAKE_CASE.fullmatch(name) is None:
+        return False
+    return _classify_name(name) is not None or any(
+        _word_class(token, None) is not None for token in _name_tokens(name)
+    )
 
 
 def _is_identifier_like(value: str) -> bool:

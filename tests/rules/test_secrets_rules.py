@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 from textwrap import dedent
 
 import pytest
+from ruletest import folder_hits
 
 from dockwise.config import Config
 from dockwise.engine import check_project
@@ -15,7 +17,7 @@ from dockwise.rules import all_rules
 from dockwise.rules.secrets import credential_file_name
 
 RULES = {rule.id: rule for rule in all_rules() if rule.meta.lesson == "secrets"}
-DOCKERFILE_RULES = ("DW501", "DW502", "DW503", "DW504", "DW505")
+DOCKERFILE_RULES = ("DW501", "DW502", "DW503", "DW504", "DW505", "DW506")
 
 # fake credentials, random enough for the detector, used nowhere
 URL_PASSWORD = "Zk3v9Q2mX8pLr7Tw"
@@ -56,10 +58,46 @@ def test_names_alone_are_not_secrets() -> None:
             SSH_PUBLIC_KEY="ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGs0bWUga2V5IGJ5dGVz bot" \\
             GOOGLE_APPLICATION_CREDENTIALS=/var/secrets/google/key.json \\
             PASSWORD_MIN_LENGTH=12 \\
-            SECRET_KEY=changeme
+            AUTH_LDAP_USER_SEARCH_ATTR=sAMAccountName \\
+            API_TOKEN=none
         ENV GPG_KEY 7169605F62C751356D054A26A821E680E5FA6305
     """
     assert run(text, "DW501") == []
+
+
+AWS_DOC_SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCY" + "EXAMPLEKEY"
+
+
+@pytest.mark.parametrize(
+    "assignment",
+    [
+        "DB_PASSWORD=changeme",
+        "SECRET_KEY=changeme",
+        f"AWS_SECRET_ACCESS_KEY={AWS_DOC_SECRET}",
+        "AWS_SECRET_ACCESS_KEY=" + "kR9vT2xQ8mZ4nP7w" + "EXAMPLE" + "bH3jF0gD5cA+eU/i",
+        "OPENAI_API_KEY=sk-CANARY-SECRET-DO-NOT-EXPOSE",
+        "DB_PASSWORD password",
+    ],
+)
+def test_placeholder_under_a_credential_name_is_a_warning(assignment: str) -> None:
+    (finding,) = findings(f"FROM python:3.11-slim\nENV {assignment}\n", "DW501")
+    assert finding.severity.label == "warning"
+    assert "placeholder or default credential" in finding.message
+
+
+def test_literal_password_under_a_credential_name_is_an_error() -> None:
+    (finding,) = findings("FROM mysql:8\nENV MYSQL_PASSWORD gordonpass\n", "DW501")
+    assert finding.severity.label == "error"
+    assert "literal value under a credential name" in finding.message
+    assert "literal literal" not in finding.message
+
+
+def test_token_in_a_label_is_reported() -> None:
+    slack = "xo" + "xb-" + "40817352961-5820394716253-" + "q7Lm2ZxR9tVb4NcW8pKd3HsJ"
+    (finding,) = findings(f"FROM python:3.11-slim\nLABEL com.acme.notify={slack}\n", "DW501")
+    assert finding.severity.label == "error" and "LABEL com.acme.notify" in finding.message
+    assert slack[5:] not in finding.message
+    assert run("FROM python:3.11-slim\nLABEL org.opencontainers.image.title=shop\n", "DW501") == []
 
 
 def test_variable_references_are_not_literals() -> None:
@@ -419,3 +457,100 @@ def test_careful_dockerfile_is_clean() -> None:
         CMD ["gunicorn", "shop.wsgi"]
     """
     assert run(text) == []
+
+
+# ------------------------------------------------------------------------------- DW503 heredoc
+
+OPENSSH_BODY = (
+    "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\n"
+    "QyNTUxOQAAACBvXq3kZ2Y8pL0mN7rT4sW9uA1bC6dE3fG5hJ8kL2mN4pQAAAJjR7xYk0e8W\n"
+)
+
+
+def test_key_written_by_a_copy_heredoc() -> None:
+    text = (
+        "FROM python:3.11-slim\nCOPY <<EOF /root/.ssh/id_ed25519\n-----BEGIN OPENSSH PRIVATE"
+        f" KEY-----\n{OPENSSH_BODY}-----END OPENSSH PRIVATE KEY-----\nEOF\n"
+    )
+    (finding,) = findings(text, "DW503")
+    assert (finding.line, finding.severity.label) == (2, "error")
+    assert "heredoc" in finding.message and "OpenSSH private key" in finding.message
+
+
+def test_config_written_by_a_copy_heredoc_is_not_reported() -> None:
+    text = "FROM python:3.11-slim\nCOPY <<EOF /etc/app.conf\nlog_level = info\nEOF\n"
+    assert run(text, "DW503") == []
+
+
+def test_credential_file_by_name_in_a_test_image_is_a_warning() -> None:
+    text = "FROM python:3.11-slim\nCOPY tests/ssl_config/private.pem /certs/\n"
+    (finding,) = findings(text, "DW503")
+    assert finding.severity.label == "warning" and "test fixture" in finding.message
+
+
+def test_unread_npmrc_is_a_warning_and_a_key_stays_an_error() -> None:
+    text = "FROM node:20-slim\nCOPY .npmrc package.json ./\nCOPY id_rsa /root/.ssh/\n"
+    assert [(f.line, f.severity.label) for f in findings(text, "DW503")] == [
+        (2, "warning"),
+        (3, "error"),
+    ]
+
+
+def test_npmrc_without_credentials_in_the_context_is_not_reported(tmp_path: Path) -> None:
+    dockerfile = "FROM node:20-slim\nCOPY package.json .npmrc ./\nRUN npm ci\n"
+    files = {
+        "Dockerfile": dockerfile,
+        "package.json": "{}\n",
+        ".npmrc": "auto-install-peers=true\n",
+    }
+    assert folder_hits("DW503", files, tmp_path) == []
+    files[".npmrc"] = "//registry.npmjs.org/:_authToken=" + NPM_TOKEN + "\n"
+    assert folder_hits("DW503", files, tmp_path) == [("Dockerfile", 2)]
+
+
+# ------------------------------------------------------------------------------- DW504
+
+
+def test_throwaway_key_for_a_build_step_is_not_a_leak() -> None:
+    text = """
+        FROM python:3.11-slim
+        RUN SECRET_KEY=build-key ./manage.py collectstatic --noinput
+        RUN SECRET_KEY=dummy STATIC_URL=${STATIC_URL} python3 manage.py collectstatic
+        RUN adduser --disabled-password --gecos "" app
+    """
+    assert run(text, "DW504") == []
+    assert run(f"FROM python:3.11-slim\nRUN PGPASSWORD={URL_PASSWORD} psql -c 1\n", "DW504")
+
+
+# ------------------------------------------------------------------------------- DW506
+
+
+@pytest.mark.parametrize(
+    ("instruction", "severity"),
+    [
+        (f'CMD ["app", "--password", "{URL_PASSWORD}"]', "error"),
+        (f"CMD app --api-token={URL_PASSWORD}", "error"),
+        (f'ENTRYPOINT ["app", "--token", "{GITHUB_TOKEN}"]', "error"),
+        (f"HEALTHCHECK CMD curl -f http://admin:{URL_PASSWORD}@api.internal/health", "error"),
+        ("HEALTHCHECK CMD curl -f http://admin:S3cr3tPw9@localhost:8000/health", "warning"),
+        ('CMD ["app", "--password", "changeme"]', "warning"),
+    ],
+)
+def test_credentials_in_the_command_the_image_runs(instruction: str, severity: str) -> None:
+    (finding,) = findings(f"FROM python:3.11-slim\n{instruction}\n", "DW506")
+    assert (finding.line, finding.severity.label) == (2, severity)
+
+
+@pytest.mark.parametrize(
+    "instruction",
+    [
+        'CMD ["app", "--password-file", "/run/secrets/db"]',
+        'CMD app --password "$DB_PASSWORD" --token=${TOKEN}',
+        'CMD ["app", "--no-password", "--auth", "none"]',
+        'ENTRYPOINT ["docker-entrypoint.sh", "--requirepass", "false"]',
+        "HEALTHCHECK CMD curl -f http://localhost:8000/health",
+        'CMD ["vllm", "serve", "--max-num-batched-tokens", "8192"]',
+    ],
+)
+def test_commands_without_credentials(instruction: str) -> None:
+    assert run(f"FROM python:3.11-slim\n{instruction}\n", "DW506") == []

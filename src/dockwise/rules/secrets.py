@@ -79,12 +79,26 @@ def _only_references(value: str) -> bool:
     return not stripped.strip(" \"'")
 
 
-def literal_credential(name: str, value: str) -> SecretMatch | None:
-    """The credential an ARG default or ENV value holds, or None.
+_NOT_A_VALUE = frozenset({"true", "false", "yes", "no", "none", "null", "nil", "0", "1", "-"})
 
-    A known token format, a URL with a password or a high-entropy key (`scan_value`), or any
-    non-placeholder literal under a credential name. Variable references are not literals
-    (the literal lives where the ARG default is), nor are file paths
+
+@dataclass(frozen=True)
+class Literal:
+    """A credential a Dockerfile writes down, and how sure dockwise is that it is one."""
+
+    match: SecretMatch
+    certain: bool  # False: a placeholder, a default or a test-mode key (a warning)
+
+
+def graded_credential(name: str, value: str) -> Literal | None:
+    """The credential an ARG default, ENV or LABEL value holds, graded, or None.
+
+    Certain (an error): a known token format, a URL with a password, a high-entropy key
+    (`scan_value`), or a literal that is no placeholder under a credential name. A
+    placeholder or default under a credential name (`DB_PASSWORD=changeme`, AWS's
+    `...EXAMPLEKEY`) still ships a credential that works wherever nobody changed it: a
+    warning. Not credentials at all: variable references (the literal lives where the ARG
+    default is), empty values and booleans, file paths
     (`GOOGLE_APPLICATION_CREDENTIALS=/run/secrets/gcp.json` names a file, it is not a key).
     """
     text = value.strip()
@@ -92,10 +106,23 @@ def literal_credential(name: str, value: str) -> SecretMatch | None:
         return None
     match = scan_value(text, name)
     if match is not None:
-        return match
-    if references(text) or not is_credential_name(name) or looks_like_placeholder(text):
+        return Literal(match, certain=match.confidence != "low")
+    unquoted = text.strip("\"'").strip()
+    if references(text) or not is_credential_name(name) or unquoted.lower() in _NOT_A_VALUE:
         return None
-    return _secret("password-assignment", "literal value under a credential name", text)
+    if not unquoted:
+        return None
+    bare_key = name.rsplit(".", 1)[-1].lower() in ("key", "keys")
+    if looks_like_placeholder(unquoted) or bare_key:
+        return Literal(_secret("placeholder-credential", "placeholder or default credential",
+                               unquoted), certain=False)  # fmt: skip
+    return Literal(_secret("password-assignment", "value under a credential name", unquoted), True)
+
+
+def literal_credential(name: str, value: str) -> SecretMatch | None:
+    """The credential an ARG default or ENV value certainly holds, or None."""
+    graded = graded_credential(name, value)
+    return graded.match if graded is not None and graded.certain else None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -106,17 +133,20 @@ def literal_credential(name: str, value: str) -> SecretMatch | None:
     "DW501",
     lesson="secrets",
     severity="error",
-    title="Credential in an ARG default or ENV value",
+    title="Credential in an ARG default, ENV or LABEL value",
     why="""
-        An ENV value is baked into the image configuration: anyone who can pull the image
-        reads it with `docker inspect`. An ARG default is recorded in the image history and
-        the build cache. Both sit in the Dockerfile, so in git, in every clone and fork,
-        in CI logs. Builder stages are no hiding place: their layers stay in the build
-        cache (pushed to the registry with `--cache-to mode=max`).
-        Names alone are not judged: `ARG GITHUB_TOKEN` without a value, `USERNAME=app`,
+        An ENV or LABEL value is baked into the image configuration: anyone who can pull
+        the image reads it with `docker inspect`. An ARG default is recorded in the image
+        history and the build cache. All sit in the Dockerfile, so in git, in every clone
+        and fork, in CI logs. Builder stages are no hiding place: their layers stay in the
+        build cache (pushed to the registry with `--cache-to mode=max`).
+        A real-looking value (a token format, a password in a URL, a random key, a literal
+        password) is an error. A placeholder or default under a credential name
+        (`ENV DB_PASSWORD=changeme`, AWS's `...EXAMPLEKEY`) is a warning: the image ships a
+        credential everyone knows wherever nobody overrides it. Names alone are not judged,
+        unlike hadolint's DL3064: `ARG GITHUB_TOKEN` without a value, `USERNAME=app`,
         `*_TOKEN_FILE=/run/secrets/x`, `GOPRIVATE`, `GPG_KEY` fingerprints, `*_SHA256`
-        checksums and `ENV TOKEN=${TOKEN}` references are not credentials (hadolint's
-        DL3064 flags several of them).
+        checksums and `ENV TOKEN=${TOKEN}` references are not credentials.
     """,
     fix="""
         Remove the value from the Dockerfile and rotate the credential. Pass build-time
@@ -145,39 +175,48 @@ def literal_credential(name: str, value: str) -> SecretMatch | None:
 def credential_in_arg_or_env(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
     chain = _chain_indices(dockerfile)
     for instruction in dockerfile.iter_instructions():
-        if instruction.cmd not in ("ARG", "ENV"):
+        if instruction.cmd not in ("ARG", "ENV", "LABEL"):
             continue
         for name, value in key_values(instruction):
             if value is None:
                 continue
-            match = literal_credential(name, value)
-            if match is not None:
-                yield at(
-                    dockerfile,
-                    instruction,
-                    _arg_env_message(dockerfile, instruction, name, match, chain),
-                    fingerprint=match.fingerprint,
-                )
+            graded = graded_credential(name, value)
+            if graded is None:
+                continue
+            hit = at(
+                dockerfile,
+                instruction,
+                _arg_env_message(dockerfile, instruction, name, graded, chain),
+                fingerprint=graded.match.fingerprint,
+            )
+            yield hit if graded.certain else replace(hit, severity=Severity.WARNING)
 
 
 def _arg_env_message(
     dockerfile: Dockerfile,
     instruction: Instruction,
     name: str,
-    match: SecretMatch,
+    graded: Literal,
     chain: frozenset[int],
 ) -> str:
+    match = graded.match
     where = _where(dockerfile, instruction, chain)
-    if instruction.cmd == "ENV" and instruction.stage in chain:
+    if instruction.cmd in ("ENV", "LABEL") and instruction.stage in chain:
         consequence = "baked into the image config, readable with docker inspect"
-    elif instruction.cmd == "ENV":
+    elif instruction.cmd in ("ENV", "LABEL"):
         consequence = "kept in the build cache and in git"
     else:
         consequence = "recorded in the image history, the build cache and git"
-    return (
-        f"{instruction.cmd} {name} in {where} holds a literal {_lower_first(match.description)} "
-        f"({match.redacted}): {consequence}"
-    )
+    if not graded.certain and match.kind == "placeholder-credential":
+        return (
+            f"{instruction.cmd} {name} in {where} sets a placeholder or default credential "
+            f"({match.redacted}), {consequence}: wherever nobody overrides it, it is a "
+            "credential everyone knows"
+        )
+    what = _lower_first(match.description)
+    if not graded.certain:
+        what += " (test-mode or local, still a credential)"
+    return f"{instruction.cmd} {name} in {where} holds a literal {what} ({match.redacted}): {consequence}"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -453,6 +492,11 @@ def _copied_credentials(instruction: Instruction) -> Iterator[tuple[str, str]]:
         later `RUN rm` hides it from the final filesystem but not from the layer, and
         anyone who pulls the image extracts it. In a builder stage it still sits in the
         build cache (an error in the shipped image, a warning in a builder stage).
+        A key written by a heredoc (`COPY <<EOF /root/.ssh/id_ed25519`) is found by its
+        content. Files that are often configuration only (`.npmrc`, `.pypirc`, `*.pem`)
+        are judged by their content in the build context: not reported when it holds no
+        credential, a warning when dockwise cannot read it. A test fixture (`tests/`,
+        `fixtures/`, a test Dockerfile) is a warning: most likely a fake, shipped all the same.
         Certificates and repository signing keys (`ca.pem`, `fullchain.pem`, `Release.key`)
         are public and not reported; `.env.example` and other templates neither.
     """,
@@ -479,21 +523,94 @@ def _copied_credentials(instruction: Instruction) -> Iterator[tuple[str, str]]:
 )
 def copied_credential_file(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
     chain = _chain_indices(dockerfile)
+    context = project.contexts.get(dockerfile.relpath) if dockerfile.path else None
     for instruction in dockerfile.iter_instructions():
         if instruction.cmd not in ("COPY", "ADD"):
             continue
         shipped = instruction.stage in chain
+        where = _where(dockerfile, instruction, chain)
+        consequence = "it ships in the image layers" if shipped else "it stays in the build cache"
+        yield from _heredoc_credentials(dockerfile, instruction, where, consequence, shipped)
         for path, kind in _copied_credentials(instruction):
-            where = _where(dockerfile, instruction, chain)
-            consequence = (
-                "it ships in the image layers" if shipped else "it stays in the build cache"
-            )
+            verdict = _content_verdict(context, path, shipped)
+            if verdict is False:
+                continue  # the file is in the build context and holds no credential
+            message = f"{instruction.cmd} in {where} takes {path} ({kind}): {consequence}"
+            certain = shipped and (verdict is True or kind not in _CONTENT_DEPENDENT)
+            if _is_fixture(path) or _is_fixture(dockerfile.relpath):
+                certain = False
+                message += " (a test fixture, but the image carries it all the same)"
+            elif verdict is None and kind in _CONTENT_DEPENDENT:
+                message += "; dockwise could not read it to see whether it holds a credential"
+            hit = at(dockerfile, instruction, message)
+            yield hit if certain else replace(hit, severity=Severity.WARNING)
+
+
+# names whose file is often configuration only: its content decides
+_CONTENT_DEPENDENT = frozenset(
+    {
+        "npm credentials (.npmrc)",
+        "PyPI credentials (.pypirc)",
+        "netrc credentials",
+        "credentials file",
+        "kubeconfig",
+        "Docker registry credentials",
+        "private key",
+        "service account key",
+    }
+)
+
+
+def _content_verdict(context: BuildContext | None, path: str, shipped: bool) -> bool | None:
+    """True: the build-context file holds a credential; False: it is there and holds none;
+    None: not known (no context, a glob, a folder, or a file the checkout does not have)."""
+    if context is None:
+        return None
+    relpath = path.lstrip("/").removeprefix("./")
+    if relpath not in context.by_path:
+        return None
+    if not shipped:
+        return relpath in context.builder_credentials
+    content = context.contents.get(relpath)
+    if content is None or content.skipped:
+        return None
+    return content.credential_kind is not None or bool(content.secrets)
+
+
+def _heredoc_credentials(
+    dockerfile: Dockerfile, instruction: Instruction, where: str, consequence: str, shipped: bool
+) -> Iterator[Hit]:
+    """`COPY <<EOF /root/.ssh/id_ed25519`: the Dockerfile writes the key itself."""
+    if not instruction.heredocs:
+        return
+    seen: set[str] = set()
+    for heredoc in instruction.heredocs:
+        for match in scan_text(heredoc.content):
+            if match.fingerprint in seen or "$" in match.value:
+                continue
+            seen.add(match.fingerprint)
             hit = at(
                 dockerfile,
                 instruction,
-                f"{instruction.cmd} in {where} takes {path} ({kind}): {consequence}",
+                f"{instruction.cmd} in {where} writes a credential from a heredoc "
+                f"({match.description}, {match.redacted}): {consequence}, and the Dockerfile "
+                "holds it",
+                fingerprint=match.fingerprint,
             )
-            yield hit if shipped else replace(hit, severity=Severity.WARNING)
+            certain = shipped and match.confidence != "low" and not _is_fixture(dockerfile.relpath)
+            yield hit if certain else replace(hit, severity=Severity.WARNING)
+
+
+_FIXTURE_PATH = lazy_compile(
+    r"(?i)(?:^|/)(?:tests?|testing|testdata|test_data|fixtures?|__tests__|e2e|cypress|\.ci)/"
+    r"|(?:^|/)(?:tests?\.py|test_[^/]*|[^/]*_test\.[a-z]+|conftest\.py|[^/]*\.test)$"
+)
+
+
+def _is_fixture(path: str) -> bool:
+    """A test fixture or CI file: `tests/`, `test_x.py`, `x_test.go`, `conftest.py`,
+    `testdata/`, `fixtures/`, `.ci/`, `Dockerfile.test`."""
+    return _FIXTURE_PATH.search(path.replace("\\", "/")) is not None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -576,12 +693,19 @@ def _http_user_passwords(command: ShellCommand) -> Iterator[tuple[str, str]]:
 
 
 def _assignment_secrets(commands: tuple[ShellCommand, ...]) -> Iterator[SecretMatch]:
-    """`PGPASSWORD=secret psql ...`: a credential in a command's environment prefix."""
+    """`PGPASSWORD=Xk29fj!aPq7 psql ...`: a credential in a command's environment prefix.
+
+    Only values the detector judges to be credentials: a build step is often given a
+    throwaway one (`SECRET_KEY=build-key ./manage.py collectstatic`), which is no leak.
+    """
     for command in commands:
         for assignment in command.assignments:
             name, _sep, value = assignment.partition("=")
-            match = literal_credential(name, value)
-            if match is not None:
+            text = value.strip()
+            if not text or references(text) or _PATH_VALUE.match(text):
+                continue
+            match = scan_value(text, name)
+            if match is not None and match.confidence != "low":
                 yield match
 
 
@@ -800,6 +924,132 @@ def secret_mount_written(dockerfile: Dockerfile, project: Project) -> Iterator[H
 
 
 # ---------------------------------------------------------------------------------------------
+# DW506: credentials in the command the image runs (CMD, ENTRYPOINT, HEALTHCHECK)
+
+
+_VALUELESS_FLAG_ENDINGS = ("stdin", "file", "-fd", "-env", "-var", "-command", "-cmd")
+
+
+def _credential_flag(arg: str) -> str | None:
+    """The option name of `--password`, `--api-token`, `--db-pass` (value in the next
+    argument or after `=`); None for other arguments and for `--password-file`/`-stdin`."""
+    if not arg.startswith("--") or len(arg) < 4:
+        return None
+    name = arg[2:].partition("=")[0]
+    if name.lower().endswith(_VALUELESS_FLAG_ENDINGS) or not is_credential_name(name):
+        return None
+    return name
+
+
+def _flag_credentials(args: tuple[str, ...]) -> Iterator[tuple[str, str]]:
+    """(option, literal value) of every credential option in an argument list."""
+    for index, arg in enumerate(args):
+        name = _credential_flag(arg)
+        if name is None:
+            continue
+        if "=" in arg:
+            value = arg.partition("=")[2]
+        elif index + 1 < len(args) and not args[index + 1].startswith("-"):
+            value = args[index + 1]
+        else:
+            continue
+        value = value.strip().strip("\"'")
+        if value and "$" not in value and value.lower() not in _NOT_A_VALUE:
+            yield f"--{name}", value
+
+
+_URL_PASSWORD = lazy_compile(r"[A-Za-z][\w+.\-]*://[^\s:/?#@'\"]*:(?P<pw>[^\s/?#@'\"]+)@")
+
+
+def command_credentials(instruction: Instruction) -> list[Literal]:
+    """Literal credentials in a CMD/ENTRYPOINT/HEALTHCHECK command line, graded."""
+    args = instruction.value[1:] if instruction.cmd == "HEALTHCHECK" else instruction.value
+    if instruction.cmd == "HEALTHCHECK" and (
+        not instruction.value or instruction.value[0] != "CMD"
+    ):
+        return []
+    found: dict[str, Literal] = {}
+    for match in scan_text(" ".join(args)):
+        if "$" not in match.value:
+            found.setdefault(match.value, Literal(match, certain=match.confidence != "low"))
+    words: list[str] = []
+    for arg in args:
+        words.extend(_words(arg) if not instruction.json else [arg])
+    for url in _URL_PASSWORD.finditer(" ".join(args)):
+        value = url.group("pw")
+        if value not in found and "$" not in value and len(value) >= 3:
+            match = _secret("url-password", "password in a URL", value)
+            found[value] = Literal(match, certain=False)  # the detector judged it a placeholder
+    for flag, value in _flag_credentials(tuple(words)):
+        if value in found:
+            continue
+        description = f"password ({flag})"
+        if looks_like_placeholder(value):
+            found[value] = Literal(_secret("placeholder-credential", description, value), False)
+        else:
+            found[value] = Literal(_secret("command-line-password", description, value), True)
+    return list(found.values())
+
+
+@dockerfile_rule(
+    "DW506",
+    lesson="secrets",
+    severity="error",
+    title="Credential in CMD, ENTRYPOINT or HEALTHCHECK",
+    why="""
+        The command an image runs is part of its configuration: `docker inspect` shows
+        CMD, ENTRYPOINT and HEALTHCHECK to anyone who can pull the image, `ps` shows the
+        arguments to anyone on the host, and the Dockerfile keeps them in git. A
+        `--password hunter2`, `--token=...` or a URL with a password in them is published
+        with every push. A placeholder (`--password changeme`) is reported as a warning:
+        wherever nobody overrides it, it is a password everyone knows.
+    """,
+    fix="""
+        Let the program read the credential at run time: from an environment variable set
+        by the orchestrator (`--password-file /run/secrets/db_password`, or the variable the
+        program reads), never from the image. In a HEALTHCHECK, call an endpoint that needs
+        no credential, or read it from a mounted file inside the command.
+    """,
+    bad="""
+        FROM python:3.11-slim
+        COPY app.py /app/
+        CMD ["python", "/app/app.py", "--db-password", "Zk3v9Q2mX8pLr7Tw"]
+    """,
+    good="""
+        FROM python:3.11-slim
+        COPY app.py /app/
+        CMD ["python", "/app/app.py", "--db-password-file", "/run/secrets/db_password"]
+    """,
+)
+def credential_in_command(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
+    chain = _chain_indices(dockerfile)
+    for instruction in dockerfile.iter_instructions():
+        if instruction.cmd not in ("CMD", "ENTRYPOINT", "HEALTHCHECK"):
+            continue
+        shipped = instruction.stage in chain
+        for graded in command_credentials(instruction):
+            match = graded.match
+            where = _where(dockerfile, instruction, chain)
+            if graded.certain:
+                what = f"a literal {_lower_first(match.description)}"
+            else:
+                what = f"a placeholder or test-mode {_lower_first(match.description)}"
+            consequence = (
+                "readable by anyone who pulls the image (docker inspect) and in git"
+                if shipped
+                else "kept in git and the build cache"
+            )
+            hit = at(
+                dockerfile,
+                instruction,
+                f"{instruction.cmd} in {where} passes {what} ({match.redacted}): {consequence}",
+                fingerprint=match.fingerprint,
+            )
+            certain = graded.certain and shipped
+            yield hit if certain else replace(hit, severity=Severity.WARNING)
+
+
+# ---------------------------------------------------------------------------------------------
 # Build context: DW510-DW512, secrets in the files COPY/ADD take from the context
 # A finding points at the secret itself (the context file and line) and names the COPY that
 # takes it and the ignore line that let it through as related locations.
@@ -842,15 +1092,29 @@ def _secret_hit(context: BuildContext, relpath: str, take: CopyTake, secret: Sec
     related = [copy_related(context, take, "copied into the image here")]
     if ignore_line is not None:
         related.append(ignore_line)
-    return Hit(
+    doubt = _doubt(relpath, secret)
+    hit = Hit(
         path,
         secret.line,
         f"{secret.description} {secret.redacted} in {path} reaches the image via "
-        f"{take.instruction.cmd} at {copy_place(context, take)}; {note}",
+        f"{take.instruction.cmd} at {copy_place(context, take)}; {note}"
+        + (f" ({doubt})" if doubt else ""),
         column=secret.column,
         related=tuple(related),
         fingerprint=secret.fingerprint,
     )
+    return replace(hit, severity=Severity.WARNING) if doubt else hit
+
+
+def _doubt(relpath: str, secret: SecretMatch) -> str | None:
+    """Why a secret in a copied file is worth a warning rather than an error, if it is."""
+    if _is_fixture(relpath):
+        return "a test fixture: likely a fake, but the image carries it all the same"
+    if secret.confidence == "low":
+        return "a test-mode key or a local default: worth removing, unlikely to open production"
+    if secret.value.startswith("django-insecure-"):
+        return "Django marks this key insecure: a development key, unless production uses it"
+    return None
 
 
 def _credential_hit(
@@ -936,7 +1200,7 @@ def secret_in_copied_file(project: Project) -> Iterator[Hit]:
                 seen.add((secret.line, secret.fingerprint))
                 merge(found, _secret_hit(context, relpath, take, secret))
     for pending in found.values():
-        yield pending.done()
+        yield replace(pending.done(), severity=pending.hit.severity)  # done() drops it
 
 
 _FAKE_KEY = (
