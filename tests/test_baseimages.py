@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dockwise.baseimages import base_tools, installs_tool, package_name
+from dockwise.baseimages import base_tools, base_user, installs_tool, is_bare_base, package_name
 from dockwise.sources.imageref import parse_image_ref
 from dockwise.sources.shell import parse_script
 
@@ -151,3 +151,56 @@ def test_package_name_strips_versions() -> None:
     assert package_name("curl=7.88.1-10") == "curl"
     assert package_name("curl:amd64") == "curl"
     assert package_name("netcat-openbsd") == "netcat-openbsd"
+
+
+# --- which user a base image runs as -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("image", "kind"),
+    [
+        ("nginxinc/nginx-unprivileged:1.27-alpine", "nonroot"),
+        ("gcr.io/distroless/python3-debian12:nonroot", "nonroot"),
+        ("gcr.io/distroless/static-debian12:debug-nonroot", "nonroot"),
+        ("gcr.io/distroless/static-debian12", "root"),
+        ("cgr.dev/chainguard/python:latest", "nonroot"),
+        ("cgr.dev/chainguard/python:latest-dev", "unknown"),
+        ("bitnami/postgresql:16", "nonroot"),
+        ("quay.io/jupyter/base-notebook:2024-05-27", "nonroot"),
+        ("jupyter/scipy-notebook", "nonroot"),
+        ("jupyter/jupyterhub-onbuild", "unknown"),  # not a docker-stacks image
+        ("public.ecr.aws/lambda/python:3.12", "nonroot"),
+        ("postgres:16-alpine", "drops"),
+        ("docker.io/library/mongo:7", "drops"),
+        ("redis", "drops"),
+        ("mariadb:11", "drops"),
+        ("rabbitmq:3-management", "drops"),
+        ("nginx:1.27", "workers"),
+        ("php:8.3-apache", "workers"),
+        ("php:8.3-cli", "root"),
+        ("python:3.12-slim", "root"),
+        ("scratch", "root"),
+        ("mcr.microsoft.com/windows/servercore:ltsc2022", "windows"),
+        ("microsoft/mssql-server-windows-express:2016-sp1", "windows"),
+        ("mcr.microsoft.com/dotnet/framework/aspnet:4.8-windowsservercore-ltsc2019", "windows"),
+        ("acme/runtime:1.0", "unknown"),
+        ("${BASE}", "unknown"),
+    ],
+)
+def test_base_user(image: str, kind: str) -> None:
+    assert base_user(image).kind == kind
+
+
+@pytest.mark.parametrize(
+    ("image", "bare"),
+    [
+        ("python:3.12-slim", True),
+        ("debian:bookworm", True),
+        ("gcr.io/distroless/static-debian12", True),
+        ("postgres:16", False),  # starts a server
+        ("nginx", False),
+        ("acme/base", False),  # unknown: may well start something
+    ],
+)
+def test_is_bare_base(image: str, bare: bool) -> None:
+    assert is_bare_base(image) is bare

@@ -387,6 +387,201 @@ def installs_tool(command: ShellCommand) -> set[str]:
     return _downloaded_to_path(command)
 
 
+# --- which user a base image runs as ---------------------------------------------------
+#
+# Sources: each image's own Dockerfile or documentation.
+# - nginxinc/nginx-unprivileged: `USER 101` ("runs nginx as a non root, unprivileged user").
+# - distroless `:nonroot` / `:debug-nonroot` tags: `USER 65532`; Chainguard images run as
+#   65532 (`nonroot`) by default, the `-dev` variants too for most images, so those stay
+#   unknown.
+# - Bitnami application images: "non-root container images", `USER 1001`.
+# - Jupyter docker-stacks (jupyter/*, quay.io/jupyter/*): `USER ${NB_UID}` (jovyan).
+# - AWS Lambda base images (public.ecr.aws/lambda/*): Lambda runs the function as an
+#   unprivileged sandbox user whatever the image says.
+# - Official images whose entrypoint starts the server as its own user: postgres, mysql,
+#   mariadb, mongo, redis, rabbitmq, memcached (`USER memcache`), elasticsearch/opensearch
+#   (`USER 1000`), cassandra, couchdb, influxdb, zookeeper, solr, neo4j, rethinkdb (gosu,
+#   su-exec or setpriv in docker-entrypoint.sh).
+# - Official images of other servers (nginx, httpd, php:*-apache, tomcat...) and every OS
+#   or language image (python, node, debian, alpine...) run as root unless told otherwise.
+
+NONROOT_REPOSITORIES = (
+    "nginxinc/nginx-unprivileged",
+    "nginxinc/nginx-s3-gateway",
+    "bitnami/",
+    "grafana/grafana",
+    "prom/",
+    "jenkins/jenkins",
+    "apache/airflow",
+    "rayproject/ray",
+    "opensearchproject/",
+    "selenium/",
+)
+NONROOT_REGISTRIES = ("quay.io/keycloak/", "quay.io/prometheus/")
+# Jupyter docker-stacks: jupyter/base-notebook, quay.io/jupyter/scipy-notebook...
+_JUPYTER_STACKS = lazy_compile(r"^jupyter/(?:[a-z0-9-]+-notebook|docker-stacks-foundation)$")
+# official images whose entrypoint drops root before starting the server
+DROPPING_OFFICIAL = frozenset(
+    {
+        "postgres",
+        "mysql",
+        "mariadb",
+        "percona",
+        "mongo",
+        "redis",
+        "rabbitmq",
+        "memcached",
+        "cassandra",
+        "couchdb",
+        "influxdb",
+        "zookeeper",
+        "solr",
+        "neo4j",
+        "rethinkdb",
+        "elasticsearch",
+        "kibana",
+        "logstash",
+        "eclipse-mosquitto",
+        "nats",
+        "consul",
+        "vault",
+        "ghost",
+    }
+)
+# official servers whose master process stays root and whose workers switch user
+WORKER_OFFICIAL = frozenset({"nginx", "httpd"})
+# OS and language images: they start a shell or an interpreter, nothing that serves
+BARE_OFFICIAL = frozenset(
+    {
+        "alpine",
+        "debian",
+        "ubuntu",
+        "busybox",
+        "centos",
+        "fedora",
+        "rockylinux",
+        "almalinux",
+        "oraclelinux",
+        "amazonlinux",
+        "archlinux",
+        "opensuse",
+        "photon",
+        "clearlinux",
+        "python",
+        "pypy",
+        "node",
+        "ruby",
+        "golang",
+        "rust",
+        "openjdk",
+        "eclipse-temurin",
+        "amazoncorretto",
+        "ibmjava",
+        "gradle",
+        "maven",
+        "perl",
+        "php",
+        "erlang",
+        "elixir",
+        "haskell",
+        "julia",
+        "r-base",
+        "swift",
+        "gcc",
+        "buildpack-deps",
+        "docker",
+    }
+)
+
+
+@dataclass(frozen=True)
+class BaseUser:
+    """Which user a base image starts its process as.
+
+    kind: "nonroot" (its USER is not root), "drops" (its entrypoint starts the server as
+    an unprivileged user), "workers" (a server whose master stays root and whose workers
+    switch user), "root" (documented to run as root), "windows" (no Unix users:
+    ContainerAdministrator / ContainerUser), "unknown"."""
+
+    image: str
+    kind: str
+    why: str = ""
+
+    @property
+    def label(self) -> str:
+        return parse_image_ref(self.image).short
+
+
+def is_windows_image(image_ref: str) -> bool:
+    ref = parse_image_ref(image_ref)
+    text = f"{ref.repository}:{ref.tag or ''}"
+    return (
+        any(
+            word in text
+            for word in ("windowsservercore", "nanoserver", "windows/servercore", "windows/server")
+        )
+        or ref.repository.startswith(("microsoft/windows", "microsoft/nanoserver", "microsoft/iis"))
+        or ("-windows" in ref.repository)
+    )
+
+
+@lru_cache(maxsize=1024)
+def base_user(image_ref: str) -> BaseUser:
+    """What user the image a FROM names runs as (unknown for images not documented here)."""
+    if "$" in image_ref or not image_ref.strip():
+        return BaseUser(image_ref, "unknown")
+    if image_ref.strip().lower() == "scratch":
+        return BaseUser(image_ref, "root", "scratch has no user: processes run as UID 0")
+    if is_windows_image(image_ref):
+        return BaseUser(image_ref, "windows", "a Windows image has no root user")
+    ref = parse_image_ref(image_ref)
+    tag = ref.tag or ""
+    full = f"{ref.registry}/{ref.repository}"
+    if ref.registry == "gcr.io" and ref.repository.startswith("distroless/"):
+        if tag == "nonroot" or tag.endswith("-nonroot") or tag.startswith("nonroot-"):
+            return BaseUser(image_ref, "nonroot", "distroless :nonroot runs as 65532")
+        return BaseUser(image_ref, "root", "distroless images run as root unless :nonroot")
+    if ref.registry == "cgr.dev":
+        if tag.endswith("-dev") or "-dev-" in tag:
+            return BaseUser(image_ref, "unknown")
+        return BaseUser(image_ref, "nonroot", "Chainguard images run as nonroot (65532)")
+    if ref.registry == "public.ecr.aws" and ref.repository.startswith("lambda/"):
+        return BaseUser(image_ref, "nonroot", "Lambda runs functions as an unprivileged user")
+    if _JUPYTER_STACKS.match(ref.repository) and ref.registry in ("docker.io", "quay.io"):
+        return BaseUser(image_ref, "nonroot", "Jupyter docker-stacks images run as jovyan")
+    if full.startswith(NONROOT_REGISTRIES) or (
+        ref.registry == "docker.io" and ref.repository.startswith(NONROOT_REPOSITORIES)
+    ):
+        return BaseUser(image_ref, "nonroot", f"{ref.name} images run as a non-root user")
+    official = ref.official_name
+    if official in WORKER_OFFICIAL or (official == "php" and ("apache" in tag or "fpm" in tag)):
+        return BaseUser(image_ref, "workers", f"{official} runs its workers unprivileged")
+    if ref.registry == "public.ecr.aws" and ref.repository == "nginx/nginx":
+        return BaseUser(image_ref, "workers", "nginx runs its workers unprivileged")
+    if official is not None:
+        if official in DROPPING_OFFICIAL:
+            return BaseUser(
+                image_ref, "drops", f"the {official} entrypoint starts the server unprivileged"
+            )
+        return BaseUser(image_ref, "root", f"the official {official} image runs as root")
+    if ref.registry == "mcr.microsoft.com" and ref.repository.startswith("dotnet/"):
+        return BaseUser(image_ref, "root", ".NET images run as root unless USER app is set")
+    return BaseUser(image_ref, "unknown")
+
+
+def is_bare_base(image_ref: str) -> bool:
+    """True for OS and language images: their default command is a shell or interpreter,
+    so an image FROM them without a CMD of its own is a base or tool image, not a service."""
+    if "$" in image_ref or not image_ref.strip():
+        return False
+    ref = parse_image_ref(image_ref)
+    if ref.official_name is not None:
+        return ref.official_name in BARE_OFFICIAL
+    if ref.registry == "gcr.io" and ref.repository.startswith("distroless/"):
+        return True
+    return ref.registry == "cgr.dev"
+
+
 # --- which shell /bin/sh is (runtime rules: does `sh -c` exec a lone command?) ----------
 #
 # Measured (Debian 12's dash 0.5.12, bash 5.2, busybox 1.35): bash and busybox ash exec a

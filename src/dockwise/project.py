@@ -10,16 +10,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dockwise.config import Config
+from dockwise.lazyre import lazy_compile
 from dockwise.sources.dockerfile import (
     Dockerfile,
     DockerfileError,
-    load_dockerfile,
     parse_dockerfile,
+    read_dockerfile_text,
 )
 
 if TYPE_CHECKING:
+    from dockwise.link import ImageLink, StageChoice
     from dockwise.sources.compose import ComposeFile
     from dockwise.sources.context import BuildContext
+    from dockwise.sources.dockerfile import Stage
 
 SKIPPED_DIRS = frozenset(
     {
@@ -134,6 +137,18 @@ class Discovery:
     yaml_files: tuple[str, ...] = ()
     python_files: tuple[str, ...] = ()
     problems: tuple[InputProblem, ...] = ()
+    # Makefiles and shell scripts: where `docker build -t NAME` says which image a
+    # Dockerfile builds
+    scripts: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class TemplateFile:
+    """A Dockerfile that is a Jinja/cookiecutter template: not checked, reported once."""
+
+    relpath: str
+    line: int
+    marker: str  # the template syntax seen, e.g. `{% if ... %}`
 
 
 @dataclass(frozen=True)
@@ -146,6 +161,10 @@ class Project:
     single_file: bool = False
     # the context folder a Dockerfile builds with, when a compose file or --context says so
     context_dirs: Mapping[str, Path] = field(default_factory=dict)
+    # what says which stage of a Dockerfile ships (--target, a compose build), by relpath;
+    # a multi-stage Dockerfile missing here ships its last stage by guess
+    stage_sources: Mapping[str, str] = field(default_factory=dict)
+    templates: tuple[TemplateFile, ...] = ()
 
     def relpath(self, path: Path) -> str:
         try:
@@ -181,6 +200,40 @@ class Project:
     def iter_dockerfiles(self) -> Iterator[Dockerfile]:
         return iter(self.dockerfiles)
 
+    @cached_property
+    def image_links(self) -> Mapping[str, ImageLink]:
+        """Images built by this project's Dockerfiles, by `registry/repository` (link.py)."""
+        from dockwise import link
+
+        known = {df.relpath for df in self.dockerfiles}
+        found: dict[str, ImageLink] = {}
+        scripts = [Path(p) for p in self.discovery.scripts]
+        references = [s.base_resolved for df in self.dockerfiles for s in df.stages]
+        for item in (
+            *link.compose_images(self.compose_files, self.relpath),
+            *link.script_images(scripts, self.root),
+            *link.folder_images(references, sorted(known)),
+        ):
+            if item.dockerfile in known:
+                found.setdefault(item.image, item)
+        return found
+
+    def built_from(self, stage: Stage) -> tuple[Dockerfile, ImageLink] | None:
+        """The Dockerfile of this project that builds the image a stage starts FROM."""
+        from dockwise.link import image_key
+
+        base = stage.external_base
+        key = image_key(base) if base else None
+        found = self.image_links.get(key) if key else None
+        if found is None:
+            return None
+        for dockerfile in self.dockerfiles:
+            if dockerfile.relpath == found.dockerfile:
+                if found.target and found.target != dockerfile.target:
+                    dockerfile = dockerfile.with_target(found.target)
+                return dockerfile, found
+        return None
+
 
 def discover(root: Path) -> Discovery:
     dockerfiles: list[Path] = []
@@ -188,6 +241,7 @@ def discover(root: Path) -> Discovery:
     compose: list[Path] = []
     yamls: list[str] = []
     pythons: list[str] = []
+    scripts: list[str] = []
     problems: list[InputProblem] = []
     seen = 0
 
@@ -216,6 +270,8 @@ def discover(root: Path) -> Discovery:
                 compose.append(Path(folder, name))
             elif name.endswith((".yaml", ".yml")):
                 yamls.append(os.path.join(folder, name))
+            elif name == "Makefile" or name.endswith((".mk", ".sh")):
+                scripts.append(os.path.join(folder, name))
     return Discovery(
         tuple(dockerfiles),
         tuple(ignores),
@@ -223,6 +279,7 @@ def discover(root: Path) -> Discovery:
         tuple(yamls),
         tuple(pythons),
         tuple(problems),
+        tuple(scripts),
     )
 
 
@@ -237,41 +294,134 @@ def load_project(path: Path, config: Config, target: str | None = None) -> Proje
     path = path.resolve()
     if path.is_dir():
         return _load_folder(path, config, target)
-    root = path.parent
-    discovery = Discovery(dockerfiles=(path,))
-    dockerfiles, problems = _load_dockerfiles(discovery.dockerfiles, root, config, target, {})
-    return Project(root, config, dockerfiles, discovery, problems, single_file=True)
+    return load_files([path], config, target)
 
 
 def load_files(paths: list[Path], config: Config, target: str | None = None) -> Project:
-    """One project made of several Dockerfiles given one by one; paths are relative to
-    their common folder, and each Dockerfile's own folder is its build context."""
+    """One project made of Dockerfiles given one by one; paths are relative to their
+    common folder, and each Dockerfile's own folder is its build context unless a compose
+    file beside or above it (up to the repository root) builds it otherwise."""
     resolved = [path.resolve() for path in paths]
     root = Path(os.path.commonpath([path.parent for path in resolved]))
     discovery = Discovery(dockerfiles=tuple(resolved))
-    dockerfiles, problems = _load_dockerfiles(discovery.dockerfiles, root, config, target, {})
-    return Project(root, config, dockerfiles, discovery, problems, single_file=True)
+    choices = _choices_above(resolved, root)
+    dockerfiles, problems, templates = _load_dockerfiles(
+        discovery.dockerfiles, root, config, target, choices
+    )
+    return Project(
+        root,
+        config,
+        dockerfiles,
+        discovery,
+        problems,
+        single_file=True,
+        stage_sources=_sources(dockerfiles, choices, target, config),
+        templates=templates,
+    )
 
 
 def project_from_text(text: str, config: Config, name: str = "-") -> Project:
-    """A project made of one Dockerfile read from stdin: no context, no other files."""
-    dockerfile = parse_dockerfile(text, Path(name), name, config.target)
-    return Project(Path.cwd(), config, (dockerfile,), Discovery(), single_file=True)
+    """A project made of one Dockerfile read from stdin: no context, no other files. When
+    `name` (--stdin-filename) is a path, the compose files beside or above it still say
+    which stage ships."""
+    choices: dict[str, StageChoice] = {}
+    if name != "-":
+        where = Path(name).resolve()
+        if where.parent.is_dir():
+            choice = _choice_above(where)
+            if choice is not None:
+                choices[name] = choice
+    template = _template_marker(text)
+    if template is not None:
+        line, marker = template
+        return Project(
+            Path.cwd(),
+            config,
+            (),
+            Discovery(),
+            single_file=True,
+            templates=(TemplateFile(name, line, marker),),
+        )
+    chosen = config.target or (choices[name].target if name in choices else None)
+    dockerfile = parse_dockerfile(text, Path(name), name, chosen)
+    return Project(
+        Path.cwd(),
+        config,
+        (dockerfile,),
+        Discovery(),
+        single_file=True,
+        stage_sources=_sources((dockerfile,), choices, None, config),
+    )
+
+
+def _choice_above(dockerfile: Path) -> StageChoice | None:
+    from dockwise import link
+    from dockwise.sources.compose import load_compose
+
+    composes = [load_compose(path, path.name) for path in link.compose_files_above(dockerfile)]
+    return link.stage_choice(dockerfile, composes, _display_path)
+
+
+def _display_path(path: Path) -> str:
+    try:
+        return os.path.relpath(path, Path.cwd()).replace(os.sep, "/")
+    except ValueError:
+        return path.as_posix()
+
+
+def _choices_above(paths: list[Path], root: Path) -> dict[str, StageChoice]:
+    choices: dict[str, StageChoice] = {}
+    for path in paths:
+        choice = _choice_above(path)
+        if choice is not None:
+            choices[path.relative_to(root).as_posix()] = choice
+    return choices
+
+
+def _sources(
+    dockerfiles: tuple[Dockerfile, ...],
+    choices: Mapping[str, StageChoice],
+    target: str | None,
+    config: Config,
+) -> dict[str, str]:
+    """Why each Dockerfile's shipped stage is the one judged, when something says so."""
+    sources: dict[str, str] = {}
+    for dockerfile in dockerfiles:
+        choice = choices.get(dockerfile.relpath)
+        if target:
+            sources[dockerfile.relpath] = "--target"
+        elif choice is not None:
+            sources[dockerfile.relpath] = choice.source
+        elif config.target:
+            sources[dockerfile.relpath] = "the configured target"
+    return sources
 
 
 def _load_folder(root: Path, config: Config, target: str | None) -> Project:
+    from dockwise import link
+
     discovery = discover(root)
     shell = Project(root, config, (), discovery)
-    targets: dict[str, str] = {}
+    choices: dict[str, StageChoice] = {}
     context_dirs: dict[str, Path] = {}
     if discovery.compose_files:
         for compose in shell.compose_files:
             for build in compose.builds:
-                key = shell.relpath(build.dockerfile)
-                if build.target and key not in targets:
-                    targets[key] = build.target
-                context_dirs.setdefault(key, build.context)
-    dockerfiles, problems = _load_dockerfiles(discovery.dockerfiles, root, config, target, targets)
+                context_dirs.setdefault(shell.relpath(build.dockerfile), build.context)
+        for path in discovery.dockerfiles:
+            choice = link.stage_choice(path, shell.compose_files, shell.relpath)
+            if choice is not None:
+                choices[shell.relpath(path)] = choice
+    above = _compose_above_folder(root)
+    if above:
+        for path in discovery.dockerfiles:
+            if shell.relpath(path) not in choices:
+                choice = link.stage_choice(path, above, _display_path)
+                if choice is not None:
+                    choices[shell.relpath(path)] = choice
+    dockerfiles, problems, templates = _load_dockerfiles(
+        discovery.dockerfiles, root, config, target, choices
+    )
     return Project(
         root,
         config,
@@ -279,7 +429,22 @@ def _load_folder(root: Path, config: Config, target: str | None) -> Project:
         discovery,
         discovery.problems + problems,
         context_dirs=context_dirs,
+        stage_sources=_sources(dockerfiles, choices, target, config),
+        templates=templates,
     )
+
+
+def _compose_above_folder(root: Path) -> list[ComposeFile]:
+    """Compose files above a checked folder, up to its repository root (a folder inside a
+    repository is often built by the compose file at the top)."""
+    from dockwise import link
+    from dockwise.sources.compose import load_compose
+
+    top = link.repository_root(root)
+    if top is None or top == root:
+        return []
+    paths = link.compose_files_above(root, stop=top)
+    return [load_compose(path, _display_path(path)) for path in paths if path.parent != root]
 
 
 def _load_dockerfiles(
@@ -287,15 +452,48 @@ def _load_dockerfiles(
     root: Path,
     config: Config,
     target: str | None,
-    compose_targets: Mapping[str, str],
-) -> tuple[tuple[Dockerfile, ...], tuple[InputProblem, ...]]:
+    choices: Mapping[str, StageChoice],
+) -> tuple[tuple[Dockerfile, ...], tuple[InputProblem, ...], tuple[TemplateFile, ...]]:
     loaded: list[Dockerfile] = []
     problems: list[InputProblem] = []
+    templates: list[TemplateFile] = []
     for path in paths:
         relpath = path.relative_to(root).as_posix()
-        chosen = target or compose_targets.get(relpath) or config.target
+        choice = choices.get(relpath)
+        chosen = target or (choice.target if choice else None) or config.target
         try:
-            loaded.append(load_dockerfile(path, relpath, chosen))
+            text = read_dockerfile_text(path, relpath)
         except DockerfileError as error:
             problems.append(InputProblem(error.path, error.line, error.message))
-    return tuple(loaded), tuple(problems)
+            continue
+        template = _template_marker(text)
+        if template is not None:
+            templates.append(TemplateFile(relpath, *template))
+            continue
+        loaded.append(parse_dockerfile(text, path, relpath, chosen))
+    return tuple(loaded), tuple(problems), tuple(templates)
+
+
+# Jinja/cookiecutter syntax: `{% ... %}` and `{# ... #}` never occur in a Dockerfile; `{{`
+# does (Go templates: `docker inspect --format '{{.Id}}'`), so it counts only where an
+# instruction or image name would be, or naming cookiecutter
+_TEMPLATE_MARKERS = (
+    lazy_compile(r"\{%-?\s*\w.*?%\}"),
+    lazy_compile(r"^\s*\{#.*#\}"),
+    lazy_compile(r"^\s*\{\{.*\}\}"),
+    lazy_compile(r"\{\{\s*cookiecutter\..*?\}\}"),
+    lazy_compile(r"(?i)^\s*FROM\s+\S*\{\{.*?\}\}"),
+)
+
+
+def _template_marker(text: str) -> tuple[int, str] | None:
+    """(line, text) of the first Jinja/cookiecutter syntax in a Dockerfile, if any."""
+    if "{%" not in text and "{{" not in text and "{#" not in text:
+        return None
+    for number, line in enumerate(text.splitlines(), start=1):
+        for pattern in _TEMPLATE_MARKERS:
+            match = pattern.search(line)
+            if match:
+                shown = match.group(0).strip()
+                return number, shown if len(shown) <= 40 else shown[:37] + "..."
+    return None

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import textwrap
+from pathlib import Path
 
 import pytest
+from ruletest import folder_hits
 
 from dockwise.config import Config
 from dockwise.engine import check_project
@@ -25,25 +27,156 @@ def lines(rule: Rule, text: str, **settings: object) -> list[int | None]:
 # --- DW801 root ------------------------------------------------------------------------------
 
 
+SERVE = 'CMD ["gunicorn", "app:app"]\n'
+
+
+def findings(rule: Rule, text: str, **settings: object) -> list[tuple[int | None, str, str]]:
+    config = Config(select=(rule.id,), **settings)  # type: ignore[arg-type]
+    project = project_from_text(textwrap.dedent(text).lstrip("\n"), config)
+    outcome = check_project(project, [rule])
+    return [(f.line, f.severity.label, f.message) for f in outcome.findings]
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("FROM python:3.11-slim\nUSER root\n", [2]),
-        ("FROM python:3.11-slim\nUSER 0:0\n", [2]),
-        ("FROM python:3.11-slim\nUSER root\nRUN x\nUSER app\n", []),
-        ("FROM python:3.11-slim\nARG UID=0\nUSER ${UID}\n", [3]),
-        ("FROM python:3.11-slim\nARG UID=10001\nUSER ${UID}\n", []),
-        ("FROM python:3.11-slim\nARG UID\nUSER ${UID}\n", []),
-        ("FROM gcr.io/distroless/python3-debian12:nonroot\n", []),
-        ("FROM gcr.io/distroless/static-debian12:debug-nonroot\n", []),
-        ("FROM cgr.dev/chainguard/python:latest\n", []),
-        ("FROM cgr.dev/chainguard/python:latest-dev\n", [1]),
-        ("FROM scratch\nCOPY app /app\n", [1]),
-        ("ARG BASE\nFROM ${BASE}\n", []),
+        ("FROM python:3.11-slim\nUSER root\n" + SERVE, [2]),
+        ("FROM python:3.11-slim\nUSER 0:0\n" + SERVE, [2]),
+        ("FROM python:3.11-slim\nUSER root\nRUN x\nUSER app\n" + SERVE, []),
+        ("FROM python:3.11-slim\nARG UID=0\nUSER ${UID}\n" + SERVE, [3]),
+        ("FROM python:3.11-slim\nARG UID=10001\nUSER ${UID}\n" + SERVE, []),
+        ("FROM python:3.11-slim\nARG UID\nUSER ${UID}\n" + SERVE, []),
+        ("FROM python:3.11-slim\n" + SERVE, [1]),
+        ("FROM gcr.io/distroless/python3-debian12:nonroot\n" + SERVE, []),
+        ("FROM gcr.io/distroless/static-debian12:debug-nonroot\n" + SERVE, []),
+        ("FROM gcr.io/distroless/static-debian12\n" + SERVE, [1]),
+        ("FROM cgr.dev/chainguard/python:latest\n" + SERVE, []),
+        ("FROM nginxinc/nginx-unprivileged:1.27-alpine\nCOPY site /usr/share/nginx/html\n", []),
+        ("FROM bitnami/redis:7.2\n" + SERVE, []),
+        ("FROM quay.io/jupyter/scipy-notebook:2024-05-27\nCOPY nb /home/jovyan\n", []),
+        ('FROM public.ecr.aws/lambda/python:3.12\nCMD ["app.handler"]\n', []),
+        ("FROM mcr.microsoft.com/windows/servercore:ltsc2022\n" + SERVE, []),
+        # the official image's entrypoint starts the server as its own user...
+        ("FROM postgres:16\nCOPY init.sql /docker-entrypoint-initdb.d/\n", []),
+        ('FROM redis:7.2\nCMD ["redis-server", "--appendonly", "yes"]\n', []),
+        # ...unless the Dockerfile replaces that entrypoint
+        ('FROM mongo:7\nENTRYPOINT ["mongod"]\n', [1]),
+        ('FROM scratch\nCOPY app /app\nENTRYPOINT ["/app"]\n', [1]),
+        # not services: no command on an OS image, an artifact-only scratch stage
+        ("FROM scratch\nCOPY app /app\n", []),
+        ("FROM debian:bookworm-slim\nRUN apt-get update\n", []),
+        ("ARG BASE\nFROM ${BASE}\n" + SERVE, [2]),
     ],
 )
 def test_dw801_effective_user(text: str, expected: list[int]) -> None:
     assert lines(security.runs_as_root, text) == expected
+
+
+def test_dw801_unknown_base_is_info_and_says_why() -> None:
+    (found,) = findings(security.runs_as_root, "FROM acme/runtime:1.4\n" + SERVE)
+    assert found[:2] == (1, "info")
+    assert "acme/runtime:1.4" in found[2] and "does not know" in found[2]
+    (dev,) = findings(security.runs_as_root, "FROM cgr.dev/chainguard/python:latest-dev\n" + SERVE)
+    assert dev[1] == "info"
+
+
+def test_dw801_known_root_base_is_a_warning() -> None:
+    assert findings(security.runs_as_root, "FROM node:20-slim\n" + SERVE)[0][1] == "warning"
+
+
+def test_dw801_server_with_unprivileged_workers_is_info() -> None:
+    text = 'FROM nginx:1.27\nCOPY site /usr/share/nginx/html\nCMD ["nginx", "-g", "daemon off;"]\n'
+    ((line, severity, message),) = findings(security.runs_as_root, text)
+    assert (line, severity) == (1, "info") and "workers" in message
+
+
+def test_dw801_own_entrypoint_that_drops_privileges(tmp_path: Path) -> None:
+    text = """
+        FROM debian:bookworm-slim
+        RUN apt-get update && apt-get install -y --no-install-recommends gosu
+        COPY docker-entrypoint.sh /usr/local/bin/
+        ENTRYPOINT ["docker-entrypoint.sh"]
+        CMD ["postgres"]
+    """
+    assert lines(security.runs_as_root, text) == []
+    script = '#!/bin/sh\nexec setpriv --reuid=redis --regid=redis --clear-groups -- "$@"\n'
+    found = folder_hits(
+        "DW801",
+        {
+            "Dockerfile": "FROM debian:bookworm-slim\nCOPY entrypoint.sh /entrypoint.sh\n"
+            'ENTRYPOINT ["/entrypoint.sh"]\nCMD ["redis-server"]\n',
+            "entrypoint.sh": script,
+        },
+        tmp_path,
+    )
+    assert found == []
+
+
+def test_dw801_parent_built_by_the_project(tmp_path: Path) -> None:
+    """jupyter-style chains: the parent is another Dockerfile of the repository."""
+    files = {
+        "images/base-notebook/Dockerfile": """
+            FROM ubuntu:24.04
+            RUN useradd --uid 1000 jovyan
+            USER 1000
+            CMD ["start-notebook.sh"]
+        """,
+        "images/scipy-notebook/Dockerfile": """
+            FROM quay.io/acme/base-notebook:latest
+            RUN pip install scipy
+        """,
+        "images/root-app/Dockerfile": """
+            FROM acme/root-base
+            CMD ["serve"]
+        """,
+        "images/root-base/Dockerfile": """
+            FROM ubuntu:24.04
+            USER root
+            CMD ["serve"]
+        """,
+    }
+    found = folder_hits("DW801", files, tmp_path)
+    assert found == [("images/root-app/Dockerfile", 2), ("images/root-base/Dockerfile", 3)]
+
+
+def test_dw801_parent_named_by_compose_image_and_build(tmp_path: Path) -> None:
+    files = {
+        "compose.yaml": """
+            services:
+              base:
+                image: registry.example.com/shop/runtime:1
+                build: ./runtime
+              web:
+                build: ./web
+        """,
+        "runtime/Dockerfile": "FROM python:3.12-slim\nRUN useradd -u 10001 app\nUSER 10001\n",
+        "web/Dockerfile": "FROM registry.example.com/shop/runtime:1\n" + SERVE,
+    }
+    assert folder_hits("DW801", files, tmp_path) == []
+
+
+def test_dw801_parent_named_by_docker_build_in_a_makefile(tmp_path: Path) -> None:
+    files = {
+        "Makefile": "base:\n\tdocker build -t acme/pybase:latest -f docker/base.Dockerfile .\n",
+        "docker/base.Dockerfile": "FROM python:3.12-slim\nUSER 10001\n",
+        "Dockerfile": "FROM acme/pybase:latest\n" + SERVE,
+    }
+    assert folder_hits("DW801", files, tmp_path) == []
+
+
+def test_dw801_skips_test_ci_and_devcontainer_images(tmp_path: Path) -> None:
+    files = {
+        name: "FROM python:3.12-slim\n" + SERVE
+        for name in (
+            ".devcontainer/Dockerfile",
+            "tests/docker/Dockerfile",
+            "ci/Dockerfile",
+            "Dockerfile.test",
+            "Dockerfile.dev",
+            "app/Dockerfile",
+        )
+    }
+    assert folder_hits("DW801", files, tmp_path) == [("app/Dockerfile", 1)]
 
 
 def test_dw801_builder_root_is_fine_and_user_is_inherited_from_parent_stage() -> None:

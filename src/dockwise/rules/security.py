@@ -8,6 +8,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
+from dockwise.baseimages import base_user, installs_tool
 from dockwise.findings import Hit, Severity
 from dockwise.lazyre import lazy_compile
 from dockwise.project import Project
@@ -15,11 +16,12 @@ from dockwise.rules._common import (
     at,
     dockerfile_rule,
     expand_word,
+    not_a_service,
     shipped_instructions,
     shipped_runs,
 )
 from dockwise.rules._packages import package_command, package_name
-from dockwise.rules.runtime import is_base_image
+from dockwise.rules.runtime import entrypoint_script, process_commands
 from dockwise.sources.dockerfile import (
     Dockerfile,
     Instruction,
@@ -75,17 +77,91 @@ def _is_root(user: str) -> bool:
     return name in _ROOT_NAMES
 
 
-def _nonroot_base(dockerfile: Dockerfile) -> bool:
+# servers that start as root on purpose and run their workers as an unprivileged user
+_WORKER_SERVERS = frozenset(
+    {
+        "nginx",
+        "httpd",
+        "httpd-foreground",
+        "apache2",
+        "apache2ctl",
+        "apachectl",
+        "apache2-foreground",
+        "php-fpm",
+        "php-fpm7",
+        "php-fpm8",
+    }
+)
+# commands an entrypoint uses to start the server as another user
+_DROP_TOOLS = ("gosu", "su-exec", "setpriv", "runuser", "s6-setuidgid", "chpst", "setuser")
+_DROPS_IN_SCRIPT = lazy_compile(
+    r"(?m)^[^#\n]*\b(?:gosu|su-exec|setpriv\s+--reuid|runuser\s+-u|s6-setuidgid|chpst\s+-u"
+    r"|chroot\s+--userspec|setuser)\b"
+)
+
+
+@dataclass(frozen=True)
+class _BaseVerdict:
+    """What the image starts as when the Dockerfile sets no USER."""
+
+    kind: str  # "root", "nonroot", "drops", "windows", "unknown"
+    where: str  # the image or project Dockerfile the answer comes from
+
+
+def _base_verdict(dockerfile: Dockerfile, project: Project, depth: int = 0) -> _BaseVerdict:
+    """The user the shipped chain's oldest stage inherits: from a Dockerfile of this
+    project that builds its base (link.py), else from the table of well-known images."""
     chain = dockerfile.shipped_chain()
     if not chain:
-        return False
-    image = chain[-1].image_ref
-    if image is None:
-        return not chain[-1].is_scratch and chain[-1].parent is None  # unknown: cannot judge
-    tag = image.tag or ""
-    if image.registry == "cgr.dev" and image.repository.startswith("chainguard/"):
-        return not tag.endswith("-dev")
-    return tag == "nonroot" or tag.endswith("-nonroot") or tag.startswith("nonroot-")
+        return _BaseVerdict("unknown", "")
+    oldest = chain[-1]
+    if oldest.is_scratch:
+        return _BaseVerdict("root", "scratch")
+    base = oldest.external_base
+    if base is None:
+        return _BaseVerdict("unknown", oldest.base_resolved)
+    parent = project.built_from(oldest) if depth < 5 else None
+    if parent is not None:
+        built, link = parent
+        instruction, user = _effective_user(built)
+        if instruction is not None and user:
+            kind = "root" if _is_root(user) else "nonroot"
+            return _BaseVerdict(kind, f"{built.relpath}:{instruction.start_line} (USER {user})")
+        inherited = _base_verdict(built, project, depth + 1)
+        if inherited.kind in ("nonroot", "drops") and _own_entrypoint(built):
+            return _BaseVerdict("root", built.relpath)
+        return inherited
+    known = base_user(base)
+    return _BaseVerdict(known.kind, known.label)
+
+
+def _own_entrypoint(dockerfile: Dockerfile) -> bool:
+    return any(stage.last("ENTRYPOINT") is not None for stage in dockerfile.shipped_chain())
+
+
+def _drops_privileges(dockerfile: Dockerfile, project: Project) -> str | None:
+    """The tool the image's own entrypoint starts the server with as another user."""
+    installed: set[str] = set()
+    for run in shipped_runs(dockerfile):
+        for command in run.commands:
+            installed |= installs_tool(command)
+    found = next((tool for tool in _DROP_TOOLS if tool in installed), None)
+    script = entrypoint_script(dockerfile, project)
+    if script is not None and script.text:
+        match = _DROPS_IN_SCRIPT.search(script.text)
+        if match:
+            return match.group(0).split()[-1] if found is None else found
+    for _, command in process_commands(dockerfile):
+        if command.name in _DROP_TOOLS:
+            return command.name
+    return found if script is not None and found else None
+
+
+def _worker_server(dockerfile: Dockerfile) -> str | None:
+    for _, command in process_commands(dockerfile):
+        if command.name in _WORKER_SERVERS:
+            return command.name
+    return None
 
 
 @dockerfile_rule(
@@ -98,9 +174,19 @@ def _nonroot_base(dockerfile: Dockerfile) -> bool:
         app or one of its dependencies gives the attacker root in the container, write
         access to everything in the image and a much shorter way out through any kernel or
         runtime flaw. Only the shipped stage and its parents count (builders may be root);
-        `USER root` followed by `USER app` is fine, and distroless `:nonroot` and Chainguard
-        bases, which default to a non-root user, pass. hadolint DL3002 only flags an explicit
-        `USER root`.
+        `USER root` followed by `USER app` is fine.
+
+        The base decides what "no USER" means. A parent built by another Dockerfile of the
+        project (linked by compose `image:` + `build:`, `docker build -t` in a Makefile or
+        script, or a folder named after the image) is followed. Non-root images
+        (distroless `:nonroot`, Chainguard, `nginxinc/nginx-unprivileged`, Bitnami, Jupyter
+        docker-stacks, AWS Lambda) pass, as do official images whose entrypoint starts the
+        server as its own user (postgres, mysql, mariadb, mongo, redis, rabbitmq...) and
+        images whose own entrypoint drops privileges with gosu, su-exec or setpriv. nginx
+        and httpd keep their master as root by design (info). A base dockwise does not know
+        may set a USER: that is reported at info. Test, CI and devcontainer images, Lambda
+        functions and base images (no service of their own) are not reported. hadolint
+        DL3002 only flags an explicit `USER root`.
     """,
     fix="""
         Create a user and switch to it by UID:
@@ -133,15 +219,51 @@ def runs_as_root(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
     instruction, user = _effective_user(dockerfile)
     if instruction is not None and user is not None:
         if user and _is_root(user):
-            yield at(dockerfile, instruction, f"the shipped image runs as {user}")
+            yield _root_hit(dockerfile, project, instruction, f"the shipped image runs as {user}")
         return
-    # a base image (no service, just `CMD ["python3"]`) leaves USER to the images built on it
-    if not _nonroot_base(dockerfile) and not is_base_image(dockerfile):
-        yield at(
+    # a base image (no service, just `CMD ["python3"]` or no CMD at all on an OS image)
+    # leaves USER to the images built on it
+    if not_a_service(dockerfile, project) is not None or _drops_privileges(dockerfile, project):
+        return
+    verdict = _base_verdict(dockerfile, project)
+    if verdict.kind in ("nonroot", "windows"):
+        return
+    if verdict.kind == "drops" and not _own_entrypoint(dockerfile):
+        return
+    message = f"stage {shipped.label} has no USER: the shipped image runs as root"
+    if verdict.kind == "workers":
+        hit = at(
             dockerfile,
             shipped.from_instruction,
-            f"stage {shipped.label} has no USER: the shipped image runs as root",
+            f"{message}; its base {verdict.where} keeps the master process as root and runs "
+            "its workers as an unprivileged user",
         )
+        yield replace(hit, severity=Severity.INFO)
+        return
+    if verdict.kind == "unknown":
+        hit = at(
+            dockerfile,
+            shipped.from_instruction,
+            f"stage {shipped.label} has no USER: it runs as root unless its base "
+            f"({verdict.where or shipped.base}) sets a non-root USER, which dockwise does not know",
+        )
+        yield replace(hit, severity=Severity.INFO)
+        return
+    yield _root_hit(dockerfile, project, shipped.from_instruction, message)
+
+
+def _root_hit(
+    dockerfile: Dockerfile, project: Project, instruction: Instruction, message: str
+) -> Hit:
+    server = _worker_server(dockerfile)
+    if server is None:
+        return at(dockerfile, instruction, message)
+    hit = at(
+        dockerfile,
+        instruction,
+        f"{message}; {server} starts as root and runs its workers as an unprivileged user",
+    )
+    return replace(hit, severity=Severity.INFO)
 
 
 # ---------------------------------------------------------------------------------------------
