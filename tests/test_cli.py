@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from dockwise.cli import main
+from dockwise.project import Project
 
 BAD_DOCKERFILE = "FROM python:3.11\nMAINTAINER me@example.com\nCMD python app.py\n"
 
@@ -611,3 +612,18 @@ def test_yaml_library_warnings_do_not_reach_stderr(tmp_path: Path) -> None:
     result = run(["check", str(tmp_path), "-f", "json", "--fail-on", "never"])
     json.loads(result.stdout)
     assert "Warning" not in result.stderr and "ruamel" not in result.stderr, result.stderr
+
+
+@pytest.mark.skipif(
+    not hasattr(Project, "manifests"),
+    reason="Kubernetes manifests are not in the project model yet",
+)
+def test_kubernetes_only_folder_counts_its_manifests(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "deploy/web.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web\ndata:\n  A: b\n",
+    )
+    write(tmp_path, "deploy/values.yml", "replicas: 2\n")  # YAML, not a manifest
+    result = run(["check", str(tmp_path / "deploy"), "--fail-on", "never"])
+    assert result.stdout.endswith("in 1 file(s).\n"), result.stdout + result.stderr

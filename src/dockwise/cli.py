@@ -166,9 +166,10 @@ def _check(args: argparse.Namespace, debug: bool = False) -> int:
     roots: list[tuple[str, Path]] = []
     files_checked = 0
     with warnings.catch_warnings():
-        # YAML libraries warn about what they tolerate (a duplicate anchor, `1e999`); a
-        # loader that cares turns them into findings (dockwise.yamlsafe), none reach stderr
-        warnings.filterwarnings("ignore", module=r"ruamel(\.|$)")
+        # libraries warn about what they tolerate (ruamel.yaml: a duplicate anchor, `1e999`);
+        # a loader that cares turns them into findings, and none reach stderr raw
+        if not debug:
+            warnings.simplefilter("ignore")
         for name, load in _inputs(args, config):
             try:
                 project, prefix = load()
@@ -234,7 +235,7 @@ def _os_problem(name: str, error: OSError) -> InputProblem:
 def files_read(project: Project) -> int:
     """Every file dockwise read for this project: Dockerfiles, compose files and Kubernetes
     manifests (once the project model has them)."""
-    manifests = getattr(project, "kubernetes_files", ())
+    manifests = getattr(project, "manifests", ())  # Project.manifests (the Kubernetes files)
     return len(project.dockerfiles) + len(project.discovery.compose_files) + len(manifests)
 
 
