@@ -769,3 +769,18 @@ def test_unquoted_version_specifier_is_a_redirect(run: str, effect: str) -> None
 )
 def test_quoted_specifiers_and_real_redirects_pass(run: str) -> None:
     assert hits(f"FROM python:3.12-slim\nRUN {run}\n", "DW945") == []
+
+
+def test_apt_get_simulation_asks_nothing() -> None:
+    text = """
+        FROM debian:12-slim
+        RUN if apt-get install -s "postgresql-16-jit" > /dev/null 2>&1; then echo yes; fi
+    """
+    assert hits(text, "DW907") == []
+
+
+def test_workdir_dot_is_info_and_relative_workdir_a_warning() -> None:
+    text = "FROM debian:12-slim\nWORKDIR .\nWORKDIR app\n"
+    project = project_from_text(text, Config(select=("DW901",)))
+    found = check_project(project, [rule_by_id("DW901")]).findings  # type: ignore[list-item]
+    assert [(f.line, f.severity.label) for f in found] == [(2, "info"), (3, "warning")]

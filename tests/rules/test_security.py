@@ -470,3 +470,19 @@ def test_dw813_dw814_system_dirs() -> None:
     assert lines(security.system_volume, "FROM alpine:3.19\nVOLUME /device\n") == []
     assert lines(security.system_workdir, "FROM alpine:3.19\nWORKDIR /boot\n") == [2]
     assert lines(security.system_workdir, "FROM alpine:3.19\nWORKDIR /devel\n") == []
+
+
+def test_dw804_packages_the_build_made_itself_pass() -> None:
+    local_repo = """
+        FROM debian:bookworm-slim
+        RUN echo "deb [ trusted=yes ] file://$tempDir ./" > /etc/apt/sources.list.d/temp.list
+        RUN echo "deb [trusted=yes] http://repo.example.com/debian stable main" > /etc/apt/x.list
+        RUN apk add --no-cache --allow-untrusted /tmp/packages/nginx-module-njs-1.27.1.apk
+        RUN apk add --allow-untrusted nginx-module-njs
+    """
+    assert lines(security.verification_off, local_repo) == [3, 5]
+
+
+def test_dw805_untagged_distroless_is_info() -> None:
+    found = _graded(security.untagged_base, "FROM gcr.io/distroless/static-debian12\n")
+    assert [(number, severity) for number, severity, _ in found] == [(1, "info")]

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import textwrap
+from pathlib import Path
 
 import pytest
 
 from dockwise.config import Config
 from dockwise.engine import check_project
 from dockwise.findings import Rule
-from dockwise.project import project_from_text
+from dockwise.project import load_project, project_from_text
 from dockwise.rules import size
 
 
@@ -604,3 +605,136 @@ def test_dw103_named_packages_after_copy_everything(install: str) -> None:
 def test_dw103_installing_the_project_itself_passes() -> None:
     text = "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN pip install --no-cache-dir .\n"
     assert lines(size.copy_before_install, text) == []
+
+
+# --- DW118 Poetry, DW119 wheels, DW123 database server -----------------------------------------
+
+
+def test_dw118_poetry_cache_kept_unless_dropped() -> None:
+    kept = """
+        FROM python:3.12-slim
+        COPY pyproject.toml poetry.lock ./
+        RUN pip install --no-cache-dir poetry==1.8.3
+        RUN poetry install --only main
+    """
+    assert lines(size.poetry_shipped, kept) == [4]
+    assert "and Poetry itself" in messages(size.poetry_shipped, kept)[0]
+    for run in (
+        "poetry install --only main --no-cache",
+        "poetry install --only main && rm -rf /root/.cache/pypoetry",
+        "poetry install --only main && rm -rf $POETRY_CACHE_DIR",
+        "--mount=type=cache,target=/root/.cache/pypoetry poetry install --only main",
+    ):
+        text = f"FROM python:3.12-slim\nENV POETRY_CACHE_DIR=/tmp/pc\nRUN {run}\n"
+        assert lines(size.poetry_shipped, text) == [], run
+
+
+def test_dw118_poetry_cleaned_before_install_does_not_count() -> None:
+    text = "FROM python:3.12-slim\nRUN rm -rf /root/.cache/pypoetry && poetry install\n"
+    assert lines(size.poetry_shipped, text) == [2]
+
+
+def test_dw118_poetry_tool_alone_is_info_and_builder_stage_passes() -> None:
+    tool = """
+        FROM python:3.12-slim
+        RUN curl -sSL https://install.python-poetry.org | python3 -
+        RUN poetry export -f requirements.txt -o requirements.txt
+    """
+    assert severities(size.poetry_shipped, tool) == ["info"]
+    builder = """
+        FROM python:3.12-slim AS build
+        RUN pip install --no-cache-dir poetry==1.8.3 && poetry install
+        FROM python:3.12-slim
+        COPY --from=build /app/.venv /app/.venv
+    """
+    assert lines(size.poetry_shipped, builder) == []
+
+
+@pytest.mark.parametrize(
+    ("copy", "install"),
+    [
+        ("COPY --from=build /wheels /wheels", "pip install --no-cache-dir /wheels/*.whl"),
+        ("COPY --from=build /wheels /wheels", "pip install --no-index --find-links=/wheels app"),
+        ("COPY --from=build /wheels/ /tmp/wheels/", "pip install -f /tmp/wheels app==1.0"),
+        ("COPY dist/app-1.0-py3-none-any.whl /tmp/", "pip install /tmp/app-1.0-py3-none-any.whl"),
+        ("COPY --from=build /wheels /wheels", "uv pip install --system /wheels/*"),
+    ],
+)
+def test_dw119_wheels_copied_to_be_installed(copy: str, install: str) -> None:
+    text = f"FROM python:3.12-slim\n{copy}\nRUN {install} && rm -rf /wheels /tmp/wheels\n"
+    assert lines(size.wheels_shipped, text) == [2]
+
+
+def test_dw119_bind_mount_and_other_copies_pass() -> None:
+    text = """
+        FROM python:3.12-slim
+        WORKDIR /app
+        COPY requirements.txt .
+        RUN pip install --no-cache-dir -r requirements.txt
+        COPY . .
+        RUN pip install --no-cache-dir .
+        RUN --mount=type=bind,from=build,source=/wheels,target=/wheels pip install /wheels/*.whl
+    """
+    assert lines(size.wheels_shipped, text) == []
+
+
+def test_dw123_database_server_next_to_the_app() -> None:
+    app = """
+        FROM python:3.12-slim
+        RUN apt-get update && apt-get install -y --no-install-recommends postgresql redis-server \\
+            && rm -rf /var/lib/apt/lists/*
+        CMD ["gunicorn", "app:app"]
+    """
+    found = messages(size.database_server_installed, app)
+    assert len(found) == 1 and "postgresql, redis-server" in found[0]
+    assert severities(size.database_server_installed, app) == ["warning"]
+    script = app.replace('CMD ["gunicorn", "app:app"]', 'CMD ["/start.sh"]')
+    assert severities(size.database_server_installed, script) == ["info"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "FROM python:3.12-slim\nRUN apt-get install -y libpq5 postgresql-client redis-tools\n"
+        'CMD ["python", "app.py"]\n',
+        "FROM alpine:3.20\nRUN apk add --no-cache postgresql-client mariadb-connector-c\n"
+        'CMD ["python3", "app.py"]\n',
+        'FROM alpine:3.20\nRUN apk add --no-cache redis\nCMD ["redis-server"]\n',
+        "FROM debian:bookworm-slim\nRUN apt-get install -y postgresql supervisor\n"
+        'CMD ["supervisord", "-n"]\n',
+    ],
+)
+def test_dw123_clients_and_database_images_pass(text: str) -> None:
+    assert lines(size.database_server_installed, text) == []
+
+
+# --- demoted or exempted after reading the real corpus -----------------------------------------
+
+
+def test_dw104_local_source_tree_only_is_info() -> None:
+    text = """
+        FROM python:3.12-slim
+        COPY requirements.txt .
+        RUN pip install --no-cache-dir -r requirements.txt
+        COPY . /src
+        RUN pip install /src
+    """
+    assert severities(size.pip_cache, text) == ["info"]
+
+
+def test_dw106_no_network_add_caches_nothing() -> None:
+    text = "FROM alpine:3.20\nRUN apk add --no-network --virtual .rundeps $runDeps\n"
+    assert lines(size.apk_cache, text) == []
+
+
+def test_dw121_small_clean_context_is_info(tmp_path: Path) -> None:
+    files = {"Dockerfile": "FROM python:3.12-slim\nCOPY . /app\n", "app.py": "print(1)\n"}
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    project = load_project(tmp_path, Config(select=("DW121",)))
+    found = check_project(project, [size.whole_context_without_ignore]).findings
+    assert [f.severity.label for f in found] == ["info"]
+    (tmp_path / ".env").write_text("DEBUG=1\n")
+    project = load_project(tmp_path, Config(select=("DW121",)))
+    found = check_project(project, [size.whole_context_without_ignore]).findings
+    assert [f.severity.label for f in found] == ["warning"]

@@ -410,6 +410,17 @@ def pip_command(command: ShellCommand) -> PipCommand | None:
     return PipCommand(tool, verb, tuple(options), tuple(words[1:]), command)
 
 
+_PACKAGING_TOOLS = frozenset({"pip", "setuptools", "wheel", "uv", "poetry", "pipenv", "pdm"})
+
+
 def pip_requirements(pip: PipCommand) -> list[str]:
-    """The named requirements a pip install takes from its command line (not files, not -e)."""
-    return [w for w in pip.operands if w not in (".", "./") and not w.startswith(("./", "/"))]
+    """Requirements named on a pip install's command line: not paths, URLs or the project
+    itself (`.`, `.[dev]`, `/src`), and not the packaging tools (`pip install -U pip`)."""
+    found = []
+    for word in pip.operands:
+        if word.startswith((".", "/", "~", "$")) or "://" in word:
+            continue
+        name = _PIN.sub("", word.split("[", 1)[0]).lower()
+        if name and name not in _PACKAGING_TOOLS:
+            found.append(word)
+    return found

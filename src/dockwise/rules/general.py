@@ -9,11 +9,11 @@ import subprocess
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from dockwise.findings import Hit, rule
+from dockwise.findings import Hit, Severity, rule
 from dockwise.lazyre import lazy_compile
 from dockwise.project import Project
 from dockwise.rules._common import at, commands_named, dockerfile_rule, runs_with_commands
@@ -137,11 +137,11 @@ def parse_error(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
 @dockerfile_rule(
     "DW933",
     lesson="general",
-    severity="warning",
+    severity="info",
     title="MAINTAINER is deprecated",
     why="""
         MAINTAINER has been deprecated since Docker 1.13; tools read the maintainer from
-        labels instead.
+        labels instead. Advice (hadolint DL4000 is an error): it still works.
     """,
     fix='Use `LABEL org.opencontainers.image.authors="team@example.com"`.',
     bad="""
@@ -175,12 +175,14 @@ def _is_absolute(path: str) -> bool:
 @dockerfile_rule(
     "DW901",
     lesson="general",
-    severity="error",
+    severity="warning",
     title="WORKDIR with a relative path",
     why="""
         A relative WORKDIR is resolved against whatever directory the base image left
         behind; when the base image changes its WORKDIR, every later COPY and RUN lands
-        somewhere else and the image breaks in ways no build error reports.
+        somewhere else and the image breaks in ways no build error reports. `WORKDIR .`
+        changes nothing and is reported as info. Differs from hadolint DL3000 (an error)
+        on purpose: a relative WORKDIR builds and runs; it is fragile, not broken.
     """,
     fix="Use an absolute path: `WORKDIR /app`.",
     bad="""
@@ -204,7 +206,8 @@ def relative_workdir(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
             continue
         if written.startswith("$") and path == written:
             continue
-        yield at(dockerfile, instruction, f"WORKDIR {written} is a relative path")
+        hit = at(dockerfile, instruction, f"WORKDIR {written} is a relative path")
+        yield replace(hit, severity=Severity.INFO) if path.strip() in (".", "./") else hit
 
 
 _POINTLESS_TOOLS = frozenset(
@@ -349,6 +352,9 @@ def apt_get_unpinned(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
 def _apt_non_interactive(command: ShellCommand) -> bool:
     if command.has_flag("-y", "--yes", "--assume-yes"):
         return True
+    # a simulation asks nothing: `apt-get install -s pkg` only prints what it would do
+    if command.has_flag("-s", "--simulate", "--just-print", "--dry-run", "--recon", "--no-act"):
+        return True
     if any(a in ("-qq", "-q=2", "--quiet=2") or a.startswith("-qq") for a in command.args):
         return True
     return any(_APT_ASSUME_YES.search(a) for a in command.args)
@@ -389,12 +395,13 @@ def apt_get_without_yes(dockerfile: Dockerfile, project: Project) -> Iterator[Hi
 @dockerfile_rule(
     "DW915",
     lesson="general",
-    severity="warning",
+    severity="info",
     title="`apt` used in a Dockerfile",
     why="""
         `apt` is the interactive front end: its command-line interface is explicitly not
         stable for scripts and it prints a warning saying so. Scripts and builds should use
-        `apt-get` and `apt-cache`, whose behaviour does not change between releases.
+        `apt-get` and `apt-cache`, whose behaviour does not change between releases. Advice
+        (hadolint DL3027 is a warning): `apt install -y` works in a build today.
     """,
     fix="Use `apt-get install -y ...` / `apt-cache ...` instead of `apt`.",
     bad="""
@@ -845,12 +852,14 @@ def _sources_and_destination(instruction: Instruction) -> tuple[tuple[str, ...],
 @dockerfile_rule(
     "DW910",
     lesson="general",
-    severity="warning",
+    severity="info",
     title="ADD used to copy local files",
     why="""
         ADD also downloads URLs and unpacks archives, so a reader cannot tell what an
         `ADD app/ /app/` does without knowing what the files are, and a file that later
         becomes a tarball is silently extracted into the image. COPY does exactly one thing.
+        Advice (hadolint DL3020 is an error): ADD of a plain file behaves exactly like COPY
+        today.
     """,
     fix="Use COPY for local files and directories; keep ADD for URLs and archives to unpack.",
     bad="""
@@ -1062,12 +1071,14 @@ def duplicate_stage_names(dockerfile: Dockerfile, project: Project) -> Iterator[
 @dockerfile_rule(
     "DW927",
     lesson="general",
-    severity="warning",
+    severity="info",
     title="COPY to a relative destination without a WORKDIR",
     why="""
         A relative COPY destination is resolved against the base image's working
         directory, which the Dockerfile does not state: a base image update that changes it
-        moves the application and breaks the CMD that expects it.
+        moves the application and breaks the CMD that expects it. Advice only: many base
+        images set a WORKDIR on purpose (pytorch's /workspace), and where it is `/` the
+        files land where the author expects.
     """,
     fix="Set `WORKDIR /app` before the COPY, or copy to an absolute path.",
     bad="""
@@ -1112,13 +1123,14 @@ _TARGETPLATFORM = lazy_compile(r"^\$(\{TARGETPLATFORM\}|TARGETPLATFORM)$")
 @dockerfile_rule(
     "DW917",
     lesson="general",
-    severity="warning",
+    severity="info",
     title="FROM --platform with a fixed platform",
     why="""
         A hard-coded `--platform=linux/amd64` forces that architecture on every build:
         on arm64 hosts and in multi-platform builds the image runs under emulation or ships
         the wrong binaries. `--platform=$BUILDPLATFORM` for cross-compiling builder stages is
-        the intended use and is not reported.
+        the intended use and is not reported. Advice (hadolint DL3029 is a warning): a fixed
+        platform is often deliberate, for a deployment target that is x86 only.
     """,
     fix="Drop --platform and pass `docker build --platform ...`, or use `$BUILDPLATFORM`.",
     bad="""

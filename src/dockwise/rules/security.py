@@ -504,7 +504,7 @@ def _command_problem(command: ShellCommand) -> str | None:
         return "wget --no-check-certificate skips certificate checks"
     if (name.startswith("pip") or name.startswith("python")) and command.has_flag("--trusted-host"):
         return "pip --trusted-host accepts that host without valid HTTPS"
-    if name == "apk" and command.has_flag("--allow-untrusted"):
+    if name == "apk" and command.has_flag("--allow-untrusted") and not _local_apks(command):
         return "apk --allow-untrusted installs unsigned packages"
     if name in ("apt-get", "apt", "aptitude"):
         if command.has_flag(
@@ -577,6 +577,16 @@ def _downgrade_problem(text: str) -> str | None:
     return f"TLS downgraded ({setting}): protocol versions with known attacks are accepted"
 
 
+def _local_apks(command: ShellCommand) -> bool:
+    """`apk add --allow-untrusted /tmp/packages/x.apk`: files built locally, nothing to verify."""
+    packages = [a for a in command.args[1:] if not a.startswith("-")]
+    return bool(packages) and all(a.startswith(("/", "./", "$")) for a in packages)
+
+
+# `deb [trusted=yes] file:/tmp/repo ./`: a repository of packages the build made itself
+_TRUSTED_SOURCE = lazy_compile(r"\[[^\]]*trusted=yes[^\]]*\]\s*(\S*)")
+
+
 def _run_problems(run: Instruction) -> list[str]:
     problems = []
     for command in run.commands:
@@ -584,7 +594,9 @@ def _run_problems(run: Instruction) -> list[str]:
         if problem and problem not in problems:
             problems.append(problem)
     script = run.script
-    if "trusted=yes" in script and "[" in script:
+    if "trusted=yes" in script and any(
+        not source.startswith(("file:", "copy:")) for source in _TRUSTED_SOURCE.findall(script)
+    ):
         problems.append("an apt source marked [trusted=yes] skips signature checks")
     if _REPO_INSECURE.search(script) and not any("--setopt" in p for p in problems):
         problems.append("a package repository is configured with sslverify/gpgcheck off")
@@ -611,7 +623,9 @@ def _downgrade_hit(dockerfile: Dockerfile, instruction: Instruction, text: str) 
         wget --no-check-certificate, pip --trusted-host, apt/apk/yum/dnf/rpm switches,
         npm/yarn strict-ssl, git sslVerify, and the environment variables that do the same
         (PYTHONHTTPSVERIFY=0, NODE_TLS_REJECT_UNAUTHORIZED=0, GIT_SSL_NO_VERIFY,
-        PIP_TRUSTED_HOST, NPM_CONFIG_STRICT_SSL=false), in every stage. Lowering OpenSSL's
+        PIP_TRUSTED_HOST, NPM_CONFIG_STRICT_SSL=false), in every stage. Packages the build
+        made itself (an apt `[trusted=yes] file:` repository, `apk add --allow-untrusted`
+        of local .apk files) have no signature to check and pass. Lowering OpenSSL's
         security level (`SECLEVEL=1` or `0` in openssl.cnf or a cipher string) or the
         minimum protocol (`MinProtocol = TLSv1`, `--tls-min-v1.0`) keeps verification on but
         accepts weak keys, SHA-1 signatures and broken protocol versions: it is reported as
@@ -685,6 +699,8 @@ def verification_off(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
         from hadolint DL3006 on purpose: `FROM ${BASE}` whose ARG has no default is not
         called untagged, since the build may pass a pinned value; it is reported as info
         instead, because the base is unknown to every check, not known to be safe.
+        Distroless images (`gcr.io/distroless/static-debian12`) carry the release in their
+        name and have no version tags: untagged, they are reported as info.
     """,
     fix="Name the version: `FROM python:3.11-slim` (or pin a digest).",
     bad="""
@@ -713,11 +729,15 @@ def untagged_base(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
         yield replace(hit, severity=Severity.INFO)
     for stage, image in _judged_bases(dockerfile):
         if image.tag is None and image.digest is None:
-            yield at(
+            hit = at(
                 dockerfile,
                 stage.from_instruction,
                 f"FROM {stage.base_resolved} has no tag: it means whatever :latest is today",
             )
+            # distroless names its release in the repository and has no version tags:
+            # only a digest pins it, which is advice
+            unversioned = image.registry == "gcr.io" and image.repository.startswith("distroless/")
+            yield replace(hit, severity=Severity.INFO) if unversioned else hit
 
 
 @dockerfile_rule(
@@ -776,6 +796,17 @@ _OS_MOVING_TAGS = frozenset(
 )
 
 
+# official images whose tags carry the software's version (`python:3.12-slim`); a tag of
+# theirs without a digit (`python:slim`, `node:lts-alpine`) follows every new release
+_VERSIONED_IMAGES = frozenset(
+    {"python", "node", "nginx", "golang", "ruby", "php", "perl", "rust", "openjdk", "maven"}
+    | {"gradle", "eclipse-temurin", "amazoncorretto", "tomcat", "httpd", "postgres", "mysql"}
+    | {"mariadb", "redis", "mongo", "memcached", "rabbitmq", "haproxy", "traefik", "caddy"}
+    | {"elixir", "erlang", "julia", "haskell", "swift", "dart", "bash", "docker", "pypy"}
+    | {"wordpress", "ghost", "drupal", "composer", "groovy", "clojure", "kong", "valkey"}
+)
+
+
 def _floating_tag(image: ImageRef) -> bool:
     """An official image's tag without any version number (`python:slim`, `node:lts`)."""
     name, tag = image.official_name, (image.tag or "").lower()
@@ -783,7 +814,7 @@ def _floating_tag(image: ImageRef) -> bool:
         return False
     if name in _OS_IMAGES:
         return tag in _OS_MOVING_TAGS
-    return True
+    return name in _VERSIONED_IMAGES
 
 
 def _trusted(registry: str, patterns: tuple[str, ...]) -> bool:

@@ -214,8 +214,8 @@ def _slim_variant(name: str, tag: str | None) -> str | None:
         RUN pip wheel --wheel-dir /wheels flask==3.0.3
 
         FROM python:3.11-slim
-        COPY --from=build /wheels /wheels
-        RUN pip install --no-cache-dir /wheels/*.whl
+        RUN --mount=type=bind,from=build,source=/wheels,target=/wheels \\
+            pip install --no-cache-dir /wheels/*.whl
     """,
 )
 def full_base_image(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
@@ -403,8 +403,8 @@ def _virtual_name(command: ShellCommand) -> str:
         RUN pip wheel --wheel-dir /wheels psycopg2==2.9.9
 
         FROM python:3.11-slim
-        COPY --from=build /wheels /wheels
-        RUN pip install --no-cache-dir /wheels/*.whl
+        RUN --mount=type=bind,from=build,source=/wheels,target=/wheels \\
+            pip install --no-cache-dir /wheels/*.whl
     """,
 )
 def build_tools_shipped(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
@@ -598,7 +598,8 @@ def _pip_config_disables_cache(runs: Iterable[Instruction]) -> bool:
         `PIP_NO_CACHE_DIR=false` (or `0`, `no`, `off`) passes, because pip disables the cache
         for any valid boolean in that variable (its own source says so, for backward
         compatibility); hadolint reads `false` as "cache on". `uv pip` is a different tool
-        and is not judged.
+        and is not judged. Installing only a local source tree (`pip install .`), whose
+        dependencies usually came in an earlier step, is reported as info.
     """,
     fix="""
         `pip install --no-cache-dir ...`, or `ENV PIP_NO_CACHE_DIR=1`, or keep the cache out
@@ -625,12 +626,16 @@ def pip_cache(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
                 continue
             if _pip_config_disables_cache(runs[: index + 1]):
                 continue
-            yield at(
+            hit = at(
                 dockerfile,
                 run,
                 f"`{' '.join(command.argv[:3])}` without --no-cache-dir leaves pip's download "
                 "cache in the image",
             )
+            # only a local source tree (`pip install .`): its dependencies usually came in
+            # an earlier step, so what pip caches here is small
+            local = not pip.has("--requirement") and not pip_requirements(pip)
+            yield replace(hit, severity=Severity.INFO) if local else hit
             break
 
 
@@ -713,8 +718,8 @@ def apk_cache(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
         for index, package in _indexed_packages(run):
             if package.manager != "apk" or package.verb != "add":
                 continue
-            if package.command.has_flag("--no-cache"):
-                continue
+            if package.command.has_flag("--no-cache", "--no-network"):
+                continue  # --no-network: nothing is downloaded, so nothing is cached
             if _removes_path(run, "/var/cache/apk", after=index) or _has_cache_mount(
                 run, "/var/cache/apk", "/etc/apk/cache"
             ):
@@ -1440,6 +1445,314 @@ def useradd_lastlog(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
 
 
 # ---------------------------------------------------------------------------------------------
+# DW118: Poetry and its cache in the shipped image
+# ---------------------------------------------------------------------------------------------
+
+_POETRY_INSTALL = frozenset({"install", "sync"})
+_POETRY_INSTALLER = lazy_compile(r"install\.python-poetry\.org|get-poetry\.py")
+
+
+def _installs_poetry(run: Instruction) -> bool:
+    """pip/pipx install poetry, or the official installer script."""
+    for command in run.commands:
+        pip = pip_command(command)
+        names = list(pip.operands) if pip is not None and pip.installs else []
+        command = unwrap(command)
+        if command.name == "pipx" and command.args[:1] == ("install",):
+            names = list(command.args[1:])
+        if any(package_name(n.split("[")[0]) == "poetry" for n in names):
+            return True
+    return bool(_POETRY_INSTALLER.search(run.script))
+
+
+def _poetry_cache_kept(run: Instruction) -> bool:
+    """A `poetry install` whose cache (~/.cache/pypoetry) the RUN does not drop."""
+    installs = [
+        index
+        for index, command in enumerate(run.commands)
+        if (c := unwrap(command)).name == "poetry"
+        and next((a for a in c.args if not a.startswith("-")), "") in _POETRY_INSTALL
+        and "--no-cache" not in c.args
+    ]
+    if not installs:
+        return False
+    home = run.vars.get("HOME", "/root")
+    cache = run.vars.get("POETRY_CACHE_DIR", f"{home}/.cache/pypoetry")
+    targets = (cache, f"{home}/.cache", "/root/.cache/pypoetry", "/root/.cache")
+    if _has_cache_mount(run, *targets):
+        return False
+    words = _remove_words(run, installs[-1])
+    return not any(
+        word.rstrip("/*") in targets or "pypoetry" in word or "POETRY_CACHE_DIR" in word
+        for word in words
+    )
+
+
+@dockerfile_rule(
+    "DW118",
+    lesson="size",
+    severity="warning",
+    title="Poetry's cache (and Poetry itself) in the shipped image",
+    why="""
+        `poetry install` keeps every wheel it downloaded and its package metadata under
+        ~/.cache/pypoetry (or POETRY_CACHE_DIR): tens to hundreds of MB that ship with
+        every deploy and are never read again. Poetry itself, with its own dependencies,
+        adds some 50 MB the service does not need to run. Only the shipped stage and its
+        parents are judged; `--no-cache`, removing the cache later in the same RUN, or a
+        cache mount pass. Poetry installed without a cache left behind is reported as info.
+    """,
+    fix="""
+        Install in a builder stage and copy only the virtualenv (`POETRY_VIRTUALENV_IN_PROJECT=1`,
+        `COPY --from=build /app/.venv /app/.venv`), or export the lock
+        (`poetry export -f requirements.txt`) and `pip install --no-cache-dir -r` it in the
+        final stage; at least `rm -rf $POETRY_CACHE_DIR` in the RUN that installs.
+    """,
+    bad="""
+        FROM python:3.12-slim
+        WORKDIR /app
+        COPY pyproject.toml poetry.lock ./
+        RUN pip install --no-cache-dir poetry==1.8.3 && poetry install --only main
+    """,
+    good="""
+        FROM python:3.12-slim AS build
+        ENV POETRY_VIRTUALENVS_IN_PROJECT=1
+        WORKDIR /app
+        COPY pyproject.toml poetry.lock ./
+        RUN pip install --no-cache-dir poetry==1.8.3 && poetry install --only main
+
+        FROM python:3.12-slim
+        WORKDIR /app
+        COPY --from=build /app/.venv /app/.venv
+        ENV PATH=/app/.venv/bin:$PATH
+    """,
+)
+def poetry_shipped(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
+    tool: Instruction | None = None
+    for run in shipped_runs(dockerfile):
+        if tool is None and _installs_poetry(run):
+            tool = run
+        if _poetry_cache_kept(run):
+            also = " (and Poetry itself)" if tool is not None else ""
+            yield at(
+                dockerfile,
+                run,
+                f"poetry install leaves its download cache (~/.cache/pypoetry){also} in the "
+                "image: install in a builder stage and copy the virtualenv",
+            )
+            return
+    if tool is not None:
+        hit = at(
+            dockerfile,
+            tool,
+            "Poetry is installed in the shipped image, which only needs the packages it "
+            "installs: install in a builder stage and copy the virtualenv",
+        )
+        yield replace(hit, severity=Severity.INFO)
+
+
+# ---------------------------------------------------------------------------------------------
+# DW119: wheels copied into the shipped image only to be installed
+# ---------------------------------------------------------------------------------------------
+
+
+def _pip_sources(run: Instruction) -> list[str]:
+    """Absolute paths a pip install in the RUN reads packages from (files, dirs, links)."""
+    paths: list[str] = []
+    for command in run.commands:
+        pip = pip_command(command)
+        if pip is None or not pip.installs:
+            continue
+        for word in [*pip.operands, *pip.values("--find-links")]:
+            word = expand_word(run, word)
+            if word.startswith("file://"):
+                word = word[len("file://") :]
+            if "://" in word or not word or word in (".", "./"):
+                continue
+            paths.append(_absolute(run, word))
+    return paths
+
+
+def _reads(source: str, copied: _Copied) -> bool:
+    """True if pip reads the copied wheel file or wheel folder."""
+    path = copied.path.rstrip("/")
+    if source.rstrip("/") == path:
+        return True
+    return posixpath.dirname(source) == path and "*" in posixpath.basename(source)
+
+
+def _wheel_copy(copied: _Copied) -> bool:
+    words = f"{copied.source} {copied.path}".lower()
+    return copied.path.endswith(".whl") or "wheel" in words or "/dist" in words
+
+
+@dockerfile_rule(
+    "DW119",
+    lesson="size",
+    severity="warning",
+    title="Wheels copied into the shipped image only to be installed",
+    why="""
+        `COPY --from=build /wheels /wheels` followed by `pip install /wheels/*.whl` stores
+        every wheel in the COPY's layer and the installed packages in the next one: the
+        image carries the dependencies twice, and `rm -rf /wheels` in a later RUN hides the
+        files without shrinking anything. Only the shipped stage and its parents are judged.
+    """,
+    fix="""
+        Mount the wheels for the one RUN that installs them:
+        `RUN --mount=type=bind,from=build,source=/wheels,target=/wheels pip install --no-cache-dir /wheels/*.whl`,
+        or build the virtualenv in the builder stage and copy the virtualenv.
+    """,
+    bad="""
+        FROM python:3.12 AS build
+        RUN pip wheel --wheel-dir /wheels flask==3.0.3
+
+        FROM python:3.12-slim
+        COPY --from=build /wheels /wheels
+        RUN pip install --no-cache-dir --no-index --find-links=/wheels flask==3.0.3
+    """,
+    good="""
+        FROM python:3.12 AS build
+        RUN pip wheel --wheel-dir /wheels flask==3.0.3
+
+        FROM python:3.12-slim
+        RUN --mount=type=bind,from=build,source=/wheels,target=/wheels \\
+            pip install --no-cache-dir --no-index --find-links=/wheels flask==3.0.3
+    """,
+)
+def wheels_shipped(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
+    copies: list[_Copied] = []
+    for instruction in shipped_instructions(dockerfile):
+        if instruction.cmd in ("COPY", "ADD"):
+            copies.extend(c for c in _copied_paths(instruction) if _wheel_copy(c))
+            continue
+        if instruction.cmd != "RUN" or not copies:
+            continue
+        sources = _pip_sources(instruction)
+        for copied in list(copies):
+            if not any(_reads(source, copied) for source in sources):
+                continue
+            copies.remove(copied)
+            yield at(
+                dockerfile,
+                copied.instruction,
+                f"{copied.path} is copied in only for the pip install at line "
+                f"{instruction.start_line}: the wheels stay in this layer beside the "
+                "installed packages; bind-mount them for that RUN instead",
+                related=(Related(dockerfile.relpath, instruction.start_line, "installed here"),),
+            )
+
+
+# ---------------------------------------------------------------------------------------------
+# DW123: a database server installed in an application image
+# ---------------------------------------------------------------------------------------------
+
+_DB_SERVERS = {
+    "apt": lazy_compile(
+        r"^(postgresql(-\d+)?|mysql-server(-[\d.]+)?|default-mysql-server|mariadb-server"
+        r"|redis-server|redis|mongodb(-org(-server)?|-server)?)$"
+    ),
+    "apk": lazy_compile(r"^(postgresql\d*|mariadb|mysql|redis|mongodb|valkey)$"),
+    "yum": lazy_compile(
+        r"^(postgresql\d*-server|mariadb-server|(community-)?mysql-server|redis"
+        r"|mongodb-org(-server)?)$"
+    ),
+    "zypper": lazy_compile(r"^(postgresql\d*-server|mariadb|redis|mongodb)$"),
+}
+_DB_DAEMONS = lazy_compile(
+    r"\b(postgres|pg_ctl|pg_ctlcluster|mysqld|mariadbd|mysqld_safe|redis-server|mongod"
+    r"|valkey-server|supervisord|s6-svscan|runsvdir|systemd|/init|docker-entrypoint)\b"
+)
+_APP_PROGRAMS = lazy_compile(
+    r"^(python[\d.]*|gunicorn|uvicorn|hypercorn|daphne|celery|flask|fastapi|node|npm|java"
+    r"|ruby|rails|puma|php|php-fpm|dotnet|uwsgi|granian)$"
+)
+_DB_IMAGES = frozenset({"postgres", "mysql", "mariadb", "redis", "mongo", "valkey"})
+
+
+def _process_text(dockerfile: Dockerfile) -> tuple[str, str] | None:
+    """(first program, whole text) of the shipped ENTRYPOINT + CMD, or None if neither."""
+    words: list[str] = []
+    for cmd in ("ENTRYPOINT", "CMD"):
+        for stage in dockerfile.shipped_chain():
+            found = stage.last(cmd)
+            if found is not None:
+                words.extend(found.value)
+                break
+    if not words:
+        return None
+    text = " ".join(words)
+    first = text.split()[0].rsplit("/", 1)[-1] if text.split() else ""
+    return first, text
+
+
+@dockerfile_rule(
+    "DW123",
+    lesson="size",
+    severity="warning",
+    title="A database server installed next to the application",
+    why="""
+        `apt-get install postgresql` (or mysql-server, mariadb-server, redis-server,
+        mongodb) installs a whole database server, its data directory and its init
+        scripts, usually when the application only needs the client library (libpq5,
+        default-libmysqlclient, the Python driver). The server adds tens to hundreds of
+        MB and CVEs, and a database inside the application's container loses its data with
+        the container and cannot be scaled or backed up on its own. Reported as a warning
+        when the image's command starts the application; as info when dockwise cannot see
+        what the command starts (a script); not at all when it starts the database or a
+        process supervisor.
+    """,
+    fix="""
+        Install only the client library or tools (`libpq5`, `postgresql-client`,
+        `default-mysql-client`, `redis-tools`) and run the database as its own service
+        (a compose service or a managed database).
+    """,
+    bad="""
+        FROM python:3.12-slim
+        RUN apt-get update \\
+            && apt-get install -y --no-install-recommends postgresql=15+248 \\
+            && rm -rf /var/lib/apt/lists/*
+        CMD ["gunicorn", "app:app"]
+    """,
+    good="""
+        FROM python:3.12-slim
+        RUN apt-get update \\
+            && apt-get install -y --no-install-recommends libpq5=15.8-0+deb12u1 \\
+            && rm -rf /var/lib/apt/lists/*
+        CMD ["gunicorn", "app:app"]
+    """,
+)
+def database_server_installed(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
+    chain = dockerfile.shipped_chain()
+    root = chain[-1].image_ref if chain else None
+    if root is not None and root.official_name in _DB_IMAGES:
+        return
+    process = _process_text(dockerfile)
+    if process is not None and _DB_DAEMONS.search(process[1]):
+        return
+    for run in shipped_runs(dockerfile):
+        servers: list[str] = []
+        for package in package_commands(run):
+            pattern = _DB_SERVERS.get("yum" if package.manager == "dnf" else package.manager)
+            if not package.installs or pattern is None:
+                continue
+            for word in package.operands:
+                for name in _script_word(run, word).split():
+                    name = package_name(name)
+                    if pattern.match(name) and name not in servers:
+                        servers.append(name)
+        if not servers:
+            continue
+        starts_app = process is not None and bool(_APP_PROGRAMS.match(process[0]))
+        names = ", ".join(servers)
+        message = (
+            f"{names}: a database server installed in the image"
+            + (f" that runs {process[0]}" if starts_app and process else "")
+            + "; install only the client library and run the database as its own service"
+        )
+        hit = at(dockerfile, run, message)
+        yield hit if starts_app else replace(hit, severity=Severity.INFO)
+
+
+# ---------------------------------------------------------------------------------------------
 # Build context: DW120-DW122, what `docker build` sends and what COPY/ADD take from it
 # ---------------------------------------------------------------------------------------------
 
@@ -1619,7 +1932,8 @@ def junk_in_context(project: Project) -> Iterator[Hit]:
         Without an ignore file, `COPY . .` copies everything in the folder: `.git`, `.env`
         files, keys, local virtualenvs, build output and whatever lands there next month.
         The image grows, every commit invalidates the layer cache, and the first secret
-        someone drops in the folder ships to the registry.
+        someone drops in the folder ships to the registry. A context of a few small files
+        with nothing of the kind in it today is reported as info.
     """,
     fix="""
         Add a `.dockerignore` next to the Dockerfile (or `<Dockerfile>.dockerignore`);
@@ -1651,7 +1965,25 @@ def whole_context_without_ignore(project: Project) -> Iterator[Hit]:
         )
         if context.files:
             message += f"; biggest entries: {entries(context)}"
-        yield Hit(context.dockerfile.relpath, take.instruction.start_line, message)
+        hit = Hit(context.dockerfile.relpath, take.instruction.start_line, message)
+        yield hit if _risky_context(context) else replace(hit, severity=Severity.INFO)
+
+
+_SMALL_CONTEXT_BYTES = 1024 * 1024
+_SENSITIVE_NAME = lazy_compile(
+    r"(^\.env(\..*)?$|\.(pem|key|p12|pfx|jks|kdbx)$|^id_(rsa|ed25519|ecdsa))"
+)
+
+
+def _risky_context(context: BuildContext) -> bool:
+    """Worth a warning: the context is big, or holds junk or sensitive-looking files today."""
+    if context.sent_bytes > _SMALL_CONTEXT_BYTES:
+        return True
+    for file in context.files:
+        parts = file.relpath.split("/")
+        if any(part in JUNK_DIRS for part in parts[:-1]) or _SENSITIVE_NAME.search(parts[-1]):
+            return True
+    return False
 
 
 # --------------------------------------------------------------------------- DW122
