@@ -156,8 +156,22 @@ def test_command_line_selectors_are_case_insensitive(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     (tmp_path / "Dockerfile").write_text(DOCKERFILE, encoding="utf-8")
-    assert main(["check", str(tmp_path), "--select", "dw933", "--fail-on", "warning"]) == 1
-    assert main(["check", str(tmp_path), "--select", "DW933", "--ignore", "General"]) == 0
+    assert main(["check", str(tmp_path), "--select", "dw933", "--fail-on", "info"]) == 1
+    assert (
+        main(
+            [
+                "check",
+                str(tmp_path),
+                "--select",
+                "DW933",
+                "--ignore",
+                "General",
+                "--fail-on",
+                "info",
+            ]
+        )
+        == 0
+    )
 
 
 # --- discovery through folders that cannot be read ---------------------------------------------
@@ -241,3 +255,12 @@ def test_unreadable_folder_on_the_way_up_as_an_unprivileged_user() -> None:
     finally:
         outer.chmod(0o755)
         shutil.rmtree(base)
+
+
+def test_bad_file_value_is_reported_even_when_an_option_replaces_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "Dockerfile").write_text(DOCKERFILE, encoding="utf-8")
+    (tmp_path / ".dockwise.toml").write_text('select = ["DW99x"]\n', encoding="utf-8")
+    status, err = check(tmp_path, capsys, "--select", "DW933")
+    assert status == 2 and "select: unknown rule or lesson 'DW99X'" in err
