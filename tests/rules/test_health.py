@@ -558,3 +558,35 @@ def test_dw201_could_not_verify_message_names_the_step() -> None:
     (finding,) = text_findings("DW201", text)
     assert "could not verify" in finding.message and "/install.sh" in finding.message
     assert "line 2" in finding.message
+
+
+def test_dw202_kubernetes_probes_check_the_service(tmp_path: Path) -> None:
+    deployment = """\
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata:
+          name: myapp
+        spec:
+          selector:
+            matchLabels: {app: myapp}
+          template:
+            metadata:
+              labels: {app: myapp}
+            spec:
+              containers:
+                - name: myapp
+                  image: ghcr.io/example/myapp:1.0
+                  %s
+    """
+    probe = "livenessProbe: {httpGet: {path: /healthz, port: 8000}}"
+    dockerfile = 'FROM python:3.11-slim\nCMD ["gunicorn", "app:app"]\n'
+    with_probe = {"myapp/Dockerfile": dockerfile, "deploy/deployment.yaml": deployment % probe}
+    assert folder_hits("DW202", with_probe, tmp_path / "a") == []
+    without = {"myapp/Dockerfile": dockerfile, "deploy/deployment.yaml": deployment % ""}
+    assert folder_hits("DW202", without, tmp_path / "b") == [("myapp/Dockerfile", 1)]
+
+
+def test_dw202_onbuild_base_image_is_not_a_service() -> None:
+    text = "FROM node:20-slim\nONBUILD COPY . /app\nONBUILD RUN npm ci\nCMD node main.js\n"
+    assert hits("DW202", text) == []
+    assert hits("DW202", "FROM node:20-slim\nCOPY . /app\nCMD node main.js\n") == [1]

@@ -43,11 +43,21 @@ def _compose_health_checks(project: Project, dockerfile: Dockerfile) -> bool:
     return False
 
 
+def _service_health_checks(project: Project, dockerfile: Dockerfile) -> bool:
+    """Compose healthchecks and Kubernetes liveness/readiness probes of the service this
+    Dockerfile builds (the joins of `model.link`)."""
+    return any(
+        service.dockerfile is not None
+        and service.dockerfile.relpath == dockerfile.relpath
+        and service.health_checks_elsewhere()
+        for service in project.services
+    )
+
+
 # Each source answers "is this Dockerfile's image health-checked by its orchestrator?".
-# The Kubernetes issue appends a probe source (liveness/readiness probes of workloads that
-# run the image built from this Dockerfile) here.
 EXTERNAL_HEALTH_SOURCES: tuple[Callable[[Project, Dockerfile], bool], ...] = (
     _compose_health_checks,
+    _service_health_checks,
 )
 
 
@@ -373,6 +383,11 @@ def check_program_missing(dockerfile: Dockerfile, project: Project) -> Iterator[
 
 
 def _has_process(dockerfile: Dockerfile) -> bool:
+    """The image runs a service: it has a command, and is no base image (a bare interpreter
+    as CMD, or ONBUILD triggers for the images built on it)."""
+    stage = dockerfile.shipped_stage
+    if stage is not None and any(True for _ in stage.all("ONBUILD")):
+        return False
     return bool(entrypoint_and_cmd(dockerfile)) and not is_base_image(dockerfile)
 
 
@@ -385,8 +400,8 @@ def _has_process(dockerfile: Dockerfile) -> bool:
         Without a health check, Docker, compose and Swarm only know whether the process runs,
         not whether it serves: a deadlocked or disconnected service keeps receiving traffic
         and `depends_on: condition: service_healthy` cannot work. Images without CMD or
-        ENTRYPOINT (base or builder images) and services health-checked by their compose
-        file are not reported (hadolint's off-by-default DL3057 reports them).
+        ENTRYPOINT (base or builder images), ONBUILD base images and services health-checked
+        by their compose file or Kubernetes probes are not reported (hadolint's off-by-default DL3057 reports them).
     """,
     fix="""
         Add a HEALTHCHECK that probes the service, e.g. `HEALTHCHECK --interval=30s

@@ -225,12 +225,14 @@ def _is_log_folder(path: str) -> bool:
 @dockerfile_rule(
     "DW302",
     lesson="logging",
-    severity="warning",
+    severity="info",
     title="VOLUME for log files",
     why="""
         A VOLUME for /var/log or a logs folder means the service writes logs to files: they
         bypass `docker logs` and the log collector, pile up in anonymous volumes that
-        outlive the container, and fill the host's disk.
+        outlive the container, and fill the host's disk. It is advice (info): the VOLUME is
+        a symptom, often the sane mitigation for an application that can only log to files;
+        the fault is the logging configuration, which DW301 reports where it can see it.
     """,
     fix="Send logs to stdout/stderr and remove the VOLUME.",
     bad="""
