@@ -485,7 +485,7 @@ def test_config_written_by_a_copy_heredoc_is_not_reported() -> None:
 def test_credential_file_by_name_in_a_test_image_is_a_warning() -> None:
     text = "FROM python:3.11-slim\nCOPY tests/ssl_config/private.pem /certs/\n"
     (finding,) = findings(text, "DW503")
-    assert finding.severity.label == "warning" and "test fixture" in finding.message
+    assert finding.severity.label == "warning" and "test or CI fixture" in finding.message
 
 
 def test_unread_npmrc_is_a_warning_and_a_key_stays_an_error() -> None:
@@ -554,3 +554,35 @@ def test_credentials_in_the_command_the_image_runs(instruction: str, severity: s
 )
 def test_commands_without_credentials(instruction: str) -> None:
     assert run(f"FROM python:3.11-slim\n{instruction}\n", "DW506") == []
+
+
+# ------------------------------------------------------------------------------- DW510 grades
+
+
+def test_copied_secrets_are_graded_by_where_they_live(tmp_path: Path) -> None:
+    from textwrap import dedent as _dedent
+
+    from dockwise.project import load_project
+
+    files = {
+        "Dockerfile": "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nCMD ['python', 'app.py']\n",
+        "app.py": f"DATABASE_URL = 'postgres://shop:{URL_PASSWORD}@db.internal/shop'\n",
+        "tests/test_app.py": f"DATABASE_URL = 'postgres://shop:{URL_PASSWORD}x@db.internal/t'\n",
+        "conftest.py": f"GITHUB_TOKEN = '{GITHUB_TOKEN}'\n",
+        "settings.py": "SECRET_KEY = 'django-insecure-" + "q7Lm2ZxR9tVb4NcW8pKd3HsJ6fGy1AeU'\n",
+        "local.py": "STRIPE_KEY = 'sk" + "_test_" + "4fR9vT2xQ8mZ4nP7wL1sY6bH'\n",
+        "docs.py": "URL = 'https://example.com/introspect?token=mF_9.B5f-4.1JqM'\n",
+    }
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(_dedent(text))
+    project = load_project(tmp_path, replace(Config(), select=("DW510",)))
+    outcome = check_project(project, [RULES["DW510"]])
+    graded = sorted((f.path, f.severity.label) for f in outcome.findings)
+    assert graded == [
+        ("app.py", "error"),
+        ("conftest.py", "warning"),
+        ("local.py", "warning"),
+        ("settings.py", "warning"),
+        ("tests/test_app.py", "warning"),
+    ]

@@ -539,7 +539,7 @@ def copied_credential_file(dockerfile: Dockerfile, project: Project) -> Iterator
             certain = shipped and (verdict is True or kind not in _CONTENT_DEPENDENT)
             if _is_fixture(path) or _is_fixture(dockerfile.relpath):
                 certain = False
-                message += " (a test fixture, but the image carries it all the same)"
+                message += " (a test or CI fixture, but the image carries it all the same)"
             elif verdict is None and kind in _CONTENT_DEPENDENT:
                 message += "; dockwise could not read it to see whether it holds a credential"
             hit = at(dockerfile, instruction, message)
@@ -1109,7 +1109,7 @@ def _secret_hit(context: BuildContext, relpath: str, take: CopyTake, secret: Sec
 def _doubt(relpath: str, secret: SecretMatch) -> str | None:
     """Why a secret in a copied file is worth a warning rather than an error, if it is."""
     if _is_fixture(relpath):
-        return "a test fixture: likely a fake, but the image carries it all the same"
+        return "a test or CI fixture: likely a fake, but the image carries it all the same"
     if secret.confidence == "low":
         return "a test-mode key or a local default: worth removing, unlikely to open production"
     if secret.value.startswith("django-insecure-"):
