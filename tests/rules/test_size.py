@@ -738,3 +738,21 @@ def test_dw121_small_clean_context_is_info(tmp_path: Path) -> None:
     project = load_project(tmp_path, Config(select=("DW121",)))
     found = check_project(project, [size.whole_context_without_ignore]).findings
     assert [f.severity.label for f in found] == ["warning"]
+
+
+def test_size_findings_on_test_ci_and_devcontainer_images_are_info(tmp_path: Path) -> None:
+    dockerfile = 'FROM python:3.12\nRUN pip install -r requirements.txt\nCMD ["pytest"]\n'
+    for folder in ("tests/docker", ".devcontainer", "app"):
+        (tmp_path / folder).mkdir(parents=True)
+        (tmp_path / folder / "Dockerfile").write_text(dockerfile)
+    project = load_project(tmp_path, Config(select=("DW101", "DW104")))
+    found = check_project(project, [size.full_base_image, size.pip_cache]).findings
+    graded = sorted((f.path.split("/")[0], f.rule, f.severity.label) for f in found)
+    assert graded == [
+        (".devcontainer", "DW101", "info"),
+        (".devcontainer", "DW104", "info"),
+        ("app", "DW101", "warning"),
+        ("app", "DW104", "warning"),
+        ("tests", "DW101", "info"),
+        ("tests", "DW104", "info"),
+    ]

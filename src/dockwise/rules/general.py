@@ -533,8 +533,8 @@ def _pip_name(requirement: str) -> str:
 
 
 def _pip_unpinned(pip: PipCommand, run: Instruction) -> list[str]:
-    if not pip.installs or pip.has("--require-hashes", "--constraint"):
-        return []
+    if not pip.installs or pip.has("--require-hashes", "--constraint", "--no-index"):
+        return []  # --no-index: only the local files it is pointed at can be installed
     if any(run.vars.get(name) for name in _PIP_CONSTRAINED):
         return []
     rest = list(pip.operands)
@@ -557,7 +557,8 @@ def _pip_unpinned(pip: PipCommand, run: Instruction) -> list[str]:
         builds a different image tomorrow, and a breaking release reaches production without
         a code change. Requirement files, constraints, hashes, paths and VCS refs count as
         pinned; upgrading pip, setuptools and wheel themselves is not reported. The command
-        line is read as pip reads it: values of options (`--prefix /install`, `--group
+        line is read as pip reads it (`--no-index` installs only local files and passes):
+        values of options (`--prefix /install`, `--group
         docker`, uv's `--index-strategy unsafe-best-match`) are not packages, and pip's
         abbreviated options are understood. Unlike hadolint DL3013, `python -m pip` and
         `uv pip` are judged the same way as `pip`.

@@ -5,17 +5,19 @@ from __future__ import annotations
 import fnmatch
 import posixpath
 import re
-from collections.abc import ItemsView, Iterable, Iterator, Mapping
+from collections.abc import Callable, ItemsView, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from dockwise.findings import Hit, Related, Severity, rule
+from dockwise.findings import Hit, Related, Rule, Severity, rule
 from dockwise.lazyre import lazy_compile
 from dockwise.project import Project
 from dockwise.rules._common import (
+    DockerfileCheck,
     at,
     dockerfile_rule,
     expand_word,
+    not_a_service,
     shipped_instructions,
     shipped_runs,
     shipped_stages,
@@ -130,6 +132,27 @@ def _basename(path: str) -> str:
     return posixpath.basename(path.rstrip("/"))
 
 
+def _size_rule(id: str, **meta: Any) -> Callable[[DockerfileCheck], Rule]:
+    """A per-Dockerfile size rule whose findings are advice (info) on a test, CI or
+    devcontainer image: what such an image weighs is not worth a warning."""
+
+    def wrap(check: DockerfileCheck) -> Rule:
+        def graded(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
+            hits = list(check(dockerfile, project))
+            if not hits:
+                return
+            reason = not_a_service(dockerfile, project)
+            tooling = reason is not None and reason.kind == "tooling"
+            for hit in hits:
+                yield replace(hit, severity=Severity.INFO) if tooling else hit
+
+        graded.__name__ = check.__name__
+        graded.__doc__ = check.__doc__
+        return dockerfile_rule(id, **meta)(graded)
+
+    return wrap
+
+
 # ---------------------------------------------------------------------------------------------
 # DW101: full base image where a slim one exists
 # ---------------------------------------------------------------------------------------------
@@ -187,7 +210,7 @@ def _slim_variant(name: str, tag: str | None) -> str | None:
     return f"{name}:{version}-slim"
 
 
-@dockerfile_rule(
+@_size_rule(
     "DW101",
     lesson="size",
     severity="warning",
@@ -368,7 +391,7 @@ def _virtual_name(command: ShellCommand) -> str:
     return ""
 
 
-@dockerfile_rule(
+@_size_rule(
     "DW102",
     lesson="size",
     severity="warning",
@@ -484,7 +507,7 @@ def _dependency_installs(run: Instruction) -> list[tuple[str, ShellCommand]]:
     return found
 
 
-@dockerfile_rule(
+@_size_rule(
     "DW103",
     lesson="size",
     severity="warning",
@@ -584,7 +607,7 @@ def _pip_config_disables_cache(runs: Iterable[Instruction]) -> bool:
     return False
 
 
-@dockerfile_rule(
+@_size_rule(
     "DW104",
     lesson="size",
     severity="warning",
@@ -599,7 +622,8 @@ def _pip_config_disables_cache(runs: Iterable[Instruction]) -> bool:
         for any valid boolean in that variable (its own source says so, for backward
         compatibility); hadolint reads `false` as "cache on". `uv pip` is a different tool
         and is not judged. Installing only a local source tree (`pip install .`), whose
-        dependencies usually came in an earlier step, is reported as info.
+        dependencies usually came in an earlier step, or with `--no-index` from local wheels
+        is reported as info; so is every size finding on a test, CI or devcontainer image.
     """,
     fix="""
         `pip install --no-cache-dir ...`, or `ENV PIP_NO_CACHE_DIR=1`, or keep the cache out
@@ -634,7 +658,9 @@ def pip_cache(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
             )
             # only a local source tree (`pip install .`): its dependencies usually came in
             # an earlier step, so what pip caches here is small
-            local = not pip.has("--requirement") and not pip_requirements(pip)
+            local = pip.has("--no-index") or (
+                not pip.has("--requirement") and not pip_requirements(pip)
+            )
             yield replace(hit, severity=Severity.INFO) if local else hit
             break
 
@@ -642,21 +668,23 @@ def pip_cache(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
 _APT_LISTS = "/var/lib/apt/lists"
 
 
-def _apt_lists_kept(run: Instruction) -> bool:
-    """An `apt-get update` whose lists no later command of the RUN deletes."""
+def _apt_lists_kept(run: Instruction) -> str | None:
+    """The `apt-get update` (or `apt update`) whose lists no later command deletes."""
     packages = _indexed_packages(run)
     updates = [index for index, p in packages if p.manager == "apt" and p.verb == "update"]
     if not updates:
-        return False
+        return None
     last = updates[-1]  # a cleanup before the (last) update does not count
     if _removes_path(run, _APT_LISTS, after=last):
-        return False
+        return None
     if any(index > last and p.manager == "apt" and p.verb == "distclean" for index, p in packages):
-        return False
-    return not _has_cache_mount(run, _APT_LISTS)
+        return None
+    if _has_cache_mount(run, _APT_LISTS):
+        return None
+    return dict(packages)[last].command.name
 
 
-@dockerfile_rule(
+@_size_rule(
     "DW105",
     lesson="size",
     severity="warning",
@@ -683,16 +711,17 @@ def _apt_lists_kept(run: Instruction) -> bool:
 )
 def apt_lists_left(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
     for run in shipped_runs(dockerfile):
-        if _apt_lists_kept(run):
+        name = _apt_lists_kept(run)
+        if name:
             yield at(
                 dockerfile,
                 run,
-                "apt-get update without `rm -rf /var/lib/apt/lists/*` after it in the same RUN leaves "
-                "the package index in the image",
+                f"{name} update without `rm -rf /var/lib/apt/lists/*` after it in the same RUN "
+                "leaves the package index in the image",
             )
 
 
-@dockerfile_rule(
+@_size_rule(
     "DW106",
     lesson="size",
     severity="warning",
@@ -805,7 +834,7 @@ def _cache_hits(dockerfile: Dockerfile, policy: _CleanPolicy) -> Iterator[Hit]:
             )
 
 
-@dockerfile_rule(
+@_size_rule(
     "DW107",
     lesson="size",
     severity="warning",
@@ -829,7 +858,7 @@ def yum_cache(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
     yield from _cache_hits(dockerfile, _YUM)
 
 
-@dockerfile_rule(
+@_size_rule(
     "DW108",
     lesson="size",
     severity="warning",
@@ -856,7 +885,7 @@ def dnf_cache(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
     yield from _cache_hits(dockerfile, _DNF)
 
 
-@dockerfile_rule(
+@_size_rule(
     "DW109",
     lesson="size",
     severity="warning",
@@ -899,7 +928,7 @@ def _yarn_cache_cleaned(run: Instruction) -> bool:
     )
 
 
-@dockerfile_rule(
+@_size_rule(
     "DW110",
     lesson="size",
     severity="info",
@@ -956,7 +985,7 @@ def _install_without_no_recommends(run: Instruction) -> ShellCommand | None:
     return None
 
 
-@dockerfile_rule(
+@_size_rule(
     "DW111",
     lesson="size",
     severity="info",
@@ -1039,7 +1068,7 @@ def _lonely_update(run: Instruction) -> PackageCommand | None:
     return None
 
 
-@dockerfile_rule(
+@_size_rule(
     "DW112",
     lesson="size",
     severity="warning",
@@ -1095,7 +1124,7 @@ def _simple_run(run: Instruction) -> bool:
     )
 
 
-@dockerfile_rule(
+@_size_rule(
     "DW113",
     lesson="size",
     severity="info",
@@ -1141,7 +1170,7 @@ def mergeable_runs(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
 # ---------------------------------------------------------------------------------------------
 
 
-@dockerfile_rule(
+@_size_rule(
     "DW114",
     lesson="size",
     severity="warning",
@@ -1253,7 +1282,7 @@ def _absolute(instruction: Instruction, path: str) -> str:
     return posixpath.normpath(posixpath.join(instruction.workdir, path))
 
 
-@dockerfile_rule(
+@_size_rule(
     "DW115",
     lesson="size",
     severity="info",
@@ -1336,7 +1365,7 @@ def _deletes(target: str, copied: _Copied) -> bool:
     return False
 
 
-@dockerfile_rule(
+@_size_rule(
     "DW116",
     lesson="size",
     severity="warning",
@@ -1405,7 +1434,7 @@ def _useradd_uid(run: Instruction, command: ShellCommand) -> int | None:
     return None
 
 
-@dockerfile_rule(
+@_size_rule(
     "DW117",
     lesson="size",
     severity="warning",
@@ -1488,7 +1517,7 @@ def _poetry_cache_kept(run: Instruction) -> bool:
     )
 
 
-@dockerfile_rule(
+@_size_rule(
     "DW118",
     lesson="size",
     severity="warning",
@@ -1585,7 +1614,7 @@ def _wheel_copy(copied: _Copied) -> bool:
     return copied.path.endswith(".whl") or "wheel" in words or "/dist" in words
 
 
-@dockerfile_rule(
+@_size_rule(
     "DW119",
     lesson="size",
     severity="warning",
@@ -1684,7 +1713,7 @@ def _process_text(dockerfile: Dockerfile) -> tuple[str, str] | None:
     return first, text
 
 
-@dockerfile_rule(
+@_size_rule(
     "DW123",
     lesson="size",
     severity="warning",
