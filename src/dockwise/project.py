@@ -174,11 +174,9 @@ class Project:
 
     @cached_property
     def compose_files(self) -> tuple[ComposeFile, ...]:
-        from dockwise.sources.compose import load_compose
+        from dockwise.sources.compose import load_compose_files
 
-        return tuple(
-            load_compose(path, self.relpath(path)) for path in self.discovery.compose_files
-        )
+        return load_compose_files(self.discovery.compose_files, self.root)
 
     def context_dir(self, dockerfile: Dockerfile) -> Path:
         return self.context_dirs.get(dockerfile.relpath, dockerfile.path.parent)

@@ -33,7 +33,7 @@ MAX_DEPTH = 200
 MAX_FLOW_DEPTH = 100
 # pure-Python ruamel composes about 50,000 values a second: lines + flow items are capped
 # before parsing so that no input takes seconds (the largest real compose file has 300 lines)
-MAX_ITEMS = 20_000
+MAX_ITEMS = 10_000
 MAX_INT_DIGITS = 40  # longer integers keep their text as value
 
 _TAG = "tag:yaml.org,2002:"
@@ -174,6 +174,15 @@ def load_yaml(
     from ruamel.yaml import YAML
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
+    items = text.count("\n") + text.count(",") + text.count("[") + text.count("{")
+    if items > max_items:
+        message = f"more than {max_items:,} lines and flow items: not loaded"
+        return YamlDocuments((), (YamlProblem(None, None, message),))
+    deep = _DEEP_FLOW.search(text)
+    if deep is not None:
+        line, column = _position(text, deep.start())
+        message = f"YAML nested deeper than {MAX_FLOW_DEPTH}: not loaded"
+        return YamlDocuments((), (YamlProblem(line, column, message),))
     yaml = YAML(typ="safe", pure=False)  # same nodes, 2.4x faster (no C extension needed)
     builder = _Builder(max_nodes, max_chars, source)
     documents: list[Node] = []
