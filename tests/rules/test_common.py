@@ -230,3 +230,10 @@ def test_service_rules_skip_test_images_but_other_rules_do_not(
     found = {f["rule"] for f in run_check([str(tmp_path)], capsys)}
     assert not found & {"DW202", "DW801", "DW701", "DW303"}
     assert "DW105" in found  # the apt lists left behind are still worth knowing
+
+
+def test_onbuild_images_are_bases() -> None:
+    text = 'FROM node:20\nONBUILD COPY . /app\nONBUILD RUN npm ci\nCMD ["node", "app.js"]\n'
+    project = project_from_text(text, Config())
+    reason = not_a_service(project.dockerfiles[0], project)
+    assert reason is not None and reason.kind == "base"

@@ -486,3 +486,13 @@ def test_dw804_packages_the_build_made_itself_pass() -> None:
 def test_dw805_untagged_distroless_is_info() -> None:
     found = _graded(security.untagged_base, "FROM gcr.io/distroless/static-debian12\n")
     assert [(number, severity) for number, severity, _ in found] == [(1, "info")]
+
+
+def test_dw801_entrypoint_switching_user_with_su(tmp_path: Path) -> None:
+    files = {
+        "Dockerfile": 'FROM debian:bookworm-slim\nCOPY run.sh /run.sh\nENTRYPOINT ["/run.sh"]\n',
+        "run.sh": "#!/bin/bash\nexec su cassandra -c 'cassandra -f'\n",
+    }
+    assert folder_hits("DW801", files, tmp_path) == []
+    files["run.sh"] = "#!/bin/bash\nexec cassandra -f\n"
+    assert folder_hits("DW801", files, tmp_path) == [("Dockerfile", 1)]

@@ -272,6 +272,9 @@ def _not_a_service(dockerfile: Dockerfile, project: Project, depth: int) -> NotA
         return NotAService("function", f"an AWS Lambda function image ({oldest.base_resolved})")
     from dockwise.rules.runtime import entrypoint_and_cmd, is_base_image
 
+    if any(stage.last("ONBUILD") is not None for stage in dockerfile.shipped_chain()):
+        return NotAService("base", "an ONBUILD base image for others to build on")
+
     if entrypoint_and_cmd(dockerfile):
         if is_base_image(dockerfile):
             return NotAService("base", "it only starts a shell or interpreter")

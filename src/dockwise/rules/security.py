@@ -96,7 +96,7 @@ _WORKER_SERVERS = frozenset(
 _DROP_TOOLS = ("gosu", "su-exec", "setpriv", "runuser", "s6-setuidgid", "chpst", "setuser")
 _DROPS_IN_SCRIPT = lazy_compile(
     r"(?m)^[^#\n]*\b(?:gosu|su-exec|setpriv\s+--reuid|runuser\s+-u|s6-setuidgid|chpst\s+-u"
-    r"|chroot\s+--userspec|setuser)\b"
+    r"|chroot\s+--userspec|setuser|su(?:\s+-[a-z-]+)*\s+[a-z_][a-z0-9_-]*\s+-c)\b"
 )
 
 
