@@ -371,7 +371,8 @@ def _fed_by_yes(run: Instruction) -> bool:
     title="apt-get install without -y",
     why="""
         A build has no terminal to answer apt-get's "Do you want to continue?" prompt:
-        apt-get aborts and the build fails (or, with some frontends, waits forever).
+        apt-get aborts and the build fails (or, with some frontends, waits forever). Also
+        behind `xargs` or `sudo`; a simulation (`apt-get install -s`) asks nothing and passes.
     """,
     fix="Add `-y` (or `--yes`): `apt-get install -y --no-install-recommends curl`.",
     bad="""
@@ -744,7 +745,9 @@ def _apk_pinned(package: str) -> bool:
     title="apk add without version pins",
     why="""
         Without `pkg=version` each rebuild takes whatever the Alpine mirror serves that
-        day, so two builds of one commit can differ.
+        day, so two builds of one commit can differ. Advice (info), where hadolint DL3018
+        warns: Alpine drops old package versions from its mirrors, so exact pins break
+        builds.
     """,
     fix="Pin the packages: `apk add --no-cache curl=8.5.0-r0` (or `curl~8.5`).",
     bad="""
@@ -1077,9 +1080,9 @@ def duplicate_stage_names(dockerfile: Dockerfile, project: Project) -> Iterator[
     why="""
         A relative COPY destination is resolved against the base image's working
         directory, which the Dockerfile does not state: a base image update that changes it
-        moves the application and breaks the CMD that expects it. Advice only: many base
-        images set a WORKDIR on purpose (pytorch's /workspace), and where it is `/` the
-        files land where the author expects.
+        moves the application and breaks the CMD that expects it. Advice only (hadolint
+        DL3045 warns): many base images set a WORKDIR on purpose (pytorch's /workspace),
+        and where it is `/` the files land where the author expects.
     """,
     fix="Set `WORKDIR /app` before the COPY, or copy to an absolute path.",
     bad="""
@@ -1277,6 +1280,8 @@ def yum_without_yes(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
     why="""
         Without `pkg-version` each rebuild installs whatever the repository serves that
         day, so two builds of one commit can differ.
+        Advice (info), where hadolint DL3033 warns: a distribution's repositories often keep
+        only current builds, so exact pins break builds after the next update.
     """,
     fix="Pin the packages: `yum install -y httpd-2.4.6`.",
     bad="""
@@ -1301,6 +1306,7 @@ def yum_unpinned(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
     title="dnf install without -y",
     why="""
         A build cannot answer dnf's "Is this ok [y/N]" prompt: dnf aborts and the build fails.
+        dnf's abbreviations (`dnf in`, `dnf rei`) are installs too.
     """,
     fix="Add `-y`: `dnf install -y httpd` (or `microdnf install -y httpd`).",
     bad="""
@@ -1326,6 +1332,9 @@ def dnf_without_yes(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
     why="""
         Without `pkg-version` each rebuild installs whatever the repository serves that
         day, so two builds of one commit can differ.
+        Advice (info), where hadolint DL3041 warns: a distribution's repositories often keep
+        only current builds, so exact pins break builds after the next update.
+        `dnf in` and `dnf rei` are installs too.
     """,
     fix="Pin the packages: `dnf install -y httpd-2.4.59`.",
     bad="""
@@ -1425,6 +1434,8 @@ def _zypper_pinned(package: str) -> bool:
     why="""
         Without `pkg=version` each rebuild installs whatever the repository serves that
         day, so two builds of one commit can differ.
+        Advice (info), where hadolint DL3037 warns: a distribution's repositories often keep
+        only current builds, so exact pins break builds after the next update.
     """,
     fix="Pin the packages: `zypper -n install httpd=2.4.58`.",
     bad="""

@@ -729,7 +729,9 @@ def apt_lists_left(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
     why="""
         Without --no-cache, apk keeps the package index (and with a cache dir the packages)
         under /var/cache/apk, shipped in the layer. Only the shipped stage and its parents
-        are judged; a cache mount or `rm -rf /var/cache/apk/*` in the same RUN passes.
+        are judged (unlike hadolint DL3019, which also judges builder stages); a cache mount,
+        `rm -rf /var/cache/apk/*` after the add in the same RUN, or `--no-network` (nothing
+        downloaded) passes; a cleanup before the add does not count.
     """,
     fix="`apk add --no-cache curl=8.5.0-r0` (no separate `apk update` needed).",
     bad="""
@@ -841,7 +843,9 @@ def _cache_hits(dockerfile: Dockerfile, policy: _CleanPolicy) -> Iterator[Hit]:
     title="yum without yum clean all",
     why="""
         yum keeps metadata and downloaded packages under /var/cache/yum; unless the same RUN
-        cleans them they ship in the layer. Only the shipped stage and its parents are judged.
+        cleans them after the install they ship in the layer (a clean before the install does
+        not count). Only the shipped stage and its parents are judged (unlike hadolint
+        DL3032, which also judges builder stages).
     """,
     fix="End the RUN with `&& yum clean all` (or `rm -rf /var/cache/yum`).",
     bad="""
@@ -892,7 +896,9 @@ def dnf_cache(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
     title="zypper without zypper clean",
     why="""
         zypper keeps metadata and packages under /var/cache/zypp; unless the same RUN cleans
-        them they ship in the layer. Only the shipped stage and its parents are judged.
+        them after the install they ship in the layer; `zypper in`, `up` and `dup` count as
+        installs. Only the shipped stage and its parents are judged (unlike hadolint DL3036,
+        which also judges builder stages).
     """,
     fix="End the RUN with `&& zypper clean --all`.",
     bad="""
@@ -993,8 +999,8 @@ def _install_without_no_recommends(run: Instruction) -> ShellCommand | None:
     why="""
         By default apt also installs every "recommended" package, often doubling what lands
         in the image (documentation, X libraries, extra tools). Only the shipped stage and
-        its parents are judged; `-o APT::Install-Recommends=false` and an apt.conf setting
-        written earlier in the stage pass.
+        its parents are judged (unlike hadolint DL3015); `-o APT::Install-Recommends=false`
+        and an apt.conf setting written earlier in the stage pass.
     """,
     fix="`apt-get install -y --no-install-recommends curl=...`.",
     bad="""
@@ -1133,7 +1139,8 @@ def _simple_run(run: Instruction) -> bool:
         Each RUN is a layer; two short single-command RUNs in a row add a layer and a cache
         step for nothing, and files the second deletes stay in the first. Only short,
         single-command RUNs with the same flags are reported (never heredocs, chained
-        scripts or RUNs with different mounts), in the shipped stage and its parents.
+        scripts or RUNs with different mounts), in the shipped stage and its parents; hadolint
+        DL3059 reports any consecutive RUNs.
     """,
     fix="Join the commands into one RUN with `&&` (and a `\\` line continuation per command).",
     bad="""
