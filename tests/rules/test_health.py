@@ -10,7 +10,7 @@ from ruletest import folder_hits, hits, messages, text_findings
 
 from dockwise.config import Config
 from dockwise.engine import check_project
-from dockwise.project import project_from_text
+from dockwise.project import load_project, project_from_text
 from dockwise.rules import rule_by_id
 from dockwise.rules.health import parse_duration, probe_target
 from dockwise.sources.dockerfile import parse_dockerfile
@@ -590,3 +590,54 @@ def test_dw202_onbuild_base_image_is_not_a_service() -> None:
     text = "FROM node:20-slim\nONBUILD COPY . /app\nONBUILD RUN npm ci\nCMD node main.js\n"
     assert hits("DW202", text) == []
     assert hits("DW202", "FROM node:20-slim\nCOPY . /app\nCMD node main.js\n") == [1]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('FROM python:3.11-slim\nCMD ["gunicorn", "app:app"]\n', "warning"),
+        ('FROM python:3.11-slim\nEXPOSE 8080\nCMD ["python", "main.py"]\n', "warning"),
+        ('FROM python:3.11-slim\nCMD ["python", "manage.py", "runserver", "0:8000"]\n', "warning"),
+        # nothing says it serves: a worker, a batch job, a CLI
+        ('FROM python:3.11-slim\nCMD ["python", "worker.py"]\n', "info"),
+        ("FROM ubuntu:22.04\nCMD stress -c 2\n", "info"),
+    ],
+)
+def test_dw202_severity_follows_what_the_image_is(text: str, expected: str) -> None:
+    assert [f.severity.name.lower() for f in text_findings("DW202", text)] == [expected]
+
+
+def test_dw202_kubernetes_next_to_it_is_info(tmp_path: Path) -> None:
+    deployment = """\
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata: {name: web}
+        spec:
+          selector: {matchLabels: {app: web}}
+          template:
+            metadata: {labels: {app: web}}
+            spec:
+              containers:
+                - name: web
+                  image: example.com/other-name:1.0
+    """
+    files = {
+        "svc/app/Dockerfile": 'FROM python:3.11-slim\nCMD ["gunicorn", "app:app"]\n',
+        "svc/k8s/deployment.yaml": deployment,
+    }
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(textwrap.dedent(text))
+    project = load_project(tmp_path, Config(select=("DW202",)))
+    outcome = check_project(project, [rule_by_id("DW202")])
+    (finding,) = outcome.findings
+    assert finding.severity.name == "INFO" and "svc/k8s/deployment.yaml" in finding.message
+
+
+def test_dw202_generated_image_variant_is_info() -> None:
+    text = (
+        '#\n# NOTE: THIS DOCKERFILE IS GENERATED VIA "apply-templates.sh"\n#\n'
+        "# PLEASE DO NOT EDIT IT DIRECTLY.\n#\n\nFROM debian:bookworm-slim\nEXPOSE 6379\n"
+        'CMD ["redis-server"]\n'
+    )
+    assert [f.severity.name for f in text_findings("DW202", text)] == ["INFO"]

@@ -19,6 +19,7 @@ from dockwise.rules.runtime import (
     effective,
     entrypoint_and_cmd,
     is_base_image,
+    process_commands,
     shell_c_script,
 )
 from dockwise.sources.dockerfile import Dockerfile, Instruction, Stage
@@ -401,7 +402,10 @@ def _has_process(dockerfile: Dockerfile) -> bool:
         not whether it serves: a deadlocked or disconnected service keeps receiving traffic
         and `depends_on: condition: service_healthy` cannot work. Images without CMD or
         ENTRYPOINT (base or builder images), ONBUILD base images and services health-checked
-        by their compose file or Kubernetes probes are not reported (hadolint's off-by-default DL3057 reports them).
+        by their compose file or Kubernetes probes are not reported. It is advice (info)
+        when Kubernetes manifests next to the Dockerfile suggest it runs there (Kubernetes
+        ignores HEALTHCHECK: probes count) or when nothing says the image serves (no EXPOSE,
+        no known server: a worker, a batch job, a CLI) (hadolint's off-by-default DL3057 reports them).
     """,
     fix="""
         Add a HEALTHCHECK that probes the service, e.g. `HEALTHCHECK --interval=30s
@@ -426,12 +430,92 @@ def missing_healthcheck(dockerfile: Dockerfile, project: Project) -> Iterator[Hi
         return
     if not _has_process(dockerfile) or has_external_health_checks(project, dockerfile):
         return
-    yield at(
+    hit = at(
         dockerfile,
         stage.from_instruction,
         f"shipped stage {stage.label} has no HEALTHCHECK: nothing tells whether the service "
         "actually serves",
     )
+    if compose_services_building(project, dockerfile):
+        yield hit  # compose runs it and uses the image's HEALTHCHECK
+        return
+    manifest = kubernetes_nearby(project, dockerfile)
+    if _GENERATED_HEADER.search(dockerfile.text[:2000]):
+        yield replace(
+            hit,
+            message=f"{hit.message} (a generated image variant, published for others to run: "
+            "the health check is usually theirs to define)",
+            severity=Severity.INFO,
+        )
+    elif manifest is not None:
+        yield replace(
+            hit,
+            message=f"{hit.message}; Kubernetes ignores HEALTHCHECK, and {manifest} next to it "
+            "suggests it runs there: liveness/readiness probes are what count",
+            severity=Severity.INFO,
+        )
+    elif not looks_like_server(dockerfile):
+        yield replace(
+            hit,
+            message=f"{hit.message} (could not tell that it serves: no EXPOSE, no known server)",
+            severity=Severity.INFO,
+        )
+    else:
+        yield hit
+
+
+# docker-library and nginx write their image variants from templates and say so on top
+_GENERATED_HEADER = lazy_compile(r"(?im)^#.*\bgenerated\b.*\n(?:#.*\n)*#.*\bdo not edit\b")
+
+
+_SERVERS = frozenset(
+    {"gunicorn", "uvicorn", "hypercorn", "daphne", "granian", "uwsgi", "waitress-serve",
+     "nginx", "httpd", "apache2", "apachectl", "httpd-foreground", "caddy", "haproxy",
+     "traefik", "envoy", "php-fpm", "puma", "rails", "unicorn", "streamlit", "gradio",
+     "flask", "fastapi", "redis-server", "postgres", "mongod", "mysqld", "catalina.sh",
+     "http-server", "serve", "next", "nuxt"}
+)  # fmt: skip
+
+
+def looks_like_server(dockerfile: Dockerfile) -> bool:
+    """The shipped image EXPOSEs a port or starts a well-known server."""
+    if any(True for stage in dockerfile.shipped_chain() for _ in stage.all("EXPOSE")):
+        return True
+    for _, command in process_commands(dockerfile):
+        if command.name in _SERVERS or command.args[:1] in (("runserver",), ("run",)):
+            return True
+        if command.name.startswith("python") and command.args[:2] in (
+            ("-m", "gunicorn"),
+            ("-m", "uvicorn"),
+            ("-m", "http.server"),
+            ("-m", "flask"),
+        ):
+            return True
+        if command.args[:1] == ("manage.py",) and "runserver" in command.args:
+            return True
+    return False
+
+
+_IMAGE_FOLDERS = frozenset(
+    {"docker", "build", "src", "images", "image", "containers", "dockerfiles", "services"}
+)
+
+
+def kubernetes_nearby(project: Project, dockerfile: Dockerfile) -> str | None:
+    """A Kubernetes manifest with a long-running workload next to the Dockerfile: in its
+    folder's parent tree (`app/Dockerfile` and `k8s/deployment.yaml`, `manifests/`), one
+    level higher when that parent only groups images (`docker/chatbot/Dockerfile`)."""
+    folder = PurePosixPath(dockerfile.relpath).parent
+    scope = folder.parent if str(folder) != "." else folder
+    if scope.name.lower() in _IMAGE_FOLDERS:  # `docker/chatbot/Dockerfile`, `build/server/`
+        scope = scope.parent
+    prefix = "" if str(scope) == "." else f"{scope}/"
+    for manifest in project.manifests:
+        if not manifest.path.startswith(prefix):
+            continue
+        if any(not workload.is_batch for workload in manifest.workloads):
+            return manifest.path
+    return None
 
 
 @dockerfile_rule(
