@@ -20,9 +20,12 @@ from dockwise.sources.dockerfile import (
 
 if TYPE_CHECKING:
     from dockwise.link import ImageLink, StageChoice
+    from dockwise.model.service import Service
     from dockwise.sources.compose import ComposeFile
     from dockwise.sources.context import BuildContext
     from dockwise.sources.dockerfile import Stage
+    from dockwise.sources.kubernetes import ManifestFile
+    from dockwise.sources.pyapp import PythonApp
 
 SKIPPED_DIRS = frozenset(
     {
@@ -197,6 +200,45 @@ class Project:
 
     def iter_dockerfiles(self) -> Iterator[Dockerfile]:
         return iter(self.dockerfiles)
+
+    @cached_property
+    def manifests(self) -> tuple[ManifestFile, ...]:
+        """Kubernetes manifests among the YAML files (others are not read further)."""
+        from dockwise.sources.kubernetes import load_manifest
+
+        found = []
+        for name in self.discovery.yaml_files:
+            path = Path(name)
+            manifest = load_manifest(path, self.relpath(path))
+            if manifest is not None:
+                found.append(manifest)
+        return tuple(found)
+
+    @cached_property
+    def services(self) -> tuple[Service, ...]:
+        """The services the artifacts make, joined once (model/link.py)."""
+        from dockwise.model.link import build_services
+
+        return build_services(self)
+
+    def python_app(self, root: Path) -> PythonApp:
+        """The Python code under a folder (a build context), parsed lazily."""
+        from dockwise.sources.pyapp import load_app
+
+        cache = self._apps
+        if root not in cache:
+            prefix = str(root).rstrip(os.sep) + os.sep
+            files = [
+                (Path(name), name[len(prefix) :].replace(os.sep, "/"))
+                for name in self.discovery.python_files
+                if name.startswith(prefix)
+            ]
+            cache[root] = load_app(files)
+        return cache[root]
+
+    @cached_property
+    def _apps(self) -> dict[Path, PythonApp]:
+        return {}
 
     @cached_property
     def image_links(self) -> Mapping[str, ImageLink]:
