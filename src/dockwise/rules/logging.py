@@ -306,9 +306,13 @@ def python_in_script(
         found = script_file(dockerfile, project, instruction.expanded(path))
         if found is None or found.text is None or not is_shell_script(found.text):
             continue
-        for inner in parse_script(found.text).commands:
-            if _is_python_process(inner) and not is_interactive(inner):
-                return instruction, found.path, inner, found.text
+        started = [
+            inner
+            for inner in parse_script(found.text).commands
+            if _is_python_process(inner) and not is_interactive(inner)
+        ]
+        if started:  # the last one is the service (`flask db upgrade; exec gunicorn ...`)
+            return instruction, found.path, started[-1], found.text
     return None
 
 
