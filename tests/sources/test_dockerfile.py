@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
-from dockwise.sources.dockerfile import key_values, parse_dockerfile
+import pytest
+
+from dockwise.sources.dockerfile import (
+    DockerfileError,
+    decode_dockerfile,
+    key_values,
+    parse_dockerfile,
+    read_dockerfile_text,
+)
 
 
 def test_global_arg_resolves_from_and_is_hidden_inside_stage_until_redeclared() -> None:
@@ -146,3 +155,114 @@ def test_compose_build_target_and_context_choose_the_shipped_stage(tmp_path: Pat
     dockerfile = project.dockerfiles[0]
     assert dockerfile.shipped_stage is not None and dockerfile.shipped_stage.name == "runtime"
     assert project.context_dir(dockerfile) == tmp_path.resolve()
+
+
+# ---------------------------------------------------------------- hostile input (issue 6)
+
+
+def test_a_line_of_only_the_escape_character_is_a_problem_not_a_crash() -> None:
+    for text in ("FROM alpine\n\\\n", "FROM alpine\n\\", "# escape=`\nFROM alpine\n`\n"):
+        df = parse_dockerfile(text)
+        assert [i.cmd for i in df.instructions] == ["FROM"]
+        assert len(df.problems) == 1 and df.problems[0].line == (3 if "`" in text else 2)
+
+
+def test_degenerate_commands_never_reach_rules_with_none_fields() -> None:
+    df = parse_dockerfile("FROM a\nONBUILD\nHEALTHCHECK\nSHELL\nENV\nARG\nLABEL\nCOPY\n")
+    for instruction in df.iter_instructions():
+        assert isinstance(instruction.original, str) and instruction.cmd
+        assert all(isinstance(v, str) for v in instruction.value + instruction.flags)
+
+
+def test_recovery_keeps_every_instruction_that_parses_alone() -> None:
+    text = "FROM a\nENV a\n" + "RUN x\n" * 50 + "ENV b\nUSER 1\nRUN <<EOF\nnever closed\n"
+    df = parse_dockerfile(text)
+    assert [p.line for p in df.problems] == [2, 53, 55]
+    assert [i.cmd for i in df.instructions] == ["FROM"] + ["RUN"] * 50 + ["USER"]
+    assert df.instructions[-1].start_line == 54
+
+
+def test_recovery_keeps_heredoc_bodies_that_look_like_instructions_whole() -> None:
+    text = "FROM a\nENV a\nRUN <<EOF\nFROM b\nRUN y\nEOF\nUSER 1\n"
+    df = parse_dockerfile(text)
+    assert [p.line for p in df.problems] == [2]
+    assert [i.cmd for i in df.instructions] == ["FROM", "RUN", "USER"]
+    assert df.instructions[1].heredocs[0].content == "FROM b\nRUN y\n"
+
+
+def test_recovery_honours_the_escape_directive() -> None:
+    df = parse_dockerfile("# escape=`\nFROM a\nENV a\nRUN echo 1 `\n  && echo 2\n")
+    run = df.instructions[-1]
+    assert (run.start_line, run.end_line) == (4, 5)
+    assert [c.argv for c in run.commands] == [("echo", "1"), ("echo", "2")]
+
+
+def test_expansion_bomb_is_an_unknown_value_with_its_line() -> None:
+    lines = ["FROM alpine", "ENV A0=" + "x" * 32]
+    lines += [f"ENV A{i}=" + f"${{A{i - 1}}}" * 8 for i in range(1, 9)]
+    lines.append("RUN echo $A8")
+    df = parse_dockerfile("\n".join(lines) + "\n")
+    assert df.unknown_values and df.unknown_values[0].line == 7  # A5: 32 x 8^5 = 1 MiB
+    assert "A5" in df.unknown_values[0].message
+    a5 = df.stages[0].final_vars["A5"]
+    assert a5.startswith("${A4}")  # kept as written, not truncated into a wrong value
+    assert all(len(v) <= 128 * 1024 for v in df.stages[0].final_vars.values())
+
+
+def test_expansion_under_budget_is_exact() -> None:
+    df = parse_dockerfile("FROM a\nENV A=xy\nENV B=$A$A${A:-z}\nWORKDIR /$B\n")
+    assert df.stages[0].final_vars["B"] == "xyxyxy"
+    assert df.stages[0].instructions[-1].workdir == "/xyxyxy"
+    assert not df.unknown_values
+
+
+def test_words_over_budget_are_left_as_written_for_rules() -> None:
+    text = "FROM a\nENV A=" + "y" * 60_000 + "\nCOPY $A$A$A /x\n"
+    df = parse_dockerfile(text)
+    copy = df.instructions[-1]
+    assert not copy.expandable and copy.expanded("$A$A$A") == "$A$A$A"
+    assert [p.line for p in df.unknown_values] == [3]
+
+
+def test_many_variables_and_many_instructions_share_snapshots() -> None:
+    pairs = " ".join(f"v{i}={i}" for i in range(3000))
+    df = parse_dockerfile(f"FROM a\nENV {pairs}\n" + "RUN true\n" * 3000 + "ENV v1=changed\n")
+    runs = df.stages[0].instructions[1:-1]
+    assert runs[0].vars is runs[-1].vars  # one shared snapshot, not 3000 copies
+    assert df.stages[0].final_vars["v1"] == "changed" and runs[0].vars["v1"] == "1"
+    assert len(df.stages[0].final_vars) == 3001  # PATH too
+
+
+def test_arg_then_env_scoping_still_holds() -> None:
+    df = parse_dockerfile("FROM a AS b\nARG X=1\nENV Y=$X\nFROM b\nRUN echo\n")
+    assert df.stages[0].final_vars["Y"] == "1"
+    assert "X" not in df.stages[1].final_vars and df.stages[1].final_vars["Y"] == "1"
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        ("FROM a\n" + "RUN t\n" * 10_001, "lines"),
+        ("FROM a\nRUN true \\\n" + "  && true \\\n" * 9_000 + "  && true\n", "continued"),
+        ("FROM a\nRUN <<EOF\n" + ("x" * 60 + "\n") * 7_000 + "EOF\n", "continued"),
+        ("FROM a\n" + "RUN " + "x " * 300_000 + "\n", "KiB"),
+    ],
+)
+def test_shapes_buildkit_parses_too_slowly_are_one_clear_problem(text: str, needle: str) -> None:
+    with pytest.raises(DockerfileError) as caught:
+        decode_dockerfile(text.encode(), "Dockerfile")
+    assert needle in caught.value.message
+
+
+def test_utf16_is_named_in_the_problem() -> None:
+    with pytest.raises(DockerfileError) as caught:
+        decode_dockerfile("FROM a\n".encode("utf-16"), "Dockerfile")
+    assert "UTF-16" in caught.value.message
+
+
+def test_reading_a_fifo_never_blocks(tmp_path: Path) -> None:
+    fifo = tmp_path / "Dockerfile"
+    os.mkfifo(fifo)
+    with pytest.raises(DockerfileError) as caught:
+        read_dockerfile_text(fifo, "Dockerfile")
+    assert "not a regular file" in caught.value.message
