@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from dockwise.lazyre import lazy_compile
 from dockwise.sources.dockerfile import Instruction
@@ -182,6 +183,7 @@ def manager_of(name: str) -> str | None:
     return _MANAGERS.get(name)
 
 
+@lru_cache(maxsize=8192)  # a pure function of an immutable command; rules ask many times
 def package_command(command: ShellCommand) -> PackageCommand | None:
     """`apt-get -y install curl` -> (apt, install, (curl,)); None for other commands.
 
@@ -359,6 +361,7 @@ def _pip_words(command: ShellCommand) -> tuple[str, tuple[str, ...]] | None:
     return None
 
 
+@lru_cache(maxsize=8192)
 def pip_command(command: ShellCommand) -> PipCommand | None:
     """pip/uv pip command line, read as pip reads it; None for other commands."""
     found = _pip_words(command)

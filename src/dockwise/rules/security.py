@@ -564,6 +564,9 @@ _SED_SUBSTITUTION = lazy_compile(r"\bs([/|#,:])((?:\\.|(?!\1).)*)\1((?:\\.|(?!\1
 
 def _downgrade_problem(text: str) -> str | None:
     """Why a script or value lowers the TLS security level, or None."""
+    lowered = text.lower()
+    if "seclevel" not in lowered and "minprotocol" not in lowered and "tls-min" not in lowered:
+        return None
     found = _TLS_DOWNGRADE.search(_SED_SUBSTITUTION.sub(r"\3", text))
     if found is None:
         return None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import fnmatch
 import posixpath
 import re
+import weakref
 from collections.abc import Callable, ItemsView, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
@@ -132,6 +133,28 @@ def _basename(path: str) -> str:
     return posixpath.basename(path.rstrip("/"))
 
 
+# a memo per project (a Project is not hashable: keyed by id, dropped with the project)
+_TOOLING: dict[int, tuple[weakref.ref[Project], dict[str, bool]]] = {}
+
+
+def _tooling_memo(project: Project) -> dict[str, bool]:
+    key = id(project)
+    entry = _TOOLING.get(key)
+    if entry is None or entry[0]() is not project:
+        entry = (weakref.ref(project, lambda _gone: _TOOLING.pop(key, None)), {})
+        _TOOLING[key] = entry
+    return entry[1]
+
+
+def _is_tooling(dockerfile: Dockerfile, project: Project) -> bool:
+    """A test, CI or devcontainer image (asked once per Dockerfile, not once per rule)."""
+    known = _tooling_memo(project)
+    if dockerfile.relpath not in known:
+        reason = not_a_service(dockerfile, project)
+        known[dockerfile.relpath] = reason is not None and reason.kind == "tooling"
+    return known[dockerfile.relpath]
+
+
 def _size_rule(id: str, **meta: Any) -> Callable[[DockerfileCheck], Rule]:
     """A per-Dockerfile size rule whose findings are advice (info) on a test, CI or
     devcontainer image: what such an image weighs is not worth a warning."""
@@ -141,8 +164,9 @@ def _size_rule(id: str, **meta: Any) -> Callable[[DockerfileCheck], Rule]:
             hits = list(check(dockerfile, project))
             if not hits:
                 return
-            reason = not_a_service(dockerfile, project)
-            tooling = reason is not None and reason.kind == "tooling"
+            tooling = any(h.severity != Severity.INFO for h in hits) and _is_tooling(
+                dockerfile, project
+            )
             for hit in hits:
                 yield replace(hit, severity=Severity.INFO) if tooling else hit
 
