@@ -156,6 +156,15 @@ def _zypper_upgrade_cache(case: Case) -> bool:
     return case.code == "DL3036" and case.side == "dockwise only" and "zypper" in case.text
 
 
+def _behind_wrapper(case: Case) -> bool:
+    """`sudo apt-get install`, `xargs apt-get install`: the package manager still runs."""
+    return case.side == "dockwise only" and any(
+        f"{wrapper} {tool}" in case.text
+        for wrapper in ("sudo", "xargs", "env")
+        for tool in ("apt-get", "apt", "apk", "yum", "dnf", "microdnf", "zypper", "pip")
+    )
+
+
 def _root_by_name(case: Case) -> bool:
     return (
         case.code == "DL3066"
@@ -205,6 +214,10 @@ EXPLANATIONS: list[tuple[str, Callable[[Case], bool]]] = [
         _zypper_upgrade_cache,
     ),
     ("USER root is reported by DW801 (runs as root), not as a by-name USER", _root_by_name),
+    (
+        "a package manager behind sudo, xargs or env is read like a direct call",
+        _behind_wrapper,
+    ),
     (
         "no HEALTHCHECK in an image without CMD/ENTRYPOINT (a base image), or checked elsewhere",
         _no_service_image,
