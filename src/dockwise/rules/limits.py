@@ -11,6 +11,7 @@ services: at most info there.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -18,10 +19,11 @@ from typing import TYPE_CHECKING
 
 from dockwise.findings import Hit, Related, Severity, rule
 from dockwise.link import is_dev_name
+from dockwise.model.service import ComposePart
 from dockwise.rules._scopes import at_line, service_rule
 
 if TYPE_CHECKING:
-    from dockwise.model.service import ComposePart, ContainerPart, Service
+    from dockwise.model.service import ContainerPart, Service
     from dockwise.project import Project
     from dockwise.sources.kubernetes import Quantity
 
@@ -94,6 +96,76 @@ def _compose_command_words(part: ComposePart) -> list[str]:
     return _words(argv)
 
 
+def is_partial(part: ComposePart) -> bool:
+    """An `x-` entry (compose keeps it as an extension, not a service) or a fragment of an
+    override file: no image, no build, no extends, so not runnable alone; the file it is
+    merged with judges the service."""
+    service = part.service
+    if service.name.startswith("x-"):
+        return True
+    return service.image is None and service.build is None and not service.extends
+
+
+def one_off_reason(part: ComposePart) -> str | None:
+    """Why a compose service is a one-off task (migrations, tests...), or None."""
+    service = part.service
+    words = _compose_command_words(part)
+    names = [w.rsplit("/", 1)[-1] for w in words]
+    one_shot = next((w for w in names if w in _ONE_SHOT_WORDS), None) or _has_pair(
+        words, _ONE_SHOT_PAIRS
+    )
+    if one_shot:
+        return f"service {service.name} runs a one-off command ({one_shot})"
+    for other in part.file.services.values():
+        dependency = other.depends_on.get(service.name)
+        if dependency is not None and dependency.condition == "service_completed_successfully":
+            return f"service {other.name} waits for {service.name} to complete"
+    return None
+
+
+def _dev_service_signal(part: ComposePart, project: Project) -> str | None:
+    """What makes one service of a compose file a development setup, or None."""
+    service = part.service
+    words = _compose_command_words(part)
+    dev = next((w for w in words if w in _DEV_COMMAND_WORDS), None) or _has_pair(words, _DEV_PAIRS)
+    program = words[0] if words else ""
+    plain = program[:1] not in ("-", "") and "=" not in program
+    if dev is None and plain and is_dev_name(program.rsplit("/", 1)[-1]):
+        dev = program
+    if dev is None and words[:2] in (["sleep", "infinity"], ["tail", "-f"]):
+        dev = " ".join(words[:2])
+    if dev is not None:
+        return f"service {service.name} runs {dev}"
+    if service.raw.get("stdin_open") is True and service.raw.get("tty") is True:
+        return f"service {service.name} is interactive (stdin_open and tty)"
+    build = service.build
+    if build is not None and build.context is not None:
+        context = project.relpath(build.context)
+        if context not in (".", "") and is_dev_name(context):
+            return f"service {service.name} builds {context}"
+    mounted = _mounted_source(part, project)
+    if mounted is not None:
+        return f"service {service.name} mounts its source ({mounted})"
+    return None
+
+
+def _mounted_source(part: ComposePart, project: Project) -> str | None:
+    """A bind mount of the service's own build context (or a folder holding it): the code
+    in the image is replaced by the developer's working copy."""
+    build = part.service.build
+    if build is None or build.context is None:
+        return None
+    context = os.path.normpath(str(build.context))
+    for volume in part.service.volumes:
+        if volume.type != "bind" or not volume.source or volume.source.startswith(("$", "~")):
+            continue
+        base = os.path.dirname(str(project.root / volume.origin.path))
+        source = os.path.normpath(os.path.join(base, volume.source))
+        if context == source or context.startswith(source.rstrip(os.sep) + os.sep):
+            return volume.written
+    return None
+
+
 def compose_role(part: ComposePart, project: Project) -> str | None:
     """Why a compose service is not a long-running production service, or None."""
     service = part.service
@@ -104,20 +176,10 @@ def compose_role(part: ComposePart, project: Project) -> str | None:
     dev_profiles = [p for p in service.profiles if is_dev_name(p)]
     if dev_profiles:
         return f"service {service.name} is in profile {dev_profiles[0]}"
-    words = _compose_command_words(part)
-    names = [w.rsplit("/", 1)[-1] for w in words]
-    one_shot = next((w for w in names if w in _ONE_SHOT_WORDS), None) or _has_pair(
-        words, _ONE_SHOT_PAIRS
-    )
-    if one_shot:
-        return f"service {service.name} runs a one-off command ({one_shot})"
-    dev = next((w for w in words if w in _DEV_COMMAND_WORDS), None) or _has_pair(words, _DEV_PAIRS)
-    if dev:
-        return f"service {service.name} runs a development server ({dev})"
     for other in part.file.services.values():
-        dependency = other.depends_on.get(service.name)
-        if dependency is not None and dependency.condition == "service_completed_successfully":
-            return f"service {other.name} waits for {service.name} to complete: a one-off task"
+        signal = _dev_service_signal(ComposePart(part.file, other), project)
+        if signal is not None:
+            return f"a development setup: {signal}"
     prod = _production_sibling(part, project)
     if prod is not None:
         return f"{prod} defines {service.name} for production"
@@ -151,6 +213,13 @@ def container_role(part: ContainerPart) -> str | None:
         return f"{part.container.name} is an init container"
     if part.workload.is_batch:
         return f"{part.workload.label} is a {part.workload.kind}, not a long-running service"
+    if part.workload.kind == "Pod":
+        return (
+            f"{part.workload.label} is a bare Pod (no controller restarts it): a demo or debug pod"
+        )
+    argv = _words((*(part.container.command or ()), *(part.container.args or ())))
+    if argv[:1] == ["sleep"] or argv[:2] == ["tail", "-f"] or argv[-2:] == ["sleep", "infinity"]:
+        return f"container {part.container.name} only sleeps: a debug or toolbox container"
     if is_dev_name(part.path):
         return f"{part.path} is named for development or testing"
     if is_dev_name(part.workload.namespace):
@@ -162,16 +231,17 @@ def container_role(part: ContainerPart) -> str | None:
 
 
 def _compose_fix(service: str, memory: bool, cpu: bool) -> str:
-    lines = ["deploy:", "  resources:", "    limits:"]
-    if cpu:
-        lines.append('      cpus: "1.0"')
-    if memory:
-        lines.append("      memory: 512M")
-    yaml = "; ".join(line.strip() for line in lines)
+    values = ", ".join(
+        v for v, wanted in (("memory: 512M", memory), ('cpus: "1.0"', cpu)) if wanted
+    )
+    short = " / ".join(
+        v for v, wanted in (("`mem_limit: 512m`", memory), ("`cpus: 1.0`", cpu)) if wanted
+    )
     what = "a memory limit" if memory and not cpu else "a CPU limit" if cpu and not memory else ""
     return (
-        f"Add {what or 'limits'} to service {service} (`{yaml}`, or `mem_limit: 512m` / "
-        f"`cpus: 1.0`) as a starting value. {_HEADROOM}"
+        f"Add {what or 'limits'} to service {service}: "
+        f"`deploy: {{resources: {{limits: {{{values}}}}}}}` (or {short}) as a starting "
+        f"value. {_HEADROOM}"
     )
 
 
@@ -245,9 +315,9 @@ def compose_without_memory_limit(project: Project) -> Iterator[Hit]:
         service = part.service
         if service.memory_limit is not None:
             continue
-        role = compose_role(part, project)
-        if role is not None and _one_off(role):
+        if is_partial(part) or one_off_reason(part) is not None:
             continue
+        role = compose_role(part, project)
         yield Hit(
             path=part.path,
             line=part.line,
@@ -256,11 +326,6 @@ def compose_without_memory_limit(project: Project) -> Iterator[Hit]:
             fix=_compose_fix(service.name, memory=True, cpu=service.cpu_limit is None),
             severity=Severity.INFO if role else None,
         )
-
-
-def _one_off(role: str) -> bool:
-    """One-off tasks exit on their own: a limit is not asked for at all."""
-    return "one-off" in role
 
 
 @rule(
@@ -306,9 +371,9 @@ def compose_without_cpu_limit(project: Project) -> Iterator[Hit]:
         service = part.service
         if service.cpu_limit is not None:
             continue
-        role = compose_role(part, project)
-        if role is not None and _one_off(role):
+        if is_partial(part) or one_off_reason(part) is not None:
             continue
+        role = compose_role(part, project)
         yield Hit(
             path=part.path,
             line=part.line,
@@ -358,7 +423,7 @@ def _k8s_parts(project: Project) -> Iterator[tuple[ContainerPart, _Elsewhere, st
     index = _resource_index(project)
     for service in project.services:
         for part in service.containers:
-            if part.container.image is None:
+            if part.container.image is None or part.workload.patch:
                 continue
             key = (part.workload.kind, part.workload.name, part.container.name)
             yield part, index[key], container_role(part)
@@ -401,6 +466,7 @@ def _where(part: ContainerPart) -> tuple[int, str]:
             metadata:
               name: web
             spec:
+              selector: {matchLabels: {app: web}}
               template:
                 spec:
                   containers:
@@ -418,6 +484,7 @@ def _where(part: ContainerPart) -> tuple[int, str]:
             metadata:
               name: web
             spec:
+              selector: {matchLabels: {app: web}}
               template:
                 spec:
                   containers:
@@ -485,6 +552,7 @@ def container_without_memory_limit(project: Project) -> Iterator[Hit]:
             metadata:
               name: web
             spec:
+              selector: {matchLabels: {app: web}}
               template:
                 spec:
                   containers:
@@ -502,6 +570,7 @@ def container_without_memory_limit(project: Project) -> Iterator[Hit]:
             metadata:
               name: web
             spec:
+              selector: {matchLabels: {app: web}}
               template:
                 spec:
                   containers:
@@ -567,6 +636,7 @@ def container_without_cpu_request(project: Project) -> Iterator[Hit]:
             metadata:
               name: web
             spec:
+              selector: {matchLabels: {app: web}}
               template:
                 spec:
                   containers:
@@ -584,6 +654,7 @@ def container_without_cpu_request(project: Project) -> Iterator[Hit]:
             metadata:
               name: web
             spec:
+              selector: {matchLabels: {app: web}}
               template:
                 spec:
                   containers:
@@ -653,6 +724,7 @@ def _cores(value: float) -> str:
             metadata:
               name: web
             spec:
+              selector: {matchLabels: {app: web}}
               template:
                 spec:
                   containers:
@@ -670,6 +742,7 @@ def _cores(value: float) -> str:
             metadata:
               name: web
             spec:
+              selector: {matchLabels: {app: web}}
               template:
                 spec:
                   containers:
@@ -695,11 +768,12 @@ def limit_below_request(project: Project) -> Iterator[Hit]:
                     continue
                 if limit.value is None or limit.value >= request.value:
                     continue
+                show = _mib if name == "memory" else _cores
                 yield at_line(
                     container.path,
                     limit.line,
-                    f"{where}: {name} limit {limit.text} is below its request {request.text}; "
-                    "Kubernetes rejects the pod",
+                    f"{where}: {name} limit {limit.text} ({show(limit.value)}) is below its "
+                    f"request {request.text} ({show(request.value)}); Kubernetes rejects the pod",
                     fix=f"Set the {name} limit to at least {request.text} or lower the request.",
                     related=(
                         Related(container.path, request.line, f"{name} request {request.text}"),
@@ -748,6 +822,7 @@ def limit_below_request(project: Project) -> Iterator[Hit]:
             metadata:
               name: web
             spec:
+              selector: {matchLabels: {app: web}}
               template:
                 spec:
                   containers:
@@ -765,6 +840,7 @@ def limit_below_request(project: Project) -> Iterator[Hit]:
             metadata:
               name: web
             spec:
+              selector: {matchLabels: {app: web}}
               template:
                 spec:
                   containers:

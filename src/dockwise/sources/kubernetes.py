@@ -130,6 +130,9 @@ class Workload:
     pod_security: SecurityContext = SecurityContext()
     termination_grace_period: int | None = None
     grace_line: int | None = None
+    # an apps/v1 controller without `spec.selector` is not a whole object: a Kustomize
+    # strategic-merge patch, whose other fields come from the base it patches
+    patch: bool = False
 
     @property
     def is_batch(self) -> bool:
@@ -268,7 +271,13 @@ def _workload(item: Map, kind: str, name: str, relpath: str) -> Workload:
         _security(spec.get("securityContext")),
         _int(grace),
         spec.key_line("terminationGracePeriodSeconds"),
+        patch=kind in _SELECTOR_KINDS
+        and _str(item.get("apiVersion")) == "apps/v1"
+        and _get(item, "spec", "selector") is None,
     )
+
+
+_SELECTOR_KINDS = frozenset({"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet"})
 
 
 def _secret_volumes(spec: Map) -> frozenset[str]:
