@@ -197,19 +197,28 @@ def test_discovery_skips_a_folder_whose_stat_is_refused(
     assert find_config(inner) == tmp_path / ".dockwise.toml"
 
 
+def _unprivileged_env() -> dict[str, str]:
+    site = sysconfig.get_paths()["purelib"]
+    return {"PYTHONPATH": f"{ROOT / 'src'}{os.pathsep}{site}", "HOME": tempfile.gettempdir()}
+
+
 def _unprivileged_python() -> list[str] | None:
-    """A command running this interpreter's dockwise as user `nobody`, when possible."""
+    """A command running this checkout's dockwise as user `nobody`, when this machine allows
+    it (root, setpriv, an interpreter and the sources readable by nobody)."""
     setpriv = shutil.which("setpriv")
     if os.geteuid() != 0 or setpriv is None:
         return None
+    drop = [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups"]
     for candidate in (sys.executable, os.path.realpath(sys.executable), "/usr/bin/python3"):
         probe = subprocess.run(
-            [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", candidate, "-c", ""],
+            [*drop, candidate, "-c", "import dockwise.cli, dockwise.rules"],
             capture_output=True,
+            env=_unprivileged_env(),
+            cwd=tempfile.gettempdir(),
             check=False,
         )
         if probe.returncode == 0:
-            return [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", candidate]
+            return [*drop, candidate]
     return None
 
 
@@ -228,8 +237,7 @@ def test_unreadable_folder_on_the_way_up_as_an_unprivileged_user() -> None:
             path.chmod(mode)
         (base / ".dockwise.toml").chmod(0o644)
         outer.chmod(0o700)  # root's: nobody may not look inside, so stat(outer/...) fails
-        site = sysconfig.get_paths()["purelib"]
-        env = {"PYTHONPATH": f"{ROOT / 'src'}{os.pathsep}{site}", "HOME": str(base)}
+        env = _unprivileged_env()
         script = (
             "from pathlib import Path\nfrom dockwise.config import find_config\n"
             "print(find_config(Path('.')))"
