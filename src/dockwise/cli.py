@@ -389,7 +389,7 @@ def _prefixed_path(path: str, prefix: str) -> str:
 
 def _read_lines(path: Path) -> list[str] | None:
     try:
-        if path.stat().st_size > 4 * 1024 * 1024:
+        if not path.is_file() or path.stat().st_size > 4 * 1024 * 1024:  # never a FIFO
             return None
         return path.read_text(encoding="utf-8", errors="replace").splitlines()
     except OSError:

@@ -33,6 +33,11 @@ def check_project(project: Project, rules: Sequence[Rule], *, debug: bool = Fals
     exception propagates, traceback and all."""
     findings: list[Finding] = []
     problems: list[InputProblem] = list(project.problems)
+    problems.extend(  # values over the expansion budget: dockwise cannot know them
+        InputProblem(df.relpath, p.line, p.message)
+        for df in project.dockerfiles
+        for p in df.unknown_values
+    )
     notes: list[str] = []
     pragma_cache: dict[str, Suppressions | None] = {}
     for rule in selected_rules(project, rules):

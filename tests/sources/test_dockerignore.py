@@ -12,10 +12,13 @@ Sources of the expectations (cited per case):
 from __future__ import annotations
 
 import random
+import re
 import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dockwise.sources.dockerignore import (
     MAX_IGNORE_FILE_BYTES,
@@ -470,3 +473,69 @@ def test_performance_50k_paths() -> None:
         ignore.is_ignored(path)
     # well under a second on a developer machine; generous bound for loaded CI runners
     assert time.process_time() - start < 2.0
+
+
+# ---------------------------------------------------------------- no backtracking (issue 6)
+
+
+def test_many_stars_match_a_long_name_linearly() -> None:
+    ignore = parse_dockerignore("*a*a*a*a*a*a*a*a*a*a*b\n")
+    assert not ignore.is_ignored("a" * 40)
+    assert ignore.is_ignored("a" * 40 + "b")
+    assert not ignore.is_ignored("a" * 40 + "/" + "a" * 10 + "b")
+
+
+def test_repeated_globstar_on_a_deep_path() -> None:
+    ignore = parse_dockerignore("**/" * 30 + "x\n")
+    deep = "/".join(["d"] * 40)
+    assert not ignore.is_ignored(deep + "/y")
+    assert ignore.is_ignored(deep + "/x")
+    assert ignore.is_ignored("x")
+
+
+def test_exception_with_many_stars_still_reincludes() -> None:
+    ignore = parse_dockerignore("*\n!*a*a*a*b\n")
+    assert not ignore.is_ignored("xaxaxab")
+    assert ignore.is_ignored("aaaa")
+
+
+_PIECES = ["*", "**", "**/", "?", "a", "b", "/", ".", "[ab]", "[^a]", "\\a", "\\b", "^", "x"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    pattern=st.lists(st.sampled_from(_PIECES), min_size=1, max_size=6).map("".join),
+    path=st.lists(st.sampled_from(["a", "b", "x", "/", "ab", "."]), max_size=8).map("".join),
+)
+def test_linear_matcher_agrees_with_python_re(pattern: str, path: str) -> None:
+    """The automaton gives Python re's answer on every pattern Python re can handle."""
+    from dockwise.sources.dockerignore import _compile, _linear_matcher, _translate_go_regexp
+
+    compiled = _compile(pattern)
+    if isinstance(compiled, str) or compiled[0] != "regexp":
+        return
+    go = _go_source(pattern)
+    translated = _translate_go_regexp(go)
+    assert not isinstance(translated, str)
+    source, _notes, tokens = translated
+    expected = re.fullmatch(source, path, re.ASCII) is not None
+    assert _linear_matcher(tokens)(path) == expected
+
+
+def _go_source(pattern: str) -> str:
+    """The Go regexp Pattern.compile builds (what _compile hands to the translator)."""
+    from dockwise.sources import dockerignore
+
+    captured: list[str] = []
+    original = dockerignore._build_matcher
+
+    def spy(pat: str, kind: str, go: str) -> object:
+        captured.append(go)
+        return original(pat, kind, go)  # type: ignore[arg-type]
+
+    dockerignore._build_matcher = spy  # type: ignore[assignment]
+    try:
+        dockerignore._compile(pattern)
+    finally:
+        dockerignore._build_matcher = original
+    return captured[0]

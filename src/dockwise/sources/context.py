@@ -172,6 +172,26 @@ class BuildContext:
 
 
 def load_context(root: Path, dockerfile: Dockerfile, project: Project) -> BuildContext:
+    """The build context of one Dockerfile. A context folder outside the project folder
+    (compose `build: {context: /}`) is reported and not walked: dockwise reads only what
+    the user pointed it at; checking that folder itself includes it."""
+    if not _inside(root, project.root):
+        return BuildContext(
+            root=root,
+            prefix=_prefix(project.root, root),
+            dockerfile=dockerfile,
+            ignore=None,
+            ignore_relpath=None,
+            files=(),
+            excluded=0,
+            problems=(
+                ContextProblem(
+                    "",
+                    f"the build context {root.as_posix()} is outside the checked folder: "
+                    "not read (check that folder to include it)",
+                ),
+            ),
+        )
     ignore_path = find_ignore_file(root, dockerfile.path)
     ignore = load_dockerignore(ignore_path) if ignore_path is not None else None
     files, excluded, problems, truncated = _walk(root, ignore)
@@ -196,6 +216,14 @@ def load_context(root: Path, dockerfile: Dockerfile, project: Project) -> BuildC
     }
     object.__setattr__(context, "builder_credentials", builder)
     return context
+
+
+def _inside(folder: Path, project_root: Path) -> bool:
+    try:
+        folder.resolve().relative_to(project_root.resolve())
+    except (ValueError, OSError, RuntimeError):
+        return False
+    return True
 
 
 def _prefix(project_root: Path, context_root: Path) -> str:

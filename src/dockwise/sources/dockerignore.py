@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Literal
 
 from dockwise.lazyre import lazy_compile
+from dockwise.sources.globmatch import go_match, match_or_error
 
 __all__ = [
     "DEFAULT_IGNORE_NAME",
@@ -117,8 +118,7 @@ class DockerIgnore:
         table = tuple((pat.exclusion, pat._match) for pat in self.patterns)
         object.__setattr__(self, "_table", table)
         if self.patterns:
-            source = "|".join(f"(?:{pat._regexp})" for pat in self.patterns)
-            object.__setattr__(self, "_any", _full_match(re.compile(source, re.ASCII)))
+            object.__setattr__(self, "_any", _any_matcher(self.patterns))
 
     def verdict(self, relpath: str) -> IgnoreVerdict:
         """Verdict for ``relpath`` ('/'-separated, relative to the context root)."""
@@ -190,6 +190,25 @@ class DockerIgnore:
             return _ROOT_VERDICT
         pat = self.patterns[decider]
         return IgnoreVerdict(ignored=not pat.exclusion, pattern=pat)
+
+
+def _any_matcher(patterns: tuple[IgnorePattern, ...]) -> Matcher:
+    """Whether any pattern matches: one alternation of the patterns Python's re matches
+    without backtracking blow-ups, and the linear matcher of each other one."""
+    safe = [pat._regexp for pat in patterns if not _backtracks(pat._regexp)]
+    linear = [pat._match for pat in patterns if _backtracks(pat._regexp)]
+    together = (
+        _full_match(re.compile("|".join(f"(?:{src})" for src in safe), re.ASCII))
+        if safe
+        else _never
+    )
+    if not linear:
+        return together
+
+    def match(path: str) -> bool:
+        return together(path) or any(one(path) for one in linear)
+
+    return match
 
 
 def always_sent(
@@ -423,11 +442,13 @@ def _build_matcher(pattern: str, kind: MatchKind, go_regexp: str) -> _Compiled |
     translated = _translate_go_regexp(go_regexp)
     if isinstance(translated, str):
         return f"{_BAD_PATTERN}: {pattern!r} ({translated})"
-    source, notes = translated
+    source, notes, tokens = translated
     try:
         compiled = re.compile(source, re.ASCII)
     except re.error as exc:
         return f"{_BAD_PATTERN}: {pattern!r} ({exc})"
+    if _backtracks(source):
+        return kind, _linear_matcher(tokens), source, notes
     return kind, _full_match(compiled), source, notes
 
 
@@ -483,13 +504,15 @@ _POSIX_CLASSES = {
 _HEX = frozenset("0123456789abcdefABCDEF")
 
 
-def _translate_go_regexp(go: str) -> tuple[str, list[str]] | str:
+def _translate_go_regexp(go: str) -> tuple[str, list[str], list[_Token]] | str:
     """Translate the regexp built by Pattern.compile (RE2 syntax) to Python ``re``.
 
-    Returns (source, notes) or an error message where Go's regexp.Compile fails.
+    Returns (source, notes, tokens) or an error message where Go's regexp.Compile fails;
+    the tokens are the same regexp for the linear matcher (see _linear_matcher).
     """
     out: list[str] = []
     notes: list[str] = []
+    tokens: list[_Token] = []
     i, n = 0, len(go)
     while i < n:
         ch = go[i]
@@ -499,6 +522,7 @@ def _translate_go_regexp(go: str) -> tuple[str, list[str]] | str:
                 return result
             text, i, note = result
             out.append(text)
+            tokens.append(_atom_token(text))
             if note:
                 notes.append(note)
         elif ch == "[":
@@ -507,13 +531,103 @@ def _translate_go_regexp(go: str) -> tuple[str, list[str]] | str:
                 return result_cls
             text, i = result_cls
             out.append(text)
+            tokens.append(_atom_token(text))
         elif ch == "(" and go.startswith("(.*/)?", i):
             out.append("(?:.*/)?")
+            tokens.append(("dirs", None))
             i += len("(.*/)?")
         else:
             out.append(ch)
+            if ch == "*" and tokens and tokens[-1][0] == "char":
+                tokens[-1] = ("star", tokens[-1][1])
+            elif ch == "^":
+                tokens.append(("start", None))
+            else:
+                tokens.append(_atom_token(ch))
             i += 1
-    return "".join(out), notes
+    return "".join(out), notes, tokens
+
+
+# -- linear matching ----------------------------------------------------------------------
+#
+# Python's re backtracks: `*a*a*a*a*a*a*a*a*a*a*b` against a name of 40 `a` takes
+# minutes, `**/` thirty times over a deep path longer. Patterns with more than two
+# unbounded parts are matched by simulating the automaton instead: the set of positions
+# reachable after each token, so the cost is (tokens x path length), never exponential.
+
+_Token = tuple[str, "Callable[[str], bool] | None"]
+_ANCHORS = {"\\A": "start", "\\b": "boundary", "\\B": "inside", "\\Z": "end"}
+
+
+def _atom_token(text: str) -> _Token:
+    if text in _ANCHORS:
+        return (_ANCHORS[text], None)
+    if text == ".":
+        return ("char", _not_newline)
+    if len(text) == 1:
+        return ("char", text.__eq__)
+    single = re.compile(text, re.ASCII).fullmatch
+    return ("char", lambda c: single(c) is not None)
+
+
+def _not_newline(c: str) -> bool:
+    return c != "\n"
+
+
+def _backtracks(source: str) -> bool:
+    """More than two unbounded repetitions: Python's re may take exponential time."""
+    return source.count("*") - source.count("\\*") > 2
+
+
+def _is_word(c: str) -> bool:
+    return c.isascii() and (c.isalnum() or c == "_")
+
+
+def _linear_matcher(tokens: list[_Token]) -> Matcher:
+    def match(path: str) -> bool:
+        n = len(path)
+        current = {0}
+        for kind, test in tokens:
+            if kind == "char":
+                assert test is not None
+                current = {j + 1 for j in current if j < n and test(path[j])}
+            elif kind in ("star", "dirs"):
+                reach = set(current)
+                scanned = -1
+                for j in sorted(current):
+                    if j < scanned:
+                        continue  # an earlier start already scanned past here
+                    k = j
+                    if kind == "star":
+                        assert test is not None
+                        while k < n and test(path[k]):
+                            k += 1
+                            reach.add(k)
+                    else:  # (?:.*/)? : nothing, or anything up to a '/', newlines excepted
+                        while k < n and path[k] != "\n":
+                            if path[k] == "/":
+                                reach.add(k + 1)
+                            k += 1
+                    scanned = k
+                current = reach
+            elif kind == "start":
+                current &= {0}
+            elif kind == "end":
+                current &= {n}
+            else:
+                inside = kind == "inside"
+                current = {j for j in current if _boundary(path, j) != inside}
+            if not current:
+                return False
+        return n in current
+
+    return match
+
+
+def _boundary(path: str, j: int) -> bool:
+    before = j > 0 and _is_word(path[j - 1])
+    after = j < len(path) and _is_word(path[j])
+    return before != after
 
 
 def _translate_escape(go: str, i: int, in_class: bool) -> tuple[str, int, str | None] | str:
@@ -587,133 +701,7 @@ def _translate_class(go: str, start: int) -> tuple[str, int] | str:
 
 def _go_match_error(pattern: str) -> bool:
     """True when Go's ``filepath.Match(pattern, ".")`` returns ErrBadPattern (Unix)."""
-    name = "."
-    while pattern:
-        star, chunk, pattern = _scan_chunk(pattern)
-        if star and chunk == "":
-            return False
-        rest, ok, err = _match_chunk(chunk, name)
-        if err:
-            return True
-        if ok and (not rest or pattern):
-            name = rest
-            continue
-        if star:
-            j = 0
-            while j < len(name) and name[j] != "/":
-                rest, ok, err = _match_chunk(chunk, name[j + 1 :])
-                if ok:
-                    if not pattern and rest:
-                        j += 1
-                        continue
-                    name = rest
-                    break
-                if err:
-                    return True
-                j += 1
-            else:
-                return _rest_invalid(pattern)
-            continue
-        return _rest_invalid(pattern)
-    return False
-
-
-def _rest_invalid(pattern: str) -> bool:
-    while pattern:
-        _star, chunk, pattern = _scan_chunk(pattern)
-        if _match_chunk(chunk, "")[2]:
-            return True
-    return False
-
-
-def _scan_chunk(pattern: str) -> tuple[bool, str, str]:
-    star = False
-    while pattern.startswith("*"):
-        pattern = pattern[1:]
-        star = True
-    in_range = False
-    i = 0
-    while i < len(pattern):
-        c = pattern[i]
-        if c == "\\":
-            if i + 1 < len(pattern):
-                i += 1
-        elif c == "[":
-            in_range = True
-        elif c == "]":
-            in_range = False
-        elif c == "*" and not in_range:
-            break
-        i += 1
-    return star, pattern[:i], pattern[i:]
-
-
-def _match_chunk(chunk: str, s: str) -> tuple[str, bool, bool]:
-    """Go's matchChunk: (rest, ok, bad_pattern)."""
-    failed = False
-    while chunk:
-        if not failed and not s:
-            failed = True
-        c = chunk[0]
-        if c == "[":
-            r = ""
-            if not failed:
-                r, s = s[0], s[1:]
-            chunk = chunk[1:]
-            negated = chunk.startswith("^")
-            if negated:
-                chunk = chunk[1:]
-            match = False
-            nrange = 0
-            while True:
-                if chunk.startswith("]") and nrange > 0:
-                    chunk = chunk[1:]
-                    break
-                lo, chunk, bad = _get_esc(chunk)
-                if bad:
-                    return "", False, True
-                hi = lo
-                if chunk[0] == "-":
-                    hi, chunk, bad = _get_esc(chunk[1:])
-                    if bad:
-                        return "", False, True
-                if not failed and lo <= r <= hi:
-                    match = True
-                nrange += 1
-            if match == negated:
-                failed = True
-        elif c == "?":
-            if not failed:
-                if s[0] == "/":
-                    failed = True
-                s = s[1:]
-            chunk = chunk[1:]
-        else:
-            if c == "\\":
-                chunk = chunk[1:]
-                if not chunk:
-                    return "", False, True
-            if not failed:
-                if chunk[0] != s[0]:
-                    failed = True
-                s = s[1:]
-            chunk = chunk[1:]
-    if failed:
-        return "", False, False
-    return s, True, False
-
-
-def _get_esc(chunk: str) -> tuple[str, str, bool]:
-    if not chunk or chunk[0] in "-]":
-        return "", chunk, True
-    if chunk[0] == "\\":
-        chunk = chunk[1:]
-        if not chunk:
-            return "", chunk, True
-    r = chunk[0]
-    rest = chunk[1:]
-    bad = not rest or "\udc80" <= r <= "\udcff"  # invalid UTF-8 byte (surrogateescape)
-    return r, rest, bad
+    return match_or_error(pattern, ".") is None
 
 
 # ---------------------------------------------------------------------------------------
@@ -748,14 +736,7 @@ def _could_match_below(pat: IgnorePattern, prefix: str) -> bool:
     dirs = prefix[:-1].split("/")
     if len(segments) <= len(dirs):
         return False
-    return all(_segment_regexp(seg).fullmatch(d) for seg, d in zip(segments, dirs, strict=False))
-
-
-def _segment_regexp(segment: str) -> re.Pattern[str]:
-    body = "".join(
-        "[^/]*" if ch == "*" else "[^/]" if ch == "?" else re.escape(ch) for ch in segment
-    )
-    return re.compile(body)
+    return all(go_match(seg, d) for seg, d in zip(segments, dirs, strict=False))
 
 
 # ---------------------------------------------------------------------------------------

@@ -1,0 +1,482 @@
+"""Fuzz campaign and hostile-input table for `dockwise check`.
+
+    .venv/bin/python bench/fuzz.py [--count 3000] [--seed 1] [--table-only] [--timeout 10]
+
+Runs thousands of generated and mutated inputs through `dockwise check --format json`,
+each in its own process (so a hang is a timeout and memory is that input's own), and
+prints counts by outcome (exit 0/1/2, traceback, invalid JSON, slower than 2 s, more than
+200 MB), the slowest input and its time, and the peak memory. Inputs:
+
+- mutations of the real Dockerfiles of /work/shared/corpus (line deletion, duplication,
+  swapping, byte flips, continuation and heredoc markers, CRLF, BOM, NUL, UTF-16...);
+- generated Dockerfiles (heredocs, continuations, escape directives, JSON arrays, ONBUILD);
+- .dockerignore patterns against generated file trees;
+- small compose documents.
+
+Then the table of the issue's hang/memory rows: each input built on disk and timed in a
+fresh process (wall time and peak RSS from wait4).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+DOCKWISE = str(Path(sys.executable).with_name("dockwise"))
+CORPUS = Path("/work/shared/corpus")
+BUDGET_SECONDS = 2.0
+BUDGET_MB = 200.0
+
+
+@dataclass
+class Outcome:
+    name: str
+    code: int | None  # None: timed out
+    seconds: float
+    peak_mb: float
+    stdout: bytes
+    stderr: bytes
+
+
+def run_measured(
+    name: str,
+    argv: list[str],
+    stdin: bytes | None = None,
+    timeout: float = 10.0,
+    cwd: Path | None = None,
+) -> Outcome:
+    """Like run(), with this process's own peak RSS (a wrapper process reports it)."""
+    wrapper = (
+        "import os,resource,subprocess,sys,json,time\n"
+        "t=time.perf_counter()\n"
+        "p=subprocess.Popen(sys.argv[2:],stdin=0,stdout=1,stderr=2)\n"
+        "_,status,use=os.wait4(p.pid,0)\n"
+        "code=os.waitstatus_to_exitcode(status)\n"
+        "open(sys.argv[1],'w').write(json.dumps([code,time.perf_counter()-t,use.ru_maxrss]))\n"
+    )
+    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as handle:
+        report = handle.name
+    start = time.perf_counter()
+    process = subprocess.Popen(
+        [sys.executable, "-c", wrapper, report, DOCKWISE, *argv],
+        stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+        cwd=cwd,
+    )
+    try:
+        out, err = process.communicate(stdin, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, 9)
+        out, err = process.communicate()
+        os.unlink(report)
+        return Outcome(name, None, time.perf_counter() - start, 0.0, out, err)
+    try:
+        code, seconds, maxrss = json.loads(Path(report).read_text())
+    finally:
+        os.unlink(report)
+    return Outcome(name, code, seconds, maxrss / 1024, out, err)
+
+
+# ---------------------------------------------------------------------------------------
+# the issue's hang and memory rows
+# ---------------------------------------------------------------------------------------
+
+
+def _project(base: Path, name: str, files: dict[str, str]) -> Path:
+    root = base / name
+    for relpath, text in files.items():
+        path = root / relpath
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return root
+
+
+def hostile_rows(base: Path) -> list[tuple[str, list[str], bytes | None]]:
+    """(row, argv, stdin) for each row of the issue's hang/memory table."""
+    rows: list[tuple[str, list[str], bytes | None]] = []
+
+    fifo = _project(base, "fifo", {"Dockerfile": "FROM alpine\nCOPY . /app\nUSER 1\n"})
+    os.mkfifo(fifo / "pipe")
+    os.mkfifo(fifo / "pipe.py")
+    rows.append(("FIFO in the build context (text format)", ["check", str(fifo)], None))
+
+    compose_fifo = _project(base, "compose-fifo", {"Dockerfile": "FROM alpine\nUSER 1\n"})
+    os.mkfifo(compose_fifo / "compose.yaml")
+    rows.append(("FIFO named compose.yaml", ["check", str(compose_fifo)], None))
+
+    for runs, label in ((3000, "18 KB"), (10000, "60 KB")):
+        text = "FROM alpine\nENV a\n" + "RUN x\n" * runs + "RUN <<EOF\nnever closed\n"
+        rows.append((f"parse-error recovery, {label}", ["check", "-", "-f", "json"], text.encode()))
+
+    for levels in (8, 9):
+        lines = ["FROM alpine", "ENV A0=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"]
+        for i in range(1, levels + 1):
+            lines.append(f"ENV A{i}=" + f"${{A{i - 1}}}" * 8)
+        lines.append(f"RUN echo $A{levels}")
+        rows.append(
+            (
+                f"ENV expansion bomb, {levels} levels",
+                ["check", "-", "-f", "json"],
+                ("\n".join(lines) + "\n").encode(),
+            )
+        )
+
+    star = "*a" * 10 + "*b"
+    deep = "/".join(["d"] * 40)
+    globstar = "**/" * 30 + "x"
+    ignore = _project(
+        base,
+        "ignore-star",
+        {"Dockerfile": "FROM alpine\nCOPY . /app\n", ".dockerignore": star + "\n", "a" * 40: ""},
+    )
+    rows.append((".dockerignore *a*a...*b, 40-a name", ["check", str(ignore)], None))
+    ignore2 = _project(
+        base,
+        "ignore-globstar",
+        {
+            "Dockerfile": "FROM alpine\nCOPY . /app\n",
+            ".dockerignore": globstar + "\n",
+            deep + "/file": "",
+        },
+    )
+    rows.append((".dockerignore **/ x30 + x, deep path", ["check", str(ignore2)], None))
+    copy_star = _project(
+        base, "copy-star", {"Dockerfile": f"FROM alpine\nCOPY {star} /app/\n", "a" * 40: ""}
+    )
+    rows.append(("COPY *a*a...*b source", ["check", str(copy_star)], None))
+    exclude = _project(
+        base,
+        "copy-exclude",
+        {
+            "Dockerfile": f"# syntax=docker/dockerfile:1.7-labs\nFROM alpine\nCOPY --exclude={star} --exclude={globstar} . /app/\n",
+            "a" * 40: "",
+            deep + "/" + "a" * 40: "",
+        },
+    )
+    rows.append(("COPY --exclude patterns", ["check", str(exclude)], None))
+
+    anchors = ["a0: &a0 [x, x, x, x, x, x, x, x, x]"]
+    for i in range(1, 8):
+        anchors.append(f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 9) + "]")
+    alias = _project(
+        base,
+        "compose-alias",
+        {
+            "Dockerfile": "FROM alpine\nUSER 1\n",
+            "compose.yaml": "x-bomb:\n"
+            + "".join(f"  {line}\n" for line in anchors)
+            + "services:\n  web:\n    build:\n      context: .\n      args: *a7\n",
+        },
+    )
+    rows.append(("compose alias bomb, 7 levels", ["check", str(alias)], None))
+
+    continuation = "FROM alpine\nRUN true \\\n" + "  && true \\\n" * 250_000 + "  && true\n"
+    rows.append(("250,000 continuation lines", ["check", "-", "-f", "json"], continuation.encode()))
+    many = "FROM alpine\n" + "RUN true\n" * 100_000
+    rows.append(("100,000 RUN true lines", ["check", "-", "-f", "json"], many.encode()))
+
+    root_context = _project(
+        base,
+        "root-context",
+        {
+            "Dockerfile": "FROM alpine\nCOPY . /app\nUSER 1\n",
+            "compose.yaml": "services:\n  web:\n    build:\n      context: /\n"
+            f"      dockerfile: {base / 'root-context' / 'Dockerfile'}\n",
+        },
+    )
+    rows.append(("compose build: {context: /}", ["check", str(root_context)], None))
+    return rows
+
+
+def table(timeout: float) -> list[Outcome]:
+    base = Path(tempfile.mkdtemp(prefix="dockwise-hostile-"))
+    try:
+        outcomes = []
+        print(f"\n{'input':48} {'exit':>5} {'seconds':>8} {'peak MB':>8}")
+        for name, argv, stdin in hostile_rows(base):
+            outcome = run_measured(name, argv, stdin, timeout, cwd=base)
+            code = "hang" if outcome.code is None else str(outcome.code)
+            over = (
+                " OVER BUDGET"
+                if outcome.code is None
+                or outcome.seconds > BUDGET_SECONDS
+                or outcome.peak_mb > BUDGET_MB
+                else ""
+            )
+            print(f"{name:48} {code:>5} {outcome.seconds:8.2f} {outcome.peak_mb:8.0f}{over}")
+            if outcome.code not in (0, 1) and outcome.stderr.strip():
+                print("    stderr:", outcome.stderr.decode(errors="replace").splitlines()[-1][:160])
+            outcomes.append(outcome)
+        return outcomes
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+# ---------------------------------------------------------------------------------------
+# the campaign
+# ---------------------------------------------------------------------------------------
+
+_SNIPPETS = [
+    "\\",
+    "\\\n",
+    "RUN <<EOF\n",
+    "EOF\n",
+    "RUN <<-'X'\n\tcat\n\tX\n",
+    "COPY <<EOF /a\nhi\nEOF\n",
+    "# escape=`\n",
+    "# syntax=docker/dockerfile:1\n",
+    'CMD ["a", "b"\n',
+    'ENTRYPOINT ["x"]\n',
+    "ONBUILD RUN x\n",
+    "ONBUILD\n",
+    "ONBUILD ONBUILD RUN x\n",
+    "ARG\n",
+    "ENV\n",
+    "ENV A=$A$A$A$A\n",
+    "ENV B=${A:-${A:+${A}}}\n",
+    "FROM\n",
+    "FROM ${X} AS\n",
+    "COPY --from= . .\n",
+    "COPY --exclude=*a*a*a* . .\n",
+    "HEALTHCHECK\n",
+    "HEALTHCHECK CMD\n",
+    "SHELL []\n",
+    "USER\n",
+    "WORKDIR\n",
+    "EXPOSE 80/tcp 99999 a-b\n",
+    "LABEL\n",
+    "RUN --mount=type=cache\n",
+    "\x00",
+    "\r\n",
+    "\ufeff",
+    "\t",
+    "`\n",
+    "$",
+    "${",
+    "}",
+    '"',
+    "'",
+    "[",
+    "]",
+]
+
+
+def mutate(text: str, rng: random.Random) -> bytes:
+    lines = text.splitlines(keepends=True) or ["\n"]
+    for _ in range(rng.randint(1, 4)):
+        op = rng.randrange(9)
+        i = rng.randrange(len(lines)) if lines else 0
+        if op == 0 and len(lines) > 1:
+            del lines[i]
+        elif op == 1:
+            lines.insert(i, lines[i] if lines else "\n")
+        elif op == 2 and len(lines) > 1:
+            j = rng.randrange(len(lines))
+            lines[i], lines[j] = lines[j], lines[i]
+        elif op == 3:
+            lines.insert(i, rng.choice(_SNIPPETS))
+        elif op == 4 and lines:
+            line = lines[i]
+            k = rng.randrange(len(line) + 1)
+            lines[i] = line[:k] + rng.choice(_SNIPPETS) + line[k:]
+        elif op == 5 and lines:
+            lines[i] = lines[i].rstrip("\n") + " \\\n"
+        elif op == 6 and lines:
+            line = lines[i]
+            k = rng.randrange(len(line) + 1)
+            lines[i] = line[:k] + line[k + 1 :]
+        elif op == 7:
+            lines = [line.replace("\n", "\r\n") for line in lines]
+        else:
+            lines.insert(i, rng.choice(lines) * rng.randint(2, 50))
+    data = "".join(lines)
+    encoding = rng.random()
+    if encoding < 0.03:
+        return data.encode("utf-16")
+    if encoding < 0.06:
+        return b"\xef\xbb\xbf" + data.encode("utf-8", "surrogatepass")
+    if encoding < 0.08:
+        raw = bytearray(data.encode("utf-8", "surrogatepass"))
+        if raw:
+            raw[rng.randrange(len(raw))] = rng.randrange(256)
+        return bytes(raw)
+    return data.encode("utf-8", "surrogatepass")
+
+
+def corpus_dockerfiles() -> list[str]:
+    texts = []
+    for path in sorted(CORPUS.rglob("*")):
+        name = path.name.lower()
+        if path.is_file() and ("dockerfile" in name or "containerfile" in name):
+            if name.endswith(".dockerignore"):
+                continue
+            try:
+                texts.append(path.read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError):
+                continue
+    return texts
+
+
+def generated_dockerfile(rng: random.Random) -> str:
+    lines = []
+    if rng.random() < 0.2:
+        lines.append(rng.choice(["# escape=`", "# escape=\\", "# syntax=docker/dockerfile:1"]))
+    lines.append(rng.choice(["FROM alpine", "FROM python:3.11-slim AS build", "FROM ${BASE}"]))
+    for _ in range(rng.randint(0, 12)):
+        lines.append(rng.choice(_SNIPPETS).rstrip("\n") + rng.choice(["", " x", " \\", " a=b"]))
+    return "\n".join(lines) + rng.choice(["", "\n", "\r\n"])
+
+
+_PATTERN_PARTS = ["*", "**", "**/", "?", "a", "b", "/", "[a-c]", "[^a]", "\\", "!", ".", "..", "#"]
+
+
+def ignore_case(base: Path, rng: random.Random, index: int) -> Path:
+    root = base / f"ignore{index}"
+    root.mkdir()
+    patterns = [
+        "".join(rng.choice(_PATTERN_PARTS) for _ in range(rng.randint(1, 12)))
+        for _ in range(rng.randint(1, 6))
+    ]
+    (root / ".dockerignore").write_text("\n".join(patterns) + "\n", errors="surrogateescape")
+    for _ in range(rng.randint(1, 8)):
+        parts = ["".join(rng.choice("ab.") for _ in range(rng.randint(1, 6)))]
+        parts += [rng.choice(["a", "b", "ab", "aa"]) for _ in range(rng.randint(0, 5))]
+        path = root.joinpath(*parts[::-1])
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.exists():
+            path.write_text("x")
+    sources = rng.choice([".", "a*", "*", "[ab]*", "a?"])
+    excluded = f" --exclude={rng.choice(patterns)}" if rng.random() < 0.4 else ""
+    (root / "Dockerfile").write_text(f"FROM alpine\nCOPY{excluded} {sources} /app/\nUSER 1\n")
+    return root
+
+
+def compose_case(base: Path, rng: random.Random, index: int) -> Path:
+    root = base / f"compose{index}"
+    root.mkdir()
+    (root / "Dockerfile").write_text("FROM alpine\nUSER 1\n")
+    build = rng.choice(
+        [
+            ".",
+            "{context: ., args: 5}",
+            "{context: ., args: abc}",
+            "{context: ., args: [A=1, B]}",
+            "{context: ., target: 123}",
+            "{context: ./missing}",
+            "{dockerfile: Dockerfile, context: .}",
+            "null",
+            "[1, 2]",
+        ]
+    )
+    extra = rng.choice(["", "    ports: ['80:80']\n", "    image: x\n", "    healthcheck: 5\n"])
+    (root / "compose.yaml").write_text(f"services:\n  web:\n    build: {build}\n{extra}")
+    return root
+
+
+def campaign(count: int, seed: int, timeout: float) -> None:
+    rng = random.Random(seed)
+    texts = corpus_dockerfiles()
+    base = Path(tempfile.mkdtemp(prefix="dockwise-fuzz-"))
+    outcomes: Counter[str] = Counter()
+    per_kind: Counter[str] = Counter()
+    slowest: tuple[float, str, bytes] = (0.0, "", b"")
+    peak = (0.0, "")
+    failures: list[tuple[str, str, bytes]] = []
+    makers: list[tuple[str, float, Callable[[int], tuple[list[str], bytes | None]]]] = []
+
+    def corpus_input(i: int) -> tuple[list[str], bytes | None]:
+        return ["check", "-", "-f", "json"], mutate(rng.choice(texts), rng)
+
+    def generated_input(i: int) -> tuple[list[str], bytes | None]:
+        return ["check", "-", "-f", "json"], mutate(generated_dockerfile(rng), rng)
+
+    def ignore_input(i: int) -> tuple[list[str], bytes | None]:
+        return ["check", str(ignore_case(base, rng, i)), "-f", "json"], None
+
+    def compose_input(i: int) -> tuple[list[str], bytes | None]:
+        return ["check", str(compose_case(base, rng, i)), "-f", "json"], None
+
+    makers = [
+        ("corpus mutation", 0.55, corpus_input),
+        ("generated Dockerfile", 0.2, generated_input),
+        (".dockerignore + tree", 0.15, ignore_input),
+        ("compose", 0.1, compose_input),
+    ]
+    started = time.perf_counter()
+    try:
+        for i in range(count):
+            kind = rng.choices([m[0] for m in makers], [m[1] for m in makers])[0]
+            maker = next(m[2] for m in makers if m[0] == kind)
+            argv, stdin = maker(i)
+            per_kind[kind] += 1
+            outcome = run_measured(kind, argv, stdin, timeout, cwd=base)
+            label = _classify(outcome)
+            outcomes[label] += 1
+            payload = stdin if stdin is not None else argv[1].encode()
+            if outcome.seconds > slowest[0]:
+                slowest = (outcome.seconds, kind, payload)
+            if outcome.peak_mb > peak[0]:
+                peak = (outcome.peak_mb, kind)
+            if label not in ("exit 0", "exit 1", "exit 2"):
+                failures.append((label, kind, payload))
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+    elapsed = time.perf_counter() - started
+    print(f"{count} inputs in {elapsed:.0f} s (seed {seed})")
+    for kind, n in per_kind.most_common():
+        print(f"  {kind:24} {n}")
+    print("outcomes:")
+    for label, n in sorted(outcomes.items()):
+        print(f"  {label:24} {n}")
+    print(f"slowest: {slowest[0]:.2f} s ({slowest[1]}): {slowest[2][:120]!r}")
+    print(f"peak memory: {peak[0]:.0f} MB ({peak[1]})")
+    for label, kind, payload in failures[:10]:
+        print(f"  {label} ({kind}): {payload[:200]!r}")
+
+
+def _classify(outcome: Outcome) -> str:
+    if outcome.code is None:
+        return "timeout"
+    if b"Traceback" in outcome.stderr:
+        return "traceback"
+    if outcome.code not in (0, 1, 2):
+        return f"exit {outcome.code}"
+    try:
+        json.loads(outcome.stdout)
+    except ValueError:
+        return "invalid JSON"
+    if outcome.seconds > BUDGET_SECONDS:
+        return f"over {BUDGET_SECONDS:g} s"
+    if outcome.peak_mb > BUDGET_MB:
+        return f"over {BUDGET_MB:g} MB"
+    return f"exit {outcome.code}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=3000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--timeout", type=float, default=10.0)
+    parser.add_argument("--table-only", action="store_true")
+    parser.add_argument("--table-timeout", type=float, default=30.0)
+    args = parser.parse_args()
+    if not args.table_only:
+        campaign(args.count, args.seed, args.timeout)
+    table(max(args.timeout, args.table_timeout))
+
+
+if __name__ == "__main__":
+    main()

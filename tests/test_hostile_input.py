@@ -1,0 +1,119 @@
+"""Hostile and broken input (issue 6): every row of the issue's hang and memory table runs
+through the real CLI and ends with an answer (exit 0, 1 or 2, valid JSON), never a hang,
+a traceback or a walk of the host filesystem. No timing asserts: bench/fuzz.py times them."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from dockwise.cli import main
+
+
+def _check(argv: list[str], stdin: str | None = None) -> tuple[int, str]:
+    out = io.StringIO()
+    saved_out, saved_in = sys.stdout, sys.stdin
+    sys.stdout = out
+    if stdin is not None:
+        sys.stdin = io.TextIOWrapper(io.BytesIO(stdin.encode("utf-8", "surrogatepass")))
+    try:
+        code = main(argv)
+    finally:
+        sys.stdout, sys.stdin = saved_out, saved_in
+    return code, out.getvalue()
+
+
+def _write(root: Path, files: dict[str, str]) -> Path:
+    for relpath, text in files.items():
+        path = root / relpath
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return root
+
+
+def test_fifo_in_the_build_context_is_reported_in_text_format(tmp_path: Path) -> None:
+    _write(tmp_path, {"Dockerfile": "FROM alpine:3.20\nCOPY . /app\nUSER 1\n"})
+    os.mkfifo(tmp_path / "pipe")
+    os.mkfifo(tmp_path / "pipe.py")
+    code, text = _check(["check", str(tmp_path), "--no-color"])
+    assert code in (0, 1, 2)
+    assert "pipe" in text
+
+
+def test_lone_escape_line_from_stdin() -> None:
+    code, text = _check(["check", "-", "-f", "json"], "FROM alpine\n\\\n")
+    assert code == 1
+    assert any(f["line"] == 2 for f in json.loads(text)["findings"])
+
+
+def test_parse_error_recovery_on_a_long_file() -> None:
+    text = "FROM alpine\nENV a\n" + "RUN x\n" * 3000 + "RUN <<EOF\nnever closed\n"
+    code, out = _check(["check", "-", "-f", "json"], text)
+    assert code == 1
+    lines = {f["line"] for f in json.loads(out)["findings"] if f["rule"] == "DW900"}
+    assert lines == {2, 3003}
+
+
+def test_expansion_bomb_is_an_input_problem_naming_the_line() -> None:
+    lines = ["FROM alpine", "ENV A0=" + "x" * 32]
+    lines += [f"ENV A{i}=" + f"${{A{i - 1}}}" * 8 for i in range(1, 10)]
+    code, out = _check(["check", "-", "-f", "json"], "\n".join(lines) + "\nRUN echo $A9\n")
+    assert code == 2
+    errors = json.loads(out)["errors"]
+    assert errors[0]["line"] == 7 and "unknown" in errors[0]["message"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "FROM alpine\nRUN true \\\n" + "  && true \\\n" * 250_000 + "  && true\n",
+        "FROM alpine\n" + "RUN true\n" * 100_000,
+    ],
+    ids=["continuations", "many-runs"],
+)
+def test_inputs_buildkit_parses_too_slowly_are_one_problem(text: str) -> None:
+    code, out = _check(["check", "-", "-f", "json"], text)
+    assert code == 2
+    assert len(json.loads(out)["errors"]) == 1
+
+
+def test_backtracking_patterns_in_ignore_copy_and_exclude(tmp_path: Path) -> None:
+    star = "*a" * 10 + "*b"
+    globstar = "**/" * 30 + "x"
+    deep = "/".join(["d"] * 40)
+    _write(
+        tmp_path,
+        {
+            "Dockerfile": f"FROM alpine:3.20\nCOPY {star} /s/\n"
+            f"COPY --exclude={star} --exclude={globstar} . /app/\nUSER 1\n",
+            ".dockerignore": f"{star}\n{globstar}\n",
+            "a" * 40: "",
+            "a" * 40 + "b": "",
+            deep + "/" + "a" * 40: "",
+            deep + "/x": "",
+        },
+    )
+    code, out = _check(["check", str(tmp_path), "-f", "json"])
+    assert code in (0, 1)
+    json.loads(out)
+
+
+def test_build_context_outside_the_folder_is_reported_not_walked(tmp_path: Path) -> None:
+    _write(
+        tmp_path,
+        {
+            "Dockerfile": "FROM alpine:3.20\nCOPY . /app\nUSER 1\n",
+            "compose.yaml": "services:\n  web:\n    build:\n      context: /\n"
+            f"      dockerfile: {tmp_path / 'Dockerfile'}\n",
+        },
+    )
+    code, out = _check(["check", str(tmp_path), "-f", "json"])
+    messages = [f["message"] for f in json.loads(out)["findings"]]
+    assert any("outside the checked folder" in m for m in messages)
+    assert not any("/etc/" in m for m in messages)  # nothing about host files
+    assert code in (1, 2)
