@@ -514,11 +514,12 @@ def test_internal_error_is_one_line_exit_2_and_debug_shows_the_traceback(
     monkeypatch.setattr(dockwise.project, "load_project", broken)
     assert main(["check", str(tmp_path), "-f", "json"]) == 2
     captured = capsys.readouterr()
-    assert captured.out == ""
-    assert captured.err == (
-        f"dockwise: {tmp_path}: internal error: ZeroDivisionError"
-        " (rerun with --debug for the traceback)\n"
-    )
+    message = "internal error: ZeroDivisionError (rerun with --debug for the traceback)"
+    assert captured.err == f"dockwise: error: {tmp_path}: {message}\n"
+    # the document still prints, and parses
+    assert json.loads(captured.out)["errors"] == [
+        {"path": str(tmp_path), "line": None, "message": message}
+    ]
     assert main(["check", str(tmp_path), "--debug"]) == 2
     assert "Traceback (most recent call last)" in capsys.readouterr().err
     monkeypatch.setenv("DOCKWISE_DEBUG", "1")
@@ -648,3 +649,19 @@ def test_kubernetes_only_folder_counts_its_manifests(tmp_path: Path) -> None:
     write(tmp_path, "deploy/values.yml", "replicas: 2\n")  # YAML, not a manifest
     result = run(["check", str(tmp_path / "deploy"), "--fail-on", "never"])
     assert result.stdout.endswith("in 1 file(s).\n"), result.stdout + result.stderr
+
+
+def test_internal_error_outside_any_input_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import dockwise.report
+
+    def broken(*args: object, **kwargs: object) -> str:
+        raise AttributeError("'NoneType' object has no attribute 'upper'")
+
+    write(tmp_path, "Dockerfile", BAD_DOCKERFILE)
+    monkeypatch.setattr(dockwise.report, "render", broken)
+    assert main(["check", str(tmp_path)]) == 2
+    assert capsys.readouterr().err == (
+        "dockwise: internal error: AttributeError (rerun with --debug for the traceback)\n"
+    )

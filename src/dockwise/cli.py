@@ -180,8 +180,11 @@ def _check(args: argparse.Namespace, debug: bool = False) -> int:
                     raise InternalError(name, error) from error
                 problems.append(_os_problem(name, error))
                 continue
-            except Exception as error:
-                raise InternalError(name, error) from error
+            except Exception as error:  # a bug: never a finding, and the report still prints
+                if debug:
+                    raise InternalError(name, error) from error
+                problems.append(_internal_problem(name, error))
+                continue
             files_checked += files_read(project)
             roots.append((prefix, project.root))
             for dockerfile in project.dockerfiles:
@@ -222,6 +225,13 @@ def _check(args: argparse.Namespace, debug: bool = False) -> int:
     if problems:
         return EXIT_USAGE
     return _exit_status(findings, fail_on)
+
+
+def _internal_problem(name: str, error: Exception) -> InputProblem:
+    from dockwise.project import InputProblem
+
+    hint = "rerun with --debug for the traceback"
+    return InputProblem(name, None, f"internal error: {type(error).__name__} ({hint})")
 
 
 def _os_problem(name: str, error: OSError) -> InputProblem:
