@@ -9,7 +9,7 @@ from ruletest import folder_hits, hits, text_findings
 
 from dockwise.config import Config
 from dockwise.engine import check_project
-from dockwise.project import project_from_text
+from dockwise.project import load_project, project_from_text
 from dockwise.rules import rule_by_id
 from dockwise.rules.runtime import missing_exec, signal_name, starts_background_jobs
 
@@ -360,3 +360,13 @@ def test_base_image_is_not_asked_for_user_healthcheck_or_unbuffered_output() -> 
     served = text.replace('["python3"]', '["python3", "-m", "http.server"]')
     found = check_project(project_from_text(served, Config()), rules)  # type: ignore[arg-type]
     assert sorted(f.rule for f in found.findings) == ["DW202", "DW303", "DW801"]
+
+
+def test_dw601_test_image_is_advice(tmp_path: Path) -> None:
+    files = {"tests/Dockerfile": "FROM ubuntu:22.04\nCMD redis-server & tox\n"}
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    project = load_project(tmp_path, Config(select=("DW601",)))
+    outcome = check_project(project, [rule_by_id("DW601")])
+    assert [(f.line, f.severity.name) for f in outcome.findings] == [(2, "INFO")]

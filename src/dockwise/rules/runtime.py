@@ -418,6 +418,16 @@ def _pid1_hit(
     return at(dockerfile, instruction, f"{what}: {reason} and SIGTERM never reaches the service")
 
 
+def _graded(hit: Hit, dockerfile: Dockerfile, project: Project) -> Hit:
+    """A test, CI or devcontainer image runs once and is thrown away: advice there."""
+    from dockwise.rules._common import not_a_service
+
+    reason = not_a_service(dockerfile, project)
+    if reason is None or reason.kind != "tooling" or hit.severity == Severity.INFO:
+        return hit
+    return replace(hit, message=f"{hit.message} ({reason.why})", severity=Severity.INFO)
+
+
 # --- rules -------------------------------------------------------------------------------
 
 
@@ -463,7 +473,7 @@ def shell_form_command(dockerfile: Dockerfile, project: Project) -> Iterator[Hit
                 f"{instruction.cmd} in shell form",
             )
             if hit is not None:
-                yield hit
+                yield _graded(hit, dockerfile, project)
 
 
 @dockerfile_rule(
@@ -828,4 +838,4 @@ def shell_wrapper_without_exec(dockerfile: Dockerfile, project: Project) -> Iter
             f"{instruction.cmd} runs `{name} -c` without exec",
         )
         if hit is not None:
-            yield hit
+            yield _graded(hit, dockerfile, project)
