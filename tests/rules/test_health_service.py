@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from health_projects import DOCKERFILE, careful_project, run, write
+from health_projects import API, DEPLOYMENT, DOCKERFILE, MAIN, careful_project, run, write
 
 from dockwise.findings import Severity
 
@@ -195,3 +195,25 @@ def test_dw233_entrypoint_script_makes_it_info(tmp_path: Path) -> None:
     [finding] = run(write(files, tmp_path), "DW233")
     assert finding.severity == Severity.INFO
     assert "ENTRYPOINT /entrypoint.sh" in finding.message
+
+
+def test_unlinked_kubernetes_probes_make_dw202_could_not_tell(tmp_path: Path) -> None:
+    dockerfile = "\n".join(
+        line for line in DOCKERFILE.splitlines() if not line.startswith("HEALTHCHECK")
+    )
+    files = {
+        "svc/web/Dockerfile": dockerfile,
+        "svc/web/app/__init__.py": "",
+        "svc/web/app/main.py": MAIN,
+        "svc/web/app/api.py": API,
+        "deploy/deployment.yaml": DEPLOYMENT.replace(
+            "ghcr.io/acme/shop:1.0.0", "registry.example.com/team/storefront:2"
+        ),
+    }
+    [finding] = run(write(files, tmp_path / "shop"), "DW202")
+    assert finding.severity == Severity.INFO
+    assert "could not tell whether the probes in deploy/deployment.yaml check it" in finding.message
+    # without the probes, nothing suggests another health check: a warning
+    (tmp_path / "shop/deploy/deployment.yaml").unlink()
+    [finding] = run(tmp_path / "shop", "DW202")
+    assert finding.severity == Severity.WARNING

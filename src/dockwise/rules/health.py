@@ -404,7 +404,8 @@ def _has_process(dockerfile: Dockerfile) -> bool:
         ENTRYPOINT (base or builder images), ONBUILD base images and services health-checked
         by their compose file or Kubernetes probes are not reported. It is advice (info)
         when Kubernetes manifests next to the Dockerfile suggest it runs there (Kubernetes
-        ignores HEALTHCHECK: probes count) or when nothing says the image serves (no EXPOSE,
+        ignores HEALTHCHECK: probes count), when the project has Kubernetes probes on an
+        image dockwise could not link to this Dockerfile, or when nothing says the image serves (no EXPOSE,
         no known server: a worker, a batch job, a CLI) (hadolint's off-by-default DL3057 reports them).
     """,
     fix="""
@@ -454,6 +455,13 @@ def missing_healthcheck(dockerfile: Dockerfile, project: Project) -> Iterator[Hi
             "suggests it runs there: liveness/readiness probes are what count",
             severity=Severity.INFO,
         )
+    elif (unlinked := unlinked_probes(project)) is not None:
+        yield replace(
+            hit,
+            message=f"{hit.message}: could not tell whether the probes in {unlinked} check it "
+            "(dockwise could not link their image to this Dockerfile)",
+            severity=Severity.INFO,
+        )
     elif not looks_like_server(dockerfile):
         yield replace(
             hit,
@@ -462,6 +470,18 @@ def missing_healthcheck(dockerfile: Dockerfile, project: Project) -> Iterator[Hi
         )
     else:
         yield hit
+
+
+def unlinked_probes(project: Project) -> str | None:
+    """A manifest with liveness/readiness probes on a container whose image no Dockerfile
+    here is known to build: it may be this one's."""
+    for service in project.services:
+        if service.dockerfile is not None:
+            continue
+        for container in service.runtime_containers:
+            if any(p.kind in ("liveness", "readiness") for p in container.container.probes):
+                return container.path
+    return None
 
 
 # docker-library and nginx write their image variants from templates and say so on top
