@@ -11,7 +11,7 @@ from ruletest import folder_hits
 from dockwise.config import Config
 from dockwise.engine import check_project
 from dockwise.findings import Rule
-from dockwise.project import project_from_text
+from dockwise.project import load_project, project_from_text
 from dockwise.rules import security
 
 
@@ -369,7 +369,7 @@ def test_dw805_tags_stages_scratch_args() -> None:
 def test_dw805_base_from_an_arg_without_default_is_unknown_info() -> None:
     found = _graded(security.untagged_base, 'ARG FROM\nFROM ${FROM}\nCMD ["app"]\n')
     assert [(number, severity) for number, severity, _ in found] == [(2, "info")]
-    assert "FROM has no default" in found[0][2] and "unknown" in found[0][2]
+    assert "FROM has no value by default" in found[0][2] and "unknown" in found[0][2]
     assert lines(security.untagged_base, "ARG FROM=python:3.12-slim\nFROM ${FROM}\n") == []
 
 
@@ -496,3 +496,25 @@ def test_dw801_entrypoint_switching_user_with_su(tmp_path: Path) -> None:
     assert folder_hits("DW801", files, tmp_path) == []
     files["run.sh"] = "#!/bin/bash\nexec cassandra -f\n"
     assert folder_hits("DW801", files, tmp_path) == [("Dockerfile", 1)]
+
+
+def test_dw805_empty_arg_default_is_unknown_info() -> None:
+    text = "ARG WINDOWS_VERSION=\nFROM mcr.microsoft.com/windows/servercore:${WINDOWS_VERSION}\n"
+    found = _graded(security.untagged_base, text)
+    assert [(number, severity) for number, severity, _ in found] == [(2, "info")]
+
+
+def test_dw805_dw806_own_images_pass_and_test_images_are_info(tmp_path: Path) -> None:
+    files = {
+        "docker-compose.yml": "services:\n  base:\n    build: base\n    image: acme/base\n",
+        "base/Dockerfile": 'FROM python:3.12-slim\nCMD ["python"]\n',
+        "app/Dockerfile": 'FROM acme/base:latest\nCMD ["gunicorn", "app:app"]\n',
+        "tests/docker/Dockerfile": 'FROM busybox\nCMD ["cat", "hello.txt"]\n',
+    }
+    assert folder_hits("DW806", files, tmp_path) == []
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    project = load_project(tmp_path, Config(select=("DW805",)))
+    found = check_project(project, [security.untagged_base]).findings
+    assert [(f.path, f.severity.label) for f in found] == [("tests/docker/Dockerfile", "info")]

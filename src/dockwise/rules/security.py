@@ -703,7 +703,10 @@ def verification_off(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
         called untagged, since the build may pass a pinned value; it is reported as info
         instead, because the base is unknown to every check, not known to be safe.
         Distroless images (`gcr.io/distroless/static-debian12`) carry the release in their
-        name and have no version tags: untagged, they are reported as info.
+        name and have no version tags: untagged, they are reported as info, as is any
+        untagged base of a test, CI or devcontainer image. An image this project builds
+        itself (compose `image:` with `build:`, a build script) is not judged here: its own
+        Dockerfile is.
     """,
     fix="Name the version: `FROM python:3.11-slim` (or pin a digest).",
     bad="""
@@ -718,19 +721,27 @@ def verification_off(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
     also=["hadolint:DL3006", "checkov:CKV_DOCKER_7"],
 )
 def untagged_base(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
+    yield from _graded_bases(dockerfile, project, _untagged_hits(dockerfile, project))
+
+
+def _untagged_hits(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
     for stage in dockerfile.stages:
-        if stage.base_known or stage.parent is not None:
-            continue
         known = stage.from_instruction.vars
+        resolved = stage.base_resolved.strip()
+        emptied = stage.base_known and (resolved.endswith(":") or not resolved)
+        if (stage.base_known and not emptied) or stage.parent is not None:
+            continue
         unset = [name for name in references(stage.base) if not known.get(name)]
         names = ", ".join(unset) or "a variable"
         message = (
-            f"FROM {stage.base}: {names} has no default, so the base image is unknown here: "
-            "its tag, size and user cannot be checked unless the build passes a value"
+            f"FROM {stage.base}: {names} has no value by default, so the base image is "
+            "unknown here: its tag, size and user cannot be checked unless the build passes one"
         )
         hit = at(dockerfile, stage.from_instruction, message, fix="give the ARG a pinned default")
         yield replace(hit, severity=Severity.INFO)
     for stage, image in _judged_bases(dockerfile):
+        if stage.base_resolved.endswith(":") or project.built_from(stage) is not None:
+            continue  # an empty ARG (reported above), or this project's own image
         if image.tag is None and image.digest is None:
             hit = at(
                 dockerfile,
@@ -741,6 +752,17 @@ def untagged_base(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
             # only a digest pins it, which is advice
             unversioned = image.registry == "gcr.io" and image.repository.startswith("distroless/")
             yield replace(hit, severity=Severity.INFO) if unversioned else hit
+
+
+def _graded_bases(dockerfile: Dockerfile, project: Project, hits: Iterator[Hit]) -> Iterator[Hit]:
+    """Base-image findings on a test, CI or devcontainer image are advice (info)."""
+    found = list(hits)
+    if not found:
+        return
+    reason = not_a_service(dockerfile, project)
+    tooling = reason is not None and reason.kind == "tooling"
+    for hit in found:
+        yield replace(hit, severity=Severity.INFO) if tooling else hit
 
 
 @dockerfile_rule(
@@ -755,7 +777,8 @@ def untagged_base(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
         `debian:stable`, `alpine:edge`): each names whatever release is current. Debian and
         Ubuntu codenames (`debian:bookworm`) name a release and pass. A digest next to the
         tag (`image:latest@sha256:...`) pins it and passes. Unlike hadolint DL3007, which
-        only knows :latest.
+        only knows :latest. `:latest` of an image this project builds itself is deliberate
+        coupling and passes; on a test, CI or devcontainer image this is advice (info).
     """,
     fix="Name the version: `FROM node:20.12-slim`.",
     bad="""
@@ -769,9 +792,15 @@ def untagged_base(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
     also=["hadolint:DL3007", "trivy:DS-0001", "checkov:CKV_DOCKER_7", "dockle:DKL-DI-0006"],
 )
 def latest_base(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
+    yield from _graded_bases(dockerfile, project, _latest_hits(dockerfile, project))
+
+
+def _latest_hits(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
     for stage, image in _judged_bases(dockerfile):
         if image.digest is not None or image.tag is None:
             continue
+        if project.built_from(stage) is not None:
+            continue  # this project's own image, built from its own Dockerfile
         if image.tag == "latest":
             yield at(
                 dockerfile,
