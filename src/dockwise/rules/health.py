@@ -455,7 +455,7 @@ def missing_healthcheck(dockerfile: Dockerfile, project: Project) -> Iterator[Hi
             "suggests it runs there: liveness/readiness probes are what count",
             severity=Severity.INFO,
         )
-    elif (unlinked := unlinked_probes(project)) is not None:
+    elif (unlinked := unlinked_probes(project, dockerfile)) is not None:
         yield replace(
             hit,
             message=f"{hit.message}: could not tell whether the probes in {unlinked} check it "
@@ -472,13 +472,16 @@ def missing_healthcheck(dockerfile: Dockerfile, project: Project) -> Iterator[Hi
         yield hit
 
 
-def unlinked_probes(project: Project) -> str | None:
+def unlinked_probes(project: Project, dockerfile: Dockerfile) -> str | None:
     """A manifest with liveness/readiness probes on a container whose image no Dockerfile
-    here is known to build: it may be this one's."""
+    here is known to build, in the Dockerfile's top folder: it may be this one's."""
+    top = dockerfile.relpath.split("/", 1)[0] + "/" if "/" in dockerfile.relpath else ""
     for service in project.services:
         if service.dockerfile is not None:
             continue
         for container in service.runtime_containers:
+            if not container.path.startswith(top):
+                continue
             if any(p.kind in ("liveness", "readiness") for p in container.container.probes):
                 return container.path
     return None
