@@ -20,7 +20,7 @@ from dockwise.rules._common import at, commands_named, dockerfile_rule, runs_wit
 from dockwise.rules._context import contexts, copy_place, copy_related, ignore_name
 from dockwise.rules._packages import PipCommand, normal_verb, pip_command, unwrap
 from dockwise.rules._packages import operands as _operands
-from dockwise.rules._skipped import template_not_checked  # noqa: F401  (DW950)
+from dockwise.rules.general_skipped import template_not_checked  # noqa: F401  (DW950)
 from dockwise.sources.dockerfile import (
     KNOWN_INSTRUCTIONS,
     Dockerfile,

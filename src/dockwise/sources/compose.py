@@ -342,6 +342,20 @@ class ComposeFile:
     volumes: Mapping[str, TopLevel] = field(default_factory=dict)
     networks: Mapping[str, TopLevel] = field(default_factory=dict)
     unset: tuple[Unset, ...] = ()
+    # files that are Jinja/cookiecutter templates, not YAML until rendered: (relpath,
+    # (line, the template syntax seen)); not checked
+    templates: tuple[tuple[str, tuple[int, str]], ...] = ()
+
+
+_TEMPLATE_SYNTAX = re.compile(r"\{%-?\s*\w.*?%\}|\{\{-?\s*[\w.]+.*?\}\}")
+
+
+def template_marker(text: str) -> tuple[int, str] | None:
+    """(line, text) of the first Jinja/cookiecutter/Helm syntax in a file, if any."""
+    match = _TEMPLATE_SYNTAX.search(text)
+    if match is None:
+        return None
+    return text.count("\n", 0, match.start()) + 1, match.group(0)[:60]
 
 
 # --- entry points ------------------------------------------------------------------------
@@ -599,6 +613,7 @@ class _Loader:
         self.problems: list[ComposeProblem] = []
         self.sources: dict[str, _Source] = {}
         self.files: list[str] = []
+        self.templates: list[tuple[str, tuple[int, str]]] = []
         self.unset: dict[tuple[str, str, int], Unset] = {}
         self.trees: dict[tuple[Path, int], Map | None] = {}
         self.budget = [MAX_INTERPOLATED_CHARS]
@@ -631,6 +646,9 @@ class _Loader:
             self.problem(None, error.message, relpath)
             return None
         loaded = load_yaml(text, max_items=MAX_COMPOSE_ITEMS, source=relpath)
+        if not loaded.documents and loaded.problems and (marker := template_marker(text)):
+            self.templates.append((relpath, marker))  # not YAML until it is rendered
+            return None
         for yaml_problem in loaded.problems:
             self.problems.append(
                 ComposeProblem(
@@ -755,6 +773,7 @@ class _Loader:
             tops.get("volumes", {}),
             tops.get("networks", {}),
             tuple(self.unset.values()),
+            tuple(self.templates),
         )
 
     def file_model(
