@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 import shlex
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 
 from dockwise.baseimages import installs_tool
-from dockwise.findings import Hit
+from dockwise.findings import Hit, Severity
 from dockwise.lazyre import lazy_compile
 from dockwise.project import Project
 from dockwise.rules._common import at, dockerfile_rule, runs_with_commands
@@ -359,7 +360,8 @@ def _compose_sets_unbuffered(project: Project, dockerfile: Dockerfile) -> bool:
         is killed. Any non-empty PYTHONUNBUFFERED (even `0`, as CPython documents) or
         `python -u` turns buffering off. The Python process may be started directly, by a
         Python server (gunicorn, uvicorn, uwsgi...) or by a shell script of the build
-        context (`sh start.sh`) that the container runs.
+        context (`sh start.sh`) that the container runs. Advice (info) in general; a
+        warning when the code the service runs calls `print` (the calls are related).
     """,
     fix="Add `ENV PYTHONUNBUFFERED=1` to the final stage (or run `python -u`).",
     bad="""
@@ -395,12 +397,17 @@ def python_buffered_output(dockerfile: Dockerfile, project: Project) -> Iterator
     if _compose_sets_unbuffered(project, dockerfile):
         return
     started = f"{command.name} (started by {script_path})" if script_path else command.name
-    yield at(
+    from dockwise.rules._app import code_prints
+
+    prints = code_prints(project, dockerfile)
+    hit = at(
         dockerfile,
         instruction,
         f"{started} runs without PYTHONUNBUFFERED or -u: print output is buffered and "
-        "lost on a crash",
+        + ("lost on a crash, and the service's code prints" if prints else "lost on a crash"),
+        related=prints,
     )
+    yield replace(hit, severity=Severity.WARNING) if prints else hit
 
 
 _WEB_SERVERS = {"nginx": "/var/log/nginx", "apache2": "/var/log/apache2", "httpd": "/var/log/httpd"}

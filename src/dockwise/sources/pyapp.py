@@ -122,6 +122,8 @@ class PyModule:
     observability: Mapping[str, str] = field(default_factory=dict)  # package -> purpose
     request_id_header: bool = False
     dynamic_routes: bool = False  # a route or prefix that is not a literal
+    # lines of the top-level `if __name__ == "__main__":` block (run only as a script)
+    main_block: tuple[int, int] | None = None
 
     @property
     def frameworks(self) -> frozenset[str]:
@@ -213,6 +215,21 @@ def _is_request_id_header(node: ast.AST) -> bool:
     )
 
 
+def _main_block(tree: ast.Module) -> tuple[int, int] | None:
+    """First and last line of a top-level `if __name__ == "__main__":` block."""
+    for statement in tree.body:
+        test = statement.test if isinstance(statement, ast.If) else None
+        if (
+            isinstance(test, ast.Compare)
+            and isinstance(test.left, ast.Name)
+            and test.left.id == "__name__"
+            and len(test.comparators) == 1
+            and _literal_str(test.comparators[0]) == "__main__"
+        ):
+            return statement.lineno, statement.end_lineno or statement.lineno
+    return None
+
+
 _AIOHTTP_HELPERS = frozenset({"get", "post", "put", "delete", "patch", "head", "route", "view"})
 
 
@@ -267,6 +284,7 @@ class _Reader:
             observability=self.observability,
             request_id_header=self.request_id_header,
             dynamic_routes=self.dynamic,
+            main_block=_main_block(tree),
         )
 
     # --- imports -------------------------------------------------------------------------
@@ -374,7 +392,8 @@ class _Reader:
         last = func[-1]
         owner = ".".join(func[:-1])
         if last == "print" and len(func) == 1:
-            self.prints.append(call.lineno)
+            if _keyword(call, "file") is None:  # print(..., file=sys.stderr) is no stdout
+                self.prints.append(call.lineno)
         elif last in _FILE_HANDLERS:
             target = _literal_str(_first_arg(call, "filename"))
             self.log_files.append(LogFileSink(last, target, self.relpath, call.lineno))
