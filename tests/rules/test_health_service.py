@@ -202,18 +202,18 @@ def test_unlinked_kubernetes_probes_make_dw202_could_not_tell(tmp_path: Path) ->
         line for line in DOCKERFILE.splitlines() if not line.startswith("HEALTHCHECK")
     )
     files = {
-        "svc/web/Dockerfile": dockerfile,
-        "svc/web/app/__init__.py": "",
-        "svc/web/app/main.py": MAIN,
-        "svc/web/app/api.py": API,
-        "deploy/deployment.yaml": DEPLOYMENT.replace(
+        "svc/a/web/Dockerfile": dockerfile,
+        "svc/a/web/app/__init__.py": "",
+        "svc/a/web/app/main.py": MAIN,
+        "svc/a/web/app/api.py": API,
+        "svc/deploy/deployment.yaml": DEPLOYMENT.replace(
             "ghcr.io/acme/shop:1.0.0", "registry.example.com/team/storefront:2"
         ),
     }
     [finding] = run(write(files, tmp_path / "shop"), "DW202")
     assert finding.severity == Severity.INFO
-    assert "could not tell whether the probes in deploy/deployment.yaml check it" in finding.message
+    assert "could not tell whether the probes in svc/deploy/deployment.yaml check it" in finding.message
     # without the probes, nothing suggests another health check: a warning
-    (tmp_path / "shop/deploy/deployment.yaml").unlink()
+    (tmp_path / "shop/svc/deploy/deployment.yaml").unlink()
     [finding] = run(tmp_path / "shop", "DW202")
     assert finding.severity == Severity.WARNING
