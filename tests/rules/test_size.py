@@ -756,3 +756,16 @@ def test_size_findings_on_test_ci_and_devcontainer_images_are_info(tmp_path: Pat
         ("tests", "DW101", "info"),
         ("tests", "DW104", "info"),
     ]
+
+
+def test_dw121_node_project_without_ignore_is_a_warning(tmp_path: Path) -> None:
+    files = {
+        "Dockerfile": 'FROM node:20-slim\nWORKDIR /app\nCOPY . .\nRUN npm ci\nCMD ["node", "s.js"]\n',
+        "package.json": '{"name": "s"}\n',
+        "s.js": "console.log(1)\n",
+    }
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    project = load_project(tmp_path, Config(select=("DW121",)))
+    found = check_project(project, [size.whole_context_without_ignore]).findings
+    assert [f.severity.label for f in found] == ["warning"]

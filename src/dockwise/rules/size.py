@@ -1993,7 +1993,8 @@ def junk_in_context(project: Project) -> Iterator[Hit]:
         files, keys, local virtualenvs, build output and whatever lands there next month.
         The image grows, every commit invalidates the layer cache, and the first secret
         someone drops in the folder ships to the registry. A context of a few small files
-        with nothing of the kind in it today is reported as info.
+        with nothing of the kind in it today (and no package.json, whose host node_modules
+        would be copied over the image's own) is reported as info.
     """,
     fix="""
         Add a `.dockerignore` next to the Dockerfile (or `<Dockerfile>.dockerignore`);
@@ -2039,6 +2040,8 @@ def _risky_context(context: BuildContext) -> bool:
     """Worth a warning: the context is big, or holds junk or sensitive-looking files today."""
     if context.sent_bytes > _SMALL_CONTEXT_BYTES:
         return True
+    if any(f.relpath == "package.json" for f in context.files):
+        return True  # a Node project: the first `npm install` on the host adds node_modules
     for file in context.files:
         parts = file.relpath.split("/")
         if any(part in JUNK_DIRS for part in parts[:-1]) or _SENSITIVE_NAME.search(parts[-1]):
