@@ -35,6 +35,7 @@ __all__ = [
     "MAX_SCAN_BYTES",
     "SecretMatch",
     "credential_file_kind",
+    "credential_name_class",
     "is_binary",
     "is_credential_name",
     "looks_like_placeholder",
@@ -408,6 +409,12 @@ _COUNT_WORDS: Final = frozenset({"max", "min", "num", "number", "count", "total"
 def is_credential_name(name: str) -> bool:
     """True for variable/key names that hold a credential (``DB_PASS``, ``apiKey``...)."""
     return _classify_name(name) is not None
+
+
+def credential_name_class(name: str) -> NameClass | None:
+    """What a credential name holds: "password" (chosen by a person), "secret" (a token,
+    a generated key) or "key" (a bare `KEY`); None for other names."""
+    return _classify_name(name)
 
 
 # --------------------------------------------------------------------------- binary / files

@@ -968,19 +968,25 @@ def command_credentials(instruction: Instruction) -> list[Literal]:
         not instruction.value or instruction.value[0] != "CMD"
     ):
         return []
+    words: list[str] = []
+    for arg in args:
+        words.extend(_words(arg) if not instruction.json else [arg])
+    return argv_credentials(tuple(args), tuple(words))
+
+
+def argv_credentials(args: tuple[str, ...], words: tuple[str, ...]) -> list[Literal]:
+    """Literal credentials in a command line (`args` as written, `words` split like the
+    shell that runs it would), graded: detector hits, URL passwords, credential options."""
     found: dict[str, Literal] = {}
     for match in scan_text(" ".join(args)):
         if "$" not in match.value:
             found.setdefault(match.value, Literal(match, certain=match.confidence != "low"))
-    words: list[str] = []
-    for arg in args:
-        words.extend(_words(arg) if not instruction.json else [arg])
     for url in _URL_PASSWORD.finditer(" ".join(args)):
         value = url.group("pw")
         if value not in found and "$" not in value and len(value) >= 3:
             match = _secret("url-password", "password in a URL", value)
             found[value] = Literal(match, certain=False)  # the detector judged it a placeholder
-    for flag, value in _flag_credentials(tuple(words)):
+    for flag, value in _flag_credentials(words):
         if value in found:
             continue
         description = f"password ({flag})"
@@ -1298,3 +1304,18 @@ def credential_file_in_builder(project: Project) -> Iterator[Hit]:
             merge(found, _credential_hit(context, relpath, take, kind, shipped=False))
     for pending in found.values():
         yield pending.done()
+
+
+# ---------------------------------------------------------------------------------------------
+# DW520-DW526: compose services, Kubernetes containers and Secrets, the app's settings modules
+# live in their own module; imported here so the registry finds them with the lesson.
+
+from dockwise.rules import secrets_services as _services  # noqa: E402
+
+credential_in_compose_environment = _services.RULES["credential_in_compose_environment"]
+credential_in_compose_command = _services.RULES["credential_in_compose_command"]
+credential_in_compose_build_arg = _services.RULES["credential_in_compose_build_arg"]
+credential_in_container_env = _services.RULES["credential_in_container_env"]
+credential_in_container_command = _services.RULES["credential_in_container_command"]
+credential_in_secret_manifest = _services.RULES["credential_in_secret_manifest"]
+secret_in_settings = _services.RULES["secret_in_settings"]

@@ -10,7 +10,7 @@ and CRDs are skipped quietly. A loader: it never judges.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from dockwise.sources.yamlload import (
@@ -144,6 +144,26 @@ class Workload:
 
 
 @dataclass(frozen=True)
+class SecretEntry:
+    """One key of a Secret's `data` (base64, as written) or `stringData` (plain text)."""
+
+    key: str
+    value: str = field(repr=False)
+    line: int
+    encoded: bool  # under `data:`: base64 as written
+
+
+@dataclass(frozen=True)
+class SecretDocument:
+    """A `kind: Secret` document and the values it commits."""
+
+    name: str
+    line: int
+    type: str | None
+    entries: tuple[SecretEntry, ...] = ()
+
+
+@dataclass(frozen=True)
 class ManifestFile:
     path: str
     workloads: tuple[Workload, ...] = ()
@@ -151,6 +171,7 @@ class ManifestFile:
     problems: tuple[YamlProblem, ...] = ()
     # a Helm/Jinja template: not YAML until rendered, skipped as a whole
     template: bool = False
+    secrets: tuple[SecretDocument, ...] = ()  # `kind: Secret` documents
 
 
 def is_manifest_text(text: str) -> bool:
@@ -175,6 +196,7 @@ def parse_manifest(text: str, relpath: str) -> ManifestFile | None:
     loaded = load_yaml(text)
     workloads: list[Workload] = []
     kinds: list[tuple[str, str, int]] = []
+    secrets: list[SecretDocument] = []
     for document in loaded.documents:
         for item in _items(document):
             kind = _str(item.get("kind"))
@@ -184,9 +206,26 @@ def parse_manifest(text: str, relpath: str) -> ManifestFile | None:
             kinds.append((kind, name, item.line))
             if kind in WORKLOAD_KINDS:
                 workloads.append(_workload(item, kind, name, relpath))
+            elif kind == "Secret":
+                secrets.append(_secret_document(item, name))
     if not kinds and not loaded.problems:
         return None
-    return ManifestFile(relpath, tuple(workloads), tuple(kinds), loaded.problems)
+    return ManifestFile(
+        relpath, tuple(workloads), tuple(kinds), loaded.problems, secrets=tuple(secrets)
+    )
+
+
+def _secret_document(item: Map, name: str) -> SecretDocument:
+    entries: list[SecretEntry] = []
+    for section, encoded in (("data", True), ("stringData", False)):
+        values = item.get(section)
+        if not isinstance(values, Map):
+            continue
+        for key, node in values.entries.items():
+            if isinstance(node, Scalar) and node.value is not None:
+                line = values.key_line(key) or node.line
+                entries.append(SecretEntry(key, node.text, line, encoded))
+    return SecretDocument(name, item.line, _str(item.get("type")), tuple(entries))
 
 
 def _items(document: Node) -> list[Map]:
