@@ -212,7 +212,10 @@ def test_unlinked_kubernetes_probes_make_dw202_could_not_tell(tmp_path: Path) ->
     }
     [finding] = run(write(files, tmp_path / "shop"), "DW202")
     assert finding.severity == Severity.INFO
-    assert "could not tell whether the probes in svc/deploy/deployment.yaml check it" in finding.message
+    assert (
+        "could not tell whether the probes in svc/deploy/deployment.yaml check it"
+        in finding.message
+    )
     # without the probes, nothing suggests another health check: a warning
     (tmp_path / "shop/svc/deploy/deployment.yaml").unlink()
     [finding] = run(tmp_path / "shop", "DW202")
