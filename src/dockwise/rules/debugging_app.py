@@ -112,6 +112,11 @@ _REQUEST_IDS = _Capability(
         b"REQUEST_ID",
         b"Correlation-Id",
         b"Correlation-ID",
+        # trace context headers put on every log line do the same job
+        b"X-Cloud-Trace-Context",
+        b"x-cloud-trace-context",
+        b"traceparent",
+        b"X-Amzn-Trace-Id",
     ),
 )
 _TRACING = _Capability(

@@ -20,7 +20,6 @@ from dockwise.rules._app import (
 )
 from dockwise.rules._scopes import at_line, service_rule
 from dockwise.rules.logging import log_file_options
-from dockwise.sources.pyapp import read_logging_ini
 from dockwise.sources.servercmd import (
     is_file_target,
     parse_server_command,
@@ -101,6 +100,8 @@ def _kind(kind: str) -> str:
     good={"Dockerfile": _DOCKERFILE, "shop.py": _FLASK_APP_GOOD},
 )
 def app_logs_to_file(service: Service, project: Project) -> Iterator[Hit]:
+    from dockwise.sources.pyapp import read_logging_ini
+
     code = service_code(service, project)
     if code is None:
         return
@@ -181,6 +182,8 @@ def _server_argv(command: StartCommand) -> tuple[str, ...]:
 
 
 def _server_hits(command: StartCommand, service: Service, project: Project) -> Iterator[Hit]:
+    from dockwise.sources.pyapp import read_logging_ini
+
     argv = _server_argv(command)
     if not argv:
         return
