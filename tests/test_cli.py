@@ -665,3 +665,50 @@ def test_internal_error_outside_any_input_is_one_line(
     assert capsys.readouterr().err == (
         "dockwise: internal error: AttributeError (rerun with --debug for the traceback)\n"
     )
+
+
+def test_explain_model_prints_which_files_make_which_service(tmp_path: Path) -> None:
+    (tmp_path / "api").mkdir()
+    (tmp_path / "api" / "Dockerfile").write_text("FROM python:3.12-slim\n")
+    (tmp_path / "compose.yaml").write_text(
+        "services:\n  api:\n    build: ./api\n    image: shop/api:dev\n  db:\n    image: postgres:16\n"
+    )
+    (tmp_path / "deploy.yaml").write_text(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api}\nspec:\n  template:\n"
+        "    spec:\n      containers: [{name: api, image: 'docker.io/shop/api:1.2'}]\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "dockwise.cli", "check", "--explain-model", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "service api"
+    assert "compose.yaml:2  service api  (builds api/Dockerfile)" in result.stdout
+    assert "Deployment/api container api  (runs docker.io/shop/api:1.2, which api/Dockerfile" in (
+        result.stdout
+    )
+    assert "service db" in lines
+
+
+def test_kubernetes_manifests_on_stdin(tmp_path: Path) -> None:
+    manifest = (
+        "---\n# Source: chart/templates/deployment.yaml\napiVersion: apps/v1\nkind: Deployment\n"
+        "metadata: {name: web}\nspec:\n  selector: {matchLabels: {app: web}}\n  template:\n"
+        "    spec:\n      containers:\n        - name: web\n          image: shop/web:1.0\n"
+        "          ports: [{containerPort: 8000}]\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "dockwise.cli", "check", "--format", "json", "-"],
+        input=manifest,
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tmp_path,
+    )
+    document = json.loads(result.stdout)
+    rules = {finding["rule"] for finding in document["findings"]}
+    assert {"DW221", "DW222", "DW403"} <= rules, rules
+    assert all(finding["path"] == "-" for finding in document["findings"])

@@ -126,6 +126,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     check.add_argument("--baseline", metavar="FILE", help="hide the findings recorded in FILE")
     check.add_argument("--write-baseline", metavar="FILE", help="record today's findings in FILE")
+    check.add_argument(
+        "--explain-model",
+        action="store_true",
+        help="print which files make which service, and why, instead of checking",
+    )
     check.add_argument("--no-color", action="store_true", help="never colour the text output")
     check.add_argument(
         "--debug",
@@ -172,6 +177,9 @@ def _check(args: argparse.Namespace, debug: bool = False) -> int:
         for name, load in _inputs(args, config):
             try:
                 project, prefix = load()
+                if args.explain_model:
+                    _emit(explain_model(project, prefix), args.output)
+                    continue
                 outcome = check_project(project, rules, debug=debug)
             except (UsageError, KeyboardInterrupt, BrokenPipeError):
                 raise
@@ -194,6 +202,10 @@ def _check(args: argparse.Namespace, debug: bool = False) -> int:
                 replace(p, path=_prefixed_path(p.path, prefix)) for p in outcome.problems
             )
             notes.extend(note for note in outcome.notes if note not in notes)
+    if args.explain_model:
+        for problem in problems:
+            print(f"dockwise: {problem}", file=sys.stderr)
+        return 2 if problems else 0
     if args.baseline or args.write_baseline:
         findings = _baseline(args, findings)
 
@@ -368,10 +380,17 @@ def _folder(
 
 
 def _stdin_project(args: argparse.Namespace, config: Config) -> Project:
-    """The Dockerfile on stdin, reported under --stdin-filename (which also names it for
-    the compose files that build it). Unusable input is an input problem, as for a file, so
-    that json and sarif still print a document."""
-    from dockwise.project import Discovery, InputProblem, Project, project_from_text
+    """The Dockerfile, or the Kubernetes manifests (`helm template . | dockwise check -`), on
+    stdin, reported under --stdin-filename (which also names a Dockerfile for the compose
+    files that build it). Unusable input is an input problem, as for a file, so that json
+    and sarif still print a document."""
+    from dockwise.project import (
+        Discovery,
+        InputProblem,
+        Project,
+        manifests_from_text,
+        project_from_text,
+    )
     from dockwise.sources.dockerfile import DockerfileError, decode_dockerfile
 
     name = args.stdin_filename
@@ -381,7 +400,22 @@ def _stdin_project(args: argparse.Namespace, config: Config) -> Project:
     except DockerfileError as error:
         problem = InputProblem(error.path, error.line, error.message)
         return Project(Path.cwd(), config, (), Discovery(), (problem,), single_file=True)
-    return project_from_text(text, config, name)
+    return manifests_from_text(text, config, name) or project_from_text(text, config, name)
+
+
+def explain_model(project: Project, prefix: str = "") -> str:
+    """The services dockwise sees and the files that make each one, with the reasons."""
+    from dockwise.report import printable
+
+    lines = []
+    for service in project.services:
+        lines.append(f"service {printable(service.name)}")
+        for join in service.joins:
+            where = prefix + join.path + (f":{join.line}" if join.line else "")
+            lines.append(f"  {join.kind:<10} {printable(where)}  {join.what}  ({join.because})")
+    if not lines:
+        lines.append("no services: no Dockerfile, compose file or Kubernetes manifest found")
+    return "\n".join(lines) + "\n"
 
 
 def _prefixed(finding: Finding, prefix: str) -> Finding:

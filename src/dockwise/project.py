@@ -168,6 +168,7 @@ class Project:
     # a multi-stage Dockerfile missing here ships its last stage by guess
     stage_sources: Mapping[str, str] = field(default_factory=dict)
     templates: tuple[TemplateFile, ...] = ()
+    stdin_manifests: tuple[ManifestFile, ...] = ()
 
     def relpath(self, path: Path) -> str:
         try:
@@ -203,10 +204,11 @@ class Project:
 
     @cached_property
     def manifests(self) -> tuple[ManifestFile, ...]:
-        """Kubernetes manifests among the YAML files (others are not read further)."""
+        """Kubernetes manifests among the YAML files (others are not read further), after
+        those read from stdin (`helm template . | dockwise check -`)."""
         from dockwise.sources.kubernetes import load_manifest
 
-        found = []
+        found = list(self.stdin_manifests)
         for name in self.discovery.yaml_files:
             path = Path(name)
             manifest = load_manifest(path, self.relpath(path))
@@ -358,6 +360,25 @@ def load_files(paths: list[Path], config: Config, target: str | None = None) -> 
         stage_sources=_sources(dockerfiles, choices, target, config),
         templates=templates,
     )
+
+
+def manifests_from_text(text: str, config: Config, name: str = "-") -> Project | None:
+    """A project made of the Kubernetes manifests read from stdin (`helm template` or
+    `kustomize build` output); None when the text is no manifest (a Dockerfile, then)."""
+    from dockwise.sources.kubernetes import parse_manifest
+
+    if not _MANIFEST_START.match(text):
+        return None
+    manifest = parse_manifest(text, name)
+    if manifest is None:
+        return None
+    return Project(
+        Path.cwd(), config, (), Discovery(), single_file=True, stdin_manifests=(manifest,)
+    )
+
+
+# YAML manifests start with a comment, a document marker or apiVersion/kind; no Dockerfile does
+_MANIFEST_START = lazy_compile(r"\A(?:\s*(?:#[^\n]*|---[^\n]*)?\n)*\s*(?:apiVersion|kind)\s*:")
 
 
 def project_from_text(text: str, config: Config, name: str = "-") -> Project:
