@@ -11,6 +11,8 @@ import uuid
 
 from fastapi import FastAPI, Request, Response
 
+from app.tracing import configure_tracing, current_trace_id
+
 
 class JsonFormatter(logging.Formatter):
     """One JSON object per line on stdout: what log collectors parse best."""
@@ -25,6 +27,9 @@ class JsonFormatter(logging.Formatter):
         request_id = getattr(record, "request_id", None)
         if request_id:
             entry["request_id"] = request_id
+        trace_id = current_trace_id()
+        if trace_id:
+            entry["trace_id"] = trace_id
         return json.dumps(entry)
 
 
@@ -39,6 +44,7 @@ def configure_logging() -> logging.Logger:
 
 log = configure_logging()
 app = FastAPI(title="dockwise reference service")
+configure_tracing(app)
 STARTED = time.monotonic()
 
 
