@@ -86,6 +86,21 @@ class SecurityContext:
     read_only_root_filesystem: bool | None = None
     allow_privilege_escalation: bool | None = None
     privileged: bool | None = None
+    capabilities_add: tuple[str, ...] = ()
+    key_lines: tuple[tuple[str, int], ...] = ()  # (key, line) of every key written
+
+    def line_of(self, key: str) -> int | None:
+        """The line where `key` (runAsNonRoot, privileged...) is written, if it is."""
+        return next((line for name, line in self.key_lines if name == key), None)
+
+
+@dataclass(frozen=True)
+class PreStop:
+    """A container's `lifecycle.preStop` hook; `seconds` when it only sleeps a known time
+    (`exec: [sleep, 5]`, `sleep: {seconds: 5}`)."""
+
+    line: int
+    seconds: float | None = None
 
 
 @dataclass(frozen=True)
@@ -111,6 +126,7 @@ class Container:
     resources: Resources = Resources()
     security: SecurityContext = SecurityContext()
     secret_mounts: tuple[str, ...] = ()  # mount paths of volumes backed by a Secret
+    pre_stop: PreStop | None = None
 
     def probe(self, kind: str) -> Probe | None:
         for probe in self.probes:
@@ -133,6 +149,8 @@ class Workload:
     # an apps/v1 controller without `spec.selector` is not a whole object: a Kustomize
     # strategic-merge patch, whose other fields come from the base it patches
     patch: bool = False
+    # what the pod shares with the node: hostNetwork, hostPID, hostIPC, hostPath volumes
+    host_access: tuple[str, ...] = ()
 
     @property
     def is_batch(self) -> bool:
@@ -313,7 +331,18 @@ def _workload(item: Map, kind: str, name: str, relpath: str) -> Workload:
         patch=kind in _SELECTOR_KINDS
         and _str(item.get("apiVersion")) == "apps/v1"
         and _get(item, "spec", "selector") is None,
+        host_access=_host_access(spec),
     )
+
+
+def _host_access(spec: Map) -> tuple[str, ...]:
+    found = [key for key in ("hostNetwork", "hostPID", "hostIPC") if _bool(spec.get(key))]
+    volumes = spec.get("volumes")
+    if isinstance(volumes, Seq) and any(
+        isinstance(v, Map) and v.get("hostPath") is not None for v in volumes.items
+    ):
+        found.append("hostPath")
+    return tuple(found)
 
 
 _SELECTOR_KINDS = frozenset({"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet"})
@@ -371,7 +400,22 @@ def _container(node: Map, init: bool, secret_volumes: frozenset[str]) -> Contain
         resources=_resources(node.get("resources")),
         security=_security(node.get("securityContext")),
         secret_mounts=secret_mounts,
+        pre_stop=_pre_stop(_get(node, "lifecycle", "preStop")),
     )
+
+
+def _pre_stop(node: Node | None) -> PreStop | None:
+    if not isinstance(node, Map):
+        return None
+    seconds: float | None = None
+    sleep = _get(node, "sleep", "seconds")
+    command = _words(_get(node, "exec", "command")) or ()
+    if _int(sleep) is not None:
+        seconds = float(_int(sleep) or 0)
+    elif command[:1] and command[0].rsplit("/", 1)[-1] == "sleep" and len(command) == 2:
+        text = command[1].removesuffix("s")
+        seconds = float(text) if text.isdigit() else None
+    return PreStop(node.line, seconds)
 
 
 def _ports(node: Node | None) -> tuple[ContainerPort, ...]:
@@ -458,6 +502,8 @@ def _security(node: Node | None) -> SecurityContext:
         read_only_root_filesystem=_bool(node.get("readOnlyRootFilesystem")),
         allow_privilege_escalation=_bool(node.get("allowPrivilegeEscalation")),
         privileged=_bool(node.get("privileged")),
+        capabilities_add=_words(_get(node, "capabilities", "add")) or (),
+        key_lines=tuple((key, line) for key, (line, _) in node.keys.items()),
     )
 
 

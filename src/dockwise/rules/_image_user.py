@@ -1,0 +1,72 @@
+"""Which user a service's image starts as, for the compose and Kubernetes security rules:
+the Dockerfile's own USER when the project builds the image, else what dockwise knows of
+the public image (baseimages.py)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from dockwise.model.service import Service
+    from dockwise.project import Project
+
+
+@dataclass(frozen=True)
+class ImageUser:
+    """kind: "nonroot", "root", "drops" (the entrypoint starts the server as another user),
+    "workers" (a root master with unprivileged workers), "windows" or "unknown"."""
+
+    kind: str
+    user: str | None = None  # the USER as written, when the Dockerfile sets one
+    path: str | None = None  # where that is known: the Dockerfile and its USER line
+    line: int | None = None
+    why: str = ""
+
+    @property
+    def numeric(self) -> bool:
+        name = (self.user or "").partition(":")[0]
+        return name.isdigit()
+
+    @property
+    def uid(self) -> int | None:
+        name = (self.user or "").partition(":")[0]
+        return int(name) if name.isdigit() and len(name) < 10 else None
+
+    @property
+    def built_here(self) -> bool:
+        return self.path is not None
+
+
+def image_user(service: Service, image: str | None, project: Project) -> ImageUser:
+    """The user the image of `service` starts as (`image`: the reference the compose service
+    or container names, used when no Dockerfile of the project builds it)."""
+    from dockwise.baseimages import base_user
+    from dockwise.rules._common import not_a_service
+    from dockwise.rules.security import (
+        _base_verdict,
+        _drops_privileges,
+        _effective_user,
+        _is_root,
+        _own_entrypoint,
+    )
+
+    dockerfile = service.dockerfile
+    if dockerfile is not None and dockerfile.shipped_stage is not None:
+        where = dockerfile.relpath
+        instruction, user = _effective_user(dockerfile)
+        if instruction is not None and user:
+            if "$" in user:
+                return ImageUser("unknown", user, where, instruction.start_line)
+            kind = "root" if _is_root(user) else "nonroot"
+            return ImageUser(kind, user, where, instruction.start_line, f"USER {user}")
+        if not_a_service(dockerfile, project) is None and _drops_privileges(dockerfile, project):
+            return ImageUser("drops", None, where, None, "its entrypoint drops privileges")
+        verdict = _base_verdict(dockerfile, project)
+        if verdict.kind == "drops" and _own_entrypoint(dockerfile):
+            return ImageUser("root", None, where, None, f"no USER; base {verdict.where}")
+        return ImageUser(verdict.kind, None, where, None, f"no USER; base {verdict.where}")
+    if not image or "$" in image or "{{" in image:
+        return ImageUser("unknown")
+    known = base_user(image)
+    return ImageUser(known.kind, why=known.why)

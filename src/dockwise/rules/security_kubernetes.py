@@ -1,0 +1,462 @@
+"""Security of Kubernetes containers (DW823-DW828): root, privileges, a writable root
+filesystem, floating image tags. Pod-level `securityContext` is inherited (runAsNonRoot,
+runAsUser); init containers and the containers of Jobs and CronJobs are checked too."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from dockwise.findings import Hit, Related, Severity
+from dockwise.lazyre import lazy_compile
+from dockwise.rules._image_user import ImageUser, image_user
+from dockwise.rules._scopes import at_line, container_rule
+
+if TYPE_CHECKING:
+    from dockwise.model.service import ContainerPart, Service
+    from dockwise.project import Project
+
+
+def _deployment(
+    container: str = "", pod: str = "", image: str = "ghcr.io/acme/web:1.4.2"
+) -> dict[str, str]:
+    return {"deploy/web.yaml": _manifest(container, pod, image)}
+
+
+def _manifest(container: str = "", pod: str = "", image: str = "ghcr.io/acme/web:1.4.2") -> str:
+    return f"""\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  selector:
+    matchLabels: {{app: web}}
+  template:
+    metadata:
+      labels: {{app: web}}
+    spec:
+{pod}      containers:
+        - name: web
+          image: {image}
+{container}"""
+
+
+_POD_NONROOT = """\
+      securityContext:
+        runAsNonRoot: true
+        runAsUser: 10001
+"""
+_HARDENED = """\
+          securityContext:
+            allowPrivilegeEscalation: false
+            readOnlyRootFilesystem: true
+            capabilities: {drop: [ALL]}
+"""
+
+
+# --- who the container runs as -------------------------------------------------------------
+
+
+def _run_as(part: ContainerPart) -> tuple[bool | None, int | None, int | None]:
+    """(runAsNonRoot, runAsUser, line of the setting that decides) with the container's
+    own securityContext over the pod's."""
+    own, pod = part.container.security, part.workload.pod_security
+    non_root = own.run_as_non_root if own.run_as_non_root is not None else pod.run_as_non_root
+    user = own.run_as_user if own.run_as_user is not None else pod.run_as_user
+    line = None
+    for context in (own, pod):
+        for key in ("runAsUser", "runAsNonRoot"):
+            line = line or context.line_of(key)
+    return non_root, user, line
+
+
+def _user_related(user: ImageUser) -> tuple[Related, ...]:
+    if user.path is None:
+        return ()
+    what = f"USER {user.user}" if user.user else "the image's user"
+    return (Related(user.path, user.line, what),)
+
+
+_ROOT_FIX = (
+    "Set `securityContext: {runAsNonRoot: true, runAsUser: 10001}` on the pod or container, "
+    "and give the image that user (`USER 10001`)."
+)
+
+
+@container_rule(
+    "DW823",
+    lesson="security",
+    severity="warning",
+    batch=True,
+    init=True,
+    title="Container may run as root",
+    why="""
+        Without `runAsNonRoot: true` or a non-zero `runAsUser` (on the container or
+        inherited from the pod), the container runs as whatever user its image names, root
+        for most images: a bug in the app gives the attacker root in the container and a
+        shorter way out through any kernel or runtime flaw. `runAsNonRoot: true` makes the
+        kubelet refuse to start a root container, so the guarantee no longer depends on
+        each image.
+
+        When the image is built here and its Dockerfile already sets a non-root USER, or
+        the public image is known to run as a non-root user or to drop privileges itself,
+        the finding is advice (info): the fix is to declare it. `runAsUser: 0` or
+        `runAsNonRoot: false` is reported whatever the image.
+    """,
+    fix=_ROOT_FIX,
+    bad=_deployment(),
+    good=_deployment(pod=_POD_NONROOT),
+    also=[
+        "kube-score:container-security-context-user-group-id",
+        "polaris:runAsRootAllowed",
+        "kube-linter:run-as-non-root",
+        "checkov:CKV_K8S_23",
+    ],
+)
+def may_run_as_root(part: ContainerPart, service: Service, project: Project) -> Iterator[Hit]:
+    non_root, uid, line = _run_as(part)
+    container = part.container
+    name = f"container {container.name} of {part.workload.label}"
+    if uid == 0:
+        yield at_line(part.path, line, f"{name} sets runAsUser: 0: it runs as root", fix=_ROOT_FIX)
+        return
+    if non_root is True or (uid is not None and uid > 0):
+        return
+    if non_root is False:
+        yield at_line(
+            part.path, line, f"{name} sets runAsNonRoot: false and no runAsUser", fix=_ROOT_FIX
+        )
+        return
+    user = image_user(service, container.image, project)
+    hit = at_line(
+        part.path,
+        container.line,
+        f"{name} sets neither runAsNonRoot nor runAsUser",
+        fix=_ROOT_FIX,
+        related=_user_related(user),
+    )
+    if user.kind == "nonroot":
+        if user.uid is not None:
+            fix = f"Declare it: `securityContext: {{runAsNonRoot: true, runAsUser: {user.uid}}}`."
+            said = f"its image runs as USER {user.user}"
+        elif user.user:
+            fix = (
+                f"Declare the UID of user {user.user}: `runAsUser: <uid>` with "
+                "`runAsNonRoot: true` (runAsNonRoot alone cannot verify a user name), or make "
+                "the Dockerfile's USER numeric."
+            )
+            said = f"its image runs as USER {user.user}"
+        else:
+            fix = "Declare it: `securityContext: {runAsNonRoot: true, runAsUser: <uid>}`."
+            said = user.why or "its image runs as a non-root user"
+        yield replace(
+            hit,
+            message=f"{hit.message}; {said}, but nothing guarantees it",
+            fix=fix,
+            severity=Severity.INFO,
+        )
+    elif user.kind in ("drops", "workers"):
+        said = user.why or "the image starts as root and drops privileges"
+        yield replace(hit, message=f"{hit.message}; {said}", severity=Severity.INFO)
+    elif user.kind == "root" and user.built_here:
+        yield replace(hit, message=f"{hit.message}; its image runs as root ({user.why})")
+    else:
+        yield hit
+
+
+@container_rule(
+    "DW824",
+    lesson="security",
+    severity="error",
+    batch=True,
+    init=True,
+    title="runAsNonRoot contradicts the image's user",
+    why="""
+        With `runAsNonRoot: true` and no `runAsUser`, the kubelet checks the image's USER
+        before starting the container: an image that runs as root, or whose USER is a name
+        rather than a UID (the kubelet cannot tell a name is not root), is refused with
+        `CreateContainerConfigError` and the pod never starts. Checked only against a
+        Dockerfile this project builds, whose USER dockwise can read.
+    """,
+    fix="""
+        Make the Dockerfile's USER numeric and non-root (`USER 10001`), or add
+        `runAsUser: 10001` next to `runAsNonRoot: true`.
+    """,
+    bad={
+        "Dockerfile": """\
+FROM python:3.11-slim
+RUN useradd --uid 10001 app
+USER app
+CMD ["python", "-m", "http.server"]
+""",
+        "deploy/web.yaml": _manifest(
+            pod="      securityContext:\n        runAsNonRoot: true\n", image="web:1.0"
+        ),
+        "Makefile": "image:\n\tdocker build -t web:1.0 .\n",
+    },
+    good={
+        "Dockerfile": """\
+FROM python:3.11-slim
+RUN useradd --uid 10001 app
+USER 10001
+CMD ["python", "-m", "http.server"]
+""",
+        "deploy/web.yaml": _manifest(
+            pod="      securityContext:\n        runAsNonRoot: true\n", image="web:1.0"
+        ),
+        "Makefile": "image:\n\tdocker build -t web:1.0 .\n",
+    },
+)
+def non_root_contradiction(
+    part: ContainerPart, service: Service, project: Project
+) -> Iterator[Hit]:
+    non_root, uid, line = _run_as(part)
+    if non_root is not True or uid is not None or service.dockerfile is None:
+        return
+    user = image_user(service, part.container.image, project)
+    if not user.built_here:
+        return
+    name = f"container {part.container.name} of {part.workload.label}"
+    if user.kind == "root":
+        problem = f"its image runs as root ({user.why})"
+    elif user.kind == "nonroot" and user.user and user.uid is None:
+        problem = f"its image's USER {user.user} is a name, which the kubelet cannot verify"
+    else:
+        return
+    yield at_line(
+        part.path,
+        line,
+        f"{name} sets runAsNonRoot: true without runAsUser, but {problem}: the kubelet "
+        "refuses to start it (CreateContainerConfigError)",
+        related=(
+            Related(user.path or "", user.line, f"USER {user.user}" if user.user else "no USER"),
+        ),
+    )
+
+
+# --- privileges ----------------------------------------------------------------------------
+
+# DaemonSets that need the node: agents for logs, metrics, networking, storage, security
+_NODE_AGENT = lazy_compile(
+    r"(?i)agent|exporter|fluent|filebeat|logstash|promtail|vector|datadog|newrelic|sysdig|"
+    r"falco|calico|cilium|flannel|weave|kube-proxy|csi|driver|nvidia|gpu|device|node|"
+    r"collector|otel|monitor|log"
+)
+_CAPABILITY_WARNED = frozenset({"SYS_ADMIN", "CAP_SYS_ADMIN", "ALL"})
+
+
+@container_rule(
+    "DW825",
+    lesson="security",
+    severity="error",
+    batch=True,
+    init=True,
+    title="Privileged container",
+    why="""
+        `privileged: true` gives the container every capability and every device of the
+        node and switches off seccomp and AppArmor: root in it is root on the node. An
+        application never needs it. DaemonSets that run node agents (log shippers, CNI,
+        device plugins, monitoring agents: host access or a name that says so) and init
+        containers that tune the node (`sysctl -w`) sometimes do: those are reported as
+        warnings, to narrow them to the capabilities they use. Adding `SYS_ADMIN` or `ALL`
+        capabilities is nearly the same and reported alike.
+    """,
+    fix="""
+        Remove `privileged: true`; add only the capabilities the process needs
+        (`capabilities: {drop: [ALL], add: [NET_BIND_SERVICE]}`), or use pod
+        `securityContext.sysctls` for namespaced sysctls.
+    """,
+    bad=_deployment(
+        container="          securityContext:\n            privileged: true\n", pod=_POD_NONROOT
+    ),
+    good=_deployment(container=_HARDENED, pod=_POD_NONROOT),
+    also=[
+        "kube-score:container-security-context-privileged",
+        "polaris:runAsPrivileged",
+        "kube-linter:privileged-container",
+        "checkov:CKV_K8S_16",
+        "checkov:CKV_K8S_39",
+    ],
+)
+def privileged_container(part: ContainerPart, service: Service, project: Project) -> Iterator[Hit]:
+    security = part.container.security
+    name = f"container {part.container.name} of {part.workload.label}"
+    if security.privileged is True:
+        line = security.line_of("privileged") or security.line
+        hit = at_line(part.path, line, f"{name} is privileged: root in it is root on the node")
+    else:
+        added = [c for c in security.capabilities_add if c.upper() in _CAPABILITY_WARNED]
+        if not added:
+            return
+        line = security.line_of("capabilities") or security.line
+        hit = at_line(
+            part.path,
+            line,
+            f"{name} adds capability {added[0]}: nearly as powerful as privileged",
+        )
+    reason = _needs_node(part)
+    if reason is not None:
+        yield replace(hit, message=f"{hit.message} ({reason})", severity=Severity.WARNING)
+    else:
+        yield hit
+
+
+def _needs_node(part: ContainerPart) -> str | None:
+    """Why the container plausibly needs node-level privileges, or None for an app."""
+    workload, container = part.workload, part.container
+    if workload.kind == "DaemonSet" and (
+        workload.host_access or _NODE_AGENT.search(f"{workload.name} {container.name}")
+    ):
+        what = ", ".join(workload.host_access) or "a node agent by its name"
+        return f"a DaemonSet with {what}: confirm it needs more than a few capabilities"
+    argv = " ".join((*(container.command or ()), *(container.args or ())))
+    if container.init and ("sysctl" in argv or "ulimit" in argv or "chown" in argv):
+        return "an init container tuning the node or volumes"
+    return None
+
+
+@container_rule(
+    "DW826",
+    lesson="security",
+    severity="warning",
+    batch=True,
+    init=True,
+    title="Privilege escalation not switched off",
+    why="""
+        Unless `allowPrivilegeEscalation: false`, a process in the container can gain more
+        privileges than its parent through setuid binaries (sudo, su, ping on some images)
+        or file capabilities: a non-root container is one exploit away from root. Setting
+        it sets `no_new_privs`, which costs nothing for a web service. When the container
+        may run as root anyway, fixing that comes first and this is advice (info);
+        privileged containers are reported by DW825 only.
+    """,
+    fix="Set `securityContext: {allowPrivilegeEscalation: false}` on the container.",
+    bad=_deployment(pod=_POD_NONROOT),
+    good=_deployment(container=_HARDENED, pod=_POD_NONROOT),
+    also=[
+        "polaris:privilegeEscalationAllowed",
+        "kube-linter:privilege-escalation-container",
+        "checkov:CKV_K8S_20",
+    ],
+)
+def privilege_escalation(part: ContainerPart, service: Service, project: Project) -> Iterator[Hit]:
+    security = part.container.security
+    if security.allow_privilege_escalation is False or security.privileged is True:
+        return
+    name = f"container {part.container.name} of {part.workload.label}"
+    line = security.line_of("allowPrivilegeEscalation") or part.container.line
+    hit = at_line(part.path, line, f"{name} does not set allowPrivilegeEscalation: false")
+    non_root, uid, _ = _run_as(part)
+    if non_root is True or (uid is not None and uid > 0):
+        yield hit
+    else:
+        yield replace(
+            hit, message=f"{hit.message} (it may run as root: see DW823)", severity=Severity.INFO
+        )
+
+
+@container_rule(
+    "DW827",
+    lesson="security",
+    severity="info",
+    batch=True,
+    init=True,
+    title="Root filesystem is writable",
+    why="""
+        With a writable root filesystem an attacker who gets code execution can replace the
+        app's files, drop tools and persist until the pod restarts. `readOnlyRootFilesystem:
+        true` stops that, with `emptyDir` volumes for the folders the app writes (`/tmp`,
+        caches). Advice (info), not a warning: a writable filesystem is no hole by itself,
+        and dockwise cannot see every path the app writes, so the change needs a test run.
+    """,
+    fix="""
+        Set `readOnlyRootFilesystem: true` and mount an `emptyDir` where the app writes
+        (`/tmp`, cache folders).
+    """,
+    bad=_deployment(pod=_POD_NONROOT),
+    good=_deployment(container=_HARDENED, pod=_POD_NONROOT),
+    also=[
+        "kube-score:container-security-context-readonlyrootfilesystem",
+        "polaris:notReadOnlyRootFilesystem",
+        "kube-linter:no-read-only-root-fs",
+        "checkov:CKV_K8S_22",
+    ],
+)
+def writable_root_filesystem(
+    part: ContainerPart, service: Service, project: Project
+) -> Iterator[Hit]:
+    security = part.container.security
+    if security.read_only_root_filesystem is True:
+        return
+    line = security.line_of("readOnlyRootFilesystem") or part.container.line
+    yield at_line(
+        part.path,
+        line,
+        f"container {part.container.name} of {part.workload.label} has a writable root "
+        "filesystem (readOnlyRootFilesystem is not true)",
+    )
+
+
+# --- image tags ----------------------------------------------------------------------------
+
+# a reference someone fills in before applying: ${TAG}, $(VERSION), <tag>, __TAG__, PROJECT_ID
+_PLACEHOLDER = lazy_compile(
+    r"\$|\{\{|<[^>]*>|__[A-Z0-9_]+__|(?:^|[/:._-])[A-Z][A-Z0-9]*_[A-Z0-9_]+(?:$|[/:._-])"
+    r"|(?:^|/)[A-Z][A-Z0-9_]{3,}(?:$|/)"
+)
+
+
+@container_rule(
+    "DW828",
+    lesson="security",
+    severity="warning",
+    batch=True,
+    init=True,
+    title="Image without a tag or with :latest",
+    why="""
+        An untagged image is `:latest`, and `:latest` names whatever was pushed last: two
+        nodes can run different code under one Deployment, a rollback redeploys the same
+        moving tag, and nobody can tell from the manifest what runs. kubelet also pulls
+        `:latest` on every start. A digest (`@sha256:...`) pins the image and passes.
+        References with placeholders (`${TAG}`, `<tag>`, `PROJECT_ID`) are filled in
+        before use and pass; an image this project builds itself, referenced untagged or
+        `:latest` (a local kind/minikube loop), is advice (info).
+    """,
+    fix="Name a version (`ghcr.io/acme/web:1.4.2`) or pin a digest (`@sha256:...`).",
+    bad=_deployment(image="nginx", pod=_POD_NONROOT, container=_HARDENED),
+    good=_deployment(image="nginx:1.27-alpine", pod=_POD_NONROOT, container=_HARDENED),
+    also=[
+        "kube-score:container-image-tag",
+        "polaris:tagNotSpecified",
+        "kube-linter:latest-tag",
+        "checkov:CKV_K8S_14",
+    ],
+)
+def floating_image_tag(part: ContainerPart, service: Service, project: Project) -> Iterator[Hit]:
+    from dockwise.sources.imageref import parse_image_ref
+
+    image = part.container.image
+    if not image or "@" in image or _PLACEHOLDER.search(image):
+        return
+    ref = parse_image_ref(image)
+    if ref.tag is not None and ref.tag != "latest":
+        return
+    said = "has no tag (:latest)" if ref.tag is None else "uses :latest"
+    hit = at_line(
+        part.path,
+        part.container.image_line,
+        f"image {image} of container {part.container.name} {said}",
+    )
+    if service.dockerfile is not None:
+        yield replace(
+            hit,
+            message=f"{hit.message}; {service.dockerfile.relpath} builds it here",
+            fix="Tag each build (the commit or a version) and let the deploy set it "
+            "(`kustomize edit set image`, skaffold, `helm --set image.tag`).",
+            related=(Related(service.dockerfile.relpath, None, "builds this image"),),
+            severity=Severity.INFO,
+        )
+    else:
+        yield hit
