@@ -183,13 +183,20 @@ def manager_of(name: str) -> str | None:
     return _MANAGERS.get(name)
 
 
-@lru_cache(maxsize=8192)  # a pure function of an immutable command; rules ask many times
 def package_command(command: ShellCommand) -> PackageCommand | None:
     """`apt-get -y install curl` -> (apt, install, (curl,)); None for other commands.
 
     Wrappers are looked through (`xargs apt-get install -y`, `sudo apk add`) and
     abbreviated verbs normalised (`dnf in` is install, `zypper up` is update).
     """
+    name = command.name
+    if name not in _MANAGERS and name not in _WRAPPERS:
+        return None  # most commands: decided without hashing the command for the memo
+    return _package_command(command)
+
+
+@lru_cache(maxsize=8192)  # a pure function of an immutable command; rules ask many times
+def _package_command(command: ShellCommand) -> PackageCommand | None:
     command = unwrap(command)
     manager = _MANAGERS.get(command.name)
     if manager is None:
@@ -361,9 +368,16 @@ def _pip_words(command: ShellCommand) -> tuple[str, tuple[str, ...]] | None:
     return None
 
 
-@lru_cache(maxsize=8192)
 def pip_command(command: ShellCommand) -> PipCommand | None:
     """pip/uv pip command line, read as pip reads it; None for other commands."""
+    name = command.name
+    if not name.startswith(("pip", "python", "uv")) and name not in _WRAPPERS:
+        return None
+    return _pip_command(command)
+
+
+@lru_cache(maxsize=8192)
+def _pip_command(command: ShellCommand) -> PipCommand | None:
     found = _pip_words(command)
     if found is None:
         return None
