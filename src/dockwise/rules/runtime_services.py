@@ -110,7 +110,9 @@ services:
     also=["hadolint:DL3025"],
 )
 def compose_shell_parent(part: ComposePart, service: Service, project: Project) -> Iterator[Hit]:
+    from dockwise.rules._health_probes import compose_server
     from dockwise.rules.runtime import pid1_verdict
+    from dockwise.sources.shell import parse_script
 
     found = _shell_script(part)
     if found is None:
@@ -118,7 +120,7 @@ def compose_shell_parent(part: ComposePart, service: Service, project: Project) 
     program, script, path, line = found
     shell = _shell_of(program, part, service)
     verdict = pid1_verdict(shell, script)
-    if verdict in ("execs", "windows", "no shell"):
+    if verdict in ("execs", "windows", "no shell") or _one_off(part, project):
         return
     name = part.service.name
     program_name = program.rsplit("/", 1)[-1]
@@ -137,14 +139,40 @@ def compose_shell_parent(part: ComposePart, service: Service, project: Project) 
         if shell == "dash"
         else f"{shell} forks for a command that is not a lone simple command"
     )
-    yield _graded(
-        at_line(
-            path,
-            line,
-            f"service {name} runs `{program_name} -c` without exec ({why}): the shell stays "
-            "the server's parent and SIGTERM never reaches it",
-        ),
-        part,
+    hit = at_line(
+        path,
+        line,
+        f"service {name} runs `{program_name} -c` without exec ({why}): the shell stays "
+        "the server's parent and SIGTERM never reaches it",
+    )
+    commands = parse_script(script).commands
+    last = commands[-1].name if commands else ""
+    if compose_server(part, service, project) is None and last not in _LONG_RUNNING:
+        hit = replace(
+            hit,
+            message=f"service {name} runs `{program_name} -c` without exec ({why}): the shell "
+            f"stays the parent of {last or 'its last command'}, which gets no SIGTERM on stop",
+            severity=Severity.INFO,
+        )
+    yield _graded(hit, part)
+
+
+# programs that run until stopped: a shell left as their parent matters
+_LONG_RUNNING = frozenset(
+    {"celery", "python", "python3", "node", "npm", "nginx", "php-fpm", "java", "dramatiq",
+     "rq", "huey", "supervisord", "daphne", "hypercorn", "uvicorn", "gunicorn"}
+)  # fmt: skip
+
+
+def _one_off(part: ComposePart, project: Project) -> bool:
+    """A service others wait for to finish (`condition: service_completed_successfully`):
+    a migration or configuration step that exits, not a server."""
+    name = part.service.name
+    return any(
+        dependency.condition == "service_completed_successfully"
+        for service in part.file.services.values()
+        for key, dependency in service.depends_on.items()
+        if key == name
     )
 
 

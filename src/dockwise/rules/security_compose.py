@@ -3,6 +3,7 @@ undoes a non-root image, a writable root filesystem for the images built here.""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import replace
 from typing import TYPE_CHECKING
@@ -29,8 +30,25 @@ def _dev_reason(part: ComposePart) -> str | None:
     """Why a compose service is for development, not production (file or service name)."""
     if is_dev_name(part.file.relpath):
         return f"{part.file.relpath} is named for development or testing"
-    if is_dev_name(part.service.name):
-        return f"service {part.service.name} is named for development or testing"
+    compose = part.service
+    if is_dev_name(compose.name):
+        return f"service {compose.name} is named for development or testing"
+    words = [
+        *(compose.entrypoint.argv if compose.entrypoint else ()),
+        *(compose.command.argv if compose.command else ()),
+    ]
+    text = " ".join(words)
+    if "--reload" in text or "runserver" in text or "flask run" in text:
+        return f"service {compose.name} runs a reloading development server"
+    folder = part.file.path.parent
+    sources = {os.path.normpath(folder)}
+    if compose.build is not None and compose.build.context is not None:
+        sources.add(os.path.normpath(compose.build.context))
+    for volume in compose.volumes:
+        source = volume.source or ""
+        local = volume.type == "bind" and source and not source.startswith(("/", "~", "$"))
+        if local and os.path.normpath(folder / source) in sources:
+            return f"service {compose.name} mounts its source folder ({volume.written})"
     return None
 
 

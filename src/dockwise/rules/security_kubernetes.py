@@ -137,7 +137,10 @@ def may_run_as_root(part: ContainerPart, service: Service, project: Project) -> 
         fix=_ROOT_FIX,
         related=_user_related(user),
     )
-    if user.kind == "nonroot":
+    needs_root = _root_task(part)
+    if needs_root is not None:
+        yield replace(hit, message=f"{hit.message} ({needs_root})", severity=Severity.INFO)
+    elif user.kind == "nonroot":
         if user.uid is not None:
             fix = f"Declare it: `securityContext: {{runAsNonRoot: true, runAsUser: {user.uid}}}`."
             said = f"its image runs as USER {user.user}"
@@ -164,6 +167,21 @@ def may_run_as_root(part: ContainerPart, service: Service, project: Project) -> 
         yield replace(hit, message=f"{hit.message}; its image runs as root ({user.why})")
     else:
         yield hit
+
+
+_ROOT_TASKS = ("chown", "chmod", "sysctl", "/proc/sys", "mount ", "iptables", "modprobe")
+
+
+def _root_task(part: ContainerPart) -> str | None:
+    """Why the container plausibly needs root: an init container fixing ownership or tuning
+    the node, a node agent with host access."""
+    container, workload = part.container, part.workload
+    argv = " ".join((*(container.command or ()), *(container.args or ())))
+    if container.init and any(task in argv for task in _ROOT_TASKS):
+        return "an init container doing root's work (chown, sysctl): pod fsGroup covers ownership"
+    if workload.kind == "DaemonSet" and workload.host_access:
+        return f"a node agent with {', '.join(workload.host_access)}: it may need root"
+    return None
 
 
 @container_rule(
@@ -306,14 +324,15 @@ def privileged_container(part: ContainerPart, service: Service, project: Project
 def _needs_node(part: ContainerPart) -> str | None:
     """Why the container plausibly needs node-level privileges, or None for an app."""
     workload, container = part.workload, part.container
-    if workload.kind == "DaemonSet" and (
-        workload.host_access or _NODE_AGENT.search(f"{workload.name} {container.name}")
+    argv = " ".join((*(container.command or ()), *(container.args or ())))
+    if "sysctl" in argv or "/proc/sys" in argv or (container.init and "ulimit" in argv):
+        return "it tunes the node (sysctl): pod securityContext.sysctls covers namespaced ones"
+    agent = _NODE_AGENT.search(f"{workload.name} {container.name}")
+    if (workload.kind == "DaemonSet" and (workload.host_access or agent)) or (
+        workload.host_access and agent
     ):
         what = ", ".join(workload.host_access) or "a node agent by its name"
-        return f"a DaemonSet with {what}: confirm it needs more than a few capabilities"
-    argv = " ".join((*(container.command or ()), *(container.args or ())))
-    if container.init and ("sysctl" in argv or "ulimit" in argv or "chown" in argv):
-        return "an init container tuning the node or volumes"
+        return f"a node agent with {what}: confirm it needs more than a few capabilities"
     return None
 
 
