@@ -205,3 +205,11 @@ def test_quantities(text: str, value: float) -> None:
 @pytest.mark.parametrize("text", ["", "abc", "1.2.3", "5Xi", "1" * 60])
 def test_bad_quantities(text: str) -> None:
     assert parse_quantity(text) is None
+
+
+def test_a_tab_after_a_value_is_a_blank_as_kubectl_reads_it() -> None:
+    loaded = parse_manifest(
+        "apiVersion: v1\t\nkind: Service\t\nmetadata:\t\n  name: web\n", "svc.yaml"
+    )
+    assert loaded is not None and not loaded.problems
+    assert loaded.kinds == (("Service", "web", 1),)
