@@ -467,6 +467,8 @@ def kubernetes_grace_period(
     if graceful is None:
         return
     workload = part.workload
+    if workload.patch and workload.termination_grace_period is None:
+        return  # a Kustomize patch: the base it patches may set it
     grace = (
         float(workload.termination_grace_period)
         if workload.termination_grace_period is not None

@@ -120,10 +120,16 @@ def may_run_as_root(part: ContainerPart, service: Service, project: Project) -> 
     container = part.container
     name = f"container {container.name} of {part.workload.label}"
     if uid == 0:
-        yield at_line(part.path, line, f"{name} sets runAsUser: 0: it runs as root", fix=_ROOT_FIX)
+        hit = at_line(part.path, line, f"{name} sets runAsUser: 0: it runs as root", fix=_ROOT_FIX)
+        task = _root_task(part)
+        if task is not None:
+            hit = replace(hit, message=f"{hit.message} ({task})", severity=Severity.INFO)
+        yield hit
         return
     if non_root is True or (uid is not None and uid > 0):
         return
+    if part.workload.patch:
+        return  # a Kustomize patch: the base it patches may set it
     if non_root is False:
         yield at_line(
             part.path, line, f"{name} sets runAsNonRoot: false and no runAsUser", fix=_ROOT_FIX
@@ -364,6 +370,8 @@ def privilege_escalation(part: ContainerPart, service: Service, project: Project
     security = part.container.security
     if security.allow_privilege_escalation is False or security.privileged is True:
         return
+    if part.workload.patch:
+        return  # a Kustomize patch: the base it patches may set it
     name = f"container {part.container.name} of {part.workload.label}"
     line = security.line_of("allowPrivilegeEscalation") or part.container.line
     hit = at_line(part.path, line, f"{name} does not set allowPrivilegeEscalation: false")
@@ -407,7 +415,7 @@ def writable_root_filesystem(
     part: ContainerPart, service: Service, project: Project
 ) -> Iterator[Hit]:
     security = part.container.security
-    if security.read_only_root_filesystem is True:
+    if security.read_only_root_filesystem is True or part.workload.patch:
         return
     line = security.line_of("readOnlyRootFilesystem") or part.container.line
     yield at_line(
