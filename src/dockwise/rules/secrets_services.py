@@ -139,8 +139,9 @@ def grade(name: str, value: str, around: frozenset[str] = frozenset()) -> Graded
         # the detector does not find the value password-like or random (`mpass`,
         # `nvapi-NVKEY`): a weak default password, or a made-up sample for a token or
         # key a provider generates (which never looks like that)
-        words = set(re.findall(r"[a-z]+", name.lower()))
-        if credential_name_class(name) == "password" or "secret" in words:
+        words = re.findall(r"[a-z]+", name.lower())
+        chosen = "secret" in words and words[-1] not in ("id", "ids", "name", "arn")
+        if credential_name_class(name) == "password" or chosen:
             return Graded(match, Severity.WARNING, "default")  # a person chose it: it works
         return Graded(match, Severity.INFO, "made-up")
     return Graded(match, Severity.ERROR, "literal")
@@ -197,8 +198,10 @@ def _hit(
     )
 
 
-def _literal_command(literal: Literal, around: frozenset[str]) -> Graded:
+def _literal_command(literal: Literal, around: frozenset[str]) -> Graded | None:
     match = literal.match
+    if _TEMPLATE.search(match.value):
+        return None  # `--password={{ cookiecutter.db_password }}`: filled in elsewhere
     if match.kind == "placeholder-credential" or not literal.certain:
         return Graded(match, Severity.WARNING, "default")
     if _is_default(match.value, around):
@@ -214,9 +217,22 @@ _DEFAULT_VALUE = lazy_compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*:?[-=]([^}$]*)\}")
 _RELOADERS = frozenset({"--reload", "runserver", "--debug", "--autoreload", "watch"})
 
 
+# development tooling folders link.is_dev_name does not know
+_DEV_FOLDERS = frozenset({"devtools", "tilt", "localstack", "devenv", "dev-env"})
+
+
+def _development_path(path: str) -> bool:
+    """A development, test or CI file: named so, under such a folder, or a test fixture."""
+    return (
+        is_dev_name(path)
+        or _is_fixture(path)
+        or any(part.lower() in _DEV_FOLDERS for part in path.split("/")[:-1])
+    )
+
+
 def _compose_development(part: ComposePart, path: str) -> str | None:
     """Why a compose service is a development, test or CI setup, or None."""
-    if is_dev_name(path) or _is_fixture(path):
+    if _development_path(path):
         return "a development, test or CI compose file"
     if is_dev_name(part.service.name):
         return f"service {part.service.name} is a development service"
@@ -441,6 +457,8 @@ def _credential_in_compose_command(part: ComposePart, project: Project) -> Itera
         path = command.origin.path
         for literal in argv_credentials(args, words):
             graded = _literal_command(literal, around)
+            if graded is None:
+                continue
             message = (
                 f"{key} of compose service {part.service.name} passes {_what(graded)}: "
                 + _consequence(graded, "it is in git, in `docker inspect` and in `ps` on the host")
@@ -521,7 +539,7 @@ def _credential_in_compose_build_arg(part: ComposePart, project: Project) -> Ite
 
 
 def _k8s_development(part: ContainerPart) -> str | None:
-    if is_dev_name(part.path) or _is_fixture(part.path):
+    if _development_path(part.path):
         return "a development, test or CI manifest"
     if is_dev_name(part.workload.namespace):
         return f"namespace {part.workload.namespace}"
@@ -692,6 +710,8 @@ def credential_in_container_command(
         words.extend(_words(arg) if " " in arg else [arg])
     for literal in argv_credentials(args, tuple(words)):
         graded = _literal_command(literal, around)
+        if graded is None:
+            continue
         message = f"command of {part.label} passes {_what(graded)}: " + _consequence(
             graded, "it is in git, in the Pod spec and in `ps` on the node"
         )
@@ -784,9 +804,7 @@ def credential_in_secret_manifest(project: Project) -> Iterator[Hit]:
         if manifest.template:
             continue
         development = (
-            "a test, fixture or development path"
-            if is_dev_name(manifest.path) or _is_fixture(manifest.path)
-            else None
+            "a test, fixture or development path" if _development_path(manifest.path) else None
         )
         for document in manifest.secrets:
             plain = _simple_values(
@@ -818,15 +836,11 @@ def credential_in_secret_manifest(project: Project) -> Iterator[Hit]:
 # the app's settings modules
 
 
-_SETTINGS_MARKERS = (
-    b"SECRET",
-    b"PASSW",
-    b"TOKEN",
-    b"KEY",
-    b"PWD",
-    b"CREDENTIAL",
-    b"AUTH",
-    b"://",
+# a module-level string assigned to a credential-looking name: the modules worth parsing
+# (other literals, token formats under any name, are what DW510's content scan finds)
+_SETTING_LINE = re.compile(
+    rb"(?m)^[A-Z][A-Z0-9_]*(?:SECRET|PASSW|PASS\b|PASS_|PWD|TOKEN|KEY|CREDENTIAL)[A-Z0-9_]*"
+    rb"[ \t]*(?::[^=\n]*)?=[ \t]*[rRbBuU]?['\"]"
 )
 
 
@@ -853,10 +867,10 @@ def _shipped_settings(project: Project, service: Service) -> Iterator[_Setting]:
     shipped = context.shipped_files
     dev_image = is_dev_name(dockerfile.relpath) or _is_fixture(dockerfile.relpath)
     app = project.python_app(Path(context.root))
-    for module in app.modules_mentioning(_SETTINGS_MARKERS):
+    for module in app.modules_matching(_SETTING_LINE, within=shipped):
         relpath = module.relpath
         path = context.project_path(relpath)
-        if relpath not in shipped or _is_fixture(path) or not module.settings:
+        if _is_fixture(path) or not module.settings:
             continue
         reported = context.contents.get(relpath)
         taken = {secret.line for secret in reported.secrets} if reported else set()
