@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from dockwise.config import Config
-from dockwise.link import image_key, is_dev_name
+from dockwise.model.link import image_key, is_dev_name
 from dockwise.project import load_project, project_from_text
 
 

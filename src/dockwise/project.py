@@ -19,7 +19,7 @@ from dockwise.sources.dockerfile import (
 )
 
 if TYPE_CHECKING:
-    from dockwise.link import ImageLink, StageChoice
+    from dockwise.model.link import ImageLink, StageChoice
     from dockwise.model.service import Service
     from dockwise.sources.compose import ComposeFile
     from dockwise.sources.context import BuildContext
@@ -244,8 +244,8 @@ class Project:
 
     @cached_property
     def image_links(self) -> Mapping[str, ImageLink]:
-        """Images built by this project's Dockerfiles, by `registry/repository` (link.py)."""
-        from dockwise import link
+        """Images built by this project's Dockerfiles, by `registry/repository` (model/link.py)."""
+        from dockwise.model import link
 
         known = {df.relpath for df in self.dockerfiles}
         found: dict[str, ImageLink] = {}
@@ -262,7 +262,7 @@ class Project:
 
     def built_from(self, stage: Stage) -> tuple[Dockerfile, ImageLink] | None:
         """The Dockerfile of this project that builds the image a stage starts FROM."""
-        from dockwise.link import image_key
+        from dockwise.model.link import image_key
 
         base = stage.external_base
         key = image_key(base) if base else None
@@ -416,7 +416,7 @@ def project_from_text(text: str, config: Config, name: str = "-") -> Project:
 
 
 def _choice_above(dockerfile: Path) -> StageChoice | None:
-    from dockwise import link
+    from dockwise.model import link
     from dockwise.sources.compose import load_compose
 
     composes = [load_compose(path, path.name) for path in link.compose_files_above(dockerfile)]
@@ -459,7 +459,7 @@ def _sources(
 
 
 def _load_folder(root: Path, config: Config, target: str | None) -> Project:
-    from dockwise import link
+    from dockwise.model import link
 
     discovery = discover(root)
     shell = Project(root, config, (), discovery)
@@ -498,7 +498,7 @@ def _load_folder(root: Path, config: Config, target: str | None) -> Project:
 def _compose_above_folder(root: Path) -> list[ComposeFile]:
     """Compose files above a checked folder, up to its repository root (a folder inside a
     repository is often built by the compose file at the top)."""
-    from dockwise import link
+    from dockwise.model import link
     from dockwise.sources.compose import load_compose
 
     top = link.repository_root(root)

@@ -191,7 +191,7 @@ class ShippedJudgement:
 
 
 def shipped_judgement(dockerfile: Dockerfile, project: Project) -> ShippedJudgement:
-    from dockwise.link import is_dev_name
+    from dockwise.model.link import is_dev_name
 
     stage = dockerfile.shipped_stage
     if stage is None:
@@ -298,7 +298,7 @@ def _not_a_service(dockerfile: Dockerfile, project: Project, depth: int) -> NotA
 
 
 def _tooling_path(path: str) -> str | None:
-    from dockwise.link import is_dev_name
+    from dockwise.model.link import is_dev_name
 
     folders, _, name = path.rpartition("/")
     for folder in folders.split("/") if folders else ():

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from dockwise.findings import Hit
-from dockwise.link import is_dev_name
+from dockwise.model.link import is_dev_name
 from dockwise.model.service import Service
 from dockwise.project import Project
 from dockwise.rules._app import ServiceCode, service_code, start_commands

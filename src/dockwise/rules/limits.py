@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from dockwise.findings import Hit, Related, Severity, rule
-from dockwise.link import is_dev_name
+from dockwise.model.link import is_dev_name
 from dockwise.model.service import ComposePart
 from dockwise.rules._scopes import at_line, service_rule
 

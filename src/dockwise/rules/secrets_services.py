@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 
 from dockwise.findings import Hit, Rule, Severity, rule
 from dockwise.lazyre import lazy_compile
-from dockwise.link import is_dev_name
+from dockwise.model.link import is_dev_name
 from dockwise.rules._scopes import container_rule
 from dockwise.rules.secrets import (
     Literal,

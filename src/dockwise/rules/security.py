@@ -110,7 +110,7 @@ class _BaseVerdict:
 
 def _base_verdict(dockerfile: Dockerfile, project: Project, depth: int = 0) -> _BaseVerdict:
     """The user the shipped chain's oldest stage inherits: from a Dockerfile of this
-    project that builds its base (link.py), else from the table of well-known images."""
+    project that builds its base (model/link.py), else from the table of well-known images."""
     chain = dockerfile.shipped_chain()
     if not chain:
         return _BaseVerdict("unknown", "")

@@ -9,7 +9,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from dockwise.findings import Hit, Related, Severity
-from dockwise.link import is_dev_name
+from dockwise.model.link import is_dev_name
 from dockwise.rules._image_user import image_user
 from dockwise.rules._scopes import at_line, compose_rule
 
