@@ -133,6 +133,37 @@ def dockwise_location(python: str) -> str:
 # --------------------------------------------------------------------------- sampling
 
 
+def rule_scopes() -> dict[str, str]:
+    """Rule id -> "services" for the rules that read compose files, manifests or app code
+    (modules named `<lesson>_compose`, `_kubernetes`, `_service(s)`, `_app`, and `limits`),
+    "dockerfile" for the rest (Dockerfiles and their build contexts)."""
+    import importlib
+
+    from dockwise.findings import Rule
+    from dockwise.rules import lesson_module_names
+
+    scopes: dict[str, str] = {}
+    for name in lesson_module_names():
+        module = importlib.import_module(f"dockwise.rules.{name}")
+        suffix = name.partition("_")[2]
+        scope = (
+            "services"
+            if name == "limits" or suffix in ("compose", "kubernetes", "service", "services", "app")
+            else "dockerfile"
+        )
+        for value in vars(module).values():
+            if isinstance(value, Rule) and scopes.get(value.id) != "services":
+                scopes[value.id] = scope  # a rule re-exported elsewhere keeps its home
+    return scopes
+
+
+def in_scope(findings: Sequence[Finding], scope: str) -> list[Finding]:
+    if scope == "all":
+        return list(findings)
+    scopes = rule_scopes()
+    return [f for f in findings if scopes.get(f.rule, "dockerfile") == scope]
+
+
 def draw_sample(
     findings: Sequence[Finding], size: int, seed: int, per_rule: int = 12
 ) -> list[Finding]:
@@ -256,6 +287,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--tsv", metavar="NAME", help="print the sample as judgment rows")
     parser.add_argument("--precision", metavar="NAME", help="precision of a judged sample")
     parser.add_argument("--judgments", type=Path, default=DEFAULT_JUDGMENTS)
+    parser.add_argument(
+        "--scope",
+        choices=("all", "dockerfile", "services"),
+        default="all",
+        help="sample only the Dockerfile rules, or only the compose/Kubernetes/app rules",
+    )
     args = parser.parse_args(argv)
 
     if args.precision and not args.sample:  # the judged file alone, no run
@@ -264,6 +301,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     print(f"dockwise: {dockwise_location(args.python)}", file=sys.stderr)
     findings, problems = run_corpus(args.python, args.corpus, args.jobs)
+    findings = in_scope(findings, args.scope)
     if args.tsv:
         if not args.sample:
             parser.error("--tsv needs --sample")
