@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from dockwise.config import Config
 from dockwise.lazyre import lazy_compile
@@ -46,6 +46,7 @@ SKIPPED_DIRS = frozenset(
     }
 )
 COMPOSE_STEMS = ("compose", "docker-compose")
+T = TypeVar("T")
 MAX_DISCOVERED_ENTRIES = 2_000_000
 
 
@@ -240,6 +241,22 @@ class Project:
 
     @cached_property
     def _apps(self) -> dict[Path, PythonApp]:
+        return {}
+
+    def memo(self, name: str, model: object, compute: Callable[[], T]) -> T:
+        """`compute()`, once per project for a fact `name` of a model (a Dockerfile, a
+        service...): rules that all ask the same question of the same model share the answer.
+        Models are frozen, so the answer cannot go stale; they are told apart by identity
+        (hashing a whole Dockerfile would cost more than most facts)."""
+        table = self._memo.setdefault(name, {})
+        found = table.get(id(model))
+        if found is None or found[0] is not model:
+            found = (model, compute())  # the model is kept alive: its id cannot be reused
+            table[id(model)] = found
+        return found[1]  # type: ignore[return-value]
+
+    @cached_property
+    def _memo(self) -> dict[str, dict[int, tuple[object, object]]]:
         return {}
 
     @cached_property

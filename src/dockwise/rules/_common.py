@@ -191,6 +191,12 @@ class ShippedJudgement:
 
 
 def shipped_judgement(dockerfile: Dockerfile, project: Project) -> ShippedJudgement:
+    return project.memo(
+        "shipped_judgement", dockerfile, lambda: _shipped_judgement(dockerfile, project)
+    )
+
+
+def _shipped_judgement(dockerfile: Dockerfile, project: Project) -> ShippedJudgement:
     from dockwise.model.link import is_dev_name
 
     stage = dockerfile.shipped_stage
@@ -257,7 +263,7 @@ class NotAService:
 def not_a_service(dockerfile: Dockerfile, project: Project) -> NotAService | None:
     """Why the image is not a service (None when it is, or may be): a test, CI or
     devcontainer image, an artifact-only `FROM scratch` stage, a base image."""
-    return _not_a_service(dockerfile, project, 0)
+    return project.memo("not_a_service", dockerfile, lambda: _not_a_service(dockerfile, project, 0))
 
 
 def _not_a_service(dockerfile: Dockerfile, project: Project, depth: int) -> NotAService | None:
