@@ -784,3 +784,15 @@ def test_workdir_dot_is_info_and_relative_workdir_a_warning() -> None:
     project = project_from_text(text, Config(select=("DW901",)))
     found = check_project(project, [rule_by_id("DW901")]).findings  # type: ignore[list-item]
     assert [(f.line, f.severity.label) for f in found] == [(2, "info"), (3, "warning")]
+
+
+def test_expose_numbers_int_cannot_read() -> None:
+    # issue 6: EXPOSE with 5,000 digits raised ValueError (int-string limit), `²` passed isdigit()
+    text = f"""
+        FROM python:3.11-slim
+        EXPOSE {"9" * 5000}
+        EXPOSE ٨٠٨٠
+        EXPOSE 80-{"9" * 30}
+        EXPOSE 8000
+    """
+    assert hits(text, "DW905") == [2, 3, 4]

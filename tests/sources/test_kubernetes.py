@@ -213,3 +213,31 @@ def test_a_tab_after_a_value_is_a_blank_as_kubectl_reads_it() -> None:
     )
     assert loaded is not None and not loaded.problems
     assert loaded.kinds == (("Service", "web", 1),)
+
+
+def test_integers_wider_than_int64_are_invalid_not_overflowing() -> None:
+    # issue 6: a 400-digit terminationGracePeriodSeconds or preStop sleep overflowed float()
+    big = "9" * 400
+    loaded = manifest(
+        f"""\
+        apiVersion: v1
+        kind: Pod
+        metadata: {{name: p}}
+        spec:
+          terminationGracePeriodSeconds: {big}
+          containers:
+          - name: a
+            image: a
+            lifecycle: {{preStop: {{sleep: {{seconds: {big}}}}}}}
+            securityContext: {{runAsUser: {big}}}
+          - name: b
+            image: b
+            lifecycle: {{preStop: {{exec: {{command: [sleep, "²"]}}}}}}
+        """
+    )
+    (pod,) = loaded.workloads
+    first, second = pod.containers
+    assert pod.termination_grace_period is None
+    assert first.pre_stop is not None and first.pre_stop.seconds is None
+    assert first.security.run_as_user is None
+    assert second.pre_stop is not None and second.pre_stop.seconds is None

@@ -103,3 +103,19 @@ def test_gunicorn_config_file_fills_what_the_command_line_leaves_open() -> None:
 def test_gunicorn_config_never_runs_code_and_survives_garbage() -> None:
     assert read_gunicorn_config("def (:\n") == {}
     assert read_gunicorn_config("bind = os.environ['BIND']\n") == {"bind": None}
+
+
+@pytest.mark.parametrize("graceful", [10**400, -(10**400), float("inf"), True])
+def test_config_timeouts_no_float_holds_are_unknown(graceful: object) -> None:
+    # issue 6: `graceful_timeout = 999...` (400 digits) in gunicorn.conf.py raised OverflowError
+    command = parse_server_command(["gunicorn", "app:app"])
+    assert command is not None
+    assert with_gunicorn_config(command, {"graceful_timeout": graceful}).graceful_timeout is None
+    source = f"graceful_timeout = {'9' * 400}\nworkers = {'9' * 400}\n"
+    assert with_gunicorn_config(command, read_gunicorn_config(source)).graceful_timeout is None
+
+
+@pytest.mark.parametrize("workers", ["²", "٣", "9" * 5000])
+def test_worker_counts_int_cannot_read_are_unknown(workers: str) -> None:
+    command = parse_server_command(["gunicorn", "-w", workers, "app:app"])
+    assert command is not None and command.workers is None

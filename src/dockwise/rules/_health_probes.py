@@ -11,6 +11,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from dockwise.digits import is_digits, small_int
 from dockwise.lazyre import lazy_compile
 from dockwise.sources.shell import ShellCommand, parse_script
 
@@ -70,10 +71,11 @@ def command_target(commands: tuple[ShellCommand, ...]) -> Target | None:
                 return _url_target(url.group(0))
             socket = _PYTHON_SOCKET.search(text)
             if socket:
-                return Target(socket.group(1), int(socket.group(2)), None)
+                number = small_int(socket.group(2))
+                return Target(socket.group(1), number, None) if number is not None else None
         elif command.name in ("nc", "ncat") and len(command.positional()) >= 2:
             host, port = command.positional()[:2]
-            if port.isdigit():
+            if is_digits(port):
                 return Target(host, int(port), None)
     return None
 
@@ -152,7 +154,7 @@ def probe_checks(part: ContainerPart) -> Iterator[Check]:
     for probe in part.container.probes:
         what = f"{probe.kind} probe of container {part.container.name}"
         port: int | str | None = probe.port
-        if isinstance(port, str) and port.isdigit():
+        if isinstance(port, str) and is_digits(port):
             port = int(port)
         if probe.handler == "httpGet":
             yield Check(what, part.path, probe.line, (), Target("", port, probe.path or "/"))
@@ -215,7 +217,7 @@ def _from_env(command: ServerCommand, env: Mapping[str, str]) -> tuple[ServerCom
             return replace(command, has_variables=True), None
         if "PORT" in env:
             port = env["PORT"].strip()
-            if port.isdigit():
+            if is_digits(port):
                 return replace(command, host="0.0.0.0", port=int(port)), None
             return replace(command, has_variables=True), None
     if command.server == "uvicorn" and ("UVICORN_HOST" in env or "UVICORN_PORT" in env):
@@ -286,7 +288,7 @@ def _dev_server(words: tuple[str, ...], env: Mapping[str, str]) -> ServerCommand
                 port = value
             elif arg.startswith("--port="):
                 port = arg.split("=", 1)[1]
-        unknown = "$" in host or not port.strip().isdigit()
+        unknown = "$" in host or not is_digits(port.strip())
         return ServerCommand(
             "flask run",
             host=None if unknown else host,
@@ -303,7 +305,7 @@ def _dev_server(words: tuple[str, ...], env: Mapping[str, str]) -> ServerCommand
                 host = {"0": "0.0.0.0", "": "127.0.0.1"}.get(host, host.strip("[]"))
             else:
                 port = address
-        unknown = "$" in host or not port.isdigit()
+        unknown = "$" in host or not is_digits(port)
         return ServerCommand(
             "manage.py runserver",
             host=None if unknown else host,

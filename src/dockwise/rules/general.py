@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from dockwise.digits import is_digits, small_int
 from dockwise.findings import Hit, Severity, rule
 from dockwise.lazyre import lazy_compile
 from dockwise.project import Project
@@ -467,9 +468,12 @@ def _port_problem(spec: str) -> str | None:
     match = _PORT_SPEC.match(spec)
     if match is None:
         return f"EXPOSE {spec} is not a port number"
-    start = int(match.group("start"))
-    end = int(match.group("end")) if match.group("end") else start
-    if max(start, end) > 65535:
+    start_text = match.group("start")
+    end_text = match.group("end") or start_text
+    if not (start_text.isascii() and end_text.isascii()):  # \d takes other scripts' digits
+        return f"EXPOSE {spec} is not a port number"
+    start, end = small_int(start_text), small_int(end_text)
+    if start is None or end is None or max(start, end) > 65535:
         return f"EXPOSE {spec}: port out of range (0-65535)"
     if end < start:
         return f"EXPOSE {spec}: range ends before it starts"
@@ -991,7 +995,7 @@ def _copy_from(dockerfile: Dockerfile) -> Iterator[tuple[Instruction, Stage, str
 )
 def copy_from_later_stage(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
     for instruction, stage, source in _copy_from(dockerfile):
-        if source.isdigit():
+        if is_digits(source):
             if int(source) > stage.index:
                 yield at(
                     dockerfile,
@@ -2050,7 +2054,7 @@ def _shellcheck_comments(
     for comments in results:
         for comment in comments:
             index = str(comment.get("file", "")).removesuffix(".sh")
-            if index.isdigit() and int(index) < len(texts):
+            if is_digits(index) and int(index) < len(texts):
                 for script in users[texts[int(index)]]:
                     yield script, comment
 

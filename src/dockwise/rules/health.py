@@ -9,6 +9,7 @@ from pathlib import PurePosixPath
 from urllib.parse import urlsplit
 
 from dockwise.baseimages import BaseTools, base_tools, installs_tool
+from dockwise.digits import is_digits, small_int
 from dockwise.findings import Hit, Severity
 from dockwise.lazyre import lazy_compile
 from dockwise.project import Project
@@ -136,10 +137,11 @@ def probe_target(instruction: Instruction) -> tuple[str, int, str] | None:
                 return _url_target(url.group(0).rstrip(".,;"))
             socket = _PYTHON_SOCKET.search(text)
             if socket:
-                return socket.group(1), int(socket.group(2)), ""
+                number = small_int(socket.group(2))
+                return (socket.group(1), number, "") if number is not None else None
         elif command.name in ("nc", "ncat") and len(command.positional()) >= 2:
             host, port = (instruction.expanded(a) for a in command.positional()[:2])
-            if port.isdigit():
+            if is_digits(port):
                 return host, int(port), ""
     return None
 
@@ -727,7 +729,7 @@ def healthcheck_options(instruction: Instruction) -> dict[str, float]:
             if seconds is not None and seconds >= 0:
                 options[name] = seconds
     retries = instruction.flag("retries")
-    if retries is not None and retries.strip().isdigit():
+    if retries is not None and is_digits(retries.strip()):
         options["retries"] = float(retries)
     return options
 
@@ -824,7 +826,7 @@ def exposed_ports(dockerfile: Dockerfile) -> set[int] | None:
             for raw in instruction.value:
                 value = instruction.expanded(raw).split("/", 1)[0]
                 low, _, high = value.partition("-")
-                if not low.isdigit() or (high and not high.isdigit()):
+                if not is_digits(low) or (high and not is_digits(high)):
                     return None
                 ports.update(
                     range(int(low), int(high or low) + 1)

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from dockwise.digits import is_digits
 from dockwise.findings import Hit, Related, Severity
 from dockwise.lazyre import lazy_compile
 from dockwise.rules._health_probes import (
@@ -369,7 +370,7 @@ def _port_problem(probe: Probe, part: ContainerPart) -> tuple[str, Severity | No
     ports = part.container.ports
     if port is None or probe.handler not in ("httpGet", "tcpSocket", "grpc"):
         return None
-    if isinstance(port, str) and not port.isdigit():
+    if isinstance(port, str) and not is_digits(port):
         if "{{" in port or "$" in port:
             return None
         names = [p.name for p in ports if p.name]

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+from dockwise.digits import is_digits
 from dockwise.findings import Hit, Related, Severity
 from dockwise.rules._health_probes import (
     LOCAL_HOSTS,
@@ -284,7 +285,7 @@ def _compose_port_hit(pair: _Pair, port: int, service: Service) -> Hit | None:
         declared: dict[int, Related] = {}
         for published in part.service.ports:
             target = (published.target or "").split("-")[0]
-            if not target.isdigit():
+            if not is_digits(target):
                 return None
             declared.setdefault(
                 int(target),
@@ -292,7 +293,7 @@ def _compose_port_hit(pair: _Pair, port: int, service: Service) -> Hit | None:
             )
         for item in part.service.expose:
             value = item.value.split("/")[0]
-            if not value.isdigit():
+            if not is_digits(value):
                 return None
             declared.setdefault(
                 int(value), Related(item.origin.path, item.origin.line, f"expose {item.value}")

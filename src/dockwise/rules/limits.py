@@ -17,6 +17,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from dockwise.digits import is_digits, small_int
 from dockwise.findings import Hit, Related, Severity, rule
 from dockwise.model.link import is_dev_name
 from dockwise.model.service import ComposePart
@@ -950,14 +951,16 @@ def _count(
         return None  # a count dockwise cannot read ($(nproc), an unset variable)
     if name in ("gunicorn", "uvicorn") and "WEB_CONCURRENCY" in env:
         text = env["WEB_CONCURRENCY"].strip()
-        if text.isdigit():
+        if is_digits(text):
             return Workers(name, int(text), f"WEB_CONCURRENCY={text}", path, line)
         return None
     if name == "gunicorn":
         extra = env.get("GUNICORN_CMD_ARGS", "")
         match = re.search(r"(?:-w|--workers)[= ]\s*(\d+)", extra)
         if match:
-            count = int(match.group(1))
+            count = small_int(match.group(1))
+            if count is None:
+                return None
             return Workers(name, count, f"GUNICORN_CMD_ARGS --workers {count}", path, line)
         if server.config_file is not None or "GUNICORN_CMD_ARGS" in env:
             return None  # the config file may set workers

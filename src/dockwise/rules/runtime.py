@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
 
 from dockwise.baseimages import base_shell, base_tools
+from dockwise.digits import is_digits
 from dockwise.findings import Hit, Severity
 from dockwise.lazyre import lazy_compile
 from dockwise.project import Project
@@ -726,7 +727,7 @@ _QUICK_SHUTDOWN = {
 def signal_name(value: str) -> str | None:
     """`SIGTERM`, `term`, `15`, `SIGRTMIN+3` -> canonical name without SIG, None if invalid."""
     text = value.strip().upper().removeprefix("SIG")
-    if text.isdigit():
+    if is_digits(text):
         return _NUMBERED.get(text, f"#{text}") if 0 < int(text) <= 64 else None
     if text in _SIGNALS or re.fullmatch(r"RTM(IN|AX)([+-]\d+)?", text):
         return text

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
 from dockwise.baseimages import base_user, installs_tool
+from dockwise.digits import is_digits
 from dockwise.findings import Hit, Severity
 from dockwise.lazyre import lazy_compile
 from dockwise.project import Project
@@ -935,7 +936,7 @@ def undigested_base(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
 def _port_range(text: str) -> tuple[int, int] | None:
     port = text.partition("/")[0]
     low, sep, high = port.partition("-")
-    if not low.isdigit() or (sep and not high.isdigit()):
+    if not is_digits(low) or (sep and not is_digits(high)):
         return None
     return int(low), int(high) if sep else int(low)
 

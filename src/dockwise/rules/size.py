@@ -10,6 +10,7 @@ from collections.abc import Callable, ItemsView, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from dockwise.digits import is_digits
 from dockwise.findings import Hit, Related, Rule, Severity, rule
 from dockwise.lazyre import lazy_compile
 from dockwise.project import Project
@@ -1461,7 +1462,7 @@ def _useradd_uid(run: Instruction, command: ShellCommand) -> int | None:
             value = arg[2:]
         if value is not None:
             expanded = expand_word(run, value)
-            return int(expanded) if expanded.isdigit() else None
+            return int(expanded) if is_digits(expanded) else None
     return None
 
 

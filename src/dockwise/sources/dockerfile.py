@@ -14,6 +14,7 @@ from types import MappingProxyType
 
 import dockerfile as buildkit
 
+from dockwise.digits import is_digits
 from dockwise.lazyre import lazy_compile
 from dockwise.sources.expand import MAX_EXPANSION, expand, references, try_expand
 from dockwise.sources.imageref import ImageRef, parse_image_ref
@@ -228,7 +229,7 @@ class Dockerfile:
         for stage in self.stages:
             if stage.name == lowered:
                 return stage
-        if ref.isdigit() and int(ref) < len(self.stages):
+        if is_digits(ref) and int(ref) < len(self.stages):
             return self.stages[int(ref)]
         return None
 

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from dockwise.digits import is_digits
 from dockwise.sources.yamlload import (
     Map,
     Node,
@@ -275,10 +276,13 @@ def _str(node: Node | None) -> str | None:
 
 
 def _int(node: Node | None) -> int | None:
+    """An integer field; Kubernetes has none wider than int64, so a larger number is as
+    invalid as a string (and would overflow every float it meets)."""
     if (
         isinstance(node, Scalar)
         and isinstance(node.value, int)
         and not isinstance(node.value, bool)
+        and -(2**63) <= node.value < 2**63
     ):
         return node.value
     return None
@@ -414,7 +418,7 @@ def _pre_stop(node: Node | None) -> PreStop | None:
         seconds = float(_int(sleep) or 0)
     elif command[:1] and command[0].rsplit("/", 1)[-1] == "sleep" and len(command) == 2:
         text = command[1].removesuffix("s")
-        seconds = float(text) if text.isdigit() else None
+        seconds = float(text) if is_digits(text) else None
     return PreStop(node.line, seconds)
 
 

@@ -10,6 +10,8 @@ import ast
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
+from dockwise.digits import is_digits
+
 SERVERS = ("uvicorn", "gunicorn", "hypercorn", "granian", "daphne", "uwsgi")
 
 # gunicorn's built-in defaults, used when the command line and config say nothing
@@ -147,7 +149,7 @@ def _int(value: str | None) -> int | None:
     if value is None:
         return None
     value = value.strip()
-    return int(value) if value.isdigit() and len(value) <= 9 else None
+    return int(value) if is_digits(value) and len(value) <= 9 else None
 
 
 def _float(value: str | None) -> float | None:
@@ -384,6 +386,11 @@ def with_gunicorn_config(command: ServerCommand, settings: Mapping[str, object])
         if getattr(command, field) is None and isinstance(value, str):
             changes[field] = value
     graceful = settings.get("graceful_timeout")
-    if command.graceful_timeout is None and isinstance(graceful, int | float):
+    if (
+        command.graceful_timeout is None
+        and isinstance(graceful, int | float)
+        and not isinstance(graceful, bool)
+        and abs(graceful) <= 1e18  # 10**400 or 1e999: no timeout anyone means
+    ):
         changes["graceful_timeout"] = float(graceful)
     return replace(command, **changes) if changes else command  # type: ignore[arg-type]
