@@ -427,6 +427,8 @@ def test_dw205_timing(flags: str, count: int) -> None:
         "--timeout=abc",
         "--retries=x",
         "--retries=-1",
+        "--retries=" + "9" * 5000,  # issue 6: int() refused it (ValueError)
+        "--retries=٣",
         "--interval=1ns",
         "--intervall=30s",
     ],

@@ -706,8 +706,10 @@ def option_problems(instruction: Instruction) -> list[str]:
         if name not in KNOWN_FLAGS:
             problems.append(f"unknown HEALTHCHECK flag --{name}")
         elif name == "retries":
-            if not re.fullmatch(r"[+-]?\d+", value.strip()):
+            if not re.fullmatch(r"[+-]?[0-9]+", value.strip()):  # \d takes other digits
                 problems.append(f"--retries={value} is not a number")
+            elif not is_digits(value.strip().lstrip("+-")):  # more than int64 holds
+                problems.append("--retries is out of range")
             elif int(value) < 0:
                 problems.append("--retries cannot be negative")
         elif "$" not in value:
