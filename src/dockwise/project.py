@@ -179,6 +179,8 @@ class Project:
 
     @cached_property
     def compose_files(self) -> tuple[ComposeFile, ...]:
+        if not self.discovery.compose_files:  # nothing to read: the loader is not imported
+            return ()
         from dockwise.sources.compose import load_compose_files
 
         return load_compose_files(self.discovery.compose_files, self.root)
@@ -207,6 +209,8 @@ class Project:
     def manifests(self) -> tuple[ManifestFile, ...]:
         """Kubernetes manifests among the YAML files (others are not read further), after
         those read from stdin (`helm template . | dockwise check -`)."""
+        if not self.discovery.yaml_files:  # nothing to read: the loader is not imported
+            return tuple(self.stdin_manifests)
         from dockwise.sources.kubernetes import load_manifest
 
         found = list(self.stdin_manifests)
@@ -432,11 +436,19 @@ def project_from_text(text: str, config: Config, name: str = "-") -> Project:
     )
 
 
-def _choice_above(dockerfile: Path) -> StageChoice | None:
+def _choice_above(
+    dockerfile: Path, seen: dict[Path, list[str]] | None = None
+) -> StageChoice | None:
+    """What the compose files beside or above a Dockerfile say ships (`seen`: the folders
+    already listed, for many Dockerfiles at once)."""
     from dockwise.model import link
+
+    paths = link.compose_files_above(dockerfile, listings=seen)
+    if not paths:  # most single Dockerfiles: the compose loader is not even imported
+        return None
     from dockwise.sources.compose import load_compose
 
-    composes = [load_compose(path, path.name) for path in link.compose_files_above(dockerfile)]
+    composes = [load_compose(path, path.name) for path in paths]
     return link.stage_choice(dockerfile, composes, _display_path)
 
 
@@ -449,8 +461,9 @@ def _display_path(path: Path) -> str:
 
 def _choices_above(paths: list[Path], root: Path) -> dict[str, StageChoice]:
     choices: dict[str, StageChoice] = {}
+    seen: dict[Path, list[str]] = {}
     for path in paths:
-        choice = _choice_above(path)
+        choice = _choice_above(path, seen)
         if choice is not None:
             choices[path.relative_to(root).as_posix()] = choice
     return choices

@@ -103,9 +103,12 @@ def stage_choice(
     return found[0][1]
 
 
-def compose_files_above(dockerfile: Path, stop: Path | None = None) -> list[Path]:
+def compose_files_above(
+    dockerfile: Path, stop: Path | None = None, listings: dict[Path, list[str]] | None = None
+) -> list[Path]:
     """Compose files in the Dockerfile's folder and the folders above it, up to `stop`, or
-    the repository root (the folder holding .git), or MAX_PARENT_LEVELS without one."""
+    the repository root (the folder holding .git), or MAX_PARENT_LEVELS without one.
+    `listings` keeps the compose names of each folder read, for many Dockerfiles at once."""
     from dockwise.project import is_compose_name
 
     folder = dockerfile.resolve().parent
@@ -113,11 +116,15 @@ def compose_files_above(dockerfile: Path, stop: Path | None = None) -> list[Path
     found: list[Path] = []
     levels = 0
     while True:
-        try:
-            names = sorted(os.listdir(folder))
-        except OSError:
-            names = []
-        found.extend(folder / name for name in names if is_compose_name(name))
+        names = listings.get(folder) if listings is not None else None
+        if names is None:
+            try:
+                names = [name for name in sorted(os.listdir(folder)) if is_compose_name(name)]
+            except OSError:
+                names = []
+            if listings is not None:
+                listings[folder] = names
+        found.extend(folder / name for name in names)
         levels += 1
         if folder == top or folder.parent == folder:
             break
