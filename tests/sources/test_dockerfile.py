@@ -266,3 +266,12 @@ def test_reading_a_fifo_never_blocks(tmp_path: Path) -> None:
     with pytest.raises(DockerfileError) as caught:
         read_dockerfile_text(fifo, "Dockerfile")
     assert "not a regular file" in caught.value.message
+
+
+@pytest.mark.parametrize("value", ["٨٠٨٠", "x٨٠٨٠", "٠٨٠"])
+def test_flag_buildkit_cuts_inside_a_character_is_one_problem(value: str) -> None:
+    # issue 6: BuildKit reads flags byte by byte; a 0xA0/0x85 byte inside a character ends
+    # the flag mid-character and the binding raised UnicodeDecodeError for the whole file
+    df = parse_dockerfile(f"FROM a\nHEALTHCHECK --retries={value} CMD true\nUSER 1\n")
+    assert [p.line for p in df.problems] == [2]
+    assert [i.cmd for i in df.instructions] == ["FROM", "USER"]

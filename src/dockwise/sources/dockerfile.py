@@ -460,6 +460,8 @@ def _parse_tolerantly(text: str) -> tuple[list[object], list[ParseProblem]]:
         return list(buildkit.parse_string(text)), []
     except buildkit.GoParseError as error:
         message = str(error)
+    except UnicodeDecodeError:
+        message = _SPLIT_CHARACTER
     if message == "file with no instructions":
         return [], [ParseProblem(None, "no instructions: the file is empty or only comments")]
     lines = text.splitlines(keepends=True)
@@ -494,6 +496,12 @@ def _parse_tolerantly(text: str) -> tuple[list[object], list[ParseProblem]]:
 
 _BATCH = 32
 MAX_PARSE_PROBLEMS = 10
+# BuildKit reads instruction flags byte by byte: a character whose UTF-8 holds 0x85 or 0xA0
+# (`٠`, `Å`) ends the flag in the middle of the character, and the parser's answer is
+# no longer UTF-8 (issue 6)
+_SPLIT_CHARACTER = (
+    "a flag holds a character BuildKit cuts in two (it reads flags byte by byte): not read"
+)
 
 
 def _parse_span(lines: list[str], header: list[str], first: int, last: int) -> list[object] | str:
@@ -503,6 +511,8 @@ def _parse_span(lines: list[str], header: list[str], first: int, last: int) -> l
         commands = buildkit.parse_string("".join(header + lines[first - 1 : last]))
     except buildkit.GoParseError as error:
         return str(error)
+    except UnicodeDecodeError:
+        return _SPLIT_CHARACTER
     offset = first - 1 - len(header)
     return [
         c._replace(start_line=c.start_line + offset, end_line=c.end_line + offset)  # type: ignore[attr-defined]
