@@ -215,6 +215,19 @@ def _is_request_id_header(node: ast.AST) -> bool:
     )
 
 
+def _walk(tree: ast.AST) -> list[ast.AST]:
+    """Every node of the tree, in `ast.walk`'s order (breadth first)."""
+    nodes = [tree]
+    for node in nodes:  # the list grows while it is read: a queue without popping
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if isinstance(value, ast.AST):
+                nodes.append(value)
+            elif isinstance(value, list):
+                nodes.extend(item for item in value if isinstance(item, ast.AST))
+    return nodes
+
+
 def _main_block(tree: ast.Module) -> tuple[int, int] | None:
     """First and last line of a top-level `if __name__ == "__main__":` block."""
     for statement in tree.body:
@@ -252,15 +265,16 @@ class _Reader:
         self.dynamic = False
 
     def read(self, tree: ast.Module) -> PyModule:
-        for node in ast.walk(tree):
+        nodes = _walk(tree)  # walked once, read in three passes
+        for node in nodes:
             if isinstance(node, ast.Import | ast.ImportFrom):
                 self._import(node)
         for statement in tree.body:
             self._module_assignment(statement)
-        for node in ast.walk(tree):
+        for node in nodes:
             if isinstance(node, ast.Assign | ast.AnnAssign):
                 self._router_assignment(node)
-        for node in ast.walk(tree):
+        for node in nodes:
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
                 self._decorators(node)
             elif isinstance(node, ast.Call):
