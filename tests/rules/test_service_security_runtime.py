@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from health_projects import run, write
+from ruletest import folder_hits
 
 MINE = ("DW608", "DW609", "DW610", "DW611", *(f"DW82{i}" for i in range(9)))
 
@@ -237,3 +238,14 @@ def test_compose_privileged_and_root(tmp_path: Path) -> None:
     assert found(tmp_path, files, "DW821") == [("DW821", 9, "warning")]
     # a public image of unknown user: nothing to undo
     assert found(tmp_path, compose('    user: "0"\n'), "DW821") == []
+
+
+def test_a_user_written_in_superscript_digits_is_a_name_not_a_crash(tmp_path: Path) -> None:
+    files = {
+        "Dockerfile": 'FROM python:3.11-slim\nUSER ²\nCMD ["python", "-m", "app"]\n',
+        "compose.yaml": "services: {web: {build: ., image: 'web:1'}}\n",
+        "k8s/p.yaml": "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n"
+        "    - {name: web, image: 'web:1', securityContext: {runAsNonRoot: true}}\n",
+    }
+    for rule in ("DW823", "DW824"):
+        folder_hits(rule, files, tmp_path)  # runs without an internal error

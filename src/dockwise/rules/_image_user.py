@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from dockwise.digits import is_digits, small_int
+
 if TYPE_CHECKING:
     from dockwise.model.service import Service
     from dockwise.project import Project
@@ -25,13 +27,11 @@ class ImageUser:
 
     @property
     def numeric(self) -> bool:
-        name = (self.user or "").partition(":")[0]
-        return name.isdigit()
+        return is_digits((self.user or "").partition(":")[0])
 
     @property
     def uid(self) -> int | None:
-        name = (self.user or "").partition(":")[0]
-        return int(name) if name.isdigit() and len(name) < 10 else None
+        return small_int((self.user or "").partition(":")[0])
 
     @property
     def built_here(self) -> bool:
