@@ -11,7 +11,16 @@ prints counts by outcome (exit 0/1/2, traceback, invalid JSON, slower than 2 s, 
   swapping, byte flips, continuation and heredoc markers, CRLF, BOM, NUL, UTF-16...);
 - generated Dockerfiles (heredocs, continuations, escape directives, JSON arrays, ONBUILD);
 - .dockerignore patterns against generated file trees;
-- small compose documents.
+- small compose documents;
+- the whole pipeline, from tests/fuzzgen.py: compose projects (every key the model reads,
+  in wrong types, aliases, extends cycles, includes, interpolation edge cases), Kubernetes
+  manifests (every workload kind, Lists, CRDs, Helm text; in a folder and on stdin), Python
+  app code (syntax errors, Python 2, deep nesting, NUL, odd decorators, router and URLconf
+  include cycles, gunicorn.conf.py) and trees combining a Dockerfile, compose, manifests and
+  app code with odd server flags, so the cross-check rules run;
+- mutations of the real compose files, manifests and Python files of the corpus.
+
+A run that breaks a loader or a rule ("internal error" on stderr) counts as a failure.
 
 Then the table of the issue's hang/memory rows: each input built on disk and timed in a
 fresh process (wall time and peak RSS from wait4).
@@ -32,6 +41,9 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+import fuzzgen  # noqa: E402  (the generators the property tests use)
 
 DOCKWISE = str(Path(sys.executable).with_name("dockwise"))
 CORPUS = Path("/work/shared/corpus")
@@ -198,6 +210,100 @@ def hostile_rows(base: Path) -> list[tuple[str, list[str], bytes | None]]:
         },
     )
     rows.append(("compose build: {context: /}", ["check", str(root_context)], None))
+    rows.extend(pipeline_rows(base))
+    return rows
+
+
+def pipeline_rows(base: Path) -> list[tuple[str, list[str], bytes | None]]:
+    """Big and hostile inputs for the compose, Kubernetes and Python loaders."""
+    rows: list[tuple[str, list[str], bytes | None]] = []
+    service = "FROM python:3.11-slim\nWORKDIR /app\nCOPY . .\nUSER 1000\n"
+    service += "HEALTHCHECK CMD curl -f http://localhost:8000/health\n"
+    service += 'CMD ["gunicorn", "-c", "gunicorn.conf.py", "app.main:app", "-b", ":8000"]\n'
+    routes = "from fastapi import FastAPI\napp = FastAPI()\n" + "".join(
+        f'@app.get("/r{i}")\ndef r{i}():\n    return {i}\n' for i in range(20000)
+    )
+    big_app = _project(base, "big-app", {"Dockerfile": service, "app/main.py": routes})
+    rows.append(
+        (f"Python app of {len(routes) // 1024} KB, 20,000 routes", ["check", str(big_app)], None)
+    )
+    four = {"Dockerfile": service, "app/main.py": "from app import a0, a1, a2, a3\n"}
+    four.update({f"app/a{i}.py": routes for i in range(4)})
+    four_apps = _project(base, "four-apps", four)
+    rows.append(("4 Python modules of 1 MB on the code path", ["check", str(four_apps)], None))
+    nested = "x = " + "(" * 190 + "1" + ")" * 190 + "\n" + "y = " + "-" * 100_000 + "1\n"
+    nested += "".join("    " * i + "if x:\n" for i in range(99)) + "    " * 99 + "pass\n"
+    deep = _project(base, "deep-python", {"Dockerfile": service, "app/main.py": nested})
+    rows.append(("Python nesting: parentheses, unary chain, blocks", ["check", str(deep)], None))
+    config = f"bind = ':{'9' * 400}'\nworkers = {'9' * 400}\ngraceful_timeout = {'9' * 400}\n"
+    cycle = _project(
+        base,
+        "include-cycles",
+        {
+            "Dockerfile": service,
+            "gunicorn.conf.py": config,
+            "app/main.py": "from fastapi import APIRouter, FastAPI\napp = FastAPI()\n"
+            "a = APIRouter()\nb = APIRouter()\na.include_router(b)\nb.include_router(a)\n"
+            "app.include_router(a)\napp.include_router(unknown)\n",
+            "proj/urls.py": "from django.urls import include, path\n"
+            "urlpatterns = [path('a/', include('proj.urls')), path('b/', include('app.urls'))]\n",
+            "app/urls.py": "from django.urls import include, path\n"
+            "urlpatterns = [path('c/', include('proj.urls'))]\n",
+            "compose.yaml": "include: [compose.yaml, other.yaml]\nservices:\n"
+            "  web: {build: ., extends: {service: api}}\n  api: {extends: {service: web}}\n",
+            "other.yaml": "include: [compose.yaml]\nservices:\n"
+            "  x: {extends: {service: y, file: other.yaml}}\n  y: {extends: {service: x}}\n",
+        },
+    )
+    rows.append(("router/URLconf/include/extends cycles", ["check", str(cycle)], None))
+    anchors = ["a0: &a0 [x, x, x, x, x, x, x, x, x]"]
+    anchors += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 9) + "]" for i in range(1, 8)]
+    bomb = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nx-bomb:\n"
+    bomb += "".join(f"  {line}\n" for line in anchors)
+    bomb += "spec:\n  containers:\n  - name: a\n    image: a\n    args: *a7\n"
+    rows.append(
+        ("manifest alias bomb, 7 levels (stdin)", ["check", "-", "-f", "json"], bomb.encode())
+    )
+    deployment = (
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: web{i}}}\nspec:\n"
+        "  selector: {{matchLabels: {{app: web}}}}\n  template:\n    spec:\n      containers:\n"
+        "      - name: web\n        image: web:{i}\n"
+        "        args: [gunicorn, app.main:app, -b, ':8000']\n"
+        "        livenessProbe: {{httpGet: {{path: /health, port: 8000}}}}\n"
+        "        resources: {{limits: {{memory: 1e999, cpu: '{i}m'}}}}\n"
+    )
+    few = "---\n".join(deployment.format(i=i) for i in range(900))
+    rows.append(
+        (
+            f"{len(few) // 1024} KB of manifests, 900 Deployments (stdin)",
+            ["check", "-", "-f", "json"],
+            few.encode(),
+        )
+    )
+    many = "---\n".join(deployment.format(i=i) for i in range(5200))
+    manifests = _project(base, "many-manifests", {"Dockerfile": service, "k8s/all.yaml": many})
+    rows.append(
+        (
+            f"{len(many) // 1024} KB of manifests, 5,200 Deployments (over the line cap)",
+            ["check", str(manifests)],
+            None,
+        )
+    )
+    services = "services:\n" + "".join(
+        f"  s{i}:\n    build: .\n    command: [uvicorn, app.main:app, --port, '{i}']\n"
+        f"    healthcheck: {{test: [CMD, curl, -f, 'http://localhost:{i}/']}}\n"
+        for i in range(3000)
+    )
+    many_services = _project(
+        base, "many-services", {"Dockerfile": service, "compose.yaml": services}
+    )
+    rows.append(
+        (
+            f"compose with 3,000 services ({len(services) // 1024} KB)",
+            ["check", str(many_services)],
+            None,
+        )
+    )
     return rows
 
 
@@ -386,22 +492,54 @@ def compose_case(base: Path, rng: random.Random, index: int) -> Path:
     return root
 
 
-def campaign(count: int, seed: int, timeout: float) -> None:
+def corpus_files(kinds: tuple[str, ...]) -> dict[str, list[tuple[str, str]]]:
+    """(relpath, text) of the corpus files of each kind of _manifest.tsv (compose, k8s,
+    python), read once."""
+    found: dict[str, list[tuple[str, str]]] = {kind: [] for kind in kinds}
+    manifest = CORPUS / "_manifest.tsv"
+    if not manifest.is_file():
+        return found
+    for row in manifest.read_text().splitlines()[1:]:
+        fields = row.split("\t")
+        if len(fields) < 4 or fields[3] not in found:
+            continue
+        try:
+            text = (CORPUS / fields[0] / fields[2]).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+        found[fields[3]].append((fields[2], text))
+    return found
+
+
+Maker = Callable[[int], tuple[list[str], bytes | None]]
+
+
+def campaign(count: int, seed: int, timeout: float, only: str | None = None) -> None:
     rng = random.Random(seed)
     texts = corpus_dockerfiles()
+    real = corpus_files(("compose", "k8s", "python"))
     base = Path(tempfile.mkdtemp(prefix="dockwise-fuzz-"))
     outcomes: Counter[str] = Counter()
     per_kind: Counter[str] = Counter()
+    by_kind: dict[str, Counter[str]] = {}
+    seconds_by_kind: dict[str, float] = {}
     slowest: tuple[float, str, bytes] = (0.0, "", b"")
     peak = (0.0, "")
     failures: list[tuple[str, str, bytes]] = []
-    makers: list[tuple[str, float, Callable[[int], tuple[list[str], bytes | None]]]] = []
+
+    def tree(kind: str, i: int, files: fuzzgen.Tree) -> tuple[list[str], bytes | None]:
+        root = base / f"{kind.replace(' ', '-')}{i}"
+        fuzzgen.write_tree(root, files)
+        return ["check", str(root), "-f", "json"], None
+
+    def stdin(data: bytes) -> tuple[list[str], bytes | None]:
+        return ["check", "-", "-f", "json"], data
 
     def corpus_input(i: int) -> tuple[list[str], bytes | None]:
-        return ["check", "-", "-f", "json"], mutate(rng.choice(texts), rng)
+        return stdin(mutate(rng.choice(texts), rng))
 
     def generated_input(i: int) -> tuple[list[str], bytes | None]:
-        return ["check", "-", "-f", "json"], mutate(generated_dockerfile(rng), rng)
+        return stdin(mutate(generated_dockerfile(rng), rng))
 
     def ignore_input(i: int) -> tuple[list[str], bytes | None]:
         return ["check", str(ignore_case(base, rng, i)), "-f", "json"], None
@@ -409,42 +547,97 @@ def campaign(count: int, seed: int, timeout: float) -> None:
     def compose_input(i: int) -> tuple[list[str], bytes | None]:
         return ["check", str(compose_case(base, rng, i)), "-f", "json"], None
 
-    makers = [
-        ("corpus mutation", 0.55, corpus_input),
-        ("generated Dockerfile", 0.2, generated_input),
-        (".dockerignore + tree", 0.15, ignore_input),
-        ("compose", 0.1, compose_input),
+    def generated(kind: str) -> Maker:
+        make = fuzzgen.GENERATORS[kind]
+        return lambda i: tree(kind, i, make(rng))
+
+    def manifest_stdin(i: int) -> tuple[list[str], bytes | None]:
+        return stdin(fuzzgen.manifest_text(rng).encode("utf-8", "surrogatepass"))
+
+    def real_compose(i: int) -> tuple[list[str], bytes | None]:
+        _, text = rng.choice(real["compose"])
+        return tree(
+            "corpus-compose", i, fuzzgen.tree_with_compose(fuzzgen.mutate_yaml(text, rng), rng)
+        )
+
+    def real_manifest(i: int) -> tuple[list[str], bytes | None]:
+        _, text = rng.choice(real["k8s"])
+        data = fuzzgen.mutate_yaml(text, rng)
+        if rng.random() < 0.3:
+            return stdin(data)
+        return tree("corpus-k8s", i, fuzzgen.tree_with_manifest(data, rng))
+
+    def real_python(i: int) -> tuple[list[str], bytes | None]:
+        relpath, text = rng.choice(real["python"])
+        source = fuzzgen.mutate_python(text, rng)
+        return tree("corpus-py", i, fuzzgen.tree_with_python(source, relpath, rng))
+
+    makers: list[tuple[str, float, Maker]] = [
+        ("corpus Dockerfile mutation", 0.20, corpus_input),
+        ("generated Dockerfile", 0.07, generated_input),
+        (".dockerignore + tree", 0.05, ignore_input),
+        ("compose (simple)", 0.03, compose_input),
+        ("compose project", 0.10, generated("compose")),
+        ("manifests in a folder", 0.07, generated("manifests")),
+        ("manifests on stdin", 0.05, manifest_stdin),
+        ("python app", 0.08, generated("python")),
+        ("combined service", 0.10, generated("combined")),
     ]
+    if real["compose"]:
+        makers.append(("corpus compose mutation", 0.08, real_compose))
+    if real["k8s"]:
+        makers.append(("corpus manifest mutation", 0.08, real_manifest))
+    if real["python"]:
+        makers.append(("corpus python mutation", 0.09, real_python))
+    if only:
+        makers = [m for m in makers if only in m[0]]
     started = time.perf_counter()
     try:
         for i in range(count):
-            kind = rng.choices([m[0] for m in makers], [m[1] for m in makers])[0]
-            maker = next(m[2] for m in makers if m[0] == kind)
-            argv, stdin = maker(i)
+            kind, _, maker = rng.choices(makers, [m[1] for m in makers])[0]
+            argv, data = maker(i)
             per_kind[kind] += 1
-            outcome = run_measured(kind, argv, stdin, timeout, cwd=base)
+            outcome = run_measured(kind, argv, data, timeout, cwd=base)
             label = _classify(outcome)
             outcomes[label] += 1
-            payload = stdin if stdin is not None else argv[1].encode()
+            by_kind.setdefault(kind, Counter())[label] += 1
+            seconds_by_kind[kind] = max(seconds_by_kind.get(kind, 0.0), outcome.seconds)
+            payload = data if data is not None else _tree_payload(Path(argv[1]))
             if outcome.seconds > slowest[0]:
                 slowest = (outcome.seconds, kind, payload)
             if outcome.peak_mb > peak[0]:
                 peak = (outcome.peak_mb, kind)
             if label not in ("exit 0", "exit 1", "exit 2"):
                 failures.append((label, kind, payload))
+                last = outcome.stderr.decode(errors="replace").strip().splitlines()[-1:]
+                print(f"  [{i}] {label} ({kind}): {' '.join(last)[:200]}", flush=True)
+            if data is None:
+                shutil.rmtree(argv[1], ignore_errors=True)
     finally:
         shutil.rmtree(base, ignore_errors=True)
     elapsed = time.perf_counter() - started
     print(f"{count} inputs in {elapsed:.0f} s (seed {seed})")
+    print(f"  {'category':28} {'inputs':>6} {'slowest s':>9}  outcomes")
     for kind, n in per_kind.most_common():
-        print(f"  {kind:24} {n}")
+        shown = ", ".join(f"{label}: {k}" for label, k in sorted(by_kind[kind].items()))
+        print(f"  {kind:28} {n:6} {seconds_by_kind[kind]:9.2f}  {shown}")
     print("outcomes:")
     for label, n in sorted(outcomes.items()):
         print(f"  {label:24} {n}")
-    print(f"slowest: {slowest[0]:.2f} s ({slowest[1]}): {slowest[2][:120]!r}")
+    print(f"slowest: {slowest[0]:.2f} s ({slowest[1]}): {slowest[2][:160]!r}")
     print(f"peak memory: {peak[0]:.0f} MB ({peak[1]})")
     for label, kind, payload in failures[:10]:
-        print(f"  {label} ({kind}): {payload[:200]!r}")
+        print(f"  {label} ({kind}): {payload[:300]!r}")
+
+
+def _tree_payload(root: Path) -> bytes:
+    """A folder input, shown as its files (for the slowest input and failures)."""
+    parts = []
+    for path in sorted(root.rglob("*")):
+        if path.is_file():
+            data = path.read_bytes()
+            parts.append(f"--- {path.relative_to(root)} ({len(data)} B)\n".encode() + data[:400])
+    return b"\n".join(parts)
 
 
 def _classify(outcome: Outcome) -> str:
@@ -452,6 +645,8 @@ def _classify(outcome: Outcome) -> str:
         return "timeout"
     if b"Traceback" in outcome.stderr:
         return "traceback"
+    if b"internal error" in outcome.stderr:  # a loader or rule broke (exit 2)
+        return "internal error"
     if outcome.code not in (0, 1, 2):
         return f"exit {outcome.code}"
     try:
@@ -472,9 +667,10 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=10.0)
     parser.add_argument("--table-only", action="store_true")
     parser.add_argument("--table-timeout", type=float, default=30.0)
+    parser.add_argument("--only", help="run only the categories whose name holds this text")
     args = parser.parse_args()
     if not args.table_only:
-        campaign(args.count, args.seed, args.timeout)
+        campaign(args.count, args.seed, args.timeout, args.only)
     table(max(args.timeout, args.table_timeout))
 
 
