@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from dockwise.model.link import ImageLink, StageChoice
     from dockwise.model.service import Service
     from dockwise.sources.compose import ComposeFile
-    from dockwise.sources.context import BuildContext
+    from dockwise.sources.context import BuildContext, FileContent
     from dockwise.sources.dockerfile import Stage
     from dockwise.sources.kubernetes import ManifestFile
     from dockwise.sources.pyapp import PythonApp
@@ -196,8 +196,9 @@ class Project:
         from dockwise.sources.context import load_context
 
         on_disk = set(self.discovery.dockerfiles)
+        scanned: dict[tuple[Path, str], FileContent] = {}  # shared by Dockerfiles of a context
         return {
-            df.relpath: load_context(self.context_dir(df), df, self)
+            df.relpath: load_context(self.context_dir(df), df, self, scanned)
             for df in self.dockerfiles
             if df.path in on_disk
         }
@@ -499,8 +500,9 @@ def _load_folder(root: Path, config: Config, target: str | None) -> Project:
         for compose in shell.compose_files:
             for build in compose.builds:
                 context_dirs.setdefault(shell.relpath(build.dockerfile), build.context)
+        resolved: dict[Path, Path] = {}
         for path in discovery.dockerfiles:
-            choice = link.stage_choice(path, shell.compose_files, shell.relpath)
+            choice = link.stage_choice(path, shell.compose_files, shell.relpath, resolved)
             if choice is not None:
                 choices[shell.relpath(path)] = choice
     above = _compose_above_folder(root)

@@ -82,17 +82,24 @@ class StageChoice:
 
 
 def stage_choice(
-    dockerfile: Path, compose_files: Iterable[ComposeFile], relpath: Callable[[Path], str]
+    dockerfile: Path,
+    compose_files: Iterable[ComposeFile],
+    relpath: Callable[[Path], str],
+    resolved: dict[Path, Path] | None = None,
 ) -> StageChoice | None:
     """The stage the compose files build from this Dockerfile; None when none builds it.
 
     Several builds: a production-looking one (target and compose file not named dev/test)
-    wins over a development one."""
+    wins over a development one. `resolved` keeps the builds' Dockerfile paths resolved,
+    for many Dockerfiles at once."""
     found: list[tuple[bool, StageChoice]] = []
     wanted = dockerfile.resolve()
+    known = resolved if resolved is not None else {}
     for compose in compose_files:
         for build in compose.builds:
-            if build.dockerfile.resolve() != wanted:
+            if build.dockerfile not in known:
+                known[build.dockerfile] = build.dockerfile.resolve()
+            if known[build.dockerfile] != wanted:
                 continue
             where = f"{relpath(compose.path)} (service {build.service})"
             dev = is_dev_name(build.target) or is_dev_name(compose.path.name.rsplit(".", 1)[0])

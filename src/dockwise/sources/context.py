@@ -171,10 +171,16 @@ class BuildContext:
         return exact + self._paths[start:end]
 
 
-def load_context(root: Path, dockerfile: Dockerfile, project: Project) -> BuildContext:
+def load_context(
+    root: Path,
+    dockerfile: Dockerfile,
+    project: Project,
+    scanned: dict[tuple[Path, str], FileContent] | None = None,
+) -> BuildContext:
     """The build context of one Dockerfile. A context folder outside the project folder
     (compose `build: {context: /}`) is reported and not walked: dockwise reads only what
-    the user pointed it at; checking that folder itself includes it."""
+    the user pointed it at; checking that folder itself includes it. `scanned` keeps the
+    content verdict of each file by context folder, for Dockerfiles sharing a context."""
     if not _inside(root, project.root):
         return BuildContext(
             root=root,
@@ -207,7 +213,13 @@ def load_context(root: Path, dockerfile: Dockerfile, project: Project) -> BuildC
         truncated=truncated,
     )
     by_path = context.by_path
-    contents = _scan_all(root, [by_path[relpath] for relpath in context.shipped_files])
+    shipped = [by_path[relpath] for relpath in context.shipped_files]
+    if scanned is None:
+        contents = _scan_all(root, shipped)
+    else:  # a file's verdict depends on its text and its path in the context only
+        todo = [file for file in shipped if (root, file.relpath) not in scanned]
+        scanned.update(((root, relpath), found) for relpath, found in _scan_all(root, todo).items())
+        contents = {file.relpath: scanned[(root, file.relpath)] for file in shipped}
     object.__setattr__(context, "contents", contents)
     builder = {
         relpath: kind
