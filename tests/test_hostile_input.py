@@ -117,3 +117,67 @@ def test_build_context_outside_the_folder_is_reported_not_walked(tmp_path: Path)
     assert any("outside the checked folder" in m for m in messages)
     assert not any("/etc/" in m for m in messages)  # nothing about host files
     assert code in (1, 2)
+
+
+_BIG = "9" * 5000  # over Python's 4,300-digit int-string limit
+
+
+@pytest.mark.parametrize(
+    "dockerfile",
+    [
+        f"FROM alpine AS a\nFROM alpine\nCOPY --from={_BIG} /a /b\n",
+        "FROM alpine\nEXPOSE ²\n",
+        f"FROM alpine\nEXPOSE {_BIG}\n",
+        'FROM alpine\nCMD ["gunicorn", "-w", "²", "app:app"]\n',
+        "FROM alpine\nSTOPSIGNAL ²\n",
+        f"FROM alpine\nSTOPSIGNAL {_BIG}\n",
+        "FROM alpine\nRUN useradd -u ² app\n",
+        f"FROM alpine\nHEALTHCHECK --retries={_BIG} CMD true\n",
+        "FROM alpine\nHEALTHCHECK --retries=٨٠٨٠ CMD nc -z localhost ٨٠٨٠\n",
+        "FROM alpine\nHEALTHCHECK CMD python -c \"socket.create_connection(('h', " + _BIG + '))"\n',
+        f"FROM alpine\nENV GUNICORN_CMD_ARGS='-w {_BIG}'\nCMD gunicorn app:app\n",
+    ],
+    ids=[
+        "copy-from-digits",
+        "expose-superscript",
+        "expose-digits",
+        "gunicorn-workers",
+        "stopsignal-superscript",
+        "stopsignal-digits",
+        "useradd-uid",
+        "healthcheck-retries",
+        "buildkit-split-character",
+        "socket-port",
+        "gunicorn-cmd-args",
+    ],
+)
+def test_numbers_int_cannot_read_break_no_rule(dockerfile: str) -> None:
+    """Crash class found by fuzzing the pipeline: str.isdigit() accepts `²` and `٨`, int()
+    refuses them and anything over 4,300 digits; every rule reading a number must cope."""
+    code, out = _check(["check", "-", "-f", "json"], dockerfile)
+    document = json.loads(out)
+    assert code in (0, 1, 2)
+    assert not any("internal error" in e["message"] for e in document.get("errors", []))
+
+
+def test_huge_numbers_in_gunicorn_config_and_manifests(tmp_path: Path) -> None:
+    big = "9" * 400  # an int no float holds
+    _write(
+        tmp_path,
+        {
+            "Dockerfile": "FROM python:3.11-slim\nCOPY . .\nUSER 1000\n"
+            'CMD ["gunicorn", "-c", "gunicorn.conf.py", "app.main:app"]\n',
+            "gunicorn.conf.py": f"bind = ':8000'\ngraceful_timeout = {big}\nworkers = {big}\n",
+            "app/main.py": "from flask import Flask\napp = Flask(__name__)\n",
+            "k8s/web.yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\n"
+            "spec:\n  template:\n    spec:\n"
+            f"      terminationGracePeriodSeconds: {big}\n      containers:\n"
+            "      - name: web\n        image: web:latest\n"
+            f"        lifecycle: {{preStop: {{sleep: {{seconds: {big}}}}}}}\n"
+            "        args: [gunicorn, -c, gunicorn.conf.py, app.main:app]\n",
+        },
+    )
+    code, out = _check(["check", str(tmp_path), "-f", "json"])
+    document = json.loads(out)
+    assert code in (0, 1)
+    assert "errors" not in document or not document["errors"]
