@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from urllib.parse import urlsplit
 
 from dockwise.findings import Hit
@@ -155,6 +154,8 @@ def is_rfc3339(value: str) -> bool:
     match = _RFC3339.match(value)
     if not match:
         return False
+    from datetime import datetime
+
     year, month, day, hour, minute, second, off_h, off_m = match.groups()
     try:
         datetime(int(year), int(month), int(day), int(hour), int(minute))

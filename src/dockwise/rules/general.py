@@ -5,10 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
-import tempfile
 from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -2018,6 +2015,8 @@ def _shellcheck_line(script: _Script, line: int) -> int:
 
 
 def _run_shellcheck(binary: str, folder: Path, names: Sequence[str]) -> list[dict[str, object]]:
+    import subprocess  # ShellCheck is opt-in: not imported at start-up
+
     try:
         completed = subprocess.run(
             [binary, "--format=json1", f"--exclude={_SHELLCHECK_EXCLUDED}", *names],
@@ -2036,6 +2035,9 @@ def _shellcheck_comments(
     binary: str, scripts: Sequence[_Script]
 ) -> Iterator[tuple[_Script, dict[str, object]]]:
     """ShellCheck's comments per script; identical scripts are checked once."""
+    import tempfile
+    from concurrent.futures import ThreadPoolExecutor
+
     users: dict[str, list[_Script]] = {}
     for script in scripts:
         users.setdefault(script.text, []).append(script)
