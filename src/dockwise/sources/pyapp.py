@@ -581,6 +581,7 @@ class PythonApp:
         self._files = dict(files)  # relpath -> file on disk, or source text (tests, stdin)
         self._loaded: dict[str, PyModule] = {}
         self._raw: dict[str, bytes] = {}
+        self._mentioning: dict[tuple[bytes, ...], list[PyModule]] = {}
 
     @cached_property
     def _by_dotted(self) -> Mapping[str, str]:
@@ -618,12 +619,16 @@ class PythonApp:
         return self._load(relpath) if relpath is not None else None
 
     def modules_mentioning(self, markers: Sequence[bytes]) -> list[PyModule]:
-        """Modules whose text contains one of the markers (a cheap filter before parsing)."""
-        return [
-            self._load(relpath)
-            for relpath in sorted(self._files)
-            if any(marker in self._bytes(relpath) for marker in markers)
-        ]
+        """Modules whose text contains one of the markers (a cheap filter before parsing);
+        searched once per set of markers (web_modules is asked by many rules)."""
+        key = tuple(markers)
+        if key not in self._mentioning:
+            self._mentioning[key] = [
+                self._load(relpath)
+                for relpath in sorted(self._files)
+                if any(marker in self._bytes(relpath) for marker in key)
+            ]
+        return list(self._mentioning[key])
 
     def modules_matching(
         self, pattern: re.Pattern[bytes], within: Container[str] | None = None
