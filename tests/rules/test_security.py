@@ -211,7 +211,40 @@ def test_dw802_sudo_anywhere_and_installed_in_shipped_stage() -> None:
             project_from_text(textwrap.dedent(text).lstrip("\n"), Config()), [security.sudo_used]
         ).findings
     ]
-    assert severities == [(2, "error"), (5, "warning"), (6, "error")]
+    # debian runs RUN as root: sudo there is redundant (info); installed with no user to
+    # elevate, it is dead weight (info)
+    assert severities == [(2, "info"), (5, "info"), (6, "info")]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # after USER of a non-root user: sudo is what the rule is about
+        ("FROM debian:bookworm-slim\nUSER app\nRUN sudo make\n", "error"),
+        # back to root: redundant
+        ("FROM debian:bookworm-slim\nUSER app\nUSER root\nRUN sudo make\n", "info"),
+        # the user set in a parent stage carries over
+        ("FROM debian:bookworm-slim AS a\nUSER 1000\nFROM a\nRUN sudo make\n", "error"),
+        # a base that builds as non-root (jupyter runs as jovyan)
+        ("FROM quay.io/jupyter/base-notebook:2024-05-27\nRUN sudo apt-get update\n", "error"),
+        # a base dockwise does not know, and a USER from a variable: not known
+        ("FROM example.com/team/base:1.2\nRUN sudo make\n", "warning"),
+        ("FROM debian:bookworm-slim\nARG U\nUSER $U\nRUN sudo make\n", "warning"),
+        # root images of the official library, and their `drops` entrypoints, build as root
+        ("FROM postgres:16\nRUN sudo ls\n", "info"),
+    ],
+)
+def test_dw802_sudo_severity_follows_the_user_of_the_run(text: str, expected: str) -> None:
+    assert [severity for _line, severity, _m in findings(security.sudo_used, text)] == [expected]
+
+
+def test_dw802_sudo_installed_for_a_non_root_user_is_a_warning() -> None:
+    text = """
+        FROM debian:bookworm-slim
+        RUN apt-get update && apt-get install -y --no-install-recommends sudo=1.9.13p3-1
+        USER app
+    """
+    assert [(line, sev) for line, sev, _m in findings(security.sudo_used, text)] == [(2, "warning")]
 
 
 # --- DW803 / DW811 chmod ---------------------------------------------------------------------
@@ -248,6 +281,27 @@ def test_dw803_copy_chmod_and_unused_builder() -> None:
         "FROM debian:bookworm-slim\nCOPY --from=b /x /x\n"
     )
     assert lines(security.world_writable, feeding) == [2]
+
+
+@pytest.mark.parametrize(
+    ("script", "flagged"),
+    [
+        # the docker-library idiom: a mktemp dir opened to _apt, removed by the same RUN
+        (
+            'tempDir="$(mktemp -d)" && chmod 777 "$tempDir" && ls "$tempDir" && rm -rf "$tempDir"',
+            False,
+        ),
+        ('d=$(mktemp -d) && chmod 777 "${d}" && rm -fr "$d"', False),
+        ("chmod -R 777 /tmp/build/out && rm -r /tmp/build", False),
+        ("chmod 777 /tmp/a /tmp/b && rm -rf /tmp/a", True),  # /tmp/b ships
+        ("chmod 777 /data && rm -rf /data/*", True),  # the folder itself stays
+        ('rm -rf "$d" && chmod 777 "$d"', True),  # removed before, not after
+        ("chmod 777 /data && rm /data/lock", True),  # not a recursive removal of it
+    ],
+)
+def test_dw803_judges_what_remains_after_the_run(script: str, flagged: bool) -> None:
+    text = f"FROM debian:bookworm-slim\nRUN {script}\n"
+    assert lines(security.world_writable, text) == ([2] if flagged else [])
 
 
 def test_dw811_setuid_setgid() -> None:
@@ -311,6 +365,38 @@ def _graded(rule: Rule, text: str) -> list[tuple[int | None, str, str]]:
     """(line, severity, message) of one rule's findings on a Dockerfile text."""
     project = project_from_text(textwrap.dedent(text), Config(select=(rule.id,)))
     return [(f.line, f.severity.label, f.message) for f in check_project(project, [rule]).findings]
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        # the old tutorial's flag: pip downloads from pypi.org, never from this name
+        ("RUN pip install --trusted-host pypi.python.org -r requirements.txt", "info"),
+        ("RUN pip install --trusted-host=pypi.io flask==3.0.0", "info"),
+        # an index option that names the old host: the flag is live
+        (
+            "RUN pip install -i http://pypi.python.org/simple --trusted-host pypi.python.org x==1",
+            "error",
+        ),
+        # any other host may be a base image's pip.conf index: still an error
+        ("RUN pip install --trusted-host pypi.org x==1", "error"),
+        (
+            "RUN pip install --trusted-host pypi.python.org --trusted-host mirror.local x==1",
+            "error",
+        ),
+    ],
+)
+def test_dw804_dead_trusted_host_is_info(line: str, expected: str) -> None:
+    text = f"FROM python:3.12-slim\n{line}\n"
+    assert [sev for _l, sev, _m in findings(security.verification_off, text)] == [expected]
+
+
+def test_dw804_trusted_old_pypi_name_with_an_index_from_env_is_an_error() -> None:
+    text = (
+        "FROM python:3.12-slim\nENV PIP_INDEX_URL=http://pypi.python.org/simple\n"
+        "RUN pip install --trusted-host pypi.python.org x==1\n"
+    )
+    assert [sev for _l, sev, _m in findings(security.verification_off, text)] == ["error"]
 
 
 @pytest.mark.parametrize(

@@ -85,6 +85,36 @@ def test_dw101_golang_shipped_is_reported_as_toolchain() -> None:
     assert len(found) == 1 and "toolchain" in found[0]
 
 
+def graded(rule: Rule, text: str) -> list[tuple[int | None, str]]:
+    project = project_from_text(textwrap.dedent(text).lstrip("\n"), Config(select=(rule.id,)))
+    return [(f.line, f.severity.label) for f in check_project(project, [rule]).findings]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # a Windows builder tool image: no slim tag, no distroless for a .exe
+        'FROM golang:windowsservercore\nSHELL ["powershell", "-Command"]\nCMD go build\n',
+        "FROM golang:1.22-nanoserver-ltsc2022\nCMD go build\n",
+        # a Windows SHELL on a tag that does not say so
+        'FROM python:3.11\nSHELL ["powershell.exe", "-Command"]\nCMD python app.py\n',
+        'FROM python:3.11 AS base\nSHELL ["cmd", "/S", "/C"]\nFROM base\nCMD python app.py\n',
+    ],
+)
+def test_dw101_skips_windows_images(text: str) -> None:
+    assert lines(size.full_base_image, text) == []
+
+
+def test_dw101_onbuild_build_base_is_info() -> None:
+    text = """
+        FROM node:20
+        ONBUILD COPY . /app
+        ONBUILD RUN npm ci
+    """
+    assert graded(size.full_base_image, text) == [(1, "info")]
+    assert graded(size.full_base_image, 'FROM node:20\nCMD ["node"]\n') == [(1, "warning")]
+
+
 def test_dw101_resolves_arg_in_from() -> None:
     assert lines(size.full_base_image, "ARG PY=3.11\nFROM python:${PY}\n") == [2]
     assert lines(size.full_base_image, "ARG BASE=python:3.11-slim\nFROM ${BASE}\n") == []

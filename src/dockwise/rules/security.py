@@ -309,13 +309,100 @@ def _installs_package(command: ShellCommand, package: str) -> bool:
     also=["hadolint:DL3004", "trivy:DS-0010", "checkov:CKV2_DOCKER_1", "dockle:DKL-DI-0001"],
 )
 def sudo_used(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
-    for run in dockerfile.runs():
-        if any(command.name == "sudo" for command in run.commands):
-            yield at(dockerfile, run, "RUN uses sudo")
+    for stage in dockerfile.stages:
+        for run in dockerfile.runs(stage):
+            if not any(command.name == "sudo" for command in run.commands):
+                continue
+            user = _run_user(dockerfile, project, stage, run)
+            if user == "root":
+                # redundant and harmless: the RUN already has every privilege
+                hit = at(dockerfile, run, "RUN uses sudo while it already runs as root")
+                yield replace(hit, severity=Severity.INFO)
+            elif user == "unknown":
+                hit = at(dockerfile, run, "RUN uses sudo (the user it runs as is not known)")
+                yield replace(hit, severity=Severity.WARNING)
+            else:
+                yield at(dockerfile, run, "RUN uses sudo")
+    never_unprivileged = _never_unprivileged(dockerfile, project)
     for run in shipped_runs(dockerfile):
         if any(_installs_package(command, "sudo") for command in run.commands):
+            if never_unprivileged:
+                installed = at(
+                    dockerfile,
+                    run,
+                    "sudo is installed in the shipped image, which runs as root and has no "
+                    "USER for sudo to elevate: dead weight, not yet a risk",
+                )
+                yield replace(installed, severity=Severity.INFO)
+                continue
             installed = at(dockerfile, run, "sudo is installed in the shipped image")
             yield replace(installed, severity=Severity.WARNING)
+
+
+def _base_start_user(dockerfile: Dockerfile, project: Project, stage: Stage, depth: int) -> str:
+    """root, nonroot or unknown: the user a stage's base image builds as."""
+    if stage.is_scratch:
+        return "root"
+    base = stage.external_base
+    if base is None:
+        return "unknown"
+    parent = project.built_from(stage) if depth < 5 else None
+    if parent is not None:
+        built, _link = parent
+        chain = built.shipped_chain()
+        if not chain:
+            return "unknown"
+        return _user_before(built, project, chain[0], None, depth + 1)
+    kind = base_user(base).kind
+    if kind in ("root", "drops", "workers"):  # their entrypoints drop; RUN is root
+        return "root"
+    return "nonroot" if kind == "nonroot" else "unknown"
+
+
+def _user_before(
+    dockerfile: Dockerfile,
+    project: Project,
+    stage: Stage,
+    instruction: Instruction | None,
+    depth: int = 0,
+) -> str:
+    """root, nonroot or unknown: the USER in effect before `instruction` of `stage`
+    (after the whole stage when None), followed through FROM parents and project images."""
+    for ancestor in dockerfile.ancestry(stage):
+        user = None
+        for current in ancestor.instructions:
+            if instruction is not None and current is instruction:
+                break
+            if current.cmd == "USER" and current.value:
+                user = current
+        instruction = None  # only the first stage stops early
+        if user is not None:
+            value = expand_word(user, user.value[0]).strip()
+            if "$" in value or not value:
+                return "unknown"
+            return "root" if _is_root(value) else "nonroot"
+    oldest = dockerfile.ancestry(stage)[-1]
+    return _base_start_user(dockerfile, project, oldest, depth)
+
+
+def _run_user(dockerfile: Dockerfile, project: Project, stage: Stage, run: Instruction) -> str:
+    if not any(run is instruction for instruction in stage.instructions):
+        return "unknown"  # an ONBUILD trigger runs in a child image: its user is not known
+    return _user_before(dockerfile, project, stage, run)
+
+
+def _never_unprivileged(dockerfile: Dockerfile, project: Project) -> bool:
+    """The shipped image runs as root, no USER of its chain names another user, and its
+    base is a root image: sudo in it has nobody to elevate."""
+    chain = dockerfile.shipped_chain()
+    if not chain:
+        return False
+    for stage in chain:
+        for user in stage.all("USER"):
+            value = expand_word(user, user.value[0]).strip() if user.value else ""
+            if not _is_root(value):
+                return False
+    return _base_start_user(dockerfile, project, chain[-1], 0) == "root"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -360,8 +447,13 @@ def _parse_mode(text: str) -> _Mode | None:
     return _Mode(others_write, sticky, setuid, setgid)
 
 
-def _chmod_modes(instruction: Instruction) -> Iterator[tuple[_Mode, bool, list[str]]]:
-    """(mode, recursive, paths) of each chmod in a RUN and of COPY/ADD --chmod."""
+def _chmod_modes(
+    instruction: Instruction, *, lasting: bool = False
+) -> Iterator[tuple[_Mode, bool, list[str]]]:
+    """(mode, recursive, paths) of each chmod in a RUN and of COPY/ADD --chmod.
+
+    `lasting`: leave out the paths the same RUN removes afterwards (`tempDir="$(mktemp -d)"
+    && chmod 777 "$tempDir" ... && rm -rf "$tempDir"`): what the RUN deletes never ships."""
     if instruction.cmd in ("COPY", "ADD"):
         chmod = instruction.flag("chmod")
         mode = _parse_mode(chmod) if chmod else None
@@ -370,16 +462,46 @@ def _chmod_modes(instruction: Instruction) -> Iterator[tuple[_Mode, bool, list[s
         return
     if instruction.cmd != "RUN":
         return
-    for command in instruction.commands:
+    commands = instruction.commands
+    for index, command in enumerate(commands):
         if command.name != "chmod":
             continue
         words = [a for a in command.args if not a.startswith("-") or _parse_mode(a)]
         if not words:
             continue
         mode = _parse_mode(expand_word(instruction, words[0]))
-        if mode is not None:
-            recursive = command.has_flag("-R", "--recursive")
-            yield mode, recursive, words[1:]
+        if mode is None:
+            continue
+        paths = words[1:]
+        if lasting:
+            removed = _removed_later(commands[index + 1 :])
+            paths = [p for p in paths if not _covered(_path_key(p), removed)]
+            if words[1:] and not paths:
+                continue
+        yield mode, command.has_flag("-R", "--recursive"), paths
+
+
+def _path_key(word: str) -> str:
+    """A path as a RUN writes it, variables spelled one way (`${tempDir}` = `$tempDir`)."""
+    key = re.sub(r"\$\{(\w+)\}", r"$\1", word.strip("\"'"))
+    return key.rstrip("/") or "/"
+
+
+def _removed_later(commands: tuple[ShellCommand, ...]) -> set[str]:
+    """Paths a later `rm -r` of the same RUN deletes as a whole (not `dir/*`: the dir stays)."""
+    removed: set[str] = set()
+    for command in commands:
+        if command.name == "rm" and command.has_flag("-r", "-R", "--recursive"):
+            removed.update(
+                _path_key(word)
+                for word in command.positional()
+                if word and not any(c in word for c in "*?[")
+            )
+    return removed
+
+
+def _covered(path: str, removed: set[str]) -> bool:
+    return any(path == gone or (gone != "/" and path.startswith(gone + "/")) for gone in removed)
 
 
 def _feeding_instructions(dockerfile: Dockerfile) -> Iterator[Instruction]:
@@ -419,7 +541,7 @@ def _feeding_instructions(dockerfile: Dockerfile) -> Iterator[Instruction]:
 )
 def world_writable(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
     for instruction in _feeding_instructions(dockerfile):
-        for mode, recursive, paths in _chmod_modes(instruction):
+        for mode, recursive, paths in _chmod_modes(instruction, lasting=True):
             if not mode.others_write or (mode.sticky and not recursive):
                 continue
             where = " ".join(paths[:3]) or "files"
@@ -497,13 +619,19 @@ _REPO_INSECURE = lazy_compile(
 _GIT_SSL_OFF = lazy_compile(r"^http\.(https?://[^=]*\.)?sslverify=(false|0|no|off)$", re.I)
 
 
-def _command_problem(command: ShellCommand) -> str | None:
+def _command_problem(command: ShellCommand, *, index_known: bool = True) -> str | None:
+    """Why a command switches verification off, or None. `index_known`: no ENV/ARG sets
+    pip's index (PIP_INDEX_URL...), so the hosts a pip command downloads from are known."""
     name, args = command.name, command.args
     if name == "curl" and command.has_flag("-k", "--insecure"):
         return "curl -k/--insecure skips certificate checks"
     if name == "wget" and command.has_flag("--no-check-certificate"):
         return "wget --no-check-certificate skips certificate checks"
-    if (name.startswith("pip") or name.startswith("python")) and command.has_flag("--trusted-host"):
+    if (
+        (name.startswith("pip") or name.startswith("python"))
+        and command.has_flag("--trusted-host")
+        and not (index_known and _unused_trusted_hosts(command))
+    ):
         return "pip --trusted-host accepts that host without valid HTTPS"
     if name == "apk" and command.has_flag("--allow-untrusted") and not _local_apks(command):
         return "apk --allow-untrusted installs unsigned packages"
@@ -581,6 +709,64 @@ def _downgrade_problem(text: str) -> str | None:
     return f"TLS downgraded ({setting}): protocol versions with known attacks are accepted"
 
 
+_PIP_INDEX_OPTIONS = ("--index-url", "-i", "--extra-index-url", "--find-links", "-f")
+
+
+def _option_values(command: ShellCommand, options: tuple[str, ...]) -> list[str]:
+    values = []
+    args = command.args
+    for index, arg in enumerate(args):
+        for option in options:
+            if arg == option and index + 1 < len(args):
+                values.append(args[index + 1])
+            elif option.startswith("--") and arg.startswith(option + "="):
+                values.append(arg.partition("=")[2])
+            elif len(option) == 2 and arg.startswith(option) and len(arg) > 2 and arg[2] != "-":
+                values.append(arg[2:])
+    return values
+
+
+def _host_of(value: str) -> str:
+    rest = value.partition("://")[2] if "://" in value else value
+    host = rest.split("/", 1)[0].rpartition("@")[2]
+    return host.split(":", 1)[0].lower()
+
+
+# PyPI's old names: they redirect to pypi.org, and pip never downloads from them unless an
+# index option names them (the old Docker tutorial's `--trusted-host pypi.python.org`)
+_PYPI_OLD_NAMES = frozenset({"pypi.python.org", "pypi.io"})
+
+
+def _unused_trusted_hosts(command: ShellCommand) -> str:
+    """The trusted hosts of a pip command when all are PyPI's old names and no index option
+    of the command names them: a dead flag. '' otherwise (any other host may be the index a
+    base image's pip.conf or PIP_INDEX_URL sets, which dockwise cannot see)."""
+    trusted = [_host_of(v) for v in _option_values(command, ("--trusted-host",))]
+    env = {a.partition("=")[0] for a in command.assignments}
+    if not trusted or not all(host in _PYPI_OLD_NAMES for host in trusted) or env & _PIP_INDEX_ENV:
+        return ""
+    sources = _option_values(command, _PIP_INDEX_OPTIONS)
+    if any("$" in v or _host_of(v) in _PYPI_OLD_NAMES for v in sources):
+        return ""
+    return " ".join(trusted)
+
+
+_PIP_INDEX_ENV = frozenset({"PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_FIND_LINKS"})
+
+
+def _dead_trusted_hosts(run: Instruction) -> Iterator[str]:
+    """Trusted hosts of pip commands in a RUN that the command does not download from."""
+    if any(name in run.vars for name in _PIP_INDEX_ENV):
+        return  # an ENV/ARG index the command follows: dockwise cannot tell
+    for command in run.commands:
+        if (command.name.startswith("pip") or command.name.startswith("python")) and (
+            command.has_flag("--trusted-host")
+        ):
+            hosts = _unused_trusted_hosts(command)
+            if hosts:
+                yield hosts
+
+
 def _local_apks(command: ShellCommand) -> bool:
     """`apk add --allow-untrusted /tmp/packages/x.apk`: files built locally, nothing to verify."""
     packages = [a for a in command.args[1:] if not a.startswith("-")]
@@ -593,8 +779,9 @@ _TRUSTED_SOURCE = lazy_compile(r"\[[^\]]*trusted=yes[^\]]*\]\s*(\S*)")
 
 def _run_problems(run: Instruction) -> list[str]:
     problems = []
+    index_known = not any(name in run.vars for name in _PIP_INDEX_ENV)
     for command in run.commands:
-        problem = _command_problem(command)
+        problem = _command_problem(command, index_known=index_known)
         if problem and problem not in problems:
             problems.append(problem)
     script = run.script
@@ -681,6 +868,15 @@ def verification_off(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
             problems = _run_problems(instruction)
             if problems:
                 yield at(dockerfile, instruction, "; ".join(problems))
+            elif dead := " ".join(_dead_trusted_hosts(instruction)):
+                hit = at(
+                    dockerfile,
+                    instruction,
+                    f"pip --trusted-host {dead} names a host this command does not download "
+                    "from (pip uses pypi.org and files.pythonhosted.org): a dead flag, harmless "
+                    "unless a requirements file points an index at it",
+                )
+                yield replace(hit, severity=Severity.INFO)
             downgrade = _downgrade_hit(dockerfile, instruction, instruction.script)
             if downgrade is not None:
                 yield downgrade

@@ -10,6 +10,7 @@ from collections.abc import Callable, ItemsView, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from dockwise.baseimages import is_windows_image
 from dockwise.digits import is_digits
 from dockwise.findings import Hit, Related, Rule, Severity, rule
 from dockwise.lazyre import lazy_compile
@@ -45,6 +46,7 @@ from dockwise.rules._packages import (
 )
 from dockwise.sources.dockerfile import Dockerfile, Instruction, Stage
 from dockwise.sources.expand import expand
+from dockwise.sources.imageref import parse_image_ref
 from dockwise.sources.shell import ShellCommand
 
 if TYPE_CHECKING:
@@ -272,8 +274,8 @@ def full_base_image(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
         return
     root = chain[-1]
     image = root.image_ref
-    if image is None:
-        return
+    if image is None or any(_windows_stage(stage) for stage in chain):
+        return  # slim tags and distroless are Linux advice: nothing like them on Windows
     name = image.official_name
     if name not in _SLIM_FAMILIES:
         return
@@ -292,11 +294,37 @@ def full_base_image(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
         message = (
             f"{shown} is {advice.full_size}; {variant} is {advice.slim_size}: ship the slim variant"
         )
+    if any(stage.last("ONBUILD") is not None for stage in chain):
+        # a build base (its ONBUILD steps run the toolchain in the child image's build):
+        # the slim variant usually lacks what those steps need
+        message += "; this is an ONBUILD build base, whose triggers may need the full image"
+        yield replace(at(dockerfile, root.from_instruction, message), severity=Severity.INFO)
+        return
     yield at(dockerfile, root.from_instruction, message)
 
 
-# ---------------------------------------------------------------------------------------------
-# DW102: build tools in the shipped image
+_WINDOWS_SHELLS = ("powershell", "pwsh", "cmd")
+
+
+def _windows_stage(stage: Stage) -> bool:
+    """A Windows image: a Windows base (servercore, nanoserver, mcr.microsoft.com/windows*,
+    .NET Framework) or a SHELL that is PowerShell or cmd."""
+    base = stage.external_base
+    if base is not None:
+        if is_windows_image(base):
+            return True
+        ref = parse_image_ref(base)
+        if ref.registry == "mcr.microsoft.com" and ref.repository.startswith(
+            ("windows", "dotnet/framework")
+        ):
+            return True
+    for shell in stage.all("SHELL"):
+        program = shell.value[0].replace("\\", "/").rsplit("/", 1)[-1] if shell.value else ""
+        if program.lower().removesuffix(".exe") in _WINDOWS_SHELLS:
+            return True
+    return False
+
+
 # ---------------------------------------------------------------------------------------------
 
 _BUILD_TOOLS = frozenset(
