@@ -85,21 +85,6 @@ def _assert_answer(code: int, out: str) -> None:
     assert "findings" in document
 
 
-# Crashes in files other helpers are still writing, reported in /work/notes/fuzz_crashes.md:
-# (file, exception) of the innermost frame. Delete an entry once its file is fixed.
-_KNOWN_ELSEWHERE = {("_image_user.py", "ValueError")}
-
-
-def _known_elsewhere(err: str) -> bool:
-    frames = [line for line in err.splitlines() if line.strip().startswith('File "')]
-    errors = [line for line in err.splitlines() if line and not line.startswith(" ")]
-    if not frames or len(errors) < 2:
-        return False
-    innermost = frames[-1].split('"')[1].rsplit("/", 1)[-1]
-    exception = errors[-2].split(":")[0]
-    return (innermost, exception) in _KNOWN_ELSEWHERE
-
-
 def _assert_pipeline_answer(argv: list[str], stdin: bytes | None, files: object) -> None:
     """Exit 0, 1 or 2, one JSON document, and no loader or rule that broke: --debug makes
     a breaking rule propagate, so its traceback is on stderr."""
@@ -108,8 +93,6 @@ def _assert_pipeline_answer(argv: list[str], stdin: bytes | None, files: object)
     assert code in (0, 1, 2), shown
     document = json.loads(out) if out else {}
     broke = "Traceback" in err or "internal error" in err
-    if broke and _known_elsewhere(err):
-        return
     assert not broke, f"{err[-2500:]}\n{shown}"
     assert "findings" in document, f"{err[-1000:]}\n{shown}"
     for problem in document.get("errors", []):

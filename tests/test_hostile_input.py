@@ -181,3 +181,22 @@ def test_huge_numbers_in_gunicorn_config_and_manifests(tmp_path: Path) -> None:
     document = json.loads(out)
     assert code in (0, 1)
     assert "errors" not in document or not document["errors"]
+
+
+def test_long_digit_runs_in_durations_are_read_in_one_pass(tmp_path: Path) -> None:
+    """A HEALTHCHECK or compose duration of 60,000 digits without a unit took minutes
+    (a regex rescanning the run from every position); bench/fuzz.py times it."""
+    digits = "9" * 60_000
+    _write(
+        tmp_path,
+        {
+            "Dockerfile": f"FROM alpine:3.20\nUSER 1\nHEALTHCHECK --interval={digits} CMD true\n",
+            "compose.yaml": "services:\n  web:\n    build: .\n"
+            f"    healthcheck: {{test: [CMD, 'true'], interval: '{digits}'}}\n"
+            f"    stop_grace_period: '{digits}'\n",
+        },
+    )
+    code, out = _check(["check", str(tmp_path), "-f", "json"])
+    assert code == 1
+    rules = {f["rule"] for f in json.loads(out)["findings"]}
+    assert "DW208" in rules  # the interval is no duration

@@ -643,3 +643,9 @@ def test_dw202_generated_image_variant_is_info() -> None:
         'CMD ["redis-server"]\n'
     )
     assert [f.severity.name for f in text_findings("DW202", text)] == ["INFO"]
+
+
+def test_parse_duration_is_linear_on_digit_runs() -> None:
+    # issue 6: HEALTHCHECK --interval=<60,000 digits> took minutes (finditer rescanned)
+    assert parse_duration("9" * 200_000) is None
+    assert parse_duration("1s" * 50_000) == 50_000.0

@@ -486,3 +486,11 @@ def test_durations(text: str, seconds: float | None) -> None:
 )
 def test_sizes(text: str, size: int | None) -> None:
     assert parse_size(text) == size
+
+
+def test_durations_are_read_in_linear_time() -> None:
+    # issue 6: a run of digits with no unit was rescanned from every position (quadratic:
+    # 5,000 digits took 0.5 s, a 60 KB value minutes); read now in one pass
+    assert parse_duration("9" * 200_000) is None
+    assert parse_duration("1" * 100_000 + "x") is None
+    assert parse_duration("1m" * 50_000) == 3_000_000.0

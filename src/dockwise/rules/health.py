@@ -677,12 +677,13 @@ def parse_duration(text: str) -> float | None:
     if not value:
         return None
     total, position = 0.0, 0
-    for match in _DURATION_PART.finditer(value):
-        if match.start() != position:
+    while position < len(value):  # anchored: finditer rescans digit runs (quadratic)
+        match = _DURATION_PART.match(value, position)
+        if match is None:
             return None
         total += float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
         position = match.end()
-    return sign * total if position == len(value) else None
+    return sign * total
 
 
 def _format_seconds(seconds: float) -> str:

@@ -1692,12 +1692,15 @@ def parse_duration(text: str) -> float | None:
     rest = text.lstrip("+-")
     total = 0.0
     position = 0
-    for match in _DURATION.finditer(rest):
-        if match.start() != position:
+    # each part matched where the last one ended: finditer would rescan a run of digits
+    # with no unit from every position in it (quadratic, issue 6)
+    while position < len(rest):
+        match = _DURATION.match(rest, position)
+        if match is None:
             return None
         total += float(match.group(1)) * _DURATION_UNITS[match.group(2)]
         position = match.end()
-    if position != len(rest) or position == 0:
+    if position == 0:
         return None
     return sign * total
 
