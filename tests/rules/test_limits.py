@@ -63,7 +63,8 @@ PLAIN = """\
 
 def test_dw401_dw402_report_the_service_line(tmp_path: Path) -> None:
     assert seen("DW401", {"compose.yaml": PLAIN}, tmp_path) == [("compose.yaml", 2, "warning")]
-    assert seen("DW402", {"compose.yaml": PLAIN}, tmp_path) == [("compose.yaml", 2, "warning")]
+    # advice: Docker already shares the CPU fairly by weight; a cap only bounds a runaway
+    assert seen("DW402", {"compose.yaml": PLAIN}, tmp_path) == [("compose.yaml", 2, "info")]
 
 
 def test_dw401_message_and_fix_give_the_yaml_and_headroom(tmp_path: Path) -> None:

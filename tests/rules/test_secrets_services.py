@@ -132,7 +132,6 @@ def test_defaults_and_names_around_make_a_warning(tmp_path: Path) -> None:
     ("name", "extra"),
     [
         ("docker-compose.dev.yml", ""),
-        ("ci/compose.yaml", ""),
         ("compose.yaml", "    volumes: ['.:/app']\n"),
         ("compose.yaml", "    command: flask run --reload\n"),
     ],
@@ -149,6 +148,25 @@ def test_development_compose_files_are_one_step_milder(
     found = check(files, tmp_path, "DW520")
     assert [f.severity for f in found] == [Severity.WARNING, Severity.INFO]
     assert all("development" in f.message for f in found)
+
+
+@pytest.mark.parametrize("name", [".ci/compose.ci.yaml", "ci/compose.yaml"])
+def test_ci_compose_passwords_are_info(tmp_path: Path, name: str) -> None:
+    """A CI run's database lives for one run: its password is info, a provider token found
+    there still a warning (it works outside CI too)."""
+    compose = (
+        "services:\n  web:\n    build: .\n"
+        f"    environment:\n      SECRET_KEY: {PASSWORD}\n      DB_PASSWORD: changeme\n"
+        "      GH_TOKEN: ghp_R2m8Kq7ZtW4xN9vB3cH6jL1pD5sF0gY8aE2u\n"
+    )
+    files = {name: compose, str(Path(name).parent) + "/Dockerfile": DOCKERFILE}
+    found = check(files, tmp_path, "DW520")
+    assert [(f.line, f.severity) for f in found] == [
+        (5, Severity.INFO),
+        (6, Severity.INFO),
+        (7, Severity.WARNING),
+    ]
+    assert all("CI file" in f.message for f in found)
 
 
 def test_fill_in_markers_are_info(tmp_path: Path) -> None:

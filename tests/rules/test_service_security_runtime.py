@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from health_projects import run, write
 from ruletest import folder_hits
 
@@ -119,10 +120,83 @@ def test_run_as_non_root_with_a_named_user_cannot_start(tmp_path: Path) -> None:
 def test_privileged_severity_by_role(tmp_path: Path) -> None:
     privileged = "          securityContext:\n            privileged: true\n"
     assert found(tmp_path, {"k.yaml": deployment(privileged)}, "DW825") == [("DW825", 14, "error")]
+    # a node agent: privileged is its job, no narrower form exists
     agent = deployment(privileged, "      hostNetwork: true\n", kind="DaemonSet")
     assert found(tmp_path, {"k.yaml": agent.replace("name: web", "name: log-agent")}, "DW825") == [
-        ("DW825", 15, "warning")
+        ("DW825", 15, "info")
     ]
+
+
+def _sysctl(key: str, pod: str = "", kind: str = "Deployment") -> str:
+    command = f'          command: ["sysctl", "-w", "{key}=1"]\n'
+    return deployment(
+        command + "          securityContext:\n            privileged: true\n", pod, kind
+    )
+
+
+@pytest.mark.parametrize(
+    ("manifest", "severity", "said"),
+    [
+        # not namespaced: pod securityContext.sysctls cannot set it
+        (_sysctl("vm.max_map_count"), "info", "vm.max_map_count is not namespaced"),
+        # the node's own network namespace
+        (
+            _sysctl("net.ipv4.conf.eth0.log_martians", "      hostNetwork: true\n"),
+            "info",
+            "hostNetwork",
+        ),
+        # a namespaced sysctl: pod securityContext.sysctls sets it without privileges
+        (_sysctl("net.core.somaxconn"), "warning", "pod securityContext.sysctls"),
+        # an installer that chroots into the host
+        (
+            deployment(
+                '          command: ["sh", "-c", "chroot /host apt-get install -y toolkit"]\n'
+                "          securityContext:\n            privileged: true\n",
+                "      volumes:\n        - name: host\n          hostPath: {path: /}\n",
+                kind="DaemonSet",
+            ),
+            "info",
+            "installer on the node",
+        ),
+        # an in-kernel NFS server needs privileged: not an application's mistake
+        (
+            deployment("          securityContext:\n            privileged: true\n").replace(
+                "ghcr.io/acme/web:1", "registry.k8s.io/volume-nfs:0.8"
+            ),
+            "warning",
+            "kernel service",
+        ),
+    ],
+)
+def test_privileged_where_it_is_the_job(
+    tmp_path: Path, manifest: str, severity: str, said: str
+) -> None:
+    folder = write({"k.yaml": manifest}, tmp_path)
+    (finding,) = run(folder, "DW825")
+    assert finding.severity.name.lower() == severity
+    assert said in finding.message
+    if severity == "info" and "hostNetwork" in said:
+        assert "pod securityContext.sysctls" not in finding.message
+
+
+def test_privileged_policy_demo_and_test_manifests_are_advice(tmp_path: Path) -> None:
+    pod = (
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: priv\nspec:\n  containers:\n"
+        "    - name: nginx\n      image: nginx:1.27\n"
+        "      securityContext:\n        privileged: true\n"
+    )
+    files = {
+        "podsecuritypolicy/rbac/pod_priv.yaml": pod,
+        "tests/fixtures/priv.yaml": pod,
+        "demo/pod.yaml": pod,
+    }
+    folder = write(files, tmp_path)
+    severities = {f.path: f.severity.name.lower() for f in run(folder, "DW825")}
+    assert severities == {
+        "podsecuritypolicy/rbac/pod_priv.yaml": "info",  # there to be rejected by the policy
+        "tests/fixtures/priv.yaml": "info",
+        "demo/pod.yaml": "warning",  # a bare demo Pod: not an error, still worth fixing
+    }
 
 
 def test_escalation_is_advice_while_root_is_possible(tmp_path: Path) -> None:

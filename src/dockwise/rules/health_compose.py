@@ -154,7 +154,8 @@ def _serves(part: ComposePart, service: Service, project: Project) -> bool:
 def compose_without_healthcheck(
     part: ComposePart, service: Service, project: Project
 ) -> Iterator[Hit]:
-    from dockwise.rules.limits import compose_role, is_partial, one_off_reason
+    from dockwise.model.roles import compose_role, one_off_reason
+    from dockwise.rules.limits import is_partial
 
     if is_partial(part) or one_off_reason(part) is not None:
         return
@@ -188,7 +189,7 @@ def compose_without_healthcheck(
         f"service {name} {what} and its image ({service.dockerfile.relpath}) has no HEALTHCHECK: "
         "compose cannot tell whether it serves",
     )
-    role = compose_role(part, project)
+    role = compose_role(part, project).note()
     if role is not None:
         yield replace(hit, message=f"{hit.message} ({role})", severity=Severity.INFO)
     elif not _serves(part, service, project):
@@ -327,7 +328,7 @@ def dependency_not_awaited(part: ComposePart, service: Service, project: Project
 
     if is_partial(part):
         return
-    from dockwise.rules.limits import compose_role
+    from dockwise.model.roles import compose_role
 
     written = part.service.raw.get("depends_on")
     for name, dependency in part.service.depends_on.items():
@@ -356,7 +357,7 @@ def dependency_not_awaited(part: ComposePart, service: Service, project: Project
             fix=f"Use `depends_on: {{{name}: {{condition: service_healthy}}}}`.",
             related=(where,),
         )
-        role = compose_role(part, project)
+        role = compose_role(part, project).note()
         if role is not None:
             hit = replace(hit, message=f"{hit.message} ({role})", severity=Severity.INFO)
         yield hit

@@ -75,7 +75,7 @@ def _serves(part: ContainerPart, service: Service, project: Project) -> bool:
 def _missing_probe(
     kind: str, part: ContainerPart, service: Service, project: Project
 ) -> Iterator[Hit]:
-    from dockwise.rules.limits import container_role
+    from dockwise.model.roles import container_role
 
     if part.container.probe(kind) is not None:
         return
@@ -84,7 +84,7 @@ def _missing_probe(
         part.container.line,
         f"container {part.container.name} of {part.workload.label} has no {kind}Probe",
     )
-    role = container_role(part)
+    role = container_role(part, project).note()
     if role is not None:
         yield replace(hit, message=f"{hit.message} ({role})", severity=Severity.INFO)
     elif not _serves(part, service, project):

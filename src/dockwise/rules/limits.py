@@ -11,22 +11,26 @@ services: at most info there.
 
 from __future__ import annotations
 
-import os
 import re
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from dockwise.digits import is_digits, small_int
 from dockwise.findings import Hit, Related, Severity, rule
-from dockwise.model.link import is_dev_name
-from dockwise.model.service import ComposePart
+from dockwise.model.roles import (
+    NOT_A_SERVICE,
+    TEST,
+    compose_role,
+    container_role,
+    one_off_reason,
+)
 from dockwise.rules._scopes import at_line, service_rule
 
 if TYPE_CHECKING:
-    from dockwise.model.service import ContainerPart, Service
+    from dockwise.model.service import ComposePart, ContainerPart, Service
     from dockwise.project import Project
-    from dockwise.sources.kubernetes import Quantity
+    from dockwise.sources.kubernetes import Quantity, Workload
 
 MIB = 2**20
 # what dockwise assumes one Python web worker process needs until usage is measured: a
@@ -41,60 +45,10 @@ _HEADROOM = (
     "(or `kubectl top pod`)."
 )
 
-# --- what kind of container a part is --------------------------------------------------
+# --- what kind of container a part is: dockwise.model.roles decides it for every rule ---
 
-# subcommands and programs that run once and exit: migrations, tests, asset builds
-_ONE_SHOT_WORDS = frozenset(
-    {
-        "migrate",
-        "makemigrations",
-        "collectstatic",
-        "compilemessages",
-        "createsuperuser",
-        "loaddata",
-        "pytest",
-        "py.test",
-        "tox",
-        "nox",
-    }
-)
-_ONE_SHOT_PAIRS = (
-    ("alembic", "upgrade"),
-    ("db", "upgrade"),  # flask db upgrade
-    ("manage.py", "test"),
-    ("npm", "test"),
-    ("yarn", "test"),
-    ("make", "test"),
-)
-_DEV_COMMAND_WORDS = frozenset({"--reload", "runserver", "nodemon", "--debug"})
-_DEV_PAIRS = (("flask", "run"), ("npm", "dev"), ("yarn", "dev"), ("fastapi", "dev"))
-_PROD_WORDS = frozenset({"prod", "production", "live", "release", "deploy"})
-_WORD = re.compile(r"[-_./]+")
-
-
-def _words(argv: Iterable[str]) -> list[str]:
-    words: list[str] = []
-    for arg in argv:
-        words.extend(w for w in arg.replace(";", " ").replace("&&", " ").split() if w)
-    return words
-
-
-def _has_pair(words: list[str], pairs: Iterable[tuple[str, str]]) -> str | None:
-    names = [w.rsplit("/", 1)[-1] for w in words]
-    for first, second in pairs:
-        for index, word in enumerate(names[:-1]):
-            if word == first and second in names[index + 1 : index + 3]:
-                return f"{first} {second}"
-    return None
-
-
-def _compose_command_words(part: ComposePart) -> list[str]:
-    service = part.service
-    argv: list[str] = []
-    for command in (service.entrypoint, service.command):
-        if command is not None:
-            argv.extend(command.argv)
-    return _words(argv)
+# every role but production and node agents makes a missing limit advice
+_SOFTENED = NOT_A_SERVICE
 
 
 def is_partial(part: ComposePart) -> bool:
@@ -105,127 +59,6 @@ def is_partial(part: ComposePart) -> bool:
     if service.name.startswith("x-"):
         return True
     return service.image is None and service.build is None and not service.extends
-
-
-def one_off_reason(part: ComposePart) -> str | None:
-    """Why a compose service is a one-off task (migrations, tests...), or None."""
-    service = part.service
-    words = _compose_command_words(part)
-    names = [w.rsplit("/", 1)[-1] for w in words]
-    one_shot = next((w for w in names if w in _ONE_SHOT_WORDS), None) or _has_pair(
-        words, _ONE_SHOT_PAIRS
-    )
-    if one_shot:
-        return f"service {service.name} runs a one-off command ({one_shot})"
-    for other in part.file.services.values():
-        dependency = other.depends_on.get(service.name)
-        if dependency is not None and dependency.condition == "service_completed_successfully":
-            return f"service {other.name} waits for {service.name} to complete"
-    return None
-
-
-def _dev_service_signal(part: ComposePart, project: Project) -> str | None:
-    """What makes one service of a compose file a development setup, or None."""
-    service = part.service
-    words = _compose_command_words(part)
-    dev = next((w for w in words if w in _DEV_COMMAND_WORDS), None) or _has_pair(words, _DEV_PAIRS)
-    program = words[0] if words else ""
-    plain = program[:1] not in ("-", "") and "=" not in program
-    if dev is None and plain and is_dev_name(program.rsplit("/", 1)[-1]):
-        dev = program
-    if dev is None and words[:2] in (["sleep", "infinity"], ["tail", "-f"]):
-        dev = " ".join(words[:2])
-    if dev is not None:
-        return f"service {service.name} runs {dev}"
-    if service.raw.get("stdin_open") is True and service.raw.get("tty") is True:
-        return f"service {service.name} is interactive (stdin_open and tty)"
-    build = service.build
-    if build is not None and build.context is not None:
-        context = project.relpath(build.context)
-        if context not in (".", "") and is_dev_name(context):
-            return f"service {service.name} builds {context}"
-    mounted = _mounted_source(part, project)
-    if mounted is not None:
-        return f"service {service.name} mounts its source ({mounted})"
-    return None
-
-
-def _mounted_source(part: ComposePart, project: Project) -> str | None:
-    """A bind mount of the service's own build context (or a folder holding it): the code
-    in the image is replaced by the developer's working copy."""
-    build = part.service.build
-    if build is None or build.context is None:
-        return None
-    context = os.path.normpath(str(build.context))
-    for volume in part.service.volumes:
-        if volume.type != "bind" or not volume.source or volume.source.startswith(("$", "~")):
-            continue
-        base = os.path.dirname(str(project.root / volume.origin.path))
-        source = os.path.normpath(os.path.join(base, volume.source))
-        if context == source or context.startswith(source.rstrip(os.sep) + os.sep):
-            return volume.written
-    return None
-
-
-def compose_role(part: ComposePart, project: Project) -> str | None:
-    """Why a compose service is not a long-running production service, or None."""
-    service = part.service
-    if is_dev_name(part.file.relpath):
-        return f"{part.file.relpath} is named for development or testing"
-    if is_dev_name(service.name):
-        return f"service {service.name} is named for development or testing"
-    dev_profiles = [p for p in service.profiles if is_dev_name(p)]
-    if dev_profiles:
-        return f"service {service.name} is in profile {dev_profiles[0]}"
-    for other in part.file.services.values():
-        signal = _dev_service_signal(ComposePart(part.file, other), project)
-        if signal is not None:
-            return f"a development setup: {signal}"
-    prod = _production_sibling(part, project)
-    if prod is not None:
-        return f"{prod} defines {service.name} for production"
-    return None
-
-
-def _production_sibling(part: ComposePart, project: Project) -> str | None:
-    """A compose file next to this one, named for production, that defines the same
-    service: this one is then the development (or base) definition."""
-    mine = part.file.relpath
-    if _is_prod_name(mine):
-        return None
-    folder = mine.rpartition("/")[0]
-    for other in project.compose_files:
-        if other.relpath == mine or other.relpath.rpartition("/")[0] != folder:
-            continue
-        if _is_prod_name(other.relpath.rpartition("/")[2]) and part.service.name in (
-            other.services
-        ):
-            return other.relpath
-    return None
-
-
-def _is_prod_name(relpath: str) -> bool:
-    return any(word in _PROD_WORDS for word in _WORD.split(relpath.lower()))
-
-
-def container_role(part: ContainerPart) -> str | None:
-    """Why a Kubernetes container is not a long-running production service, or None."""
-    if part.container.init:
-        return f"{part.container.name} is an init container"
-    if part.workload.is_batch:
-        return f"{part.workload.label} is a {part.workload.kind}, not a long-running service"
-    if part.workload.kind == "Pod":
-        return (
-            f"{part.workload.label} is a bare Pod (no controller restarts it): a demo or debug pod"
-        )
-    argv = _words((*(part.container.command or ()), *(part.container.args or ())))
-    if argv[:1] == ["sleep"] or argv[:2] == ["tail", "-f"] or argv[-2:] == ["sleep", "infinity"]:
-        return f"container {part.container.name} only sleeps: a debug or toolbox container"
-    if is_dev_name(part.path):
-        return f"{part.path} is named for development or testing"
-    if is_dev_name(part.workload.namespace):
-        return f"namespace {part.workload.namespace} is for development or testing"
-    return None
 
 
 # --- the YAML to add -------------------------------------------------------------------
@@ -318,7 +151,7 @@ def compose_without_memory_limit(project: Project) -> Iterator[Hit]:
             continue
         if is_partial(part) or one_off_reason(part) is not None:
             continue
-        role = compose_role(part, project)
+        role = compose_role(part, project).note(_SOFTENED)
         yield Hit(
             path=part.path,
             line=part.line,
@@ -332,22 +165,25 @@ def compose_without_memory_limit(project: Project) -> Iterator[Hit]:
 @rule(
     "DW402",
     lesson="limits",
-    severity="warning",
+    severity="info",
     title="Compose service without a CPU limit",
     why="""
-        On one Docker host nothing shares the CPU fairly between containers unless you
-        say so: a busy or looping container starves the others on the host, health
-        checks time out and healthy neighbours get restarted. Compose has no CPU request,
-        so the limit (`deploy.resources.limits.cpus` or `cpus`) is the only way to bound
-        a service's share.
+        Advice, not a warning: Docker gives every container the same CPU weight by default
+        (cpu.shares 1024, cpu.weight 100), so under contention the kernel already shares the
+        CPU fairly between containers and a busy one cannot starve its neighbours. What a
+        CPU limit (`deploy.resources.limits.cpus` or `cpus`) adds is a bound: a runaway
+        loop takes at most its cap rather than every idle core, and the capacity the host
+        needs is predictable from the sum of the caps.
 
-        A CPU limit throttles the service when it reaches it; size it from observed usage
-        (a single-threaded Python process uses at most about one core per worker process).
-        Development, test and one-off services are reported at info only, as for DW401.
+        The cost is throttling: a capped service is slowed down when it reaches its cap even
+        while other cores are idle, which shows as latency spikes on bursty servers. Size it
+        from observed usage (a single-threaded Python process uses at most about one core
+        per worker process). Development, test and one-off services are not reported.
     """,
     fix="""
-        Add `deploy: {resources: {limits: {cpus: "1.0"}}}` (or `cpus: 1.0`), at least one
-        core per server worker process, from observed usage plus 50% headroom.
+        When you want the bound, add `deploy: {resources: {limits: {cpus: "1.0"}}}` (or
+        `cpus: 1.0`), at least one core per server worker process, from observed usage plus
+        50% headroom.
     """,
     bad={
         "compose.yaml": """\
@@ -374,14 +210,14 @@ def compose_without_cpu_limit(project: Project) -> Iterator[Hit]:
             continue
         if is_partial(part) or one_off_reason(part) is not None:
             continue
-        role = compose_role(part, project)
+        if compose_role(part, project).note(_SOFTENED) is not None:
+            continue  # advice about capacity: not for a laptop, a test or a CI run
         yield Hit(
             path=part.path,
             line=part.line,
-            message=f"compose service {service.name} has no CPU limit"
-            + (f" ({role}: info only)" if role else ""),
+            message=f"compose service {service.name} has no CPU limit: a runaway may take "
+            "every idle core (Docker already shares the CPU fairly under contention)",
             fix=_compose_fix(service.name, memory=False, cpu=True),
-            severity=Severity.INFO if role else None,
         )
 
 
@@ -427,7 +263,7 @@ def _k8s_parts(project: Project) -> Iterator[tuple[ContainerPart, _Elsewhere, st
             if part.container.image is None or part.workload.patch:
                 continue
             key = (part.workload.kind, part.workload.name, part.container.name)
-            yield part, index[key], container_role(part)
+            yield part, index[key], container_role(part, project).note(_SOFTENED)
 
 
 def _where(part: ContainerPart) -> tuple[int, str]:
@@ -538,8 +374,10 @@ def container_without_memory_limit(project: Project) -> Iterator[Hit]:
         busy nodes and gets the smallest share exactly when the node is loaded: latency
         climbs and probes time out.
 
-        Containers of Jobs and CronJobs, init containers and manifests for development
-        namespaces or folders are reported at info only; a LimitRange or a
+        Containers of Jobs and CronJobs, init containers, bare demo Pods and manifests for
+        development, test or CI are reported at info only; so are pods that take every
+        accelerator of their node (all the TPU chips of a single-host slice, eight GPUs):
+        they own the node and a CPU request buys nothing. A LimitRange or a
         VerticalPodAutoscaler in the project, which can set requests, makes it info too.
     """,
     fix="""
@@ -599,8 +437,14 @@ def container_without_cpu_request(project: Project) -> Iterator[Hit]:
         if res.requests_cpu is not None or res.limits_cpu is not None or elsewhere.cpu_request:
             continue
         line, where = _where(part)
-        note = role or (
-            "a LimitRange or VerticalPodAutoscaler in the project may set it" if defaults else None
+        note = (
+            role
+            or _whole_node(part.workload)
+            or (
+                "a LimitRange or VerticalPodAutoscaler in the project may set it"
+                if defaults
+                else None
+            )
         )
         yield Hit(
             path=part.path,
@@ -689,6 +533,40 @@ def container_without_cpu_limit(project: Project) -> Iterator[Hit]:
         )
 
 
+# the most GPUs one machine carries (a3/a4 and p5 machines: 8): a pod asking that many owns
+# the node
+_GPUS_PER_NODE = 8
+_TOPOLOGY = "cloud.google.com/gke-tpu-topology"
+
+
+def _whole_node(workload: Workload) -> str | None:
+    """Why a pod owns its node: it asks for every accelerator of it (all the TPU chips of
+    the single-host slice its nodeSelector picks, or a full machine of GPUs). Nothing else
+    is scheduled there, so a CPU request buys nothing."""
+    wanted: dict[str, int] = {}
+    for container in workload.containers:
+        if container.init:
+            continue
+        for name, count in container.resources.accelerators:
+            wanted[name] = wanted.get(name, 0) + count
+    selector = dict(workload.node_selector)
+    chips = wanted.get("google.com/tpu", 0)
+    topology = selector.get(_TOPOLOGY, "")
+    dims = [small_int(d) for d in topology.lower().split("x")] if topology else []
+    if chips and dims and all(d is not None for d in dims):
+        slice_chips = 1
+        for d in dims:
+            slice_chips *= d or 1
+        if chips >= slice_chips:
+            return (
+                f"the pod takes all {slice_chips} TPU chips of a {topology} slice: it owns the node"
+            )
+    gpus = sum(count for name, count in wanted.items() if name.endswith("/gpu"))
+    if gpus >= _GPUS_PER_NODE:
+        return f"the pod takes {gpus} GPUs, a whole machine's: it owns the node"
+    return None
+
+
 # --- impossible values -----------------------------------------------------------------
 
 
@@ -712,7 +590,9 @@ def _cores(value: float) -> str:
         out nothing. Docker likewise refuses a memory reservation above the memory limit
         (`Minimum memory limit can not be less than memory reservation limit`).
 
-        A request far below the limit is legal (a Burstable pod) and not reported.
+        A request far below the limit is legal (a Burstable pod) and not reported. In a test
+        fixture (`tests/`, `testdata/`) the impossible value may be the point of the test:
+        advice (info) there.
     """,
     fix="""
         Raise the limit to at least the request, or lower the request; for memory,
@@ -770,7 +650,7 @@ def limit_below_request(project: Project) -> Iterator[Hit]:
                 if limit.value is None or limit.value >= request.value:
                     continue
                 show = _mib if name == "memory" else _cores
-                yield at_line(
+                hit = at_line(
                     container.path,
                     limit.line,
                     f"{where}: {name} limit {limit.text} ({show(limit.value)}) is below its "
@@ -780,6 +660,7 @@ def limit_below_request(project: Project) -> Iterator[Hit]:
                         Related(container.path, request.line, f"{name} request {request.text}"),
                     ),
                 )
+                yield _fixture_milder(hit, container_role(container, project).note({TEST}))
         for part in service.compose:
             limit_size = part.service.memory_limit
             reservation = (
@@ -787,7 +668,7 @@ def limit_below_request(project: Project) -> Iterator[Hit]:
             ) or part.service.mem_reservation
             if limit_size is None or reservation is None or reservation.bytes <= limit_size.bytes:
                 continue
-            yield at_line(
+            hit = at_line(
                 limit_size.origin.path,
                 limit_size.origin.line,
                 f"compose service {part.service.name}: memory limit {limit_size.written} is "
@@ -802,6 +683,15 @@ def limit_below_request(project: Project) -> Iterator[Hit]:
                     ),
                 ),
             )
+            yield _fixture_milder(hit, compose_role(part, project).note({TEST}))
+
+
+def _fixture_milder(hit: Hit, test: str | None) -> Hit:
+    """A test fixture may hold an impossible value on purpose (the input of a test that
+    expects it to be caught): advice there."""
+    if test is None:
+        return hit
+    return replace(hit, message=f"{hit.message} ({test})", severity=Severity.INFO)
 
 
 @rule(

@@ -7,8 +7,9 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from dockwise.findings import Hit, Severity
+from dockwise.model.roles import compose_role, one_off_reason
 from dockwise.rules._scopes import at_line, compose_rule
-from dockwise.rules.limits import compose_role, is_partial, one_off_reason
+from dockwise.rules.limits import is_partial
 
 if TYPE_CHECKING:
     from dockwise.model.service import ComposePart, Service
@@ -135,7 +136,7 @@ def log_without_rotation(part: ComposePart, service: Service, project: Project) 
         name == "max-size" and value.value.strip() for name, value in logging.options.items()
     ):
         return
-    role = compose_role(part, project)
+    role = compose_role(part, project).note()
     if logging is not None and logging.driver is not None:
         where = logging.driver.origin
         said = f"service {compose.name} logs with json-file and no max-size"

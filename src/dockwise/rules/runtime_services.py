@@ -11,8 +11,8 @@ from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
 from dockwise.findings import Hit, Related, Severity
+from dockwise.model.roles import THROWAWAY, compose_role, container_role
 from dockwise.rules._scopes import at_line, compose_rule, container_rule
-from dockwise.rules.security_compose import _dev_reason
 
 if TYPE_CHECKING:
     from dockwise.model.service import ComposePart, ContainerPart, Service
@@ -67,8 +67,8 @@ def _shell_script(part: ComposePart) -> tuple[str, str, str, int] | None:
     return argv[0], script, path, line
 
 
-def _graded(hit: Hit, part: ComposePart) -> Hit:
-    reason = _dev_reason(part)
+def _graded(hit: Hit, part: ComposePart, project: Project) -> Hit:
+    reason = compose_role(part, project).note(THROWAWAY)
     if reason is None or hit.severity == Severity.INFO:
         return hit
     return replace(hit, message=f"{hit.message} ({reason})", severity=Severity.INFO)
@@ -154,7 +154,7 @@ def compose_shell_parent(part: ComposePart, service: Service, project: Project) 
             f"stays the parent of {last or 'its last command'}, which gets no SIGTERM on stop",
             severity=Severity.INFO,
         )
-    yield _graded(hit, part)
+    yield _graded(hit, part, project)
 
 
 # programs that run until stopped: a shell left as their parent matters
@@ -384,7 +384,7 @@ def compose_grace_period(part: ComposePart, service: Service, project: Project) 
         "are cut off",
         related=(_server_related(graceful),),
     )
-    yield _graded(hit, part)
+    yield _graded(hit, part, project)
 
 
 @container_rule(
@@ -501,10 +501,14 @@ def kubernetes_grace_period(
     related = [_server_related(graceful)]
     if pre_stop is not None:
         related.append(Related(part.path, pre_stop.line, "preStop hook"))
-    yield at_line(
+    role = container_role(part, project).note(THROWAWAY)
+    hit = at_line(
         part.path,
         line,
         f"container {container.name} of {workload.label} is killed {grace:g} s after "
         f"termination starts ({said}), but {budget}: the ones still running are cut off",
         related=tuple(related),
     )
+    if role is not None:
+        hit = replace(hit, message=f"{hit.message} ({role})", severity=Severity.INFO)
+    yield hit

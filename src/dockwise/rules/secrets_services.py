@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING
 from dockwise.findings import Hit, Rule, Severity, rule
 from dockwise.lazyre import lazy_compile
 from dockwise.model.link import is_dev_name
+from dockwise.model.roles import CI, TRIAL, Role, compose_role, container_role, path_role
 from dockwise.rules._scopes import container_rule
 from dockwise.rules.secrets import (
     Literal,
@@ -50,7 +51,7 @@ from dockwise.secrets import (
 if TYPE_CHECKING:
     from dockwise.model.service import ComposePart, ContainerPart, Service
     from dockwise.project import Project
-    from dockwise.sources.compose import Command, ComposeFile, Variable
+    from dockwise.sources.compose import Command, Variable
     from dockwise.sources.pyapp import PythonApp
 
 # ---------------------------------------------------------------------------------------------
@@ -147,9 +148,25 @@ def grade(name: str, value: str, around: frozenset[str] = frozenset()) -> Graded
     return Graded(match, Severity.ERROR, "literal")
 
 
-def _discounted(level: Severity, development: str | None) -> Severity:
+# what a person chose (a password, a URL or command line carrying one), not a provider's token
+_CHOSEN_KINDS = frozenset(
+    {
+        "password-assignment",
+        "url-password",
+        "basic-auth-credential",
+        "command-line-password",
+        "high-entropy-assignment",
+    }
+)
+
+
+def _discounted(level: Severity, development: Role | str | None, kind: str) -> Severity:
+    """One step milder in a development, test or CI file, never above a warning; a password
+    of a CI-only setup (a database that lives for one run) one step more: info."""
     if development is None:
         return level
+    if isinstance(development, Role) and development.kind == CI and kind in _CHOSEN_KINDS:
+        return Severity.INFO
     return Severity.WARNING if level == Severity.ERROR else Severity.INFO
 
 
@@ -182,12 +199,13 @@ def _hit(
     line: int | None,
     graded: Graded,
     message: str,
-    development: str | None,
+    development: Role | str | None,
     fix: str | None = None,
 ) -> Hit:
-    level = _discounted(graded.level, development)
+    level = _discounted(graded.level, development, graded.match.kind)
     if development is not None:
-        message += f" ({development})"
+        reason = development.reason if isinstance(development, Role) else development
+        message += f" ({reason})"
     return Hit(
         path=path,
         line=line,
@@ -217,44 +235,17 @@ _DEFAULT_VALUE = lazy_compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*:?[-=]([^}$]*)\}")
 _RELOADERS = frozenset({"--reload", "runserver", "--debug", "--autoreload", "watch"})
 
 
-# development tooling folders link.is_dev_name does not know
-_DEV_FOLDERS = frozenset({"devtools", "tilt", "localstack", "devenv", "dev-env"})
-
-
-def _development_path(path: str) -> bool:
+def _development_path(path: str) -> Role | None:
     """A development, test or CI file: named so, under such a folder, or a test fixture."""
-    return (
-        is_dev_name(path)
-        or _is_fixture(path)
-        or any(part.lower() in _DEV_FOLDERS for part in path.split("/")[:-1])
-    )
+    role = path_role(path)
+    return role if role is not None and role.kind in TRIAL else None
 
 
-def _compose_development(part: ComposePart, path: str) -> str | None:
-    """Why a compose service is a development, test or CI setup, or None."""
-    if _development_path(path):
-        return "a development, test or CI compose file"
-    if is_dev_name(part.service.name):
-        return f"service {part.service.name} is a development service"
-    return _development_file(part.file)
-
-
-def _development_file(file: ComposeFile) -> str | None:
-    folder = file.path.parent
-    contexts = {
-        s.build.context.resolve() for s in file.services.values() if s.build and s.build.context
-    }
-    for service in file.services.values():
-        for volume in service.volumes:
-            if volume.type != "bind" or not volume.source or volume.read_only:
-                continue
-            source = (folder / volume.source).resolve()
-            if volume.source in (".", "./", "..") or source in contexts:
-                return "the compose file bind-mounts the source: a development setup"
-        for command in (service.command, service.entrypoint):
-            if command is not None and _RELOADERS.intersection(command.argv):
-                return "the compose file runs a reloader: a development setup"
-    return None
+def _compose_development(part: ComposePart, path: str, project: Project) -> Role | None:
+    """Why a compose service is a development, test or CI setup (the file where the value
+    is written, or the role of the service), or None."""
+    role = _development_path(path) or compose_role(part, project)
+    return role if role.kind in TRIAL else None
 
 
 def _compose_around(part: ComposePart, project: Project) -> frozenset[str]:
@@ -313,7 +304,7 @@ _COMPOSE_FIX = (
 
 
 def _environment_secret_hit(
-    part: ComposePart, var: Variable, graded: Graded, of: str | None
+    part: ComposePart, var: Variable, graded: Graded, of: str | None, project: Project
 ) -> Hit:
     path = var.origin.path
     where = f"environment {var.name} of compose service {part.service.name}"
@@ -323,7 +314,9 @@ def _environment_secret_hit(
         graded, "it is in git and in `docker inspect` of every container"
     )
     fix = _COMPOSE_FIX.format(name=var.name)
-    return _hit(path, var.origin.line, graded, message, _compose_development(part, path), fix)
+    return _hit(
+        path, var.origin.line, graded, message, _compose_development(part, path, project), fix
+    )
 
 
 @rule(
@@ -385,7 +378,7 @@ def _credential_in_compose_environment(part: ComposePart, project: Project) -> I
     around = _compose_around(part, project)
     for var in part.service.environment.values():
         for graded, of in _variable_credentials(var, around):
-            yield _environment_secret_hit(part, var, graded, of)
+            yield _environment_secret_hit(part, var, graded, of, project)
 
 
 def _command_words(command: Command) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -463,7 +456,13 @@ def _credential_in_compose_command(part: ComposePart, project: Project) -> Itera
                 f"{key} of compose service {part.service.name} passes {_what(graded)}: "
                 + _consequence(graded, "it is in git, in `docker inspect` and in `ps` on the host")
             )
-            yield _hit(path, command.origin.line, graded, message, _compose_development(part, path))
+            yield _hit(
+                path,
+                command.origin.line,
+                graded,
+                message,
+                _compose_development(part, path, project),
+            )
 
 
 @rule(
@@ -531,19 +530,18 @@ def _credential_in_compose_build_arg(part: ComposePart, project: Project) -> Ite
             message = f"{where} holds {_what(graded)}: " + _consequence(
                 graded, "recorded in the image history, the build cache and git"
             )
-            yield _hit(path, var.origin.line, graded, message, _compose_development(part, path))
+            yield _hit(
+                path, var.origin.line, graded, message, _compose_development(part, path, project)
+            )
 
 
 # ---------------------------------------------------------------------------------------------
 # Kubernetes
 
 
-def _k8s_development(part: ContainerPart) -> str | None:
-    if _development_path(part.path):
-        return "a development, test or CI manifest"
-    if is_dev_name(part.workload.namespace):
-        return f"namespace {part.workload.namespace}"
-    return None
+def _k8s_development(part: ContainerPart, project: Project) -> Role | None:
+    role = container_role(part, project)
+    return role if role.kind in TRIAL else None
 
 
 def _k8s_around(part: ContainerPart, project: Project) -> frozenset[str]:
@@ -636,7 +634,7 @@ def credential_in_container_env(
         message = f"env {env.name} of {label} holds {_what(graded)}: " + _consequence(
             graded, "it is in git and readable by everyone who may read the workload"
         )
-        yield _hit(part.path, env.line, graded, message, _k8s_development(part))
+        yield _hit(part.path, env.line, graded, message, _k8s_development(part, project))
 
 
 @container_rule(
@@ -715,7 +713,7 @@ def credential_in_container_command(
         message = f"command of {part.label} passes {_what(graded)}: " + _consequence(
             graded, "it is in git, in the Pod spec and in `ps` on the node"
         )
-        yield _hit(part.path, container.line, graded, message, _k8s_development(part))
+        yield _hit(part.path, container.line, graded, message, _k8s_development(part, project))
 
 
 # Secret keys that name where or who, never hold the credential
@@ -803,9 +801,7 @@ def credential_in_secret_manifest(project: Project) -> Iterator[Hit]:
     for manifest in project.manifests:
         if manifest.template:
             continue
-        development = (
-            "a test, fixture or development path" if _development_path(manifest.path) else None
-        )
+        development = _development_path(manifest.path)
         for document in manifest.secrets:
             plain = _simple_values(
                 _decoded(entry.value, entry.encoded)

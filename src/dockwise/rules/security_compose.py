@@ -3,13 +3,12 @@ undoes a non-root image, a writable root filesystem for the images built here.""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from dockwise.findings import Hit, Related, Severity
-from dockwise.model.link import is_dev_name
+from dockwise.model.roles import THROWAWAY, compose_role
 from dockwise.rules._image_user import image_user
 from dockwise.rules._scopes import at_line, compose_rule
 
@@ -26,30 +25,9 @@ CMD ["python", "/srv/app.py"]
 """
 
 
-def _dev_reason(part: ComposePart) -> str | None:
-    """Why a compose service is for development, not production (file or service name)."""
-    if is_dev_name(part.file.relpath):
-        return f"{part.file.relpath} is named for development or testing"
-    compose = part.service
-    if is_dev_name(compose.name):
-        return f"service {compose.name} is named for development or testing"
-    words = [
-        *(compose.entrypoint.argv if compose.entrypoint else ()),
-        *(compose.command.argv if compose.command else ()),
-    ]
-    text = " ".join(words)
-    if "--reload" in text or "runserver" in text or "flask run" in text:
-        return f"service {compose.name} runs a reloading development server"
-    folder = part.file.path.parent
-    sources = {os.path.normpath(folder)}
-    if compose.build is not None and compose.build.context is not None:
-        sources.add(os.path.normpath(compose.build.context))
-    for volume in compose.volumes:
-        source = volume.source or ""
-        local = volume.type == "bind" and source and not source.startswith(("/", "~", "$"))
-        if local and os.path.normpath(folder / source) in sources:
-            return f"service {compose.name} mounts its source folder ({volume.written})"
-    return None
+def _dev_reason(part: ComposePart, project: Project) -> str | None:
+    """Why a compose service is for development, test, CI or a demo, not production."""
+    return compose_role(part, project).note(THROWAWAY)
 
 
 # services that manage the host: their job needs privileges
@@ -100,7 +78,7 @@ def privileged_service(part: ComposePart, service: Service, project: Project) ->
     )
     image = part.service.image.value if part.service.image is not None else ""
     tool = next((t for t in _HOST_TOOLS if t in image.lower() or t in part.service.name), None)
-    reason = _dev_reason(part) or (
+    reason = _dev_reason(part, project) or (
         f"{image or part.service.name} manages the host" if tool else None
     )
     if reason is not None:
@@ -156,7 +134,7 @@ def compose_root_user(part: ComposePart, service: Service, project: Project) -> 
             f"service {name} runs as root, overriding a non-root image ({said})",
             related=related,
         )
-        reason = _dev_reason(part)
+        reason = _dev_reason(part, project)
         if reason is not None:
             hit = replace(hit, message=f"{hit.message} ({reason})", severity=Severity.INFO)
         yield hit
@@ -202,7 +180,7 @@ def writable_compose_root(part: ComposePart, service: Service, project: Project)
     compose = part.service
     if compose.read_only is not None or service.dockerfile is None or compose.build is None:
         return
-    if _dev_reason(part) is not None:
+    if _dev_reason(part, project) is not None:
         return
     yield at_line(
         part.path,

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from dockwise.findings import Hit, Related, Severity
 from dockwise.lazyre import lazy_compile
+from dockwise.model.roles import THROWAWAY, TRIAL, container_role, node_agent
 from dockwise.rules._image_user import ImageUser, image_user
 from dockwise.rules._scopes import at_line, container_rule
 
@@ -54,6 +55,20 @@ _HARDENED = """\
             readOnlyRootFilesystem: true
             capabilities: {drop: [ALL]}
 """
+
+
+# --- what the container is for (dockwise.model.roles) ---------------------------------------
+
+
+def _milder(hits: Iterator[Hit], part: ContainerPart, project: Project) -> Iterator[Hit]:
+    """The hits as advice (info) for a development, test or CI manifest, a bare demo Pod, or
+    a container that serves nothing (it sleeps, loops a shell, is the pause image)."""
+    reason = container_role(part, project).note(THROWAWAY)
+    for hit in hits:
+        if reason is None or hit.severity == Severity.INFO:
+            yield hit
+        else:
+            yield replace(hit, message=f"{hit.message} ({reason})", severity=Severity.INFO)
 
 
 # --- who the container runs as -------------------------------------------------------------
@@ -116,6 +131,10 @@ _ROOT_FIX = (
     ],
 )
 def may_run_as_root(part: ContainerPart, service: Service, project: Project) -> Iterator[Hit]:
+    yield from _milder(_may_run_as_root(part, service, project), part, project)
+
+
+def _may_run_as_root(part: ContainerPart, service: Service, project: Project) -> Iterator[Hit]:
     non_root, uid, line = _run_as(part)
     container = part.container
     name = f"container {container.name} of {part.workload.label}"
@@ -262,13 +281,19 @@ def non_root_contradiction(
 
 # --- privileges ----------------------------------------------------------------------------
 
-# DaemonSets that need the node: agents for logs, metrics, networking, storage, security
-_NODE_AGENT = lazy_compile(
-    r"(?i)agent|exporter|fluent|filebeat|logstash|promtail|vector|datadog|newrelic|sysdig|"
-    r"falco|calico|cilium|flannel|weave|kube-proxy|csi|driver|nvidia|gpu|device|node|"
-    r"collector|otel|monitor|log"
-)
 _CAPABILITY_WARNED = frozenset({"SYS_ADMIN", "CAP_SYS_ADMIN", "ALL"})
+# images of services the kernel provides: an in-kernel NFS server needs privileged
+_KERNEL_SERVICE_IMAGE = lazy_compile(r"(?i)(?:^|/)(?:volume-nfs|nfs-server|nfsd|iscsi-target)\b")
+# manifests of a policy demo (PodSecurityPolicy, admission control) hold the privileged pod
+# the policy exists to reject
+_POLICY_DEMO = lazy_compile(
+    r"(?i)(?:^|[/_-])(?:podsecuritypolicy|pod-?security|psp|admission|gatekeeper|kyverno|opa)"
+    r"(?:$|[/_.-])"
+)
+# sysctls the kernel keeps per network/IPC namespace (settable as pod securityContext.sysctls)
+_NAMESPACED_SYSCTL = lazy_compile(r"^(?:net\.|kernel\.(?:shm|msg|sem)|fs\.mqueue\.)")
+_SYSCTL_KEY = lazy_compile(r"\b((?:vm|kernel|fs|net)\.[A-Za-z0-9_.-]+)|/proc/sys/([a-z]+/[\w/.-]+)")
+_INSTALLER = lazy_compile(r"chroot\s+/host|nsenter\b|/host/|modprobe|insmod|apt-get|install")
 
 
 @container_rule(
@@ -281,11 +306,16 @@ _CAPABILITY_WARNED = frozenset({"SYS_ADMIN", "CAP_SYS_ADMIN", "ALL"})
     why="""
         `privileged: true` gives the container every capability and every device of the
         node and switches off seccomp and AppArmor: root in it is root on the node. An
-        application never needs it. DaemonSets that run node agents (log shippers, CNI,
-        device plugins, monitoring agents: host access or a name that says so) and init
-        containers that tune the node (`sysctl -w`) sometimes do: those are reported as
-        warnings, to narrow them to the capabilities they use. Adding `SYS_ADMIN` or `ALL`
-        capabilities is nearly the same and reported alike.
+        application never needs it: an error. Where the privilege is the job and no
+        narrower form exists, it is advice (info): node agents, drivers and installers
+        (DaemonSets or pods with host access named so, `chroot /host` installers), and
+        containers that tune the node (a sysctl the kernel does not namespace, such as
+        `vm.max_map_count`, or any sysctl with `hostNetwork`); also the privileged example of
+        a PodSecurityPolicy or admission demo and test manifests. A sysctl the kernel keeps
+        per pod (`net.core.somaxconn`) belongs in pod `securityContext.sysctls` instead: a
+        warning. Services the kernel provides (an NFS server image) and bare demo Pods are
+        warnings. Adding `SYS_ADMIN` or `ALL` capabilities is nearly the same and reported
+        alike.
     """,
     fix="""
         Remove `privileged: true`; add only the capabilities the process needs
@@ -320,26 +350,62 @@ def privileged_container(part: ContainerPart, service: Service, project: Project
             line,
             f"{name} adds capability {added[0]}: nearly as powerful as privileged",
         )
-    reason = _needs_node(part)
+    severity, reason = _privilege_needed(part, project)
     if reason is not None:
-        yield replace(hit, message=f"{hit.message} ({reason})", severity=Severity.WARNING)
+        yield replace(hit, message=f"{hit.message} ({reason})", severity=severity)
     else:
         yield hit
 
 
-def _needs_node(part: ContainerPart) -> str | None:
-    """Why the container plausibly needs node-level privileges, or None for an app."""
-    workload, container = part.workload, part.container
+def _privilege_needed(part: ContainerPart, project: Project) -> tuple[Severity, str | None]:
+    """How much the privilege is worth reporting, and why: info where it is the job (node
+    agents, installers, node tuning, test manifests, a policy demo's negative example),
+    warning where a narrower form may exist or the kernel provides the service."""
+    role = container_role(part, project)
+    trial = role.note(TRIAL)
+    if trial is not None:
+        return Severity.INFO, trial
+    if _POLICY_DEMO.search(part.path):
+        return Severity.INFO, "the privileged example of a policy demo, there to be rejected"
+    container, workload = part.container, part.workload
     argv = " ".join((*(container.command or ()), *(container.args or ())))
-    if "sysctl" in argv or "/proc/sys" in argv or (container.init and "ulimit" in argv):
-        return "it tunes the node (sysctl): pod securityContext.sysctls covers namespaced ones"
-    agent = _NODE_AGENT.search(f"{workload.name} {container.name}")
-    if (workload.kind == "DaemonSet" and (workload.host_access or agent)) or (
-        workload.host_access and agent
-    ):
-        what = ", ".join(workload.host_access) or "a node agent by its name"
-        return f"a node agent with {what}: confirm it needs more than a few capabilities"
-    return None
+    tuning = _node_tuning(argv, "hostNetwork" in workload.host_access)
+    if tuning is not None:
+        return tuning
+    if container.init and "ulimit" in argv:
+        return Severity.INFO, "it raises the node's limits (ulimit): privileged is its job"
+    agent = node_agent(part)
+    if agent is not None:
+        installer = _INSTALLER.search(argv)
+        what = "an installer on the node" if installer else agent
+        return Severity.INFO, f"{what}: privileged is its job"
+    if container.image and _KERNEL_SERVICE_IMAGE.search(container.image):
+        return Severity.WARNING, "a kernel service (NFS server): it needs privileged"
+    demo = role.note(THROWAWAY)
+    if demo is not None:
+        return Severity.WARNING, demo
+    return Severity.ERROR, None
+
+
+def _node_tuning(argv: str, host_network: bool) -> tuple[Severity, str] | None:
+    """A container that sets sysctls: info when only privileged can (a sysctl the kernel
+    does not namespace, or the node's own network with hostNetwork), a warning with the
+    narrower form when pod securityContext.sysctls can set them; None when it sets none."""
+    if "sysctl" not in argv and "/proc/sys" not in argv:
+        return None
+    keys = [m.group(1) or m.group(2).replace("/", ".") for m in _SYSCTL_KEY.finditer(argv)]
+    node_level = [k for k in keys if not _NAMESPACED_SYSCTL.search(k)]
+    if node_level:
+        return Severity.INFO, (
+            f"it tunes the node ({node_level[0]} is not namespaced): privileged is its job"
+        )
+    if keys and host_network:
+        return Severity.INFO, (
+            f"it tunes the node's network ({keys[0]} with hostNetwork): privileged is its job"
+        )
+    return Severity.WARNING, (
+        "it tunes sysctls: pod securityContext.sysctls sets namespaced ones without privileges"
+    )
 
 
 @container_rule(
@@ -367,6 +433,10 @@ def _needs_node(part: ContainerPart) -> str | None:
     ],
 )
 def privilege_escalation(part: ContainerPart, service: Service, project: Project) -> Iterator[Hit]:
+    yield from _milder(_privilege_escalation(part), part, project)
+
+
+def _privilege_escalation(part: ContainerPart) -> Iterator[Hit]:
     security = part.container.security
     if security.allow_privilege_escalation is False or security.privileged is True:
         return
@@ -462,6 +532,10 @@ _PLACEHOLDER = lazy_compile(
     ],
 )
 def floating_image_tag(part: ContainerPart, service: Service, project: Project) -> Iterator[Hit]:
+    yield from _milder(_floating_image_tag(part, service, project), part, project)
+
+
+def _floating_image_tag(part: ContainerPart, service: Service, project: Project) -> Iterator[Hit]:
     from dockwise.sources.imageref import parse_image_ref
 
     image = part.container.image

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from dockwise.digits import is_digits
+from dockwise.digits import is_digits, small_int
 from dockwise.sources.yamlload import (
     Map,
     Node,
@@ -77,6 +77,9 @@ class Resources:
     requests_cpu: Quantity | None = None
     limits_memory: Quantity | None = None
     limits_cpu: Quantity | None = None
+    # extended resources of devices (`nvidia.com/gpu: 8`, `google.com/tpu: 4`): the most
+    # of each asked in requests or limits
+    accelerators: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -152,6 +155,7 @@ class Workload:
     patch: bool = False
     # what the pod shares with the node: hostNetwork, hostPID, hostIPC, hostPath volumes
     host_access: tuple[str, ...] = ()
+    node_selector: tuple[tuple[str, str], ...] = ()
 
     @property
     def is_batch(self) -> bool:
@@ -336,7 +340,15 @@ def _workload(item: Map, kind: str, name: str, relpath: str) -> Workload:
         and _str(item.get("apiVersion")) == "apps/v1"
         and _get(item, "spec", "selector") is None,
         host_access=_host_access(spec),
+        node_selector=_node_selector(spec.get("nodeSelector")),
     )
+
+
+def _node_selector(node: Node | None) -> tuple[tuple[str, str], ...]:
+    if not isinstance(node, Map):
+        return ()
+    found = ((key, _str(value)) for key, value in node.entries.items())
+    return tuple((key, value) for key, value in found if value)
 
 
 def _host_access(spec: Map) -> tuple[str, ...]:
@@ -493,7 +505,27 @@ def _resources(node: Node | None) -> Resources:
         requests_cpu=_quantity(_get(node, "requests", "cpu"), memory=False),
         limits_memory=_quantity(_get(node, "limits", "memory"), memory=True),
         limits_cpu=_quantity(_get(node, "limits", "cpu"), memory=False),
+        accelerators=_accelerators(node),
     )
+
+
+_DEVICE_RESOURCE = re.compile(r"^[a-z0-9.-]+/(?:gpu|tpu|[a-z0-9-]*(?:gpu|tpu|neuron)[a-z0-9-]*)$")
+
+
+def _accelerators(node: Map) -> tuple[tuple[str, int], ...]:
+    counts: dict[str, int] = {}
+    for section in ("requests", "limits"):
+        values = node.get(section)
+        if not isinstance(values, Map):
+            continue
+        for key, value in values.entries.items():
+            if not _DEVICE_RESOURCE.match(key):
+                continue
+            text = _str(value)
+            count = _int(value) or (small_int(text) if text else None)
+            if count is not None and count > 0:
+                counts[key] = max(counts.get(key, 0), count)
+    return tuple(sorted(counts.items()))
 
 
 def _security(node: Node | None) -> SecurityContext:
