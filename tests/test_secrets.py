@@ -526,6 +526,25 @@ DECOYS: list[tuple[str, str, str | None]] = [
     ("expansion-placeholder-default", "DB_PASSWORD: ${DB_PASSWORD:-changeme}\n", "compose.yml"),
     # kubeadm's documented example token
     ("bootstrap-doc-example", "token: abcdef.0123456789abcdef\n", "kubeadm.yaml"),
+    # Python import paths under credential names: Django models, classes
+    (
+        "django-token-model",
+        'OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL = "oauth2_provider.AccessToken"\n',
+        "settings.py",
+    ),
+    ("django-id-token-model", 'OAUTH2_ID_TOKEN_MODEL = "oauth2_provider.IDToken"\n', "s.py"),
+    ("token-backend-path", 'AUTH_TOKEN_BACKEND = "myapp.auth.tokens.JWTBackend"\n', "s.py"),
+    # form bodies and query strings: each value ends at `&`
+    (
+        "form-body-variable-names",
+        'payload = "client_id=app_id&client_secret=app_secret&token=tokstr"\n',
+        "tests/test_backends.py",
+    ),
+    (
+        "form-body-weak-password",
+        'body = "grant_type=password&username=john&password=123456&client_id=app"\n',
+        "t.py",
+    ),
 ]
 
 
@@ -861,3 +880,36 @@ def test_no_format_prints_an_unflagged_credential(
     output = capsys.readouterr().out
     assert "DW1" in output or "DW9" in output  # other rules did report on those lines
     assert SHOWN_PASSWORD not in output
+
+
+@pytest.mark.parametrize(
+    ("text", "path", "value"),
+    [
+        (f'u = "https://api.acme.io/cb?token={rnd(20)}&page=2"\n', "a.py", rnd(20)),
+        (f'body = "a=1&client_secret={rnd(20)}&x=1"\n', "a.py", rnd(20)),
+        (f'API_TOKEN = "{rnd(6)}.{rnd(9, 3)}"\n', "a.py", f"{rnd(6)}.{rnd(9, 3)}"),
+    ],
+)
+def test_query_values_and_random_dotted_values_still_found(
+    text: str, path: str, value: str
+) -> None:
+    assert [m.value for m in scan_text(text, path=path)] == [value]
+
+
+@pytest.mark.parametrize(
+    ("text", "path"),
+    [
+        ("DEBUG = True\nSECRET_KEY = 'django-insecure-{key}'\n", "settings.py"),
+        (
+            '    environment:\n      - "DJANGO_DEBUG=True"\n'
+            '      - "DJANGO_SECRET_KEY=django-insecure-{key}"\n',
+            "docker-compose.yml",
+        ),
+    ],
+)
+def test_django_startproject_key_beside_debug_on_is_low_confidence(text: str, path: str) -> None:
+    key = rnd(40)
+    (match,) = scan_text(text.format(key=key), path=path)
+    assert match.confidence == "low"
+    (alone,) = scan_text(f"SECRET_KEY = 'django-insecure-{key}'\nDEBUG = False\n", path=path)
+    assert alone.confidence == "high"

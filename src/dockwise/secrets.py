@@ -248,6 +248,23 @@ def _low_variety(value: str) -> bool:
     return distinct <= 2 or (len(value) >= 8 and distinct <= 4)
 
 
+_UUID_SHAPED: Final = lazy_compile(r"(?i)[0-9a-z]{4,12}(?:-[0-9a-z]{2,12}){3,4}")
+_UUID_GROUPS: Final = (8, 4, 4, 4, 12)
+
+
+def _made_up_uuid(value: str) -> bool:
+    """A UUID typed by hand for a sample (`8312341g-5678-abcd-4a2b2c-33bcsd655`): UUID-shaped
+    but not a UUID (a letter past `f`, groups of the wrong length), with a counted run
+    (`5678`, `abcd`) in a group. Generated keys are either real UUIDs or not shaped so."""
+    if _UUID_SHAPED.fullmatch(value) is None:
+        return False
+    groups = value.lower().split("-")
+    malformed = tuple(len(g) for g in groups) != _UUID_GROUPS or any(
+        c not in "0123456789abcdef" for g in groups for c in g
+    )
+    return malformed and any(_has_sequence(g, 4) for g in groups)
+
+
 def _looks_like_token_placeholder(value: str) -> bool:
     """Cheap checks for known-format tokens: exact doc examples, xxx fillers, sequences."""
     if value in _DOC_EXAMPLES:
@@ -271,7 +288,7 @@ def looks_like_placeholder(value: str) -> bool:
         return True
     if _FORMAT_FIELD.search(stripped):  # "{alert_id}_{query_id}": a str.format template
         return True
-    if _low_variety(stripped) or _has_sequence(stripped):
+    if _low_variety(stripped) or _has_sequence(stripped) or _made_up_uuid(stripped):
         return True
     if re.fullmatch(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+", stripped):  # SOME_ENV_NAME
         return True
@@ -383,8 +400,10 @@ def _classify_name(name: str) -> NameClass | None:
     if not tokens or tokens == ["pwd"] or any(t in _NEVER_TOKENS for t in tokens):
         return None
     head = tokens[-1]
+    if _access_key_id(tokens):
+        return None
     if head == "id":
-        if tokens[-3:-1] == ["access", "key"] or tokens[-2:-1] in (["accesskey"], ["secret"]):
+        if tokens[-2:-1] == ["secret"]:
             return "secret"
         return None
     if head in _NON_SECRET_HEADS or (head.isdigit() and len(tokens) == 1):
@@ -404,6 +423,26 @@ def _classify_name(name: str) -> NameClass | None:
 
 
 _COUNT_WORDS: Final = frozenset({"max", "min", "num", "number", "count", "total"})
+# an access key of S3 and its clones is the account's id (MinIO's root user name), the
+# secret key beside it the credential; Azure's and Sysdig's access keys are secrets
+_ACCESS_KEY_SECRET_WORDS: Final = frozenset(
+    {"secret", "private", "azure", "storage", "account", "shared", "sas", "sysdig"}
+)
+
+
+def _access_key_id(tokens: list[str]) -> bool:
+    """`MINIO_ACCESS_KEY`, `AWS_ACCESS_KEY_ID`, `s3AccessKey`: the id half of a key pair,
+    not a secret; a bare `ACCESS_KEY` (some services' only key) is not told apart."""
+    body = tokens[:-1] if tokens[-1:] == ["id"] else tokens
+    if body[-2:] == ["access", "key"]:
+        prefix = body[:-2]
+    elif body[-1:] == ["accesskey"]:
+        prefix = body[:-1]
+    else:
+        return False
+    if not prefix and tokens[-1:] != ["id"]:
+        return False
+    return not _ACCESS_KEY_SECRET_WORDS.intersection(tokens)
 
 
 def is_credential_name(name: str) -> bool:
@@ -1171,7 +1210,7 @@ def _assignment_at(
         match = _LATER_VALUE.search(text, end, tail_end)
     if match is None:
         return None
-    if doc.style != "config" and _inside_string(before):
+    if doc.style != "config" and _inside_string(before) and previous not in ("?", "&"):
         previous = ";"  # a key=value list inside a string literal (DSN, connection string)
     return _judge_value(doc, match, name, name_class, previous)
 
@@ -1235,6 +1274,8 @@ def _judge_value(
             return None
         if value.startswith(("|", ">")) or re.fullmatch(r"!!?[A-Za-z]+", value):  # YAML
             return None
+        if previous in ("?", "&"):  # a query string or form body: the value ends at `&`
+            value = value.partition("&")[0]
         value = _strip_unbalanced_closers(value)
     lowered = value.lower()
     scheme, _, credential = value.partition(" ")
@@ -1308,6 +1349,8 @@ def _value_kind(
         return None
     if name_class == "password":
         return "password-assignment" if _password_like(value) else None
+    if _is_dotted_path(value):
+        return None  # `ACCESS_TOKEN_MODEL = "oauth2_provider.AccessToken"`: an import path
     if name_class == "key" and _HEX_RE.fullmatch(value):
         return None
     if any(c.isspace() for c in value):
@@ -1400,6 +1443,21 @@ _FILE_NAME: Final = lazy_compile(
 )
 
 
+_DOTTED_PATH: Final = lazy_compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)+")
+
+
+def _is_dotted_path(value: str) -> bool:
+    """``oauth2_provider.AccessToken``, ``myapp.auth.TokenBackend``: a Python import path (a
+    Django model, a class or a setting), each part made of words, not random characters."""
+    if _DOTTED_PATH.fullmatch(value) is None:
+        return False
+    for part in value.split("."):
+        words = [w for w in _NAME_TOKEN_RE.findall(part) if not w.isdigit()]
+        if not words or any(len(w) < 2 for w in words) or sum(map(len, words)) / len(words) < 3.5:
+            return False
+    return True
+
+
 def _is_non_secret_shape(value: str, *, quoted: bool) -> bool:
     if _FILE_NAME.fullmatch(value):
         return True  # a file name (`tiiuae--falcon-7b-instruct.yaml`, `server.key`)
@@ -1460,12 +1518,26 @@ def _collect(doc: _Text) -> list[_Hit]:
     return accepted
 
 
+_DEBUG_ON: Final = lazy_compile(
+    r"(?im)^[ \t]*(?:export[ \t]+|-[ \t]+)?[\"']?(?:DJANGO_)?DEBUG[\"']?[ \t]*[:=][ \t]*"
+    r"[\"']?(?:true|1|yes|on)\b"
+)
+
+
+def _development_key(hit: _Hit, doc: _Text) -> bool:
+    """A Django ``startproject`` key (``django-insecure-``) in a text that also turns
+    DEBUG on (settings.py, a compose or .env file): a development setup's key."""
+    return hit.value.startswith("django-insecure-") and _DEBUG_ON.search(doc.text) is not None
+
+
 def scan_text(text: str, *, path: str | None = None) -> list[SecretMatch]:
     """Every secret in ``text``; ``path`` (a file name) tunes how assignments are parsed."""
     doc = _prepare(text, path)
     matches: list[SecretMatch] = []
     line, counted = 1, 0
     for hit in _collect(doc):
+        if hit.confidence != "low" and _development_key(hit, doc):
+            hit = replace(hit, confidence="low")
         line += text.count("\n", counted, hit.start)
         counted = hit.start
         column = hit.start - text.rfind("\n", 0, hit.start)

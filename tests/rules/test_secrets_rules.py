@@ -488,12 +488,18 @@ def test_credential_file_by_name_in_a_test_image_is_a_warning() -> None:
     assert finding.severity.label == "warning" and "test or CI fixture" in finding.message
 
 
-def test_unread_npmrc_is_a_warning_and_a_key_stays_an_error() -> None:
-    text = "FROM node:20-slim\nCOPY .npmrc package.json ./\nCOPY id_rsa /root/.ssh/\n"
-    assert [(f.line, f.severity.label) for f in findings(text, "DW503")] == [
-        (2, "warning"),
+def test_unread_npmrc_is_could_not_verify_and_a_key_stays_an_error() -> None:
+    text = (
+        "FROM node:20-slim\nCOPY .npmrc package.json ./\nCOPY id_rsa /root/.ssh/\n"
+        "COPY deploy/server.key /etc/ssl/\n"
+    )
+    found = findings(text, "DW503")
+    assert [(f.line, f.severity.label) for f in found] == [
+        (2, "info"),  # .npmrc by name only: most hold settings (engine-strict, registry)
         (3, "error"),
+        (4, "warning"),  # a private key by name, unread: still worth a warning
     ]
+    assert "could not verify" in found[0].message
 
 
 def test_npmrc_without_credentials_in_the_context_is_not_reported(tmp_path: Path) -> None:
@@ -570,6 +576,8 @@ def test_copied_secrets_are_graded_by_where_they_live(tmp_path: Path) -> None:
         "tests/test_app.py": f"DATABASE_URL = 'postgres://shop:{URL_PASSWORD}x@db.internal/t'\n",
         "conftest.py": f"GITHUB_TOKEN = '{GITHUB_TOKEN}'\n",
         "settings.py": "SECRET_KEY = 'django-insecure-" + "q7Lm2ZxR9tVb4NcW8pKd3HsJ6fGy1AeU'\n",
+        "dev/settings.py": "DEBUG = True\nSECRET_KEY = 'django-insecure-"
+        + "p3Xk8WqZ2mRv7TbN4cLs9HdJ5fGy1AeU'\n",
         "local.py": "STRIPE_KEY = 'sk" + "_test_" + "4fR9vT2xQ8mZ4nP7wL1sY6bH'\n",
         "docs.py": "URL = 'https://example.com/introspect?token=mF_9.B5f-4.1JqM'\n",
     }
@@ -582,7 +590,8 @@ def test_copied_secrets_are_graded_by_where_they_live(tmp_path: Path) -> None:
     assert graded == [
         ("app.py", "error"),
         ("conftest.py", "warning"),
-        ("local.py", "warning"),
-        ("settings.py", "warning"),
+        ("dev/settings.py", "info"),  # Django's startproject key beside DEBUG = True
+        ("local.py", "info"),  # a Stripe test-mode key: public by design
+        ("settings.py", "warning"),  # an insecure key with nothing saying it is development
         ("tests/test_app.py", "warning"),
     ]

@@ -495,7 +495,8 @@ def _copied_credentials(instruction: Instruction) -> Iterator[tuple[str, str]]:
         A key written by a heredoc (`COPY <<EOF /root/.ssh/id_ed25519`) is found by its
         content. Files that are often configuration only (`.npmrc`, `.pypirc`, `*.pem`)
         are judged by their content in the build context: not reported when it holds no
-        credential, a warning when dockwise cannot read it. A test fixture (`tests/`,
+        credential; when dockwise cannot read it, a warning (an info "could not verify" for
+        `.npmrc` and `.pypirc`, which mostly hold settings). A test fixture (`tests/`,
         `fixtures/`, a test Dockerfile) is a warning: most likely a fake, shipped all the same.
         Certificates and repository signing keys (`ca.pem`, `fullchain.pem`, `Release.key`)
         are public and not reported; `.env.example` and other templates neither.
@@ -505,13 +506,15 @@ def _copied_credentials(instruction: Instruction) -> Iterator[tuple[str, str]]:
         it: `RUN --mount=type=secret,id=npmrc,target=/root/.npmrc npm ci`,
         `RUN --mount=type=ssh git clone ...`; at runtime, mount it from a secret store.
     """,
-    bad="""
-        FROM node:20-slim
-        WORKDIR /app
-        COPY package.json package-lock.json .npmrc ./
-        RUN npm ci --omit=dev
-        CMD ["node", "server.js"]
-    """,
+    bad={
+        "Dockerfile": (
+            "FROM node:20-slim\nWORKDIR /app\nCOPY package.json package-lock.json .npmrc ./\n"
+            'RUN npm ci --omit=dev\nCMD ["node", "server.js"]\n'
+        ),
+        "package.json": '{"name": "app", "version": "1.0.0"}\n',
+        "package-lock.json": '{"name": "app", "lockfileVersion": 3}\n',
+        ".npmrc": "//registry.npmjs.org/:_authToken=npm_Z7xQk2LmP9vR4sT8wY1bN6cD3fG5hJ0aKqWe\n",
+    },
     good="""
         FROM node:20-slim
         WORKDIR /app
@@ -537,6 +540,14 @@ def copied_credential_file(dockerfile: Dockerfile, project: Project) -> Iterator
                 continue  # the file is in the build context and holds no credential
             message = f"{instruction.cmd} in {where} takes {path} ({kind}): {consequence}"
             certain = shipped and (verdict is True or kind not in _CONTENT_DEPENDENT)
+            if verdict is None and kind in _OFTEN_CONFIG:
+                # named like a credential file, but most hold settings only: a guess
+                message += (
+                    "; could not verify: dockwise could not read it to see whether it holds "
+                    "a credential (most hold settings only)"
+                )
+                yield replace(at(dockerfile, instruction, message), severity=Severity.INFO)
+                continue
             if _is_fixture(path) or _is_fixture(dockerfile.relpath):
                 certain = False
                 message += " (a test or CI fixture, but the image carries it all the same)"
@@ -544,6 +555,11 @@ def copied_credential_file(dockerfile: Dockerfile, project: Project) -> Iterator
                 message += "; dockwise could not read it to see whether it holds a credential"
             hit = at(dockerfile, instruction, message)
             yield hit if certain else replace(hit, severity=Severity.WARNING)
+
+
+# credential-file names that mostly hold configuration (`.npmrc`: registry, engine-strict;
+# `.pypirc`: repository URLs): unread, they are reported as "could not verify" (info)
+_OFTEN_CONFIG = frozenset({"npm credentials (.npmrc)", "PyPI credentials (.pypirc)"})
 
 
 # names whose file is often configuration only: its content decides
@@ -1104,22 +1120,28 @@ def _secret_hit(context: BuildContext, relpath: str, take: CopyTake, secret: Sec
         secret.line,
         f"{secret.description} {secret.redacted} in {path} reaches the image via "
         f"{take.instruction.cmd} at {copy_place(context, take)}; {note}"
-        + (f" ({doubt})" if doubt else ""),
+        + (f" ({doubt[0]})" if doubt else ""),
         column=secret.column,
         related=tuple(related),
         fingerprint=secret.fingerprint,
     )
-    return replace(hit, severity=Severity.WARNING) if doubt else hit
+    return replace(hit, severity=doubt[1]) if doubt else hit
 
 
-def _doubt(relpath: str, secret: SecretMatch) -> str | None:
-    """Why a secret in a copied file is worth a warning rather than an error, if it is."""
+def _doubt(relpath: str, secret: SecretMatch) -> tuple[str, Severity] | None:
+    """Why a secret in a copied file is worth less than an error, and what it is worth."""
+    if secret.confidence == "low":  # made to be public: a test-mode key, a dev default
+        if secret.value.startswith("django-insecure-"):
+            why = "Django's startproject key next to DEBUG on: a development setup's key"
+        else:
+            why = "a test-mode key or a local default: worth removing, unlikely to open production"
+        return why, Severity.INFO
     if _is_fixture(relpath):
-        return "a test or CI fixture: likely a fake, but the image carries it all the same"
-    if secret.confidence == "low":
-        return "a test-mode key or a local default: worth removing, unlikely to open production"
+        why = "a test or CI fixture: likely a fake, but the image carries it all the same"
+        return why, Severity.WARNING
     if secret.value.startswith("django-insecure-"):
-        return "Django marks this key insecure: a development key, unless production uses it"
+        why = "Django marks this key insecure: a development key, unless production uses it"
+        return why, Severity.WARNING
     return None
 
 
