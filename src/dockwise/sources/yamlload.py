@@ -269,6 +269,9 @@ class _Builder:
         self.active: set[int] = set()
         self.problems: list[YamlProblem] = []
         self.keep: list[object] = []  # composer nodes stay alive while ids are memo keys
+        from ruamel.yaml.nodes import MappingNode, SequenceNode
+
+        self.sequence, self.mapping = SequenceNode, MappingNode
 
     def build(self, root: object) -> Node:
         node, _, _ = self._node(root, 0)
@@ -295,10 +298,9 @@ class _Builder:
         return built
 
     def _build(self, raw: object, depth: int, line: int, column: int) -> tuple[Node, int, int]:
-        from ruamel.yaml.nodes import MappingNode, SequenceNode
-
-        tag = _local_tag(getattr(raw, "tag", None))
-        if isinstance(raw, SequenceNode):
+        resolved = getattr(raw, "tag", None) or ""  # a property building the text: read once
+        tag = _local_tag(resolved)
+        if isinstance(raw, self.sequence):
             items: list[Node] = []
             count, chars = 1, 0
             for child in raw.value:
@@ -308,9 +310,9 @@ class _Builder:
                 chars += c
                 self._check(count, chars, line, column)
             return Seq(tuple(items), line, column, tag, self.source), count, chars
-        if isinstance(raw, MappingNode):
+        if isinstance(raw, self.mapping):
             return self._mapping(raw, depth, line, column, tag)
-        return _scalar(raw, line, column, tag, self.source)
+        return _scalar(raw, line, column, tag, self.source, resolved)
 
     def _mapping(
         self, raw: object, depth: int, line: int, column: int, tag: str | None
@@ -394,10 +396,9 @@ def _local_tag(tag: object) -> str | None:
 
 
 def _scalar(
-    raw: object, line: int, column: int, tag: str | None, source: str
+    raw: object, line: int, column: int, tag: str | None, source: str, resolved: str
 ) -> tuple[Node, int, int]:
     text = str(getattr(raw, "value", ""))
-    resolved = str(getattr(raw, "tag", "") or "")
     kind = resolved[len(_TAG) :] if resolved.startswith(_TAG) else "str"
     value: str | int | float | bool | None = text
     if kind == "null":
