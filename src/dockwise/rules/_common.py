@@ -6,9 +6,15 @@ Two judgements every per-Dockerfile rule shares live here, applied once by
 - which stage ships, and how sure dockwise is (`shipped_judgement`): a rule in
   STAGE_RULES that reports in the shipped stage says so when the stage is only a guess,
   and is demoted to info when the stage judged looks like a development stage;
-- whether the image is a service at all (`not_a_service`): rules of the service lessons
-  (SERVICE_LESSONS, SERVICE_RULES: health, logging, USER, labels) skip test, CI and
-  devcontainer images, artifact-only `FROM scratch` stages and base images.
+- whether the image is a long-running service at all (`not_a_service`): what each kind
+  of image that is not one means for the rules is one table (`_POLICY`): test, CI,
+  development, devcontainer and docs-tool images ("tooling") skip the service lessons and
+  get the size, security and runtime lessons as advice; one-shot jobs ("job": a migration,
+  a Kubernetes Job, a test or batch script that exits) skip the health lesson and get the
+  signal and buffering lessons as advice; artifact-only `FROM scratch` stages skip the
+  service lessons; AWS Lambda images skip health and USER; base images are left to each
+  rule (what a base image writes is judged, what it leaves out is for the images built on
+  it).
 """
 
 from __future__ import annotations
@@ -20,10 +26,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dockwise.findings import Hit, Related, Rule, Severity, rule
+from dockwise.lazyre import lazy_compile
 from dockwise.sources.dockerfile import Dockerfile, Instruction, Stage
 from dockwise.sources.shell import ShellCommand
 
 if TYPE_CHECKING:
+    from dockwise.model.service import ComposePart, Service
     from dockwise.project import Project
 
 DockerfileCheck = Callable[[Dockerfile, "Project"], Iterable[Hit]]
@@ -40,6 +48,46 @@ STAGE_RULES = frozenset(
 # lessons (and single rules) that only make sense for an image that runs a service
 SERVICE_LESSONS = frozenset({"health", "logging"})
 SERVICE_RULES = frozenset({"DW701", "DW801", "DW809"})
+# build reproducibility of an image that is thrown away after a run: advice there
+_PIN_RULES = frozenset({"DW906", "DW908", "DW916", "DW930"})
+
+
+@dataclass(frozen=True)
+class _KindPolicy:
+    """What one kind of non-service image means for the rules: skipped, or advice (info)."""
+
+    skip_lessons: frozenset[str] = frozenset()
+    skip_rules: frozenset[str] = frozenset()
+    advice_lessons: frozenset[str] = frozenset()
+    advice_rules: frozenset[str] = frozenset()
+
+    def skips(self, id: str, lesson: str | None) -> bool:
+        return id in self.skip_rules or lesson in self.skip_lessons
+
+    def advises(self, id: str, lesson: str | None) -> bool:
+        return id in self.advice_rules or lesson in self.advice_lessons
+
+
+_POLICY = {
+    # test, CI, development, devcontainer and docs-tool images: run on a laptop or in CI
+    "tooling": _KindPolicy(
+        SERVICE_LESSONS,
+        SERVICE_RULES,
+        frozenset({"size", "security", "runtime", "debugging"}),
+        _PIN_RULES,
+    ),
+    # one-shot jobs: nothing to probe; stopping one early or reading its output late is
+    # rarely worth a warning. Size and USER still count: they ship and run in production.
+    "job": _KindPolicy(
+        frozenset({"health"}),
+        frozenset(),
+        frozenset({"runtime"}),
+        frozenset({"DW303"}),
+    ),
+    "artifact": _KindPolicy(SERVICE_LESSONS, SERVICE_RULES),
+    # a Lambda function still logs (to CloudWatch) and is traced by its labels
+    "function": _KindPolicy(frozenset({"health"}), frozenset({"DW801"})),
+}
 
 
 def dockerfile_rule(id: str, **meta: Any) -> Callable[[DockerfileCheck], Rule]:
@@ -51,26 +99,27 @@ def dockerfile_rule(id: str, **meta: Any) -> Callable[[DockerfileCheck], Rule]:
     stage-dependent rules say when the shipped stage is a guess.
     """
     make = rule(id, **meta)
-    for_services = meta.get("lesson") in SERVICE_LESSONS or id in SERVICE_RULES
-    # a Lambda function still logs (to CloudWatch) and is traced by its labels
-    skipped_kinds = {"tooling", "artifact"} | (
-        {"function"} if meta.get("lesson") == "health" or id == "DW801" else set()
-    )
+    lesson = meta.get("lesson")
+    skipped_kinds = {kind for kind, policy in _POLICY.items() if policy.skips(id, lesson)}
+    advised_kinds = {kind for kind, policy in _POLICY.items() if policy.advises(id, lesson)}
+    default = Severity.parse(meta.get("severity", "warning"))
     on_stage = id in STAGE_RULES
 
     def wrap(check: DockerfileCheck) -> Rule:
         def run(project: Project) -> Iterator[Hit]:
             for dockerfile in project.dockerfiles:
-                if for_services:
+                reason = None
+                if skipped_kinds or advised_kinds:
                     reason = not_a_service(dockerfile, project)
                     if reason is not None and reason.kind in skipped_kinds:
                         continue
-                if not on_stage:
-                    yield from check(dockerfile, project)
-                    continue
-                judgement = shipped_judgement(dockerfile, project)
-                for hit in check(dockerfile, project):
-                    yield judgement.qualify(hit, dockerfile)
+                hits = check(dockerfile, project)
+                if on_stage:
+                    judgement = shipped_judgement(dockerfile, project)
+                    hits = (judgement.qualify(hit, dockerfile) for hit in hits)
+                if reason is not None and reason.kind in advised_kinds:
+                    hits = (reason.advice(hit, default) for hit in hits)
+                yield from hits
 
         run.__name__ = check.__name__
         run.__doc__ = check.__doc__
@@ -246,18 +295,59 @@ def _in_chain(dockerfile: Dockerfile, line: int | None) -> bool:
 
 # --- is this image a service? -----------------------------------------------------------
 
-# folders and file names of images that never serve production traffic
+# folders and file names of images that never serve production traffic: tests, CI,
+# development setups, docs builders, the tools and benchmarks around a project
 _NOT_SERVICE_FOLDERS = frozenset(
     {".devcontainer", "devcontainer", ".ci", "ci", "test", "tests", "testing", "e2e", ".github"}
+    | {"dev", "devel", "development", "devtools", "docs", "doc", "documentation"}
+    | {"tools", "tooling", "scripts", "bench", "benchmark", "benchmarks", "hack"}
+)
+# programs (and `python -m` modules) whose run is a test suite or a docs build
+_TOOL_PROGRAMS = frozenset(
+    {"pytest", "py.test", "tox", "nox", "sphinx-build", "sphinx-autobuild", "mkdocs",
+     "behave", "robot", "jekyll", "hugo"}
+)  # fmt: skip
+# subcommands that run once and exit: migrations, data loads, asset builds
+_ONE_SHOT_PAIRS = (
+    ("alembic", "upgrade"),
+    ("manage.py", "migrate"),
+    ("manage.py", "collectstatic"),
+    ("manage.py", "loaddata"),
+    ("manage.py", "test"),
+    ("db", "upgrade"),  # flask db upgrade
+    ("make", "html"),
+    ("make", "docs"),
+    ("make", "test"),
+)
+# a script named for a batch task: `embedding-job.py`, `migrate.sh`, `train.py`
+_ONE_SHOT_SCRIPT = lazy_compile(
+    r"(?i)(?:^|[-_.])(?:job|jobs|cronjob|migrate|migrations?|seed|backfill|batch|train|"
+    r"training|finetune|fine[-_]tune|oneshot|one[-_]off)(?:[-_.]|$)"
+)
+# interactive console programs: run with `docker run -it`, not kept running as services
+_INTERACTIVE_TOOLS = frozenset({"mitmproxy", "tmux", "screen", "htop", "top", "k9s", "vim", "nano"})
+# what tells an image it is an AWS Lambda function: its runtime interface client
+_LAMBDA_MARKERS = lazy_compile(
+    r"aws-lambda-go|awslambdaric|aws-lambda-ric|aws-lambda-rie|lambda-entrypoint\.sh|"
+    r"aws-lambda-java-runtime-interface-client|public\.ecr\.aws/lambda/"
 )
 
 
 @dataclass(frozen=True)
 class NotAService:
-    # "tooling" (test, CI, devcontainer), "artifact" (scratch, no command), "base",
+    # "tooling" (test, CI, development, devcontainer, docs-tool), "job" (runs once and
+    # exits, or an interactive tool), "artifact" (scratch, no command), "base",
     # "function" (an AWS Lambda image: invoked per event, never probed or kept running)
     kind: str
     why: str
+
+    def advice(self, hit: Hit, default: Severity) -> Hit:
+        """A warning as advice (info) on this image, with the reason; info and errors stay
+        (an error fails whatever the image is for)."""
+        if (hit.severity or default) != Severity.WARNING:
+            return hit
+        what = "a one-shot job or tool" if self.kind == "job" else "not a production service"
+        return replace(hit, message=f"{hit.message} ({what}: {self.why})", severity=Severity.INFO)
 
 
 def not_a_service(dockerfile: Dockerfile, project: Project) -> NotAService | None:
@@ -276,15 +366,23 @@ def _not_a_service(dockerfile: Dockerfile, project: Project, depth: int) -> NotA
     oldest = dockerfile.ancestry(stage)[-1]
     if (oldest.external_base or "").startswith("public.ecr.aws/lambda/"):
         return NotAService("function", f"an AWS Lambda function image ({oldest.base_resolved})")
+    lambda_marker = _LAMBDA_MARKERS.search(dockerfile.text)
+    if lambda_marker is not None:
+        return NotAService("function", f"an AWS Lambda function image ({lambda_marker.group(0)})")
     from dockwise.rules.runtime import entrypoint_and_cmd, is_base_image
 
     if any(stage.last("ONBUILD") is not None for stage in dockerfile.shipped_chain()):
         return NotAService("base", "an ONBUILD base image for others to build on")
-
+    # a development stage judged (compose builds `target: dev`): what it runs says
+    # nothing of the stage that ships
+    dev_stage = shipped_judgement(dockerfile, project).dev
+    orchestrated = None if dev_stage else _orchestrated_role(dockerfile, project)
+    if orchestrated is not None:
+        return orchestrated
     if entrypoint_and_cmd(dockerfile):
         if is_base_image(dockerfile):
             return NotAService("base", "it only starts a shell or interpreter")
-        return None
+        return None if dev_stage else _command_role(dockerfile)
     # no CMD or ENTRYPOINT of its own: what the base starts decides
     root = dockerfile.ancestry(stage)[-1]
     if root.is_scratch:
@@ -300,6 +398,143 @@ def _not_a_service(dockerfile: Dockerfile, project: Project, depth: int) -> NotA
         inherited = _not_a_service(parent[0], project, depth + 1)
         if inherited is not None and inherited.kind == "base":
             return NotAService("base", f"no CMD, and its base {parent[0].relpath} is a base")
+    return None
+
+
+def service_of(dockerfile: Dockerfile, project: Project) -> Service | None:
+    """The service (model/link.py) whose image this Dockerfile builds."""
+
+    def index() -> dict[str, Service]:
+        return {s.dockerfile.relpath: s for s in project.services if s.dockerfile is not None}
+
+    return project.memo("services_by_dockerfile", project, index).get(dockerfile.relpath)
+
+
+def _orchestrated_role(dockerfile: Dockerfile, project: Project) -> NotAService | None:
+    """What the compose services and Kubernetes workloads that run the image say (see
+    model/roles.py): only one-off tasks (Jobs, CronJobs, migrations, `profiles: [tools]`)
+    make a job; only development setups make a development image when the image itself
+    is named for development (`celery/celery:dev`) or another Dockerfile beside it ships."""
+    if not (project.discovery.compose_files or project.discovery.yaml_files):
+        return None
+    service = service_of(dockerfile, project)
+    if service is None or not service.orchestrated:
+        return None
+    from dockwise.model.roles import BATCH, PRODUCTION, compose_role, container_role
+
+    container_roles = [container_role(part, project) for part in service.containers]
+    if any(role.kind == PRODUCTION for role in container_roles):
+        return None
+    compose_roles = [compose_role(part, project) for part in service.compose]
+    one_off = [_one_off(part) for part in service.compose]
+    batch = [role.reason for role in container_roles if role.kind == BATCH]
+    if batch and all(o is not None for o in one_off):
+        return NotAService("job", batch[0])
+    if not container_roles and one_off and all(o is not None for o in one_off):
+        return NotAService("job", str(one_off[0]))
+    if container_roles or not compose_roles:
+        return None
+    if any(role.production for role in compose_roles):
+        return None
+    dev_image = next(
+        (image for part in service.compose if (image := _compose_image(part)) and _dev_tag(image)),
+        None,
+    )
+    if dev_image is not None:
+        return NotAService("tooling", f"{compose_roles[0].reason}; it is tagged {dev_image}")
+    sibling = _shipping_sibling(dockerfile, project)
+    if sibling is not None:
+        return NotAService(
+            "tooling", f"{compose_roles[0].reason}; {sibling} beside it builds the shipped image"
+        )
+    return None
+
+
+def _one_off(part: ComposePart) -> str | None:
+    from dockwise.model.roles import one_off_reason
+
+    reason = one_off_reason(part)
+    if reason is not None:
+        return reason
+    service = part.service
+    tools = [p for p in service.profiles if p.lower() in _ONE_OFF_PROFILES]
+    if tools:
+        return f"service {service.name} is in profile {tools[0]}, run on demand"
+    return None
+
+
+_ONE_OFF_PROFILES = frozenset({"tools", "tool", "cli", "jobs", "job", "migrate", "migrations"})
+
+
+def _compose_image(part: ComposePart) -> str | None:
+    image = part.service.image
+    return str(image.value) if image is not None and image.value else None
+
+
+def _dev_tag(image: str) -> bool:
+    from dockwise.model.link import is_dev_name
+
+    if "$" in image or ":" not in image.rsplit("/", 1)[-1]:
+        return False
+    return is_dev_name(image.rsplit(":", 1)[1])
+
+
+def _shipping_sibling(dockerfile: Dockerfile, project: Project) -> str | None:
+    """Another Dockerfile in the same folder that no development setup builds: the image
+    that ships (`Dockerfile` for compose, `Dockerfile.cabotage` for production)."""
+    from dockwise.model.roles import PRODUCTION, compose_role
+
+    folder = dockerfile.relpath.rpartition("/")[0]
+    for other in project.dockerfiles:
+        if other is dockerfile or other.relpath.rpartition("/")[0] != folder:
+            continue
+        if _tooling_path(other.relpath) is not None:
+            continue
+        service = service_of(other, project)
+        parts = service.compose if service is not None else ()
+        if all(compose_role(part, project).kind == PRODUCTION for part in parts):
+            return other.relpath
+    return None
+
+
+def _command_role(dockerfile: Dockerfile) -> NotAService | None:
+    """What the image's own command says: a test suite or docs build (tooling), a
+    migration, a batch script or an interactive tool (job), only `--help` (a generic image
+    whose command the user supplies)."""
+    from dockwise.rules.runtime import effective, process_commands
+
+    words: list[str] = []
+    for _, command in process_commands(dockerfile):
+        words.extend(command.argv)
+    cmd = effective(dockerfile, "CMD")
+    if (
+        cmd is not None
+        and cmd.json
+        and cmd.value
+        and all(
+            word in ("--help", "-h", "help", "--version", "-V", "version") for word in cmd.value
+        )
+    ):
+        return NotAService(
+            "base", f"its CMD only prints `{' '.join(cmd.value)}`: users give the command"
+        )
+    names = [word.rsplit("/", 1)[-1] for word in words if word and not word.startswith("-")]
+    modules = [words[i + 1] for i, word in enumerate(words[:-1]) if word == "-m"]
+    tool = next((n for n in (*names, *modules) if n in _TOOL_PROGRAMS), None)
+    if tool is not None:
+        return NotAService("tooling", f"it runs {tool}, a test or docs build")
+    for first, second in _ONE_SHOT_PAIRS:
+        for index, name in enumerate(names[:-1]):
+            if name == first and second in names[index + 1 : index + 3]:
+                return NotAService("job", f"it runs `{first} {second}`, which exits when done")
+    script = next(
+        (n for n in names if "." in n and _ONE_SHOT_SCRIPT.search(n.rsplit(".", 1)[0])), None
+    )
+    if script is not None:
+        return NotAService("job", f"it runs {script}, a script named for a one-shot task")
+    interactive = next((n for n in names[:1] + names[1:2] if n in _INTERACTIVE_TOOLS), None)
+    if interactive is not None:
+        return NotAService("job", f"it runs {interactive}, an interactive console tool")
     return None
 
 

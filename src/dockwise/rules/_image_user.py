@@ -12,6 +12,7 @@ from dockwise.digits import is_digits, small_int
 if TYPE_CHECKING:
     from dockwise.model.service import Service
     from dockwise.project import Project
+    from dockwise.sources.dockerfile import Dockerfile
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,6 @@ def image_user(service: Service, image: str | None, project: Project) -> ImageUs
     """The user the image of `service` starts as (`image`: the reference the compose service
     or container names, used when no Dockerfile of the project builds it)."""
     from dockwise.baseimages import base_user
-    from dockwise.rules._common import not_a_service
     from dockwise.rules.security import (
         _base_verdict,
         _drops_privileges,
@@ -60,7 +60,7 @@ def image_user(service: Service, image: str | None, project: Project) -> ImageUs
                 return ImageUser("unknown", user, where, instruction.start_line)
             kind = "root" if _is_root(user) else "nonroot"
             return ImageUser(kind, user, where, instruction.start_line, f"USER {user}")
-        if not_a_service(dockerfile, project) is None and _drops_privileges(dockerfile, project):
+        if _serves(dockerfile, project) and _drops_privileges(dockerfile, project):
             return ImageUser("drops", None, where, None, "its entrypoint drops privileges")
         verdict = _base_verdict(dockerfile, project)
         if verdict.kind == "drops" and _own_entrypoint(dockerfile):
@@ -70,3 +70,11 @@ def image_user(service: Service, image: str | None, project: Project) -> ImageUs
         return ImageUser("unknown")
     known = base_user(image)
     return ImageUser(known.kind, why=known.why)
+
+
+def _serves(dockerfile: Dockerfile, project: Project) -> bool:
+    """A service or a one-shot job: an image whose entrypoint may drop privileges."""
+    from dockwise.rules._common import not_a_service
+
+    reason = not_a_service(dockerfile, project)
+    return reason is None or reason.kind == "job"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
@@ -13,7 +14,7 @@ from dockwise.digits import is_digits, small_int
 from dockwise.findings import Hit, Severity
 from dockwise.lazyre import lazy_compile
 from dockwise.project import Project
-from dockwise.rules._common import at, dockerfile_rule, runs_with_commands
+from dockwise.rules._common import at, dockerfile_rule, not_a_service, runs_with_commands
 from dockwise.rules.runtime import (
     compose_services_building,
     destinations,
@@ -409,6 +410,16 @@ def _has_process(dockerfile: Dockerfile) -> bool:
         ignores HEALTHCHECK: probes count), when the project has Kubernetes probes on an
         image dockwise could not link to this Dockerfile, or when nothing says the image serves (no EXPOSE,
         no known server: a worker, a batch job, a CLI) (hadolint's off-by-default DL3057 reports them).
+        It is also advice, with the reason, where an image HEALTHCHECK cannot matter: the
+        image is deployed on a platform that ignores it (SageMaker labels or toolkit in the
+        Dockerfile; beside it a `cdk.json`, an ECS task definition, Copilot, SAM,
+        Serverless, App Runner, Fly.io or a Cloud Run service), compose runs the image's
+        entrypoint in several roles (server, worker, scheduler: one check cannot fit them
+        all), it is a generated variant of a published image (a Dockerfile template beside
+        it), or it is FROM scratch with no shell or client to run a check. Generic images
+        (`CMD ["--help"]`), one-shot jobs (a Kubernetes Job, a migration, a script named for
+        a batch task), interactive tools and test, CI, development and docs images are not
+        reported.
     """,
     fix="""
         Add a HEALTHCHECK that probes the service, e.g. `HEALTHCHECK --interval=30s
@@ -433,12 +444,19 @@ def missing_healthcheck(dockerfile: Dockerfile, project: Project) -> Iterator[Hi
         return
     if not _has_process(dockerfile) or has_external_health_checks(project, dockerfile):
         return
+    reason = not_a_service(dockerfile, project)
+    if reason is not None and reason.kind == "base":
+        return  # a generic image (`CMD ["--help"]`): the images built on it serve
     hit = at(
         dockerfile,
         stage.from_instruction,
         f"shipped stage {stage.label} has no HEALTHCHECK: nothing tells whether the service "
         "actually serves",
     )
+    moot = healthcheck_moot(dockerfile, project)
+    if moot is not None:
+        yield replace(hit, message=f"{hit.message}, but {moot}", severity=Severity.INFO)
+        return
     if compose_services_building(project, dockerfile):
         yield hit  # compose runs it and uses the image's HEALTHCHECK
         return
@@ -472,6 +490,90 @@ def missing_healthcheck(dockerfile: Dockerfile, project: Project) -> Iterator[Hi
         )
     else:
         yield hit
+
+
+def healthcheck_moot(dockerfile: Dockerfile, project: Project) -> str | None:
+    """Why an image HEALTHCHECK cannot matter here, or None: the platform that deploys the
+    image ignores it, compose runs the image in several roles (a worker has no HTTP to
+    check), compose runs it interactively (a tool), it is a generated variant of a
+    published image, or a `FROM scratch` image has nothing to run a check with."""
+    from dockwise.model.platform import deployment_platform
+
+    platform = deployment_platform(dockerfile, project)
+    if platform is not None:
+        where = "" if platform.where == dockerfile.relpath else f" ({platform.where})"
+        return f"it is deployed on {platform.what}{where}, which ignores an image HEALTHCHECK"
+    roles = _compose_roles(dockerfile, project)
+    if len(roles) > 1:
+        shown = ", ".join(f"{name} ({command})" for name, command in roles[:3])
+        return (
+            f"compose runs this image in several roles: {shown}; an image-wide check cannot "
+            "fit them all: give each compose service its own `healthcheck:`"
+        )
+    if _template_beside(dockerfile, project):
+        return (
+            "it is a generated variant of a published image (a template beside it): the "
+            "health check is usually for those who run it to define"
+        )
+    if _nothing_to_check_with(dockerfile):
+        return (
+            "the image is FROM scratch with no shell or client to run a check (only the "
+            "binary itself could, if it has a health command)"
+        )
+    return None
+
+
+def _compose_roles(dockerfile: Dockerfile, project: Project) -> list[tuple[str, str]]:
+    """(service, command) of the compose services that run this image's entrypoint with
+    different commands (`server`, `worker`, `scheduler`), one per command."""
+    if not project.discovery.compose_files:
+        return []
+    from dockwise.rules._common import service_of
+
+    service = service_of(dockerfile, project)
+    if service is None:
+        return []
+    seen: dict[str, str] = {}
+    for part in service.compose:
+        command = part.service.command
+        if command is None or not command.argv or part.service.entrypoint is not None:
+            continue  # an entrypoint of its own: the image put to another use, not a role
+        shown = " ".join(command.argv)[:40]
+        seen.setdefault(shown, part.service.name)
+    return [(name, command) for command, name in seen.items()]
+
+
+def _template_beside(dockerfile: Dockerfile, project: Project) -> bool:
+    """A Dockerfile template in the same folder (`Dockerfile.template`, `tmpl.Dockerfile`,
+    `Dockerfile-alpine.template`): this file is generated from it, for others to run."""
+    if not dockerfile.path.is_absolute():
+        return False
+    try:
+        names = sorted(os.listdir(dockerfile.path.parent))
+    except OSError:
+        return False
+    for name in names:
+        lowered = name.lower()
+        if "dockerfile" not in lowered or lowered == dockerfile.path.name.lower():
+            continue
+        if lowered.endswith((".template", ".tmpl", ".tpl")) or lowered.startswith("tmpl"):
+            return True
+    return False
+
+
+def _nothing_to_check_with(dockerfile: Dockerfile) -> bool:
+    """A `FROM scratch` image with no shell: only its own binary could run a check."""
+    chain = dockerfile.shipped_chain()
+    if not chain or not chain[-1].is_scratch:
+        return False
+    for stage in chain:
+        for instruction in stage.instructions:
+            if instruction.cmd in ("COPY", "ADD") and any(
+                word.rstrip("/").rsplit("/", 1)[-1] in ("", "sh", "busybox", "bin", "curl", "wget")
+                for word in instruction.value[:-1]  # the sources: a whole tree, a shell, a client
+            ):
+                return False
+    return True
 
 
 def unlinked_probes(project: Project, dockerfile: Dockerfile) -> str | None:

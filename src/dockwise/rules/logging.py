@@ -361,7 +361,9 @@ def _compose_sets_unbuffered(project: Project, dockerfile: Dockerfile) -> bool:
         `python -u` turns buffering off. The Python process may be started directly, by a
         Python server (gunicorn, uvicorn, uwsgi...) or by a shell script of the build
         context (`sh start.sh`) that the container runs. Advice (info) in general; a
-        warning when the code the service runs calls `print` (the calls are related).
+        warning when the code the service runs calls `print` (the calls are related),
+        except on a one-shot job (a Kubernetes Job, a migration, a script named for a batch
+        task), whose output is flushed when it exits.
     """,
     fix="Add `ENV PYTHONUNBUFFERED=1` to the final stage (or run `python -u`).",
     bad="""

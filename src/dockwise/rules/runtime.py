@@ -447,7 +447,10 @@ def _graded(hit: Hit, dockerfile: Dockerfile, project: Project) -> Hit:
 
         Unlike hadolint's DL3025, dockwise judges by the shell the image has: a lone command
         on alpine or under bash, or an explicit `exec`, is not reported; when the base image
-        is unknown the finding says "could not verify" at info.
+        is unknown the finding says "could not verify" at info. On a one-shot job (a
+        Kubernetes Job, a migration, a script named for a batch task) or an interactive
+        tool, and on test, CI and development images, it is advice (info): nothing serves
+        requests that a late stop would drop.
     """,
     fix='Use the exec (JSON) form: `CMD ["gunicorn", "app:app"]` (or start with `exec`).',
     bad="""

@@ -22,6 +22,7 @@ from dockwise.rules._common import (
     shipped_runs,
 )
 from dockwise.rules._packages import package_command, package_name
+from dockwise.rules._root_needed import root_needed
 from dockwise.rules.runtime import entrypoint_script, process_commands
 from dockwise.sources.dockerfile import (
     Dockerfile,
@@ -185,9 +186,14 @@ def _worker_server(dockerfile: Dockerfile) -> str | None:
         server as its own user (postgres, mysql, mariadb, mongo, redis, rabbitmq...) and
         images whose own entrypoint drops privileges with gosu, su-exec or setpriv. nginx
         and httpd keep their master as root by design (info). A base dockwise does not know
-        may set a USER: that is reported at info. Test, CI and devcontainer images, Lambda
-        functions and base images (no service of their own) are not reported. hadolint
-        DL3002 only flags an explicit `USER root`.
+        may set a USER: that is reported at info. Test, CI, development and devcontainer
+        images, Lambda functions (a `public.ecr.aws/lambda` base or a Lambda runtime client
+        such as aws-lambda-go: Lambda runs them as its own non-root user) and base images (no
+        service of their own) are not reported. Images that need root are advice (info):
+        a host tool that compose or Kubernetes runs with the host's PID namespace or
+        network, the Docker socket, the host's /etc, or privileged, and a kernel NFS server.
+        A one-shot job is reported like a service. hadolint DL3002 only flags an explicit
+        `USER root`.
     """,
     fix="""
         Create a user and switch to it by UID:
@@ -223,8 +229,9 @@ def runs_as_root(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
             yield _root_hit(dockerfile, project, instruction, f"the shipped image runs as {user}")
         return
     # a base image (no service, just `CMD ["python3"]` or no CMD at all on an OS image)
-    # leaves USER to the images built on it
-    if not_a_service(dockerfile, project) is not None or _drops_privileges(dockerfile, project):
+    # leaves USER to the images built on it; a one-shot job still runs as root
+    reason = not_a_service(dockerfile, project)
+    if (reason is not None and reason.kind != "job") or _drops_privileges(dockerfile, project):
         return
     verdict = _base_verdict(dockerfile, project)
     if verdict.kind in ("nonroot", "windows"):
@@ -248,6 +255,11 @@ def runs_as_root(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
             f"stage {shipped.label} has no USER: it runs as root unless its base "
             f"({verdict.where or shipped.base}) sets a non-root USER, which dockwise does not know",
         )
+        yield replace(hit, severity=Severity.INFO)
+        return
+    needed = root_needed(dockerfile, project)
+    if needed is not None:
+        hit = at(dockerfile, shipped.from_instruction, f"{message}; {needed}")
         yield replace(hit, severity=Severity.INFO)
         return
     yield _root_hit(dockerfile, project, shipped.from_instruction, message)

@@ -1,0 +1,109 @@
+"""Where an image is deployed, when the project says so: the platforms that run a container
+without Docker's HEALTHCHECK (they ignore it and probe the service themselves).
+
+Read once per Dockerfile (`Project.memo`), from what is beside it:
+- the Dockerfile itself: SageMaker's labels or inference toolkit (SageMaker probes `/ping`);
+- deployment files in its folder and the folders above it, up to the repository root (or
+  three levels without one): an AWS CDK app (`cdk.json`: ECS, Fargate, Lambda, Batch and
+  App Runner take health checks from the task definition or the service), ECS task
+  definitions and Copilot manifests, AWS SAM and Serverless Framework files (Lambda),
+  App Runner's `apprunner.yaml`, Fly.io's `fly.toml`, a Cloud Run service (`service.yaml`
+  of kind `serving.knative.dev` Service).
+
+Kubernetes (which also ignores HEALTHCHECK) is judged by the health rules from the
+manifests themselves.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from dockwise.model.link import MAX_PARENT_LEVELS, repository_root
+
+if TYPE_CHECKING:
+    from dockwise.project import Project
+    from dockwise.sources.dockerfile import Dockerfile
+
+_SAGEMAKER = re.compile(r"com\.amazonaws\.sagemaker|sagemaker[-_](?:inference|training)")
+# file names that say on their own which platform deploys what is beside them
+_NAMED = {
+    "cdk.json": "an AWS CDK app (ECS, Lambda and Batch take health checks from the task "
+    "definition or service, not from the image)",
+    "apprunner.yaml": "AWS App Runner (it runs its own health check)",
+    "copilot": "AWS Copilot on ECS (health checks come from the service manifest)",
+    "serverless.yml": "the Serverless Framework on AWS Lambda",
+    "serverless.yaml": "the Serverless Framework on AWS Lambda",
+    "samconfig.toml": "AWS SAM on Lambda",
+    "fly.toml": "Fly.io (health checks come from fly.toml)",
+}
+_TASK_DEFINITION = re.compile(r"(?i)^(?:.*[-_.])?task[-_]?def(?:inition)?s?(?:[-_.].*)?\.json$")
+# small files whose content says it: a SAM template, a Cloud Run service
+_CONTENT = {
+    "template.yaml": ("AWS::Serverless", "AWS SAM on Lambda"),
+    "template.yml": ("AWS::Serverless", "AWS SAM on Lambda"),
+    "service.yaml": ("serving.knative.dev", "Cloud Run (it probes the container itself)"),
+    "service.yml": ("serving.knative.dev", "Cloud Run (it probes the container itself)"),
+}
+_MAX_READ = 64 * 1024
+
+
+@dataclass(frozen=True)
+class Platform:
+    what: str  # "Amazon SageMaker (it probes /ping)"
+    where: str  # the file that says so
+
+
+def deployment_platform(dockerfile: Dockerfile, project: Project) -> Platform | None:
+    """A platform that deploys this image and ignores its HEALTHCHECK, or None."""
+    return project.memo("platform", dockerfile, lambda: _platform(dockerfile, project))
+
+
+def _platform(dockerfile: Dockerfile, project: Project) -> Platform | None:
+    if _SAGEMAKER.search(dockerfile.text):
+        return Platform("Amazon SageMaker (it probes /ping itself)", dockerfile.relpath)
+    if not dockerfile.path.is_absolute() or not dockerfile.path.is_file():
+        return None  # read from stdin: nothing beside it to read
+    folder = dockerfile.path.resolve().parent
+    # a folder checked as a whole is the project; one file checked alone has its
+    # repository (or a few folders) around it
+    top: Path | None = project.root.resolve()
+    if project.single_file or top is None or (folder != top and top not in folder.parents):
+        top = repository_root(folder)
+    levels = 0
+    while True:
+        found = _in_folder(folder)
+        if found is not None:
+            what, path = found
+            return Platform(what, project.relpath(path))
+        levels += 1
+        if folder == top or folder.parent == folder:
+            return None
+        if top is None and levels > MAX_PARENT_LEVELS:
+            return None
+        folder = folder.parent
+
+
+def _in_folder(folder: Path) -> tuple[str, Path] | None:
+    try:
+        names = sorted(os.listdir(folder))
+    except OSError:
+        return None
+    for name in names:
+        if name in _NAMED:
+            return _NAMED[name], folder / name
+        if _TASK_DEFINITION.match(name):
+            return "Amazon ECS (health checks come from the task definition)", folder / name
+        if name in _CONTENT:
+            marker, what = _CONTENT[name]
+            try:
+                with (folder / name).open("rb") as handle:
+                    text = handle.read(_MAX_READ).decode("utf-8", "replace")
+            except OSError:
+                continue
+            if marker in text:
+                return what, folder / name
+    return None

@@ -1,0 +1,369 @@
+"""The image's role, decided once (`_common.not_a_service`) and applied to every rule:
+development, test and docs-tool images, one-shot jobs, images where a HEALTHCHECK cannot
+matter, and images that need root (issue 11, classes N1, N3, N4, N5)."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+from dockwise.config import Config
+from dockwise.engine import check_project
+from dockwise.project import load_project
+from dockwise.rules import all_rules
+from dockwise.rules._common import not_a_service
+
+SERVICE = """\
+FROM python:3.12
+RUN pip install flask
+COPY app.py /app/app.py
+CMD python /app/app.py
+"""
+CAREFUL = """\
+FROM python:3.12-slim
+ENV PYTHONUNBUFFERED=1
+RUN pip install --no-cache-dir gunicorn==22.0.0 && useradd --uid 10001 app
+COPY app.py /app/app.py
+USER 10001
+EXPOSE 8000
+HEALTHCHECK CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/health', timeout=2)"]
+CMD ["gunicorn", "--bind", "0.0.0.0:8000", "app:app"]
+"""
+
+
+def write(root: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text))
+    return root
+
+
+def found(root: Path, *rules: str) -> list[tuple[str, str, str, str]]:
+    project = load_project(root, Config(select=rules) if rules else Config())
+    return sorted(
+        (f.path, f.rule, f.severity.label, f.message)
+        for f in check_project(project, all_rules()).findings
+    )
+
+
+def graded(root: Path, *rules: str) -> list[tuple[str, str, str]]:
+    return [(path, rule, severity) for path, rule, severity, _ in found(root, *rules)]
+
+
+def role(root: Path, relpath: str) -> tuple[str, str] | None:
+    project = load_project(root, Config())
+    dockerfile = next(df for df in project.dockerfiles if df.relpath == relpath)
+    reason = not_a_service(dockerfile, project)
+    return (reason.kind, reason.why) if reason is not None else None
+
+
+# --- development, test and docs-tool images ---------------------------------------------
+
+
+def test_docs_tools_and_development_folders_get_size_and_pinning_lessons_as_advice(
+    tmp_path: Path,
+) -> None:
+    text = "FROM python:3.12\nRUN pip install sphinx\nCMD python /app/app.py\n"
+    for folder in ("docs", "tools/recorder", "extras/development", "bench", "app"):
+        write(tmp_path, {f"{folder}/Dockerfile": text})
+    result = graded(tmp_path, "DW101", "DW906")
+    assert ("app/Dockerfile", "DW101", "warning") in result
+    assert ("app/Dockerfile", "DW906", "warning") in result
+    others = [r for r in result if not r[0].startswith("app/")]
+    assert len(others) == 8
+    assert {severity for _, _, severity in others} == {"info"}
+    messages = [m for path, rule, _, m in found(tmp_path, "DW906") if path.startswith("docs/")]
+    assert messages and "not a production service: folder docs/" in messages[0]
+
+
+def test_a_test_or_docs_command_makes_a_tooling_image(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "a/Dockerfile": 'FROM python:3.12-slim\nCMD ["pytest", "-q"]\n',
+            "b/Dockerfile": 'FROM python:3.12-slim\nCMD ["python", "-m", "tox"]\n',
+            "c/Dockerfile": 'FROM python:3.12-slim\nCMD ["mkdocs", "build"]\n',
+            "d/Dockerfile": 'FROM python:3.12-slim\nCMD ["gunicorn", "app:app"]\n',
+        },
+    )
+    assert role(tmp_path, "a/Dockerfile") == ("tooling", "it runs pytest, a test or docs build")
+    assert role(tmp_path, "b/Dockerfile") == ("tooling", "it runs tox, a test or docs build")
+    assert role(tmp_path, "c/Dockerfile") == ("tooling", "it runs mkdocs, a test or docs build")
+    assert role(tmp_path, "d/Dockerfile") is None
+    assert [r[0] for r in graded(tmp_path, "DW202")] == ["d/Dockerfile"]
+
+
+def test_compose_development_image_tag_or_shipping_sibling_makes_a_development_image(
+    tmp_path: Path,
+) -> None:
+    dev_compose = """\
+        services:
+          web:
+            build: .
+            image: acme/web:dev
+            command: python manage.py runserver 0.0.0.0:8000
+            volumes: [".:/app"]
+    """
+    write(tmp_path / "tagged", {"Dockerfile": SERVICE, "compose.yaml": dev_compose})
+    kind, why = role(tmp_path / "tagged", "Dockerfile") or ("", "")
+    assert kind == "tooling" and "acme/web:dev" in why
+    assert graded(tmp_path / "tagged", "DW101") == [("Dockerfile", "DW101", "info")]
+    # a development compose alone does not make the image a development one: it may ship
+    plain = dev_compose.replace("            image: acme/web:dev\n", "")
+    write(tmp_path / "plain", {"Dockerfile": SERVICE, "compose.yaml": plain})
+    assert role(tmp_path / "plain", "Dockerfile") is None
+    assert graded(tmp_path / "plain", "DW101") == [("Dockerfile", "DW101", "warning")]
+    # ... unless another Dockerfile beside it builds the shipped image
+    write(tmp_path / "plain", {"Dockerfile.prod": CAREFUL})
+    kind, why = role(tmp_path / "plain", "Dockerfile") or ("", "")
+    assert kind == "tooling" and "Dockerfile.prod beside it builds the shipped image" in why
+
+
+def test_a_development_stage_chosen_by_compose_does_not_judge_the_whole_file(
+    tmp_path: Path,
+) -> None:
+    dockerfile = """\
+        FROM python:3.12-alpine AS dev
+        CMD ["mkdocs", "serve"]
+        FROM nginx:alpine
+        COPY site /usr/share/nginx/html
+    """
+    compose = "services:\n  docs:\n    build: {context: ., target: dev}\n"
+    write(tmp_path, {"Dockerfile": dockerfile, "compose.yaml": compose})
+    assert role(tmp_path, "Dockerfile") is None
+    assert ("Dockerfile", "DW806", "warning") in graded(tmp_path, "DW806")
+
+
+# --- one-shot jobs -------------------------------------------------------------------------
+
+JOB = """\
+FROM python:3.12-slim
+RUN pip install --no-cache-dir requests==2.32.3
+COPY . /app
+CMD python /app/embedding-job.py
+"""
+
+
+def test_a_script_named_for_a_batch_task_is_a_job(tmp_path: Path) -> None:
+    write(tmp_path, {"Dockerfile": JOB, "embedding-job.py": "print('done')\n"})
+    kind, why = role(tmp_path, "Dockerfile") or ("", "")
+    assert kind == "job" and "embedding-job.py" in why
+    result = graded(tmp_path, "DW601", "DW303", "DW202", "DW801")
+    assert ("Dockerfile", "DW601", "info") in result  # signals: advice on a job
+    assert ("Dockerfile", "DW303", "info") in result  # exit flushes the output
+    assert ("Dockerfile", "DW801", "warning") in result  # a job still runs as root
+    assert not [r for r in result if r[1] == "DW202"]  # nothing to probe
+
+
+def test_one_shot_commands_are_jobs_and_servers_are_not(tmp_path: Path) -> None:
+    cases = {
+        "migrate": '["alembic", "upgrade", "head"]',
+        "django": '["python", "manage.py", "migrate"]',
+        "train": '["python", "train.py"]',
+        "tui": '["mitmproxy"]',
+        "web": '["python", "server.py"]',
+        "worker": '["python", "worker.py"]',
+    }
+    for name, cmd in cases.items():
+        write(tmp_path, {f"{name}/Dockerfile": f"FROM python:3.12-slim\nCMD {cmd}\n"})
+    kinds = {name: (role(tmp_path, f"{name}/Dockerfile") or ("service",))[0] for name in cases}
+    assert kinds == {
+        "migrate": "job",
+        "django": "job",
+        "train": "job",
+        "tui": "job",
+        "web": "service",
+        "worker": "service",
+    }
+
+
+def test_kubernetes_job_or_one_off_compose_service_makes_a_job(tmp_path: Path) -> None:
+    job = """\
+        apiVersion: batch/v1
+        kind: Job
+        metadata: {name: load}
+        spec:
+          template:
+            spec:
+              restartPolicy: OnFailure
+              containers:
+                - name: load
+                  image: ghcr.io/acme/loader:1.0
+    """
+    # the Job's image is named like the project's only Dockerfile's folder (model/link.py)
+    write(tmp_path / "loader", {"Dockerfile": SERVICE, "deploy/job.yaml": job})
+    kind, why = role(tmp_path / "loader", "Dockerfile") or ("", "")
+    assert kind == "job" and "Job/load is a Job" in why
+    # the same image also run by a Deployment: a service
+    deployment = textwrap.dedent(job).replace("batch/v1", "apps/v1")
+    deployment = deployment.replace("kind: Job", "kind: Deployment")
+    deployment = deployment.replace("spec:\n  template:", "spec:\n  selector: {}\n  template:")
+    assert "selector" in deployment
+    write(tmp_path / "loader", {"deploy/web.yaml": deployment})
+    assert role(tmp_path / "loader", "Dockerfile") is None
+    one_off = """\
+        services:
+          migrate:
+            build: .
+            command: alembic upgrade head
+          tools:
+            build: .
+            profiles: [tools]
+    """
+    write(tmp_path / "compose", {"Dockerfile": SERVICE, "compose.yaml": one_off})
+    assert (role(tmp_path / "compose", "Dockerfile") or ("",))[0] == "job"
+
+
+# --- DW202 where a HEALTHCHECK cannot matter -----------------------------------------------
+
+SERVER = """\
+FROM python:3.12-slim
+RUN useradd --uid 10001 app
+USER 10001
+EXPOSE 8000
+CMD ["gunicorn", "--bind", "0.0.0.0:8000", "app:app"]
+"""
+
+
+def dw202(root: Path) -> list[tuple[str, str]]:
+    return [(severity, message) for _, _, severity, message in found(root, "DW202")]
+
+
+def test_dw202_still_fires_on_a_plain_service(tmp_path: Path) -> None:
+    write(tmp_path, {"Dockerfile": SERVER})
+    assert [s for s, _ in dw202(tmp_path)] == ["warning"]
+
+
+def test_dw202_is_advice_where_the_platform_ignores_healthcheck(tmp_path: Path) -> None:
+    write(tmp_path / "cdk", {"cdk.json": '{"app": "python3 app.py"}', "app/Dockerfile": SERVER})
+    [(severity, message)] = dw202(tmp_path / "cdk")
+    assert severity == "info" and "AWS CDK" in message and "cdk.json" in message
+    write(tmp_path / "ecs", {"Dockerfile": SERVER, "task-definition.json": "{}"})
+    [(severity, message)] = dw202(tmp_path / "ecs")
+    assert severity == "info" and "Amazon ECS" in message
+    sagemaker = SERVER.replace(
+        "EXPOSE", "LABEL com.amazonaws.sagemaker.capabilities.multi-models=true\nEXPOSE"
+    )
+    write(tmp_path / "sm", {"Dockerfile": sagemaker})
+    [(severity, message)] = dw202(tmp_path / "sm")
+    assert severity == "info" and "SageMaker" in message
+    knative = "apiVersion: serving.knative.dev/v1\nkind: Service\nmetadata: {name: web}\n"
+    write(tmp_path / "run", {"Dockerfile": SERVER, "service.yaml": knative})
+    [(severity, message)] = dw202(tmp_path / "run")
+    assert severity == "info" and "Cloud Run" in message
+
+
+def test_dw202_is_advice_for_an_image_compose_runs_in_several_roles(tmp_path: Path) -> None:
+    dockerfile = (
+        'FROM python:3.12-slim\nEXPOSE 5000\nENTRYPOINT ["/app/entrypoint"]\nCMD ["server"]\n'
+    )
+    compose = """\
+        services:
+          server: {build: ., command: server}
+          worker: {build: ., command: worker}
+          scheduler: {build: ., command: scheduler}
+    """
+    write(tmp_path, {"Dockerfile": dockerfile, "compose.yaml": compose})
+    [(severity, message)] = dw202(tmp_path)
+    assert severity == "info" and "several roles" in message and "worker (worker)" in message
+    # one service that puts the image to another use (its own entrypoint) is no role
+    other = """\
+        services:
+          web: {build: ., command: server}
+          worker: {build: ., entrypoint: celery, command: worker}
+    """
+    write(tmp_path, {"compose.yaml": other})
+    assert [s for s, _ in dw202(tmp_path)] == ["warning"]
+
+
+def test_dw202_is_advice_on_scratch_and_generated_images_and_silent_on_generic_ones(
+    tmp_path: Path,
+) -> None:
+    scratch = """\
+        FROM golang:1.22 AS build
+        RUN go build -o /whoami .
+        FROM scratch
+        COPY --from=build /whoami /
+        EXPOSE 80
+        ENTRYPOINT ["/whoami"]
+    """
+    write(tmp_path / "scratch", {"Dockerfile": scratch})
+    [(severity, message)] = dw202(tmp_path / "scratch")
+    assert severity == "info" and "FROM scratch with no shell" in message
+    busybox = scratch.replace(
+        "COPY --from=build /whoami /",
+        "COPY --from=build /whoami /\nCOPY --from=busybox:1.36 /bin/busybox /bin/",
+    )
+    write(tmp_path / "busybox", {"Dockerfile": busybox})
+    assert [s for s, _ in dw202(tmp_path / "busybox")] == ["warning"]
+    write(tmp_path / "variant", {"alpine/Dockerfile": SERVER, "alpine/tmpl.Dockerfile": SERVER})
+    [(severity, message)] = [
+        (severity, message)
+        for path, _, severity, message in found(tmp_path / "variant", "DW202")
+        if path == "alpine/Dockerfile"
+    ]
+    assert severity == "info" and "generated variant" in message
+    generic = SERVER.replace(
+        'CMD ["gunicorn", "--bind", "0.0.0.0:8000", "app:app"]',
+        'ENTRYPOINT ["gunicorn"]\nCMD ["--help"]',
+    )
+    write(tmp_path / "generic", {"Dockerfile": generic})
+    assert dw202(tmp_path / "generic") == []
+
+
+def test_dw204_and_dw202_skip_an_interactive_one_shot_tool(tmp_path: Path) -> None:
+    tool = 'FROM python:3.12-slim\nHEALTHCHECK CMD exit 0\nCMD ["mitmproxy"]\n'
+    write(tmp_path, {"Dockerfile": tool})
+    assert graded(tmp_path, "DW202", "DW204") == []
+
+
+# --- DW801 where root is needed or irrelevant ----------------------------------------------
+
+ROOT_SERVICE = 'FROM python:3.12-slim\nEXPOSE 8000\nCMD ["gunicorn", "app:app"]\n'
+
+
+def dw801(root: Path) -> list[tuple[str, str]]:
+    return [(severity, message) for _, _, severity, message in found(root, "DW801")]
+
+
+def test_dw801_still_fires_on_a_root_service(tmp_path: Path) -> None:
+    write(tmp_path, {"Dockerfile": ROOT_SERVICE})
+    assert [s for s, _ in dw801(tmp_path)] == ["warning"]
+
+
+def test_dw801_is_advice_for_host_tools_and_nfs_servers(tmp_path: Path) -> None:
+    compose = """\
+        services:
+          audit:
+            build: .
+            pid: host
+            volumes: ["/var/run/docker.sock:/var/run/docker.sock:ro", "/etc:/etc:ro"]
+    """
+    write(tmp_path / "audit", {"Dockerfile": ROOT_SERVICE, "compose.yaml": compose})
+    [(severity, message)] = dw801(tmp_path / "audit")
+    assert severity == "info" and "pid: host" in message and "needs root" in message
+    nfs = 'FROM centos:7\nRUN yum -y install nfs-utils\nEXPOSE 2049/tcp 111/udp\nENTRYPOINT ["/run_nfs.sh"]\n'
+    write(tmp_path / "nfs", {"Dockerfile": nfs})
+    [(severity, message)] = dw801(tmp_path / "nfs")
+    assert severity == "info" and "NFS server" in message
+
+
+def test_dw801_skips_lambda_images_known_by_their_runtime_client(tmp_path: Path) -> None:
+    dockerfile = """\
+        FROM golang:1.22-alpine AS builder
+        RUN go get github.com/aws/aws-lambda-go/lambda && go build -o /application .
+        FROM scratch
+        COPY --from=builder /application /
+        CMD ["/application"]
+    """
+    write(tmp_path, {"Dockerfile": dockerfile})
+    assert (role(tmp_path, "Dockerfile") or ("",))[0] == "function"
+    assert graded(tmp_path, "DW801", "DW202") == []
+
+
+def test_a_careful_service_stays_clean(tmp_path: Path) -> None:
+    write(
+        tmp_path, {"Dockerfile": CAREFUL, "app.py": "app = None\n", ".dockerignore": "*\n!app.py\n"}
+    )
+    assert [r for r in graded(tmp_path) if r[2] != "info"] == []
