@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from pathlib import Path
 
 from dockwise.findings import Finding, Hit, Rule
@@ -78,13 +79,8 @@ def project_name(project: Project) -> str:
 def to_finding(rule: Rule, hit: Hit, project: Project) -> Finding:
     """The finding a hit becomes; its texts pass the secret detector once more, so a rule
     that quotes a command line can never print a credential written in it."""
-    from dockwise.secrets import redact_source_line
-
-    def redact_text(text: str) -> str:  # the detector, and the conservative shown-line pass
-        return redact_source_line(text, prose=True)
-
     meta = rule.meta
-    related = tuple(replace(r, message=redact_text(r.message)) for r in hit.related)
+    related = tuple(replace(r, message=_redacted(r.message)) for r in hit.related)
     return Finding(
         rule=meta.id,
         lesson=meta.lesson,
@@ -92,11 +88,20 @@ def to_finding(rule: Rule, hit: Hit, project: Project) -> Finding:
         path=hit.path,
         line=hit.line,
         column=hit.column if hit.column is not None else (1 if hit.line else None),
-        message=redact_text(hit.message),
-        fix=redact_text(hit.fix) if hit.fix else meta.fix,
+        message=_redacted(hit.message),
+        fix=_redacted(hit.fix) if hit.fix else meta.fix,
         related=related,
         fingerprint=hit.fingerprint,
     )
+
+
+@lru_cache(maxsize=8192)
+def _redacted(text: str) -> str:
+    """The detector, and the conservative shown-line pass. The same texts recur (a rule's
+    fix, a message repeated for many files): each is redacted once."""
+    from dockwise.secrets import redact_source_line
+
+    return redact_source_line(text, prose=True)
 
 
 def _suppressed(
