@@ -199,6 +199,41 @@ def test_pip_unpinned_forms_flagged() -> None:
     assert messages(text, "DW906")[2] == "pip install gunicorn without a version pin"
 
 
+def test_pip_package_pinned_earlier_in_the_stage_is_pinned() -> None:
+    text = """
+        FROM python:3.11-slim AS base
+        RUN pip install --no-cache-dir -U \\
+            "https://example.com/ray-3.0.0.dev0-cp312-cp312-manylinux2014_x86_64.whl" \\
+         && pip install --no-cache-dir --no-deps "ray[llm]"
+        RUN pip install Django==5.0.6
+        FROM base
+        RUN pip install django-environ django "Django[argon2]" httpx==0.27.0 "httpx[http2]"
+    """
+    # ray: the exact wheel before; django: pinned in the parent stage; httpx: same command
+    assert messages(text, "DW906") == ["pip install django-environ without a version pin"]
+
+
+def test_pip_pin_after_the_unpinned_install_does_not_count() -> None:
+    text = """
+        FROM python:3.11-slim
+        RUN pip install ray && pip install ray==2.9.0
+        FROM python:3.11-slim
+        RUN pip install ray
+    """
+    assert hits(text, "DW906") == [2, 4]
+
+
+def test_pip_publishing_helpers_in_a_builder_stage_pass() -> None:
+    text = """
+        FROM python:3.11-slim AS build
+        RUN pip install --upgrade pip setuptools twine wheel && pip wheel -w /w . && twine check /w/*
+        FROM python:3.11-slim
+        COPY --from=build /w /w
+        RUN pip install --no-cache-dir twine
+    """
+    assert hits(text, "DW906") == [5]  # twine in the shipped image is still reported
+
+
 def test_pip_constraint_env_counts_as_pinned() -> None:
     text = """
         FROM python:3.11-slim
@@ -221,6 +256,20 @@ def test_npm() -> None:
         RUN npm install user/repo#v2.1.0 file:../lib pkg.tgz https://h/pkg-1.0.0.tgz
     """
     assert hits(text, "DW908") == [4, 5]
+
+
+def test_npm_global_yarn_is_frozen_classic() -> None:
+    text = """
+        FROM node:20-slim
+        RUN npm install -g yarn
+        RUN npm install --global yarn pnpm
+        RUN npm install yarn
+    """
+    # only the global install of `yarn` itself is exempt
+    assert messages(text, "DW908") == [
+        "npm install pnpm without a version pin",
+        "npm install yarn without a version pin",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -512,16 +561,16 @@ def test_ln_bin_sh() -> None:
 def test_pipefail() -> None:
     text = """
         FROM debian:12-slim
-        RUN curl -fsSL https://x | tar xz
-        RUN set -o pipefail && curl -fsSL https://x | tar xz
+        RUN curl -fsSL https://x | sh
+        RUN set -o pipefail && curl -fsSL https://x | sh
         RUN false || true
         RUN ["sh", "-c", "curl https://x | sh"]
         RUN <<EOF
         set -euo pipefail
-        curl -fsSL https://x | tar xz
+        curl -fsSL https://x | sh
         EOF
         RUN <<EOF
-        curl -fsSL https://x | tar xz
+        curl -fsSL https://x | sh
         EOF
         RUN <<EOF
         #!/usr/bin/env python3
@@ -529,7 +578,7 @@ def test_pipefail() -> None:
         EOF
         RUN echo 'a|b' > /x
         SHELL ["/bin/bash", "-euxo", "pipefail", "-c"]
-        RUN curl -fsSL https://x | tar xz
+        RUN curl -fsSL https://x | sh
     """
     assert hits(text, "DW936") == [2, 10]
 
@@ -546,7 +595,7 @@ def test_pipefail_skips_powershell() -> None:
 def test_pipefail_set_after_the_pipe_does_not_count() -> None:
     text = """
         FROM debian:12-slim
-        RUN curl -fsSL https://x | tar xz && set -o pipefail
+        RUN curl -fsSL https://x | bash && set -o pipefail
     """
     assert hits(text, "DW936") == [2]
 
@@ -574,9 +623,40 @@ def test_pipefail_only_where_a_failing_producer_is_hidden() -> None:
 def test_pipefail_case_with_a_download_in_its_body() -> None:
     text = """
         FROM debian:12-slim
-        RUN case "$(uname -m)" in x86_64|amd64) curl -fsSL https://x | tar xz ;; esac
+        RUN case "$(uname -m)" in x86_64|amd64) curl -fsSL https://x | python3 - ;; esac
     """
     assert hits(text, "DW936") == [2]
+
+
+@pytest.mark.parametrize(
+    ("pipe", "reported"),
+    [
+        # consumers that fail on an empty or truncated stream: the RUN fails anyway
+        ("curl -fsSL https://x/a.tgz | tar -xz -C /opt", False),
+        ("curl -fsSL https://x/a.tgz | tar xzf - -C /opt", False),
+        ("wget -qO- https://x/a.tar | tar --extract --file=- -C /opt", False),
+        ("curl -fsSL https://x/a.tar.xz | tar -xJ --strip-components=1", False),
+        ("curl -fsSL https://x/a.gz | gunzip > /usr/local/bin/a", False),
+        ("curl -fsSL https://x/a.gz | gzip -dc > /a", False),
+        ("curl -fsSL https://x/a.bz2 | bzip2 -d > /a", False),
+        ("curl -fsSL https://x/a.tgz | gunzip | tar -x", False),
+        ("curl -fsSL https://x/key.asc | gpg --dearmor -o /etc/apt/keyrings/x.gpg", False),
+        ("curl -fsSL https://x/key.asc | apt-key add -", False),
+        ("curl -fsSL https://x/a.tgz | sudo tar -xz -C /opt", False),
+        # consumers that succeed on nothing: pipefail is what catches the failure
+        ("curl -fsSL https://x/install.sh | sh", True),
+        ("curl -fsSL https://x/install.py | python3 -", True),
+        ("curl -fsSL https://x/a | tee /usr/local/bin/a", True),
+        ("curl -fsSL https://x/a | cat > /usr/local/bin/a", True),
+        ("curl -fsSL https://x/a.xz | xz -d > /a", True),  # busybox xz -d accepts nothing
+        ("curl -fsSL https://x/a.tgz | tar -xzf /tmp/other.tgz", True),  # not stdin
+        ("curl -fsSL https://x/a.gz | zcat /tmp/other.gz", True),
+        ("curl -fsSL https://x/a.tgz | tar -cf /a.tar /etc", True),  # creates, reads nothing
+    ],
+)
+def test_pipefail_judges_the_consumer(pipe: str, reported: bool) -> None:
+    text = f"FROM debian:12-slim\nRUN {pipe}\n"
+    assert hits(text, "DW936") == ([2] if reported else [])
 
 
 # --- DW938 pragmas --------------------------------------------------------------------------------

@@ -534,18 +534,56 @@ def _pip_name(requirement: str) -> str:
     return re.split(r"[\[;\s]", requirement, maxsplit=1)[0].lower()
 
 
-def _pip_unpinned(pip: PipCommand, run: Instruction) -> list[str]:
+def _canonical(requirement: str) -> str:
+    """The distribution a requirement names, as pip compares names (PEP 503:
+    `Foo_Bar[extra]>=1` is `foo-bar`)."""
+    name = re.split(r"[\[;\s=<>!~@(]", requirement.strip(), maxsplit=1)[0]
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+_WHEEL_OR_SDIST = lazy_compile(r"^([A-Za-z0-9][A-Za-z0-9._]*?)-\d[^/]*(?:\.whl|\.tar\.gz|\.zip)$")
+
+
+def _pinned_name(requirement: str) -> str | None:
+    """The distribution a pinned requirement fixes: `ray==2.9`, `ray @ https://...`, an
+    exact wheel or sdist file or URL (`.../ray-3.0.0.dev0-cp312-...whl`); None otherwise."""
+    if "://" in requirement or requirement.endswith(_PIP_ARCHIVE):
+        named = re.match(r"^([A-Za-z0-9][A-Za-z0-9._-]*)\s*@", requirement)
+        if named:
+            return _canonical(named.group(1))
+        found = _WHEEL_OR_SDIST.match(requirement.rsplit("/", 1)[-1].split("#")[0])
+        return _canonical(found.group(1)) if found else None
+    if re.search(r"===?", requirement) and not _is_path_or_url(requirement):
+        return _canonical(requirement)
+    return None
+
+
+def _pip_requirements(pip: PipCommand, run: Instruction) -> list[str]:
+    rest = list(pip.operands)
+    # `name @ url` written unquoted: the name is pinned by the URL that follows
+    rest = [word for index, word in enumerate(rest) if rest[index + 1 : index + 2] != ["@"]]
+    return list(_resolved_words(rest, run))
+
+
+def _pip_unpinned(
+    pip: PipCommand, run: Instruction, pinned: frozenset[str] = frozenset(), builder: bool = False
+) -> list[str]:
+    """Unpinned requirements; `pinned`: distributions an earlier install of the stage fixed
+    to an exact version (`ray[llm]` after the exact ray wheel is already satisfied);
+    `builder`: a stage that does not ship, where checking/publishing helpers do not count."""
     if not pip.installs or pip.has("--require-hashes", "--constraint", "--no-index"):
         return []  # --no-index: only the local files it is pointed at can be installed
     if any(run.vars.get(name) for name in _PIP_CONSTRAINED):
         return []
-    rest = list(pip.operands)
-    # `name @ url` written unquoted: the name is pinned by the URL that follows
-    rest = [word for index, word in enumerate(rest) if rest[index + 1 : index + 2] != ["@"]]
+    requirements = _pip_requirements(pip, run)
+    pinned = pinned | {name for r in requirements if (name := _pinned_name(r))}
     return [
         r
-        for r in _resolved_words(rest, run)
-        if not _pip_pinned(r) and _pip_name(r) not in _PIP_SELF
+        for r in requirements
+        if not _pip_pinned(r)
+        and _pip_name(r) not in _PIP_SELF
+        and _canonical(r) not in pinned
+        and not (builder and _canonical(r) in _BUILD_ONLY_HELPERS)
     ]
 
 
@@ -580,13 +618,31 @@ def _pip_unpinned(pip: PipCommand, run: Instruction) -> list[str]:
     also=["hadolint:DL3013"],
 )
 def pip_unpinned(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
-    for run, command in runs_with_commands(dockerfile):
-        pip = pip_command(command)
-        if pip is None or _version_redirects(command):  # DW945 says what went wrong
-            continue
-        unpinned = _pip_unpinned(pip, run)
-        if unpinned:
-            yield at(dockerfile, run, _unpinned_message("pip install", unpinned))
+    shipped = {stage.index for stage in dockerfile.shipped_chain()}
+    pinned_by_stage: dict[int, frozenset[str]] = {}
+    for stage in dockerfile.stages:
+        inherited = (
+            pinned_by_stage.get(stage.parent, frozenset())
+            if stage.parent is not None
+            else frozenset()
+        )
+        pinned = set(inherited)
+        for run, command in runs_with_commands(dockerfile, stage):
+            pip = pip_command(command)
+            if pip is None or not pip.installs:
+                continue
+            if not _version_redirects(command):  # DW945 says what went wrong
+                unpinned = _pip_unpinned(
+                    pip, run, frozenset(pinned), builder=stage.index not in shipped
+                )
+                if unpinned:
+                    yield at(dockerfile, run, _unpinned_message("pip install", unpinned))
+            pinned.update(name for r in _pip_requirements(pip, run) if (name := _pinned_name(r)))
+        pinned_by_stage[stage.index] = frozenset(pinned)
+
+
+# helpers that check or publish a package and leave nothing in what the stage builds
+_BUILD_ONLY_HELPERS = frozenset({"twine", "check-manifest", "check-wheel-contents"})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -696,7 +752,8 @@ def _npm_pinned(spec: str) -> bool:
         nowhere: rebuilds drift and a bad release reaches production without a code change.
         A git URL or a `user/repo` shorthand without `#<tag or commit>` follows its default
         branch and is unpinned too. A bare `npm install` / `npm ci` uses the lockfile and is
-        not reported.
+        not reported, nor is `npm install -g yarn`: the npm `yarn` package is Yarn classic,
+        frozen at 1.22.x, so it cannot drift (hadolint DL3016 reports it).
     """,
     fix="Add the package to package.json and run `npm ci`, or pin it: `npm install express@4.19.2`.",
     bad="""
@@ -715,8 +772,15 @@ def npm_unpinned(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
         if sub not in _NPM_INSTALL:
             continue
         unpinned = [p for p in _resolved_words(rest, run) if not _npm_pinned(p)]
+        if command.has_flag("-g", "--global"):
+            unpinned = [p for p in unpinned if p not in _FROZEN_GLOBAL]
         if unpinned:
             yield at(dockerfile, run, _unpinned_message("npm install", unpinned))
+
+
+# npm packages whose every future release is the same line: `yarn` on npm is Yarn classic,
+# frozen at 1.22.x (Yarn 2+ ships through corepack), so a global install cannot drift
+_FROZEN_GLOBAL = frozenset({"yarn"})
 
 
 _APK_VALUE_OPTIONS = frozenset(
@@ -1912,10 +1976,68 @@ def _unguarded_pipe(run: Instruction) -> str | None:
         first = pipeline.stages[0][0] if pipeline.stages and pipeline.stages[0] else None
         if first is not None and pipefail_at is not None and order.get(id(first), 0) > pipefail_at:
             continue
-        for producer in pipeline.producers:
-            if producer.name not in _SAFE_PRODUCERS:
-                return producer.name
+        for index, stage in enumerate(pipeline.stages[:-1]):
+            consumer = pipeline.stages[index + 1]
+            if consumer and _fails_on_empty(consumer[0]):
+                continue  # `curl -f ... | tar -xz`: a failed download fails the consumer
+            for producer in stage:
+                if producer.name not in _SAFE_PRODUCERS:
+                    return producer.name
     return None
+
+
+# consumers that exit non-zero on an empty or truncated stream, measured with GNU tar 1.34,
+# gzip 1.12, bzip2 1.0.8, zstd 1.5.4, gnupg 2.2 and busybox 1.35: a producer that fails
+# (curl -f, wget) hands them nothing or half an archive, and the RUN fails all the same.
+# Not xz (busybox `xz -d` accepts empty input), and not sh, python, tee or `cat > file`,
+# which succeed on empty input: those are the pipes pipefail is for.
+_DECOMPRESSORS = frozenset({"gunzip", "zcat", "bunzip2", "bzcat", "unzstd", "zstdcat"})
+_DECOMPRESS_FLAG = frozenset({"gzip", "bzip2", "zstd", "pigz"})
+
+
+def _fails_on_empty(command: ShellCommand) -> bool:
+    command = unwrap(command)
+    name = command.name
+    if name in _DECOMPRESSORS:
+        return not command.positional()  # reads stdin, not files named on the line
+    if name in _DECOMPRESS_FLAG:
+        return command.has_flag("-d", "--decompress") and not command.positional()
+    if name in ("tar", "bsdtar"):
+        return _tar_reads_stdin(command)
+    if name in ("gpg", "gpg2"):
+        return command.has_flag("--import", "--dearmor", "--dearmour", "--verify")
+    if name == "apt-key":
+        return command.args[:2] == ("add", "-")
+    return False
+
+
+def _tar_reads_stdin(command: ShellCommand) -> bool:
+    """`tar -xz`, `tar xzf -`, `tar --extract --file=-`: extracts or lists from stdin."""
+    args = list(command.args)
+    first = args[0] if args else ""
+    bundled = first if first and not first.startswith("-") else ""  # old style: `tar xzf -`
+    letters = bundled + "".join(a[1:] for a in args if a.startswith("-") and not a.startswith("--"))
+    if not (
+        "x" in letters or "t" in letters or any(a in ("--extract", "--list", "--get") for a in args)
+    ):
+        return False
+    for index, arg in enumerate(args):
+        if arg.startswith("--file="):
+            return arg.partition("=")[2] == "-"
+        if arg == "--file":
+            return args[index + 1 : index + 2] == ["-"]
+        short = (
+            bundled
+            if index == 0 and bundled
+            else (arg[1:] if arg.startswith("-") and not arg.startswith("--") else "")
+        )
+        if "f" in short:
+            attached = short[short.index("f") + 1 :]
+            if attached:
+                return attached == "-"
+            # `-xzf -`, `xzf -`: the archive is the next word
+            return args[index + 1 : index + 2] == ["-"]
+    return True  # no -f: GNU tar and busybox tar read the archive from stdin
 
 
 @dockerfile_rule(
@@ -1924,23 +2046,27 @@ def _unguarded_pipe(run: Instruction) -> str | None:
     severity="warning",
     title="RUN with a pipe but without pipefail",
     why="""
-        A pipeline's status is its last command's: in `curl -fsSL $URL | tar xz` a failed
-        download still exits 0 when tar is happy with empty input, so the build succeeds
-        and ships an image without the tool. `set -o pipefail` makes any failing stage fail
-        the RUN. Exec-form RUN, non-POSIX shells (pwsh, cmd) and heredoc scripts that start
-        with `set -o pipefail` are not reported.
+        A pipeline's status is its last command's: in `curl -fsSL $URL | sh` a failed
+        download hands sh an empty script, sh exits 0, and the build succeeds and ships an
+        image without the tool. `set -o pipefail` makes any failing stage fail the RUN.
+        Exec-form RUN, non-POSIX shells (pwsh, cmd) and heredoc scripts that start with
+        `set -o pipefail` are not reported.
 
         Unlike hadolint's DL4006, dockwise reports only pipes whose hidden failure matters:
         not a pipe fed by a producer that cannot fail in a way that matters (`echo`,
         `printf`, `cat`, `sort`, `grep`, a heredoc: `echo "$SHA  f" | sha256sum -c`), not
         one inside `$(...)` (its output is checked where it is used), not one whose status
-        is tested (`if curl ... | grep -q`, `a | b || true`), and not the `|` of a `case`
-        pattern.
+        is tested (`if curl ... | grep -q`, `a | b || true`), not the `|` of a `case`
+        pattern, and not a pipe into a consumer that itself fails on an empty or truncated
+        stream (measured with GNU and busybox tools): `tar -x` reading stdin, `gunzip`,
+        `zcat`, `gzip -d`, `bzip2 -d`, `zstd -d`, `gpg --import/--dearmor`, `apt-key add -`.
+        A pipe into `sh`, `bash`, `python`, `tee` or `cat > file` succeeds on nothing and is
+        reported.
     """,
     fix='Add `SHELL ["/bin/bash", "-o", "pipefail", "-c"]` before the RUN (or `set -o pipefail &&`).',
     bad="""
         FROM debian:12-slim
-        RUN curl -fsSL https://example.com/tool.tgz | tar xz -C /usr/local/bin
+        RUN curl -fsSL https://example.com/install.sh | sh
     """,
     good="""
         FROM debian:12-slim
