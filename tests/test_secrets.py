@@ -24,6 +24,7 @@ from dockwise.secrets import (
     scan_text,
     scan_value,
 )
+from dockwise.secrets import _made_up_uuid as _made_up_uuid
 
 RANDOM62 = "q7Lm2ZxR9tVb4NcW8pKd3HsJ6fGy1AeUoTi5QrXzBvCnMlPkDjEhSgFaYwOuIe"
 HEX40 = "3f9a1c7e5b2d8f4a6c0e9b7d5f3a1c8e6b4d2f0a"
@@ -632,8 +633,10 @@ def test_scan_value_negative(value: str, name: str | None) -> None:
     "name",
     [
         "PASSWORD", "DB_PASS", "API_KEY", "AWS_SECRET_ACCESS_KEY", "GITHUB_TOKEN", "JWT_SECRET",
-        "AWS_ACCESS_KEY_ID", "apiKey", "clientSecret", "db.password", "x-api-key", "_authToken",
+        "apiKey", "clientSecret", "db.password", "x-api-key", "_authToken",
         "MYSQL_ROOT_PASSWORD", "SECRET_KEY_BASE", "KEY", "requirepass", "PRIVATE_KEY",
+        # an access key that is the secret: Azure's, or a service's only key
+        "ACCESS_KEY", "AZURE_STORAGE_ACCESS_KEY", "MINIO_SECRET_KEY",
     ],
 )  # fmt: skip
 def test_credential_names(name: str) -> None:
@@ -647,6 +650,9 @@ def test_credential_names(name: str) -> None:
         "JWT_PUBLIC_KEY", "SSH_KEY_FINGERPRINT", "TOKEN_URL", "PASSWORD_MIN_LENGTH",
         "SECRET_NAME", "CERT_PATH", "SECRETS_DIR", "REDIS_HOST", "PWD", "PASSWORD_HASH",
         "next_page_token", "secretKeyRef", "CACHE_KEY", "max_tokens", "BYPASS",
+        # the id half of an S3-style key pair (MinIO's root user name): the secret key is
+        # the credential; a real AKIA id is still found by its format
+        "AWS_ACCESS_KEY_ID", "MINIO_ACCESS_KEY", "S3_ACCESS_KEY", "accessKeyId",
     ],
 )  # fmt: skip
 def test_non_credential_names(name: str) -> None:
@@ -913,3 +919,25 @@ def test_django_startproject_key_beside_debug_on_is_low_confidence(text: str, pa
     assert match.confidence == "low"
     (alone,) = scan_text(f"SECRET_KEY = 'django-insecure-{key}'\nDEBUG = False\n", path=path)
     assert alone.confidence == "high"
+
+
+def test_an_access_key_id_is_found_by_its_format_not_its_name() -> None:
+    found = scan_value(AWS_ID, "AWS_ACCESS_KEY_ID")
+    assert found is not None and found.kind == "aws-access-key-id"
+    assert scan_value("minio-root-user", "MINIO_ACCESS_KEY") is None
+
+
+@pytest.mark.parametrize(
+    ("value", "made_up"),
+    [
+        ("8312341g-5678-abcd-4a2b2c-33bcsd655", True),  # letters past f, wrong groups, runs
+        ("12345678-1234-abcd-1234-1234567890ab", False),  # UUID-shaped hex: left to the rest
+        ("f47ac10b-58cc-4372-a567-0e02b2c3d479", False),  # a real UUID
+        ("9a8f2k1x-q7w3-m4n5-z8y2-p0o9i8u7y6t5", False),  # no counted run
+    ],
+)
+def test_hand_typed_uuid_is_a_placeholder(value: str, made_up: bool) -> None:
+    assert _made_up_uuid(value) is made_up
+    if made_up:
+        assert looks_like_placeholder(value)
+        assert scan_value(value, "ACCESS_KEY") is None

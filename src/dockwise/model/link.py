@@ -426,7 +426,179 @@ def _container_owner(
         repository_name = key.rsplit("/", 1)[-1]
         if repository_name in _folder_names(project, single):
             return single.relpath, f"runs {image}, named like the folder of {single.relpath}"
+    nearby = _local_image_owner(project, part.path, image) if image else None
+    if nearby is not None:
+        return nearby
     return None, ""
+
+
+# the folders Kubernetes manifests live in, beside the Dockerfile of what they deploy
+_MANIFEST_FOLDERS = frozenset(
+    {"k8s", "kubernetes", "kube", "manifests", "deploy", "deployment", "kustomize", "base"}
+)
+_KUSTOMIZATIONS = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+
+
+def _local_image_owner(project: Project, manifest: str, image: str) -> tuple[str, str] | None:
+    """The Dockerfile that builds a placeholder image name of a manifest: a Kustomization
+    between the manifest and the Dockerfile's folder replaces the name (`images:` with
+    `newName`/`newTag`, what `kustomize edit set image` writes), or the name is one word
+    with no registry nor tag (`image: hello`: nothing pullable) that the nearest
+    Dockerfile above the manifest runs (`CMD ["/hello"]`) or that is that folder's only
+    Dockerfile, beside the manifests' folder (`app/Dockerfile` and `app/k8s/`)."""
+    ref = parse_image_ref(image)
+    one_word = "/" not in image and ":" not in image and "@" not in image
+    folders = manifest.split("/")[:-1]
+    by_folder = _dockerfiles_by_folder(project)
+    for depth in range(len(folders), -1, -1):
+        folder = "/".join(folders[:depth])
+        kustomized = _kustomized_names(project, folder)
+        new_name = kustomized.get(image.partition(":")[0], kustomized.get(ref.repository))
+        if new_name is not None:
+            where = f"{folder}/kustomization.yaml" if folder else "kustomization.yaml"
+            link = project.image_links.get(image_key(new_name) or "") if new_name else None
+            if link is not None:
+                return link.dockerfile, f"runs {image}, which {where} sets to {new_name}"
+            owner = _nearest_dockerfiles(project, folders[:depth])
+            if len(owner) == 1:
+                return owner[0].relpath, f"runs {image}, which {where} sets to the image it builds"
+        here = by_folder.get(folder, [])
+        if not here or not one_word or depth == len(folders):
+            continue
+        beside = folders[depth] in _MANIFEST_FOLDERS
+        runs = [df for df in here if _runs_program(df, image)]
+        if len(runs) == 1 or (len(runs) > 1 and beside):
+            return runs[0].relpath, f"runs {image}, the program {runs[0].relpath} builds"
+        if len(here) == 1 and beside and image not in _OFFICIAL_IMAGES:
+            return here[0].relpath, f"runs {image} (no registry, no tag), beside {here[0].relpath}"
+        return None  # the nearest folder with Dockerfiles decides
+    return None
+
+
+# official images a manifest pulls by one word: never a placeholder for a local build
+_OFFICIAL_IMAGES = frozenset(
+    [
+        "alpine",
+        "busybox",
+        "ubuntu",
+        "debian",
+        "centos",
+        "fedora",
+        "amazonlinux",
+        "nginx",
+        "httpd",
+        "haproxy",
+        "traefik",
+        "caddy",
+        "redis",
+        "memcached",
+        "postgres",
+        "mysql",
+        "mariadb",
+        "mongo",
+        "cassandra",
+        "elasticsearch",
+        "rabbitmq",
+        "zookeeper",
+        "consul",
+        "vault",
+        "registry",
+        "python",
+        "node",
+        "golang",
+        "openjdk",
+        "eclipse-temurin",
+        "tomcat",
+        "php",
+        "ruby",
+        "perl",
+        "rust",
+        "wordpress",
+        "ghost",
+        "nextcloud",
+        "influxdb",
+        "telegraf",
+        "chronograf",
+        "kibana",
+        "logstash",
+        "nats",
+    ]
+)
+
+
+def _dockerfiles_by_folder(project: Project) -> dict[str, list[Dockerfile]]:
+    """The project's Dockerfiles (not named for development) by folder, listed once."""
+
+    def compute() -> dict[str, list[Dockerfile]]:
+        table: dict[str, list[Dockerfile]] = {}
+        for df in project.dockerfiles:
+            folder, _, name = df.relpath.rpartition("/")
+            if not is_dev_name(name):
+                table.setdefault(folder, []).append(df)
+        return table
+
+    return project.memo("dockerfiles_by_folder", project, compute)
+
+
+def _kustomized_names(project: Project, folder: str) -> dict[str, str]:
+    """The image names a Kustomization in `folder` replaces (`images: [{name, newName,
+    newTag}]`) with their new name ("" when only the tag changes), each folder read once."""
+    cache: dict[str, dict[str, str]] = project.memo("kustomized_names", project, dict)
+    found = cache.get(folder)
+    if found is None:
+        found = cache[folder] = _read_kustomized_names(project, folder)
+    return found
+
+
+def _read_kustomized_names(project: Project, folder: str) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for name in _KUSTOMIZATIONS:
+        path = project.root / folder / name if folder else project.root / name
+        if not path.is_file():
+            continue
+        from dockwise.sources.yamlload import Map, Seq, YamlReadError, load_yaml, read_text
+
+        try:
+            text = read_text(path, 256 * 1024)
+        except YamlReadError:
+            continue
+        for document in load_yaml(text, source=name).documents:
+            images = document.get("images") if isinstance(document, Map) else None
+            if not isinstance(images, Seq):
+                continue
+            for item in images.items:
+                if not isinstance(item, Map):
+                    continue
+                value = getattr(item.get("name"), "value", None)
+                new_name = getattr(item.get("newName"), "value", None)
+                if isinstance(value, str) and value:
+                    found[value] = new_name if isinstance(new_name, str) else ""
+    return found
+
+
+def _nearest_dockerfiles(project: Project, folders: list[str]) -> list[Dockerfile]:
+    by_folder = _dockerfiles_by_folder(project)
+    for depth in range(len(folders), -1, -1):
+        here = by_folder.get("/".join(folders[:depth]))
+        if here:
+            return here
+    return []
+
+
+def _runs_program(dockerfile: Dockerfile, name: str) -> bool:
+    """The shipped image's ENTRYPOINT or CMD starts a program called `name`."""
+    for stage in dockerfile.shipped_chain():
+        for kind in ("ENTRYPOINT", "CMD"):
+            instruction = stage.last(kind)
+            if instruction is None or not instruction.value:
+                continue
+            words = instruction.value if instruction.json else instruction.script.split()
+            program = str(words[0]) if words else ""
+            if program.rsplit("/", 1)[-1] == name:
+                return True
+        if stage.last("ENTRYPOINT") is not None or stage.last("CMD") is not None:
+            return False
+    return False
 
 
 def _single_service_dockerfile(project: Project) -> Dockerfile | None:

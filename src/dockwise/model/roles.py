@@ -78,7 +78,7 @@ _FIXTURE_FILE = re.compile(
     r"(?i)(?:^|/)(?:__tests__|test_data)/|(?:^|/)(?:test_[^/]*|[^/]*_test\.[a-z]+|conftest\.py)$"
 )
 # words is_dev_name does not know that still say "for developers"
-_MORE_DEV_WORDS = frozenset({"debugging", "devtools", "devenv", "sandbox", "playground"})
+_MORE_DEV_WORDS = frozenset({"debugging", "devtools", "devenv"})
 # folders of tools and helpers around a project, not what it deploys
 _TOOL_FOLDERS = frozenset(
     {"extras", "hack", "tools", "scripts", "devtools", "tilt", "localstack", "devenv", "dev-env"}
@@ -239,7 +239,7 @@ def _dev_service_signal(part: ComposePart, project: Project) -> str | None:
     mounted = _mounted_source(part, project)
     if mounted is not None:
         return f"service {service.name} mounts {mounted}"
-    debug = _debug_port(part)
+    debug = _debugger(part)
     if debug is not None:
         return f"service {service.name} {debug}"
     return None
@@ -280,7 +280,7 @@ def _is_package(folder: str) -> bool:
     return os.path.isfile(os.path.join(folder, "__init__.py"))
 
 
-def _debug_port(part: ComposePart) -> str | None:
+def _debugger(part: ComposePart) -> str | None:
     """A debugger switched on in the command or environment (JDWP, debugpy, --inspect). A
     debugger port published alone is not enough: sample shops publish 5005 in the stack
     they present as their deployment."""
@@ -369,7 +369,7 @@ def _idle(part: ContainerPart) -> str | None:
     if argv[:1] == ["sleep"] or argv[:2] == ["tail", "-f"] or argv[-2:] == ["sleep", "infinity"]:
         return f"container {name} only sleeps: a debug or toolbox container"
     if argv[:1] and argv[0] in _SHELLS and not container.ports:
-        script = " ".join(argv[1:])
+        script = " ".join((*(container.command or ()), *(container.args or ()))[1:])
         looping = re.search(r"\bwhile\b[^;]*;\s*do\b|\bfor\b.*;\s*do\b", script)
         if looping and re.search(r"\bsleep\b", script) and _only_builtins(script):
             return f"container {name} loops a shell script: it serves nothing"
