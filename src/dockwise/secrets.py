@@ -38,6 +38,7 @@ __all__ = [
     "credential_name_class",
     "is_binary",
     "is_credential_name",
+    "is_made_up_uuid",
     "looks_like_placeholder",
     "redact",
     "redact_source_line",
@@ -250,6 +251,11 @@ def _low_variety(value: str) -> bool:
 
 _UUID_SHAPED: Final = lazy_compile(r"(?i)[0-9a-z]{4,12}(?:-[0-9a-z]{2,12}){3,4}")
 _UUID_GROUPS: Final = (8, 4, 4, 4, 12)
+
+
+def is_made_up_uuid(value: str) -> bool:
+    """A hand-typed sample of a generated key (see `_made_up_uuid`)."""
+    return _made_up_uuid(value.strip().strip("\"'"))
 
 
 def _made_up_uuid(value: str) -> bool:

@@ -195,3 +195,33 @@ def test_test_manifests_are_test_whatever_the_kind(tmp_path: Path) -> None:
         "tests/sample/deploy.yaml": deployment("web", "        - {name: web, image: acme/web:1}")
     }
     assert container_roles(load(tmp_path, files)) == {"web": TEST}
+
+
+def test_every_service_rule_shares_the_role(tmp_path: Path) -> None:
+    """One development compose file (the build output bind-mounted over the image): no
+    rule of any lesson judges it as production."""
+    from dockwise.engine import check_project
+    from dockwise.findings import Severity
+    from dockwise.rules import all_rules
+
+    files = {
+        "web/Dockerfile": 'FROM python:3.12-slim\nCMD ["gunicorn", "app:app"]\n',
+        "compose.yaml": """
+            services:
+              web:
+                build: ./web
+                volumes: ["./web/build/app:/srv/app"]
+                environment: {DB_PASSWORD: "Xq7rT9vK2mPw4sLz"}
+              db:
+                image: postgres:16
+                environment: {POSTGRES_PASSWORD: "Xq7rT9vK2mPw4sLz"}
+        """,
+    }
+    project = load(tmp_path, files)
+    rules = [r for r in all_rules() if r.id[2] in "2345678" and r.id >= "DW2"]
+    findings = check_project(project, rules).findings
+    compose = [f for f in findings if f.path == "compose.yaml"]
+    assert {f.rule for f in compose} >= {"DW211", "DW401", "DW520"}
+    assert all(f.severity <= Severity.WARNING for f in compose)
+    assert [f.rule for f in compose if f.severity == Severity.WARNING] == ["DW520", "DW520"]
+    assert all(f.severity == Severity.INFO for f in compose if f.rule != "DW520")

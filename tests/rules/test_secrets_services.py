@@ -458,3 +458,19 @@ def test_json_output_never_shows_a_value(
     report = json.loads(out)
     assert {f["rule"] for f in report["findings"]} == {"DW520", "DW521", "DW525"}
     assert not any(secret in out for secret in SECRETS)
+
+
+def test_a_hand_typed_sample_of_a_provider_key_is_info(tmp_path: Path) -> None:
+    """`8312341g-5678-abcd-4a2b2c-33bcsd655` next to "replace with your access key": a
+    UUID-shaped value nobody generated (a `g`, wrong groups, counted runs) works nowhere."""
+    manifest = (
+        "apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: agent}\nspec:\n"
+        "  selector: {matchLabels: {app: agent}}\n  template:\n    spec:\n      containers:\n"
+        "        - name: agent\n          image: acme/agent:1.2\n          env:\n"
+        "            - name: ACCESS_KEY\n"
+        "              value: 8312341g-5678-abcd-4a2b2c-33bcsd655 # replace with your key\n"
+        "            - name: MINIO_ACCESS_KEY\n              value: minio-root\n"
+    )
+    found = check({"k8s/agent.yaml": manifest}, tmp_path, "DW523")
+    assert [(f.line, f.severity) for f in found] == [(13, Severity.INFO)]
+    assert "does not look like a generated key" in found[0].message

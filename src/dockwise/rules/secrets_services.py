@@ -44,6 +44,7 @@ from dockwise.secrets import (
     SecretMatch,
     credential_name_class,
     is_credential_name,
+    is_made_up_uuid,
     looks_like_placeholder,
     scan_value,
 )
@@ -132,6 +133,10 @@ def grade(name: str, value: str, around: frozenset[str] = frozenset()) -> Graded
         return Graded(match, Severity.INFO, "fill-in")
     if match.value.startswith("django-insecure-"):
         return Graded(match, Severity.WARNING, "django-insecure")
+    if is_made_up_uuid(match.value):
+        # `8312341g-5678-abcd-...` beside "replace with your access key": a sample of a
+        # key a provider generates, which works nowhere: nobody's credential
+        return Graded(match, Severity.INFO, "made-up")
     if not literal.certain:
         return Graded(match, Severity.WARNING, "default")
     if _is_default(match.value, around):
