@@ -604,3 +604,27 @@ def test_dw805_dw806_own_images_pass_and_test_images_are_info(tmp_path: Path) ->
     project = load_project(tmp_path, Config(select=("DW805",)))
     found = check_project(project, [security.untagged_base]).findings
     assert [(f.path, f.severity.label) for f in found] == [("tests/docker/Dockerfile", "info")]
+
+
+def test_dw805_untagged_image_built_beside_it_is_info(tmp_path: Path) -> None:
+    files = {
+        "sql/Dockerfile.builder": "FROM mcr.microsoft.com/dotnet/sdk:8.0\nRUN dotnet --info\n",
+        "sql/Dockerfile.v1": (
+            "FROM dockersamples/assets-db-builder AS builder\nRUN build.cmd\n"
+            "FROM acme/db-runtime\nCOPY --from=builder /out /out\n"
+        ),
+        "other/Dockerfile": "FROM dockersamples/assets-db-builder\nRUN build.cmd\n",
+    }
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    project = load_project(tmp_path, Config(select=("DW805",)))
+    found = check_project(project, [security.untagged_base]).findings
+    graded = sorted((f.path, f.line, f.severity.label) for f in found)
+    # beside Dockerfile.builder: the project's own builder image; elsewhere, and any other
+    # untagged image, still a warning
+    assert graded == [
+        ("other/Dockerfile", 1, "warning"),
+        ("sql/Dockerfile.v1", 1, "info"),
+        ("sql/Dockerfile.v1", 3, "warning"),
+    ]

@@ -752,6 +752,41 @@ def test_dw104_local_source_tree_only_is_info() -> None:
     assert severities(size.pip_cache, text) == ["info"]
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        # a CUDA image: the toolchain is a small share, and triton may compile at run time
+        """
+        FROM nvidia/cuda:12.9.1-runtime-ubuntu22.04
+        RUN apt-get update && apt-get install -y --no-install-recommends gcc python3-dev
+        """,
+        # a plain base that installs torch: a multi-GB GPU framework image
+        """
+        FROM python:3.11-slim
+        RUN apt-get update && apt-get install -y --no-install-recommends gcc g++
+        RUN pip install --no-cache-dir torch==2.3.0
+        """,
+        # an interactive MPI environment: compilers are what users log in for
+        """
+        FROM rockylinux:8.9
+        RUN yum -y install openmpi cmake gcc && yum clean all
+        ENTRYPOINT ["/bin/bash", "--rcfile", "/etc/profile", "-l"]
+        """,
+    ],
+)
+def test_dw102_toolchain_on_purpose_is_info(text: str) -> None:
+    assert severities(size.build_tools_shipped, text) == ["info"]
+
+
+def test_dw102_a_shell_command_without_hpc_is_still_a_warning() -> None:
+    text = """
+        FROM rockylinux:8.9
+        RUN yum -y install cmake gcc && yum clean all
+        CMD ["bash"]
+    """
+    assert severities(size.build_tools_shipped, text) == ["warning"]
+
+
 def test_dw106_no_network_add_caches_nothing() -> None:
     text = "FROM alpine:3.20\nRUN apk add --no-network --virtual .rundeps $runDeps\n"
     assert lines(size.apk_cache, text) == []
@@ -764,6 +799,17 @@ def test_dw121_small_clean_context_is_info(tmp_path: Path) -> None:
     project = load_project(tmp_path, Config(select=("DW121",)))
     found = check_project(project, [size.whole_context_without_ignore]).findings
     assert [f.severity.label for f in found] == ["info"]
+    # a megabyte or two of source and tests: still small beside any base image
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "data.py").write_text("x = 1\n" * 300_000)
+    project = load_project(tmp_path, Config(select=("DW121",)))
+    found = check_project(project, [size.whole_context_without_ignore]).findings
+    assert [f.severity.label for f in found] == ["info"]
+    (tmp_path / "tests" / "big.py").write_text("x = 1\n" * 1_000_000)
+    project = load_project(tmp_path, Config(select=("DW121",)))
+    found = check_project(project, [size.whole_context_without_ignore]).findings
+    assert [f.severity.label for f in found] == ["warning"]
+    (tmp_path / "tests" / "big.py").unlink()
     (tmp_path / ".env").write_text("DEBUG=1\n")
     project = load_project(tmp_path, Config(select=("DW121",)))
     found = check_project(project, [size.whole_context_without_ignore]).findings

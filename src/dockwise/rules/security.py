@@ -302,7 +302,11 @@ def _installs_package(command: ShellCommand, package: str) -> bool:
         RUN already runs as the current USER; sudo inside a build has unpredictable TTY and
         signal behaviour and hides which user really owns what. Installed in the shipped
         image, sudo turns any foothold as the app user into root (reported as a warning: it
-        is a risk, not yet a failure).
+        is a risk, not yet a failure). The severity follows the user the RUN runs as (USER
+        lines, FROM stages, the project's own base images, well-known bases): after a
+        non-root USER an error; as root sudo is redundant and harmless (info); when the user
+        is not known (an unknown base, a USER from a variable) a warning. sudo installed in
+        an image that runs as root and has no other USER has nobody to elevate (info).
     """,
     fix="""
         Switch with `USER root` for the privileged steps and back with `USER 10001`; for
@@ -915,7 +919,8 @@ def verification_off(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
         name and have no version tags: untagged, they are reported as info, as is any
         untagged base of a test, CI or devcontainer image. An image this project builds
         itself (compose `image:` with `build:`, a build script) is not judged here: its own
-        Dockerfile is.
+        Dockerfile is. An image that a Dockerfile beside this one likely builds
+        (`FROM acme/assets-db-builder` next to `Dockerfile.builder`) is reported as info.
     """,
     fix="Name the version: `FROM python:3.11-slim` (or pin a digest).",
     bad="""
@@ -952,6 +957,17 @@ def _untagged_hits(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
         if stage.base_resolved.endswith(":") or project.built_from(stage) is not None:
             continue  # an empty ARG (reported above), or this project's own image
         if image.tag is None and image.digest is None:
+            sibling = _sibling_build(dockerfile, project, image)
+            if sibling is not None:
+                message = (
+                    f"FROM {stage.base_resolved} has no tag; {sibling} beside this Dockerfile "
+                    "likely builds it (this project's own image, followed on purpose): "
+                    "pin a tag if it is published"
+                )
+                yield replace(
+                    at(dockerfile, stage.from_instruction, message), severity=Severity.INFO
+                )
+                continue
             hit = at(
                 dockerfile,
                 stage.from_instruction,
@@ -961,6 +977,31 @@ def _untagged_hits(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
             # only a digest pins it, which is advice
             unversioned = image.registry == "gcr.io" and image.repository.startswith("distroless/")
             yield replace(hit, severity=Severity.INFO) if unversioned else hit
+
+
+def _sibling_build(dockerfile: Dockerfile, project: Project, image: ImageRef) -> str | None:
+    """A Dockerfile in the same folder named after the last part of the image's name
+    (`Dockerfile.builder` or `builder.Dockerfile` for `dockersamples/assets-db-builder`):
+    the project builds the image itself. Only images with an owner, never official ones."""
+    if image.official_name is not None or "/" not in image.repository:
+        return None
+    name = image.repository.rsplit("/", 1)[-1].lower()
+    folder = posixpath.dirname(dockerfile.relpath)
+    for other in project.dockerfiles:
+        if other.relpath == dockerfile.relpath or posixpath.dirname(other.relpath) != folder:
+            continue
+        base = posixpath.basename(other.relpath).lower()
+        for prefix in ("dockerfile.", "containerfile."):
+            if base.startswith(prefix):
+                suffix = base.removeprefix(prefix)
+                break
+        else:
+            suffix = (
+                base.rsplit(".", 1)[0] if base.endswith((".dockerfile", ".containerfile")) else ""
+            )
+        if suffix and (name == suffix or name.endswith(("-" + suffix, "_" + suffix))):
+            return other.relpath
+    return None
 
 
 def _graded_bases(dockerfile: Dockerfile, project: Project, hits: Iterator[Hit]) -> Iterator[Hit]:

@@ -457,7 +457,11 @@ def _virtual_name(command: ShellCommand) -> str:
         .build-deps`, `apt-get purge --auto-remove $BUILD_DEPS`, the official images'
         `apt-mark auto` pattern, also through `xargs`) leave nothing behind and pass; a purge
         *before* the install does not count. git, make, pkg-config or `-dev` headers without
-        a compiler next to them are often used at run time and are reported as info.
+        a compiler next to them are often used at run time and are reported as info, as are
+        compilers kept on purpose: on a GPU image (nvidia/cuda, pytorch, NGC, or one that
+        installs torch, tensorflow, jax...: several GB, and JIT compilers such as triton
+        call gcc at run time) and in an interactive HPC environment (MPI or Spack with a
+        shell as its command).
     """,
     fix="""
         Build in a builder stage (`FROM python:3.11-slim AS build`, install the tools, build
@@ -484,11 +488,17 @@ def _virtual_name(command: ShellCommand) -> str:
     """,
 )
 def build_tools_shipped(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
+    on_purpose: str | None = None
     for run in shipped_runs(dockerfile):
         kept = _build_tools_kept(run)
         if not kept:
             continue
         names = ", ".join(kept[:6]) + (" ..." if len(kept) > 6 else "")
+        on_purpose = on_purpose or _toolchain_on_purpose(dockerfile) or ""
+        if on_purpose:
+            message = f"build tools in the shipped image: {names} ({on_purpose})"
+            yield replace(at(dockerfile, run, message), severity=Severity.INFO)
+            continue
         if all(_is_minor_build_tool(name) for name in kept):
             yield replace(
                 at(
@@ -506,6 +516,57 @@ def build_tools_shipped(dockerfile: Dockerfile, project: Project) -> Iterator[Hi
             f"build tools installed in the shipped image: {names}; build in a builder "
             "stage and copy only the result",
         )
+
+
+# GPU images: several GB of CUDA and frameworks, whose JIT compilers (triton, torch
+# inductor, CuPy) may call gcc and the Python headers at run time
+_GPU_REPOSITORIES = ("nvidia/cuda", "pytorch/pytorch", "rocm/", "tensorflow/tensorflow")
+_GPU_REGISTRIES = ("nvcr.io",)
+_GPU_PACKAGES = frozenset({"torch", "tensorflow", "jax", "triton", "cupy", "vllm"})
+_HPC_MARKERS = lazy_compile(
+    r"(?i)\b(?:mpi|openmpi|mpich|mvapich|mpi4py|mpirun|spack|slurm|infiniband|rdma-core"
+    r"|intel-oneapi)\b"
+)
+_INTERACTIVE_SHELLS = frozenset({"bash", "sh", "zsh", "ash"})
+
+
+def _toolchain_on_purpose(dockerfile: Dockerfile) -> str | None:
+    """Why a shipped image keeps a compiler by design: a GPU image (multi-GB, JIT compilers
+    that use gcc) or an interactive HPC environment (MPI, a login shell): else None."""
+    chain = dockerfile.shipped_chain()
+    if not chain:
+        return None
+    image = chain[-1].image_ref
+    if image is not None and (
+        image.registry in _GPU_REGISTRIES
+        or any(image.repository.startswith(r) for r in _GPU_REPOSITORIES)
+    ):
+        return f"on a multi-GB {image.repository} GPU image, whose JIT compilers may use them"
+    runs = [run for stage in chain for run in dockerfile.runs(stage)]
+    for run in runs:
+        for command in run.commands:
+            pip = pip_command(command)
+            if (
+                pip is not None
+                and pip.installs
+                and any(_pip_distribution(r) in _GPU_PACKAGES for r in pip.operands)
+            ):
+                return "a multi-GB GPU framework image, whose JIT compilers may use them"
+    entry = next(
+        (i for stage in chain for i in (stage.last("ENTRYPOINT"), stage.last("CMD")) if i), None
+    )
+    shell = entry is not None and entry.value and _program(entry.value[0]) in _INTERACTIVE_SHELLS
+    if shell and _HPC_MARKERS.search(dockerfile.text):
+        return "an interactive HPC environment (MPI, a login shell): a toolchain by design"
+    return None
+
+
+def _pip_distribution(requirement: str) -> str:
+    return re.split(r"[\[;\s=<>!~@]", requirement.strip().strip("\"'"), maxsplit=1)[0].lower()
+
+
+def _program(word: str) -> str:
+    return word.rsplit("/", 1)[-1]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -2021,9 +2082,9 @@ def junk_in_context(project: Project) -> Iterator[Hit]:
         Without an ignore file, `COPY . .` copies everything in the folder: `.git`, `.env`
         files, keys, local virtualenvs, build output and whatever lands there next month.
         The image grows, every commit invalidates the layer cache, and the first secret
-        someone drops in the folder ships to the registry. A context of a few small files
-        with nothing of the kind in it today (and no package.json, whose host node_modules
-        would be copied over the image's own) is reported as info.
+        someone drops in the folder ships to the registry. A context of a few megabytes
+        (under 5 MB) with nothing of the kind in it today (and no package.json, whose host
+        node_modules would be copied over the image's own) is reported as info.
     """,
     fix="""
         Add a `.dockerignore` next to the Dockerfile (or `<Dockerfile>.dockerignore`);
@@ -2059,7 +2120,8 @@ def whole_context_without_ignore(project: Project) -> Iterator[Hit]:
         yield hit if _risky_context(context) else replace(hit, severity=Severity.INFO)
 
 
-_SMALL_CONTEXT_BYTES = 1024 * 1024
+# a few MB of source beside a base image of 100 MB or more: not worth a warning by itself
+_SMALL_CONTEXT_BYTES = 5 * 1024 * 1024
 _SENSITIVE_NAME = lazy_compile(
     r"(^\.env(\..*)?$|\.(pem|key|p12|pfx|jks|kdbx)$|^id_(rsa|ed25519|ecdsa))"
 )
