@@ -339,9 +339,11 @@ def sudo_used(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
                 yield replace(hit, severity=Severity.WARNING)
             else:
                 yield at(dockerfile, run, "RUN uses sudo")
-    never_unprivileged = _never_unprivileged(dockerfile, project)
+    never_unprivileged: bool | None = None  # asked only when sudo is installed
     for run in shipped_runs(dockerfile):
         if any(_installs_package(command, "sudo") for command in run.commands):
+            if never_unprivileged is None:
+                never_unprivileged = _never_unprivileged(dockerfile, project)
             if never_unprivileged:
                 installed = at(
                     dockerfile,
