@@ -267,10 +267,13 @@ def test_dw202_is_advice_for_an_image_compose_runs_in_several_roles(tmp_path: Pa
     write(tmp_path, {"Dockerfile": dockerfile, "compose.yaml": compose})
     [(severity, message)] = dw202(tmp_path)
     assert severity == "info" and "several roles" in message and "worker (worker)" in message
-    # one service that puts the image to another use (its own entrypoint) is no role
+    # a service that puts the image to another use (its own entrypoint), a one-off
+    # migration, or the same server with other flags is no other role
     other = """\
         services:
-          web: {build: ., command: server}
+          web: {build: ., command: server --port 80}
+          admin: {build: ., command: server --port 81}
+          migrate: {build: ., command: python manage.py migrate}
           worker: {build: ., entrypoint: celery, command: worker}
     """
     write(tmp_path, {"compose.yaml": other})
@@ -367,3 +370,15 @@ def test_a_careful_service_stays_clean(tmp_path: Path) -> None:
         tmp_path, {"Dockerfile": CAREFUL, "app.py": "app = None\n", ".dockerignore": "*\n!app.py\n"}
     )
     assert [r for r in graded(tmp_path) if r[2] != "info"] == []
+
+
+def test_an_image_compose_only_runs_interactively_is_a_tool(tmp_path: Path) -> None:
+    dockerfile = 'FROM alpine:3.20\nHEALTHCHECK CMD exit 0\nENTRYPOINT ["/bin/sh", "audit.sh"]\n'
+    compose = "services:\n  audit:\n    build: .\n    stdin_open: true\n    tty: true\n"
+    write(tmp_path, {"Dockerfile": dockerfile, "compose.yaml": compose})
+    kind, why = role(tmp_path, "Dockerfile") or ("", "")
+    assert kind == "job" and "interactively" in why
+    assert graded(tmp_path, "DW202", "DW204") == []
+    write(tmp_path, {"compose.yaml": compose.replace("    tty: true\n", "")})
+    assert role(tmp_path, "Dockerfile") is None
+    assert [r[1] for r in graded(tmp_path, "DW202", "DW204")] == ["DW204"]

@@ -432,6 +432,15 @@ def _orchestrated_role(dockerfile: Dockerfile, project: Project) -> NotAService 
         return NotAService("job", batch[0])
     if not container_roles and one_off and all(o is not None for o in one_off):
         return NotAService("job", str(one_off[0]))
+    interactive = [
+        part.service.name
+        for part in service.compose
+        if part.service.raw.get("stdin_open") is True and part.service.raw.get("tty") is True
+    ]
+    if not container_roles and len(interactive) == len(service.compose):
+        return NotAService(
+            "job", f"compose runs it interactively (service {interactive[0]}: stdin_open, tty)"
+        )
     if container_roles or not compose_roles:
         return None
     if any(role.production for role in compose_roles):

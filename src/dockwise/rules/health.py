@@ -533,14 +533,29 @@ def _compose_roles(dockerfile: Dockerfile, project: Project) -> list[tuple[str, 
     service = service_of(dockerfile, project)
     if service is None:
         return []
-    seen: dict[str, str] = {}
+    from dockwise.model.roles import one_off_reason
+
+    seen: dict[str, tuple[str, str]] = {}
     for part in service.compose:
         command = part.service.command
         if command is None or not command.argv or part.service.entrypoint is not None:
             continue  # an entrypoint of its own: the image put to another use, not a role
-        shown = " ".join(command.argv)[:40]
-        seen.setdefault(shown, part.service.name)
-    return [(name, command) for command, name in seen.items()]
+        if one_off_reason(part) is not None:
+            continue  # a migration or a data load runs once: no role to check
+        program = next(
+            (
+                word.rsplit("/", 1)[-1]
+                for word in command.argv
+                if not word.startswith("-") and word.rsplit("/", 1)[-1] not in _INTERPRETERS
+            ),
+            "",
+        )
+        seen.setdefault(program, (part.service.name, " ".join(command.argv)[:40]))
+    return list(seen.values())
+
+
+# what starts a program without being its role (`python manage.py ...`, `sh -c ...`)
+_INTERPRETERS = frozenset({"python", "python3", "node", "sh", "bash", "exec", "ruby", "php"})
 
 
 def _template_beside(dockerfile: Dockerfile, project: Project) -> bool:
