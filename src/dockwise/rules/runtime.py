@@ -150,14 +150,21 @@ def compose_services_building(
     """The compose service definitions whose `build:` uses this Dockerfile."""
     if not project.discovery.compose_files:
         return []
-    services: list[Mapping[str, object]] = []
+    by_dockerfile = project.memo(
+        "compose_services_building", project, lambda: _compose_services_by_dockerfile(project)
+    )
+    return list(by_dockerfile.get(dockerfile.relpath, ()))
+
+
+def _compose_services_by_dockerfile(project: Project) -> dict[str, list[Mapping[str, object]]]:
+    """Every compose service definition with a `build:`, by the Dockerfile it uses (made
+    once per project: several rules ask it of every Dockerfile)."""
+    services: dict[str, list[Mapping[str, object]]] = {}
     for compose in project.compose_files:
         for build in compose.builds:
-            if project.relpath(build.dockerfile) != dockerfile.relpath:
-                continue
             service = compose.services.get(build.service)
             if service is not None:
-                services.append(service.raw)
+                services.setdefault(project.relpath(build.dockerfile), []).append(service.raw)
     return services
 
 
