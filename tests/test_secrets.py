@@ -541,6 +541,8 @@ DECOYS: list[tuple[str, str, str | None]] = [
         'payload = "client_id=app_id&client_secret=app_secret&token=tokstr"\n',
         "tests/test_backends.py",
     ),
+    # an HTTP Basic header whose value is no base64 `user:password`: a malformed-header test
+    ("basic-not-base64", 'h = {"HTTP_AUTHORIZATION": "Basic not_base64"}\n', "tests/t.py"),
     (
         "form-body-weak-password",
         'body = "grant_type=password&username=john&password=123456&client_id=app"\n',
@@ -941,3 +943,10 @@ def test_hand_typed_uuid_is_a_placeholder(value: str, made_up: bool) -> None:
     if made_up:
         assert looks_like_placeholder(value)
         assert scan_value(value, "ACCESS_KEY") is None
+
+
+def test_basic_credential_found_with_or_without_padding() -> None:
+    encoded = base64.b64encode(f"deploy:{PASSWORD}".encode()).decode()
+    for value in (encoded, encoded.rstrip("=")):
+        text = f'headers = {{"Authorization": "Basic {value}"}}\n'
+        assert [m.value for m in scan_text(text, path="client.py")] == [value]

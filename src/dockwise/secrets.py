@@ -1294,10 +1294,28 @@ def _judge_value(
             offset += len(scheme) + 1
         value, lowered = credential.strip(), credential.strip().lower()
         name_class = "secret"
+        if scheme.lower() == "basic" and value and not _basic_credential(value):
+            return None  # `Basic not_base64`: a test of a malformed header, no credential
     kind = _value_kind(name, name_class, value, lowered, quoted=quoted)
     if kind is None:
         return None
     return _Hit(3, offset, offset + len(value), kind, value)
+
+
+_BASIC_B64: Final = lazy_compile(r"[A-Za-z0-9+/]+={0,2}")
+
+
+def _basic_credential(value: str) -> bool:
+    """True when `value` can be an HTTP Basic credential: base64 of `user:password`
+    (padding may be left out). A reference (`${AUTH}`) is judged elsewhere."""
+    if "$" in value or "{" in value or not _BASIC_B64.fullmatch(value):
+        return "$" in value or "{" in value
+    padded = value.rstrip("=") + "=" * (-len(value.rstrip("=")) % 4)
+    try:
+        decoded = base64.b64decode(padded, validate=True).decode("utf-8")
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        return False
+    return ":" in decoded and decoded.isprintable()
 
 
 def _strip_unbalanced_closers(value: str) -> str:

@@ -12,7 +12,7 @@ from ruletest import folder_hits
 from dockwise.config import Config
 from dockwise.engine import check_project
 from dockwise.findings import Finding
-from dockwise.project import project_from_text
+from dockwise.project import load_project, project_from_text
 from dockwise.rules import all_rules
 from dockwise.rules.secrets import credential_file_name
 
@@ -486,6 +486,20 @@ def test_credential_file_by_name_in_a_test_image_is_a_warning() -> None:
     text = "FROM python:3.11-slim\nCOPY tests/ssl_config/private.pem /certs/\n"
     (finding,) = findings(text, "DW503")
     assert finding.severity.label == "warning" and "test or CI fixture" in finding.message
+
+
+def test_test_image_taking_its_own_fixture_key_is_info(tmp_path: Path) -> None:
+    dockerfile = "FROM python:3.11-slim\nCOPY tests/ssl_config/private.pem /certs/\n"
+    for relpath in ("tests/Dockerfile", "Dockerfile"):
+        (tmp_path / relpath).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / relpath).write_text(dockerfile)
+    project = load_project(tmp_path, replace(Config(), select=("DW503",)))
+    found = check_project(project, [RULES["DW503"]]).findings
+    # the test image's own fixture: info; the same file in the app's image: a warning
+    assert sorted((f.path, f.severity.label) for f in found) == [
+        ("Dockerfile", "warning"),
+        ("tests/Dockerfile", "info"),
+    ]
 
 
 def test_unread_npmrc_is_could_not_verify_and_a_key_stays_an_error() -> None:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from dockwise.findings import Hit, Related, Severity, rule
 from dockwise.lazyre import lazy_compile
 from dockwise.project import Project
-from dockwise.rules._common import at, dockerfile_rule, stage_of
+from dockwise.rules._common import at, dockerfile_rule, not_a_service, stage_of
 from dockwise.rules._context import (
     Pending,
     contexts,
@@ -497,7 +497,9 @@ def _copied_credentials(instruction: Instruction) -> Iterator[tuple[str, str]]:
         are judged by their content in the build context: not reported when it holds no
         credential; when dockwise cannot read it, a warning (an info "could not verify" for
         `.npmrc` and `.pypirc`, which mostly hold settings). A test fixture (`tests/`,
-        `fixtures/`, a test Dockerfile) is a warning: most likely a fake, shipped all the same.
+        `fixtures/`, a test Dockerfile) is a warning: most likely a fake, shipped all the
+        same; a test image taking its own fixture (`tests/Dockerfile` copying
+        `tests/ssl/private.pem`) is info.
         Certificates and repository signing keys (`ca.pem`, `fullchain.pem`, `Release.key`)
         are public and not reported; `.env.example` and other templates neither.
     """,
@@ -548,6 +550,11 @@ def copied_credential_file(dockerfile: Dockerfile, project: Project) -> Iterator
                 )
                 yield replace(at(dockerfile, instruction, message), severity=Severity.INFO)
                 continue
+            if _is_fixture(path) and _test_image(dockerfile, project):
+                # a test image taking its own fixture: the key is there for the tests
+                message += " (a fixture of this test image: most likely made for the tests)"
+                yield replace(at(dockerfile, instruction, message), severity=Severity.INFO)
+                continue
             if _is_fixture(path) or _is_fixture(dockerfile.relpath):
                 certain = False
                 message += " (a test or CI fixture, but the image carries it all the same)"
@@ -555,6 +562,14 @@ def copied_credential_file(dockerfile: Dockerfile, project: Project) -> Iterator
                 message += "; dockwise could not read it to see whether it holds a credential"
             hit = at(dockerfile, instruction, message)
             yield hit if certain else replace(hit, severity=Severity.WARNING)
+
+
+def _test_image(dockerfile: Dockerfile, project: Project) -> bool:
+    """A test or CI image (its path, or the role the project gives it)."""
+    if _is_fixture(dockerfile.relpath):
+        return True
+    reason = not_a_service(dockerfile, project)
+    return reason is not None and reason.kind == "tooling"
 
 
 # credential-file names that mostly hold configuration (`.npmrc`: registry, engine-strict;
