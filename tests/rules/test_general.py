@@ -213,6 +213,16 @@ def test_pip_package_pinned_earlier_in_the_stage_is_pinned() -> None:
     assert messages(text, "DW906") == ["pip install django-environ without a version pin"]
 
 
+def test_pip_upgrade_replaces_an_earlier_pin() -> None:
+    text = """
+        FROM python:3.11-slim
+        RUN pip install ray==2.9.0
+        RUN pip install -U ray && pip install --upgrade "ray[serve]"
+        RUN uv pip install --system --reinstall ray
+    """
+    assert hits(text, "DW906") == [3, 3, 4]
+
+
 def test_pip_pin_after_the_unpinned_install_does_not_count() -> None:
     text = """
         FROM python:3.11-slim

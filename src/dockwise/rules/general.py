@@ -576,6 +576,8 @@ def _pip_unpinned(
     if any(run.vars.get(name) for name in _PIP_CONSTRAINED):
         return []
     requirements = _pip_requirements(pip, run)
+    if pip.has("--upgrade", "--force-reinstall", "--ignore-installed", "--reinstall"):
+        pinned = frozenset()  # `-U ray` replaces the pinned ray with the newest release
     pinned = pinned | {name for r in requirements if (name := _pinned_name(r))}
     return [
         r
