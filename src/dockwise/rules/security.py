@@ -307,6 +307,8 @@ def _installs_package(command: ShellCommand, package: str) -> bool:
         non-root USER an error; as root sudo is redundant and harmless (info); when the user
         is not known (an unknown base, a USER from a variable) a warning. sudo installed in
         an image that runs as root and has no other USER has nobody to elevate (info).
+        hadolint DL3004 reports every `sudo` alike; dockwise grades it by the user on
+        purpose.
     """,
     fix="""
         Switch with `USER root` for the privileged steps and back with `USER 10001`; for
@@ -834,7 +836,10 @@ def _downgrade_hit(dockerfile: Dockerfile, instruction: Instruction, text: str) 
         (PYTHONHTTPSVERIFY=0, NODE_TLS_REJECT_UNAUTHORIZED=0, GIT_SSL_NO_VERIFY,
         PIP_TRUSTED_HOST, NPM_CONFIG_STRICT_SSL=false), in every stage. Packages the build
         made itself (an apt `[trusted=yes] file:` repository, `apk add --allow-untrusted`
-        of local .apk files) have no signature to check and pass. Lowering OpenSSL's
+        of local .apk files) have no signature to check and pass. `pip --trusted-host
+        pypi.python.org` (the old Docker tutorial's flag) names a host pip no longer
+        downloads from unless an index option points at it: a dead flag, reported as info.
+        Lowering OpenSSL's
         security level (`SECLEVEL=1` or `0` in openssl.cnf or a cipher string) or the
         minimum protocol (`MinProtocol = TLSv1`, `--tls-min-v1.0`) keeps verification on but
         accepts weak keys, SHA-1 signatures and broken protocol versions: it is reported as
