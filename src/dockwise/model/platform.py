@@ -73,9 +73,13 @@ def _platform(dockerfile: Dockerfile, project: Project) -> Platform | None:
     top: Path | None = project.root.resolve()
     if project.single_file or top is None or (folder != top and top not in folder.parents):
         top = repository_root(folder)
+    # what each folder says, shared by the Dockerfiles below it (a folder is listed once)
+    listed: dict[Path, tuple[str, Path] | None] = project.memo("platform_folders", project, dict)
     levels = 0
     while True:
-        found = _in_folder(folder)
+        if folder not in listed:
+            listed[folder] = _in_folder(folder)
+        found = listed[folder]
         if found is not None:
             what, path = found
             return Platform(what, project.relpath(path))
