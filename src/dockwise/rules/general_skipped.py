@@ -102,7 +102,6 @@ def _manifest_templates(project: Project) -> dict[str, str]:
         "k8s/web.yaml": "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\n"
         "spec:\n  containers: [{name: web, image: 'web:1'}]\n"
     },
-    also=("kube-linter:invalid-yaml",),
 )
 def manifest_parse_error(project: Project) -> Iterator[Hit]:
     for manifest in project.manifests:
