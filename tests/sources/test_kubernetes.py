@@ -241,3 +241,16 @@ def test_integers_wider_than_int64_are_invalid_not_overflowing() -> None:
     assert first.pre_stop is not None and first.pre_stop.seconds is None
     assert first.security.run_as_user is None
     assert second.pre_stop is not None and second.pre_stop.seconds is None
+
+
+def test_a_run_of_tabs_inside_a_value_is_read_in_one_pass() -> None:
+    # issue 6: the trailing-tab regex backtracked on tabs inside a line (5,000: 5 minutes)
+    tabs = "\t" * 100_000
+    loaded = parse_manifest(
+        f"apiVersion: v1\nkind: Pod\nmetadata: {{name: p}}\nspec:\n  containers:\n"
+        f"  - name: a\n    image: '{tabs}'\n    args: [a]\t\t\n",
+        "pod.yaml",
+    )
+    assert loaded is not None and not loaded.problems
+    (pod,) = loaded.workloads
+    assert pod.containers[0].image == tabs and pod.containers[0].args == ("a",)
