@@ -211,6 +211,17 @@ def hostile_rows(base: Path) -> list[tuple[str, list[str], bytes | None]]:
     )
     rows.append(("compose build: {context: /}", ["check", str(root_context)], None))
     rows.extend(pipeline_rows(base))
+    digits = "9" * 60_000
+    durations = _project(
+        base,
+        "digit-durations",
+        {
+            "Dockerfile": f"FROM alpine\nUSER 1\nHEALTHCHECK --interval={digits} CMD true\n",
+            "compose.yaml": "services:\n  web:\n    build: .\n"
+            f"    healthcheck: {{test: [CMD, 'true'], interval: '{digits}'}}\n",
+        },
+    )
+    rows.append(("60,000-digit durations (HEALTHCHECK, compose)", ["check", str(durations)], None))
     return rows
 
 
@@ -461,9 +472,12 @@ def ignore_case(base: Path, rng: random.Random, index: int) -> Path:
         parts = ["".join(rng.choice("ab.") for _ in range(rng.randint(1, 6)))]
         parts += [rng.choice(["a", "b", "ab", "aa"]) for _ in range(rng.randint(0, 5))]
         path = root.joinpath(*parts[::-1])
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if not path.exists():
-            path.write_text("x")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if not path.exists():
+                path.write_text("x")
+        except (NotADirectoryError, FileExistsError):  # a file where a folder would go
+            continue
     sources = rng.choice([".", "a*", "*", "[ab]*", "a?"])
     excluded = f" --exclude={rng.choice(patterns)}" if rng.random() < 0.4 else ""
     (root / "Dockerfile").write_text(f"FROM alpine\nCOPY{excluded} {sources} /app/\nUSER 1\n")
@@ -551,6 +565,9 @@ def campaign(count: int, seed: int, timeout: float, only: str | None = None) -> 
         make = fuzzgen.GENERATORS[kind]
         return lambda i: tree(kind, i, make(rng))
 
+    def long_run(i: int) -> tuple[list[str], bytes | None]:
+        return tree("long-run", i, fuzzgen.long_run_tree(rng, rng.choice([5_000, 50_000])))
+
     def manifest_stdin(i: int) -> tuple[list[str], bytes | None]:
         return stdin(fuzzgen.manifest_text(rng).encode("utf-8", "surrogatepass"))
 
@@ -582,6 +599,7 @@ def campaign(count: int, seed: int, timeout: float, only: str | None = None) -> 
         ("manifests on stdin", 0.05, manifest_stdin),
         ("python app", 0.08, generated("python")),
         ("combined service", 0.10, generated("combined")),
+        ("long run in one field", 0.06, long_run),
     ]
     if real["compose"]:
         makers.append(("corpus compose mutation", 0.08, real_compose))

@@ -77,6 +77,9 @@ ODD_YAML = [
     "{[a, b]: c}",
     "{? x}",
     '"' + "x" * 3000 + '"',
+    "'" + "\t" * 2000 + "'",  # a run of tabs inside a value (a backtracking regex, once)
+    "'" + "9" * 20000 + "'",  # a digit run with no unit where a duration goes
+    "'" + "1s" * 2000 + "'",
 ]
 
 _SERVER_COMMANDS = [
@@ -1219,3 +1222,97 @@ def tree_with_python(source: bytes, relpath: str, rng: random.Random) -> Tree:
             )
         ] = source
     return files
+
+
+# ---------------------------------------------------------------------------------------
+# long runs of one character in one field: where a backtracking regex goes superlinear
+# ---------------------------------------------------------------------------------------
+
+RUN_CHARACTERS = ["9", "a", " ", "\t", "/", ":", "$", "{", "%", "\\", "-", ".", "=", "@", "*"]
+RUN_CHARACTERS += ["[", ",", "a1", "1.", "${", "0x", "/a", "a:", "-a", "=a", "1s", "ab ", "'"]
+
+_RUN_COMPOSE = [
+    "image: '{v}'",
+    "command: '{v}'",
+    "entrypoint: '{v}'",
+    "stop_grace_period: '{v}'",
+    "mem_limit: '{v}'",
+    "cpus: '{v}'",
+    "ports: ['{v}']",
+    "expose: ['{v}']",
+    "user: '{v}'",
+    "stop_signal: '{v}'",
+    "environment: {{A: '{v}'}}",
+    "env_file: '{v}'",
+    "volumes: ['{v}']",
+    "healthcheck: {{test: 'curl {v}', interval: '{v}', retries: '{v}'}}",
+    "logging: {{driver: json-file, options: {{max-size: '{v}', max-file: '{v}'}}}}",
+    "build: {{context: ., target: '{v}', args: {{A: '{v}'}}}}",
+    "deploy: {{resources: {{limits: {{memory: '{v}', cpus: '{v}'}}}}}}",
+]
+_RUN_K8S = [
+    "image: '{v}'",
+    "args: ['{v}']",
+    "command: ['sh', '-c', '{v}']",
+    "env: [{{name: A, value: '{v}'}}]",
+    "resources: {{limits: {{memory: '{v}', cpu: '{v}'}}}}",
+    "livenessProbe: {{httpGet: {{path: '{v}', port: '{v}'}}}}",
+    "livenessProbe: {{exec: {{command: ['sh', '-c', '{v}']}}}}",
+    "ports: [{{containerPort: 80, name: '{v}'}}]",
+    "lifecycle: {{preStop: {{exec: {{command: [sleep, '{v}']}}}}}}",
+]
+_RUN_DOCKERFILE = [
+    "HEALTHCHECK --interval={v} --timeout={v} --retries={v} CMD curl {v}",
+    "EXPOSE {v}",
+    "USER {v}",
+    "STOPSIGNAL {v}",
+    "ENV A={v}",
+    "LABEL a={v}",
+    "RUN {v}",
+    "CMD {v}",
+    "WORKDIR {v}",
+    "COPY --chown={v} {v} /a",
+    "ARG A={v}",
+    'CMD ["gunicorn", "-b", "{v}", "app:app"]',
+    "RUN pip install {v}",
+    "RUN apt-get install -y {v}",
+    "FROM {v}",
+    "CMD uvicorn main:app --port {v} --host {v}",
+]
+_RUN_PYTHON = [
+    "@app.get('{v}')\ndef f(): ...",
+    "urlpatterns = [path('{v}', v)]",
+    "logging.basicConfig(filename='{v}')",
+    "x = '{v}'",
+    "import {v}",
+    "# {v}",
+]
+
+
+def long_run_tree(rng: random.Random, length: int = 3000) -> Tree:
+    """One field of a compose file, a manifest, a Dockerfile or a module holding a long run
+    of one character (or pair): what a backtracking regex turns quadratic or worse."""
+    unit = _pick(rng, RUN_CHARACTERS)
+    value = unit * max(1, length // len(unit))
+    quoted = value.replace("'", "''")
+    where = rng.randrange(4)
+    dockerfile = "FROM python:3.11-slim\nUSER 1000\nCOPY . .\n"
+    dockerfile += 'CMD ["gunicorn", "app.main:app", "-b", ":8000"]\n'
+    if where == 0:
+        field = _pick(rng, _RUN_COMPOSE).format(v=quoted)
+        compose = f"services:\n  web:\n    build: .\n    {field}\n"
+        return {"Dockerfile": dockerfile.encode(), "compose.yaml": compose.encode()}
+    if where == 1:
+        field = _pick(rng, _RUN_K8S).format(v=quoted)
+        manifest = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n"
+        manifest += f"  - name: a\n    image: web\n    {field}\n"
+        return {"Dockerfile": dockerfile.encode(), "k8s/pod.yaml": manifest.encode()}
+    if where == 2:
+        line = _pick(rng, _RUN_DOCKERFILE).format(v=value.replace("\\", "/"))
+        return {"Dockerfile": f"FROM python:3.11-slim\n{line}\nUSER 1\n".encode()}
+    line = _pick(rng, _RUN_PYTHON).format(v=value.replace("'", "").replace("\\", ""))
+    module = f"from flask import Flask\nimport logging\napp = Flask(__name__)\n{line}\n"
+    return {"Dockerfile": dockerfile.encode(), "app/main.py": module.encode()}
+
+
+GENERATORS["long runs"] = long_run_tree

@@ -234,3 +234,10 @@ def test_mutated_generated_files_get_an_answer(rng: random.Random, mutate: str) 
         source = fuzzgen.mutate_python(fuzzgen.python_text(rng), rng)
         files = fuzzgen.tree_with_python(source, "app/main.py", rng)
     _check_tree(files)
+
+
+@PIPELINE
+@given(rng=randoms)
+def test_long_runs_of_one_character_in_any_field_get_an_answer(rng: random.Random) -> None:
+    # the class behind the tab and digit-run hangs: bench/fuzz.py times 50,000-long runs
+    _check_tree(fuzzgen.long_run_tree(rng))
