@@ -669,6 +669,37 @@ def test_pipefail_judges_the_consumer(pipe: str, reported: bool) -> None:
     assert hits(text, "DW936") == ([2] if reported else [])
 
 
+def test_pipefail_not_when_a_later_command_needs_what_the_pipe_installed() -> None:
+    text = """
+        FROM debian:12-slim
+        RUN wget -qO- https://raw.githubusercontent.com/nvm-sh/nvm/v0.39.5/install.sh | bash && . $NVM_DIR/nvm.sh && nvm install 20
+        RUN curl https://install.meteor.com/ | sh && meteor build ../app
+        RUN curl https://pyenv.run | bash
+        RUN pyenv install 3.13
+        RUN wget -O- https://deb.nodesource.com/setup_22.x | bash - && apt-get install -y nodejs && npm install -g sass
+        RUN /usr/share/bugzilla/checksetup.pl --check-modules 2>/dev/null | grep "dnf install" | xargs dnf -y install
+        RUN /usr/share/bugzilla/checksetup.pl --check-modules
+    """
+    assert hits(text, "DW936") == []
+
+
+def test_pipefail_still_reported_when_nothing_later_needs_it() -> None:
+    text = """
+        FROM debian:12-slim
+        RUN curl -fsSL https://deb.nodesource.com/setup_22.x | bash - && apt-get install -y nodejs
+        RUN curl -fsSL https://deb.nodesource.com/setup_22.x | bash - && apt-get install -y nodejs npm && npm i -g sass
+        RUN curl https://pyenv.run | bash
+        RUN uv export | uv pip install -r -
+        RUN uv pip install ./dist/app.tar.gz
+        RUN curl https://x/tool.sh | sh && curl https://x/other
+        RUN curl https://x/list.txt | tee /etc/list && cat /etc/list
+        FROM debian:12-slim
+        RUN pyenv install 3.13
+    """
+    # line 4: the pyenv installed there is used only in another stage (a different image)
+    assert hits(text, "DW936") == [2, 3, 4, 5, 7, 8]
+
+
 # --- DW938 pragmas --------------------------------------------------------------------------------
 
 

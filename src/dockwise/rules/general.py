@@ -1959,8 +1959,81 @@ _SAFE_PRODUCERS = frozenset(
 )  # fmt: skip
 
 
-def _unguarded_pipe(run: Instruction) -> str | None:
-    """The producer whose failure a pipe of this RUN hides (None if none can matter)."""
+# words of an installer's URL that name no product (`https://raw.githubusercontent.com/nvm-sh/
+# nvm/v0.39.5/install.sh` -> nvm); also tools a base image has anyway (python, node, bash)
+_URL_NOISE = frozenset(
+    {
+        "http", "https", "www", "com", "org", "net", "dev", "run", "raw", "githubusercontent",
+        "github", "gitlab", "bitbucket", "install", "installer", "setup", "script", "scripts",
+        "get", "download", "downloads", "release", "releases", "latest", "main", "master",
+        "stable", "deb", "rpm", "bin", "linux", "amd64", "arm64", "x86", "x64", "tar", "tgz",
+        "zip", "cdn", "static", "files", "archive", "refs", "heads", "tags", "api", "contents",
+        "key", "gpg", "apt", "repo", "repos", "packages", "pkg", "sources", "list", "apk",
+        "yum", "dnf", "bash", "python", "python3", "node", "nodejs", "usr", "local", "sudo",
+    }
+)  # fmt: skip
+# installers whose product is not named in their URL: what fails without them
+_INSTALLER_PRODUCTS = {
+    "nodesource": frozenset({"npm", "npx"}),  # the distro's nodejs comes without npm
+    "rustup": frozenset({"rustup", "cargo", "rustc"}),
+    "sdkman": frozenset({"sdk"}),
+    "astral": frozenset({"uv", "uvx"}),
+}
+
+
+def _installed_products(producer: ShellCommand) -> frozenset[str]:
+    """Programs (or sourced scripts) a `curl URL | sh` installer provides, read from its URL."""
+    words: set[str] = set()
+    for arg in producer.args:
+        if "://" not in arg:
+            continue
+        for word in re.split(r"[^a-z0-9]+", arg.lower()):
+            if len(word) < 3 or word in _URL_NOISE or word[0].isdigit():
+                continue
+            if word[0] == "v" and word[1:2].isdigit():
+                continue  # v0
+            words |= _INSTALLER_PRODUCTS.get(word, {word})
+    return frozenset(words)
+
+
+def _uses_product(command: ShellCommand, products: frozenset[str]) -> bool:
+    """`nvm install`, `. $NVM_DIR/nvm.sh`, `$HOME/.pyenv/bin/pyenv install`, `meteor build`."""
+    command = unwrap(command)
+    names = [command.name]
+    if command.name in (".", "source") and command.args:
+        names.append(command.args[0].rsplit("/", 1)[-1])
+    return any(name.split(".", 1)[0].lower() in products for name in names if name)
+
+
+def _installs_npm(command: ShellCommand) -> bool:
+    command = unwrap(command)
+    return command.name in ("apt-get", "apt", "apk", "dnf", "yum") and "npm" in command.args
+
+
+def _failure_surfaces(
+    producer: ShellCommand, later: Sequence[ShellCommand], installer: bool
+) -> bool:
+    """A later command of the build fails when the producer did: it needs what the piped
+    installer provides (`curl .../nvm/install.sh | bash && . $NVM_DIR/nvm.sh`, `curl
+    https://pyenv.run | bash` then `RUN pyenv install`), or it runs the same producer again
+    unpiped (`check --modules | grep | xargs dnf install` then `RUN check --modules`)."""
+    if any(c.argv == producer.argv and not c.piped for c in later):
+        return True
+    if not installer:
+        return False
+    products = _installed_products(producer)
+    if {"npm", "npx"} & products and any(_installs_npm(c) for c in later):
+        products -= {"npm", "npx"}  # the distro's npm answers instead
+    return bool(products) and any(_uses_product(c, products) for c in later)
+
+
+_SCRIPT_RUNNERS = frozenset({"sh", "bash", "dash", "ash", "zsh", "ksh", "python", "python3"})
+
+
+def _unguarded_pipe(run: Instruction, later_runs: Sequence[Instruction] = ()) -> str | None:
+    """The producer whose failure a pipe of this RUN hides (None if none can matter):
+    not one whose failure a later command of the RUN or of a later RUN of the stage
+    catches because it needs what the pipe installed."""
     script = run.parsed
     if not script.has_pipe or _sets_pipefail(list(run.shell)):
         return None
@@ -1982,8 +2055,14 @@ def _unguarded_pipe(run: Instruction) -> str | None:
             consumer = pipeline.stages[index + 1]
             if consumer and _fails_on_empty(consumer[0]):
                 continue  # `curl -f ... | tar -xz`: a failed download fails the consumer
+            installer = bool(consumer) and unwrap(consumer[0]).name in _SCRIPT_RUNNERS
             for producer in stage:
-                if producer.name not in _SAFE_PRODUCERS:
+                if producer.name in _SAFE_PRODUCERS:
+                    continue
+                last = max(order.get(id(c), 0) for s in pipeline.stages for c in s)
+                later = [*script.commands[last + 1 :]]
+                later += [c for r in later_runs for c in r.commands]
+                if not _failure_surfaces(producer, later, installer):
                     return producer.name
     return None
 
@@ -2063,7 +2142,15 @@ def _tar_reads_stdin(command: ShellCommand) -> bool:
         stream (measured with GNU and busybox tools): `tar -x` reading stdin, `gunzip`,
         `zcat`, `gzip -d`, `bzip2 -d`, `zstd -d`, `gpg --import/--dearmor`, `apt-key add -`.
         A pipe into `sh`, `bash`, `python`, `tee` or `cat > file` succeeds on nothing and is
-        reported.
+        reported, unless a later command of the same RUN, or of a later RUN of the same
+        stage, needs what the piped installer provides, so that the build fails there
+        anyway: the program or script named by the installer's URL (`.../nvm/install.sh |
+        bash && . $NVM_DIR/nvm.sh`, `curl https://pyenv.run | bash` then `RUN pyenv
+        install`, `install.meteor.com | sh && meteor build`), `npm` after a nodesource setup
+        (the distribution's nodejs has no npm); or a later command runs the producer again
+        unpiped (`check --modules | grep | xargs dnf install` then `RUN check --modules`).
+        A nodesource setup followed only by `apt-get install nodejs` is still reported: on a
+        failed download the distribution's older Node.js is installed silently.
     """,
     fix='Add `SHELL ["/bin/bash", "-o", "pipefail", "-c"]` before the RUN (or `set -o pipefail &&`).',
     bad="""
@@ -2082,17 +2169,19 @@ def _tar_reads_stdin(command: ShellCommand) -> bool:
     also=["hadolint:DL4006"],
 )
 def pipe_without_pipefail(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
-    for run in dockerfile.runs():
-        if not _posix_script(run):
-            continue
-        producer = _unguarded_pipe(run)
-        if producer is not None:
-            yield at(
-                dockerfile,
-                run,
-                f"RUN pipes {producer} into another command without `set -o pipefail`: "
-                f"a failing {producer} does not fail the build",
-            )
+    for stage in dockerfile.stages:
+        runs = list(dockerfile.runs(stage))
+        for index, run in enumerate(runs):
+            if not _posix_script(run):
+                continue
+            producer = _unguarded_pipe(run, runs[index + 1 :])
+            if producer is not None:
+                yield at(
+                    dockerfile,
+                    run,
+                    f"RUN pipes {producer} into another command without `set -o pipefail`: "
+                    f"a failing {producer} does not fail the build",
+                )
 
 
 # ---------------------------------------------------------------------------------------------
