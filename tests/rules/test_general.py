@@ -199,6 +199,18 @@ def test_pip_unpinned_forms_flagged() -> None:
     assert messages(text, "DW906")[2] == "pip install gunicorn without a version pin"
 
 
+def test_pip_direct_reference_with_extras_and_variables_is_pinned() -> None:
+    text = """
+        FROM python:3-alpine
+        ARG VERSION=v3.2.0
+        ARG DEPENDENCIES=bcrypt
+        RUN pip install --no-cache-dir "Radicale[${DEPENDENCIES}] @ https://github.com/Kozea/Radicale/archive/${VERSION}.tar.gz"
+        RUN pip install --no-cache-dir "radicale[bcrypt] @ https://x/radicale-3.2.0.tar.gz" radicale[ldap]
+        RUN pip install --no-cache-dir "flask[async]" ${DEPENDENCIES}
+    """
+    assert messages(text, "DW906") == ["pip install flask[async], bcrypt without version pins"]
+
+
 def test_pip_package_pinned_earlier_in_the_stage_is_pinned() -> None:
     text = """
         FROM python:3.11-slim AS base

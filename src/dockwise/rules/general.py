@@ -548,7 +548,7 @@ def _pinned_name(requirement: str) -> str | None:
     """The distribution a pinned requirement fixes: `ray==2.9`, `ray @ https://...`, an
     exact wheel or sdist file or URL (`.../ray-3.0.0.dev0-cp312-...whl`); None otherwise."""
     if "://" in requirement or requirement.endswith(_PIP_ARCHIVE):
-        named = re.match(r"^([A-Za-z0-9][A-Za-z0-9._-]*)\s*@", requirement)
+        named = re.match(r"^([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*@", requirement)
         if named:
             return _canonical(named.group(1))
         found = _WHEEL_OR_SDIST.match(requirement.rsplit("/", 1)[-1].split("#")[0])
@@ -562,7 +562,19 @@ def _pip_requirements(pip: PipCommand, run: Instruction) -> list[str]:
     rest = list(pip.operands)
     # `name @ url` written unquoted: the name is pinned by the URL that follows
     rest = [word for index, word in enumerate(rest) if rest[index + 1 : index + 2] != ["@"]]
-    return list(_resolved_words(rest, run))
+    words = list(_resolved_words(rest, run))
+    # a quoted `"name[extra] @ https://.../${VERSION}.tar.gz"` is one requirement (PEP 508
+    # direct reference), though its expanded value holds spaces
+    joined: list[str] = []
+    index = 0
+    while index < len(words):
+        if words[index + 1 : index + 2] == ["@"] and index + 2 < len(words):
+            joined.append(f"{words[index]} @ {words[index + 2]}")
+            index += 3
+            continue
+        joined.append(words[index])
+        index += 1
+    return joined
 
 
 def _pip_unpinned(
