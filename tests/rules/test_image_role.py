@@ -105,19 +105,106 @@ def test_compose_development_image_tag_or_shipping_sibling_makes_a_development_i
             command: python manage.py runserver 0.0.0.0:8000
             volumes: [".:/app"]
     """
-    write(tmp_path / "tagged", {"Dockerfile": SERVICE, "compose.yaml": dev_compose})
+    gunicorn = SERVICE.replace("CMD python /app/app.py", 'CMD ["gunicorn", "app:app"]')
+    write(tmp_path / "tagged", {"Dockerfile": gunicorn, "compose.yaml": dev_compose})
     kind, why = role(tmp_path / "tagged", "Dockerfile") or ("", "")
     assert kind == "tooling" and "acme/web:dev" in why
     assert graded(tmp_path / "tagged", "DW101") == [("Dockerfile", "DW101", "info")]
-    # a development compose alone does not make the image a development one: it may ship
+    # a development compose over an image whose own command is a production server: the
+    # compose only overrides it for local work, the image ships
     plain = dev_compose.replace("            image: acme/web:dev\n", "")
-    write(tmp_path / "plain", {"Dockerfile": SERVICE, "compose.yaml": plain})
+    write(tmp_path / "plain", {"Dockerfile": gunicorn, "compose.yaml": plain})
     assert role(tmp_path / "plain", "Dockerfile") is None
     assert graded(tmp_path / "plain", "DW101") == [("Dockerfile", "DW101", "warning")]
     # ... unless another Dockerfile beside it builds the shipped image
     write(tmp_path / "plain", {"Dockerfile.prod": CAREFUL})
     kind, why = role(tmp_path / "plain", "Dockerfile") or ("", "")
     assert kind == "tooling" and "Dockerfile.prod beside it builds the shipped image" in why
+
+
+def test_an_image_only_development_compose_services_run_is_a_development_image(
+    tmp_path: Path,
+) -> None:
+    no_cmd = "FROM python:3.12\nWORKDIR /code\nCOPY . .\nRUN pip install -r requirements.txt\n"
+    dev_compose = """\
+        services:
+          web:
+            build: .
+            command: python /code/manage.py runserver 0.0.0.0:8000
+            volumes: [".:/code"]
+          worker:
+            build: .
+            command: celery -A app worker
+    """
+    write(tmp_path / "dev", {"Dockerfile": no_cmd, "compose.yaml": dev_compose})
+    kind, why = role(tmp_path / "dev", "Dockerfile") or ("", "")
+    assert kind == "tooling" and "runserver" in why
+    assert graded(tmp_path / "dev", "DW101", "DW104") == [
+        ("Dockerfile", "DW101", "info"),
+        ("Dockerfile", "DW104", "info"),
+    ]
+    # the same image also deployed by a production compose file keeps its lessons
+    prod = "services:\n  web:\n    build: .\n    command: gunicorn app:app\n"
+    write(tmp_path / "dev", {"deploy/compose.yaml": prod.replace("build: .", "build: ..")})
+    assert (role(tmp_path / "dev", "Dockerfile") or ("",))[0] != "tooling"
+    assert ("Dockerfile", "DW104", "warning") in graded(tmp_path / "dev", "DW104")
+    # ... and so does one a Kubernetes Deployment runs
+    write(tmp_path / "k8s", {"Dockerfile": no_cmd, "compose.yaml": dev_compose})
+    write(
+        tmp_path / "k8s",
+        {"compose.yaml": dev_compose.replace("build: .", "build: .\n            image: acme/web")},
+    )
+    deployment = """\
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata: {name: web}
+        spec:
+          selector: {matchLabels: {app: web}}
+          template:
+            metadata: {labels: {app: web}}
+            spec:
+              containers:
+                - name: web
+                  image: acme/web:1.0
+    """
+    write(tmp_path / "k8s", {"k8s/deployment.yaml": deployment})
+    assert (role(tmp_path / "k8s", "Dockerfile") or ("",))[0] != "tooling"
+
+
+def test_an_app_in_a_test_folder_is_a_test_image(tmp_path: Path) -> None:
+    text = (
+        "FROM python:3.12-slim\nCOPY . /code\nWORKDIR /code/tests/app/idp\n"
+        'CMD ["gunicorn", "idp.wsgi"]\n'
+    )
+    write(tmp_path, {"Dockerfile": text})
+    assert role(tmp_path, "Dockerfile") == (
+        "tooling",
+        "it runs the app in /code/tests/app/idp, a test folder",
+    )
+    assert graded(tmp_path, "DW202") == []
+    write(tmp_path, {"Dockerfile": text.replace("/tests/app/idp", "/app")})
+    assert role(tmp_path, "Dockerfile") is None
+
+
+def test_an_image_the_project_only_copies_files_out_of_is_a_builder(tmp_path: Path) -> None:
+    builder = (
+        "FROM debian:bookworm-slim\nRUN apt-get update && apt-get install -y build-essential\n"
+    )
+    main = (
+        "FROM acme/sqlite:3.50 AS sqlite-builder\n"
+        "FROM python:3.12-slim\n"
+        "COPY --from=sqlite-builder /usr/local/lib/libsqlite3.so /usr/local/lib/\n"
+        'CMD ["python", "-m", "app"]\n'
+    )
+    write(tmp_path, {"Dockerfile.sqlite-builder": builder, "Dockerfile": main})
+    kind, why = role(tmp_path, "Dockerfile.sqlite-builder") or ("", "")
+    assert kind == "builder" and "Dockerfile stage sqlite-builder" in why
+    assert [r for r in graded(tmp_path, "DW102") if r[0] == "Dockerfile.sqlite-builder"] == []
+    assert role(tmp_path, "Dockerfile") is None
+    # the same image shipped (a later stage builds FROM it): a shipped image again
+    write(tmp_path, {"Dockerfile": main.replace("FROM python:3.12-slim", "FROM sqlite-builder")})
+    assert (role(tmp_path, "Dockerfile.sqlite-builder") or ("",))[0] != "builder"
+    assert ("Dockerfile.sqlite-builder", "DW102", "warning") in graded(tmp_path, "DW102")
 
 
 def test_a_development_stage_chosen_by_compose_does_not_judge_the_whole_file(

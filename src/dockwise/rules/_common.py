@@ -31,6 +31,7 @@ from dockwise.sources.dockerfile import Dockerfile, Instruction, Stage
 from dockwise.sources.shell import ShellCommand
 
 if TYPE_CHECKING:
+    from dockwise.model.roles import Role
     from dockwise.model.service import ComposePart, Service
     from dockwise.project import Project
 
@@ -85,6 +86,11 @@ _POLICY = {
         frozenset({"DW303"}),
     ),
     "artifact": _KindPolicy(SERVICE_LESSONS, SERVICE_RULES),
+    # a builder image others copy compiled files out of (COPY --from): build tools are its
+    # purpose, and it never runs as a service; its other size lessons are advice
+    "builder": _KindPolicy(
+        SERVICE_LESSONS, SERVICE_RULES | {"DW102"}, frozenset({"size", "runtime"})
+    ),
     # a Lambda function still logs (to CloudWatch) and is traced by its labels
     "function": _KindPolicy(frozenset({"health"}), frozenset({"DW801"})),
 }
@@ -363,6 +369,9 @@ def _not_a_service(dockerfile: Dockerfile, project: Project, depth: int) -> NotA
     stage = dockerfile.shipped_stage
     if stage is None:
         return None
+    test_app = _test_workdir(dockerfile)
+    if test_app is not None:
+        return NotAService("tooling", test_app)
     oldest = dockerfile.ancestry(stage)[-1]
     if (oldest.external_base or "").startswith("public.ecr.aws/lambda/"):
         return NotAService("function", f"an AWS Lambda function image ({oldest.base_resolved})")
@@ -373,6 +382,9 @@ def _not_a_service(dockerfile: Dockerfile, project: Project, depth: int) -> NotA
 
     if any(stage.last("ONBUILD") is not None for stage in dockerfile.shipped_chain()):
         return NotAService("base", "an ONBUILD base image for others to build on")
+    builder = _builder_image(dockerfile, project)
+    if builder is not None:
+        return NotAService("builder", builder)
     # a development stage judged (compose builds `target: dev`): what it runs says
     # nothing of the stage that ships
     dev_stage = shipped_judgement(dockerfile, project).dev
@@ -399,6 +411,70 @@ def _not_a_service(dockerfile: Dockerfile, project: Project, depth: int) -> NotA
         if inherited is not None and inherited.kind == "base":
             return NotAService("base", f"no CMD, and its base {parent[0].relpath} is a base")
     return None
+
+
+_TEST_FOLDERS = frozenset({"test", "tests", "testing", "e2e"})
+
+
+def _test_workdir(dockerfile: Dockerfile) -> str | None:
+    """The image runs an app kept in a test folder (`WORKDIR /code/tests/app/idp`): a test
+    fixture (an identity provider, a fake backend), not what the project ships."""
+    for stage in dockerfile.shipped_chain():
+        workdir = stage.last("WORKDIR")
+        if workdir is None or not workdir.value:
+            continue
+        path = expand_word(workdir, " ".join(workdir.value).strip())
+        folders = [part.lower() for part in path.split("/")]
+        if _TEST_FOLDERS.intersection(folders):
+            return f"it runs the app in {path}, a test folder"
+        return None
+    return None
+
+
+def _builder_image(dockerfile: Dockerfile, project: Project) -> str | None:
+    """The image is a builder: the project's other Dockerfiles start FROM it only in
+    stages that do not ship and are read through `COPY --from` (a toolchain image
+    published so the main build can copy compiled binaries out of it), and nothing runs
+    it. Which stage starts FROM it: an image link of the project (model/link.py), or a
+    stage named after the Dockerfile (`FROM acme/sqlite AS sqlite-builder` and
+    `Dockerfile.sqlite-builder`)."""
+    from dockwise.model.link import _names_of
+
+    if len(project.dockerfiles) < 2:
+        return None
+    service = service_of(dockerfile, project)
+    if service is not None and service.orchestrated:
+        return None
+    names = _names_of(dockerfile.relpath)
+    consumers: list[str] = []
+    for other in project.dockerfiles:
+        if other is dockerfile:
+            continue
+        chain = {stage.index for stage in other.shipped_chain()}
+        for stage in other.stages:
+            if stage.external_base is None:
+                continue
+            built = project.built_from(stage)
+            by_link = built is not None and built[0].relpath == dockerfile.relpath
+            by_name = built is None and stage.name is not None and stage.name in names
+            if not (by_link or by_name):
+                continue
+            if stage.index in chain or not _copied_from(other, stage):
+                return None
+            consumers.append(f"{other.relpath} stage {stage.label}")
+    if not consumers:
+        return None
+    return f"a builder image: {consumers[0]} only copies files out of it (COPY --from)"
+
+
+def _copied_from(dockerfile: Dockerfile, source: Stage) -> bool:
+    for stage in dockerfile.stages:
+        for instruction in stage.instructions:
+            ref = instruction.flag("from") if instruction.cmd in ("COPY", "ADD") else None
+            found = dockerfile.stage_by_ref(instruction.expanded(ref)) if ref else None
+            if found is not None and found.index == source.index:
+                return True
+    return False
 
 
 def service_of(dockerfile: Dockerfile, project: Project) -> Service | None:
@@ -445,6 +521,12 @@ def _orchestrated_role(dockerfile: Dockerfile, project: Project) -> NotAService 
         return None
     if any(role.production for role in compose_roles):
         return None
+    # every compose service that runs the image is a development (test, CI) setup: the
+    # image is one too, unless its own command starts a production server (compose then
+    # only overrides it for local work: the image ships elsewhere)
+    server = _production_server(dockerfile)
+    if server is None:
+        return NotAService("tooling", _all_trial_reason(compose_roles))
     dev_image = next(
         (image for part in service.compose if (image := _compose_image(part)) and _dev_tag(image)),
         None,
@@ -457,6 +539,37 @@ def _orchestrated_role(dockerfile: Dockerfile, project: Project) -> NotAService 
             "tooling", f"{compose_roles[0].reason}; {sibling} beside it builds the shipped image"
         )
     return None
+
+
+def _all_trial_reason(roles: list[Role]) -> str:
+    reason = roles[0].reason
+    if len(roles) == 1:
+        return reason
+    return f"{reason}; every compose service running it is a development or test setup"
+
+
+# servers an image starts for production traffic: with one as its own command, an image
+# that compose runs only for development still ships (compose overrides the command)
+_PRODUCTION_SERVERS = frozenset(
+    {"gunicorn", "uwsgi", "hypercorn", "daphne", "waitress-serve", "granian", "nginx", "httpd",
+     "caddy", "uvicorn", "puma", "unicorn", "php-fpm", "catalina.sh"}
+)  # fmt: skip
+_DEV_FLAGS = frozenset({"--reload", "--debug", "--autoreload", "--py-autoreload"})
+
+
+def _production_server(dockerfile: Dockerfile) -> str | None:
+    """The production server the image's own command starts (gunicorn, uwsgi, uvicorn
+    without --reload, nginx...), or None."""
+    from dockwise.rules.runtime import process_commands
+
+    words: list[str] = []
+    for _, command in process_commands(dockerfile):
+        words.extend(command.argv)
+    if _DEV_FLAGS.intersection(words):
+        return None
+    names = [word.rsplit("/", 1)[-1] for word in words if word and not word.startswith("-")]
+    modules = [words[i + 1] for i, word in enumerate(words[:-1]) if word == "-m"]
+    return next((n for n in (*names, *modules) if n in _PRODUCTION_SERVERS), None)
 
 
 def _one_off(part: ComposePart) -> str | None:
