@@ -490,6 +490,21 @@ def test_dw806_latest_with_digest_passes_and_arg_resolved_latest_fails() -> None
     assert lines(security.latest_base, "ARG TAG=latest\nFROM node:${TAG}\n") == [2]
 
 
+def test_dw806_floating_default_of_a_whole_image_arg_is_info() -> None:
+    text = (
+        "ARG NGINX_FROM_IMAGE=nginx:mainline\nARG TAG=latest\n"
+        "FROM ${NGINX_FROM_IMAGE} AS builder\nRUN true\nFROM ${NGINX_FROM_IMAGE}\n"
+        "FROM node:${TAG}\n"
+    )
+    found = findings(security.latest_base, text)
+    assert [(line, severity) for line, severity, _ in found] == [
+        (3, "info"),
+        (5, "info"),
+        (6, "warning"),  # only the tag from an ARG: still a warning
+    ]
+    assert "--build-arg NGINX_FROM_IMAGE=" in found[0][2]
+
+
 def test_dw807_trusted_registries() -> None:
     text = """
         FROM python:3.11-slim AS a

@@ -1035,7 +1035,10 @@ def _graded_bases(dockerfile: Dockerfile, project: Project, hits: Iterator[Hit])
         Ubuntu codenames (`debian:bookworm`) name a release and pass. A digest next to the
         tag (`image:latest@sha256:...`) pins it and passes. Unlike hadolint DL3007, which
         only knows :latest. `:latest` of an image this project builds itself is deliberate
-        coupling and passes; on a test, CI or devcontainer image this is advice (info).
+        coupling and passes; on a test, CI or devcontainer image this is advice (info), and
+        so is a floating default of an ARG that names the whole base image (`ARG
+        NGINX_FROM_IMAGE=nginx:mainline`, `FROM ${NGINX_FROM_IMAGE}`): a recipe's override
+        point, meant to be set with `--build-arg`.
     """,
     fix="Name the version: `FROM node:20.12-slim`.",
     bad="""
@@ -1052,6 +1055,18 @@ def latest_base(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
     yield from _graded_bases(dockerfile, project, _latest_hits(dockerfile, project))
 
 
+_WHOLE_IMAGE_ARG = re.compile(r"^\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?$")
+
+
+def _image_arg(dockerfile: Dockerfile, stage: Stage) -> str | None:
+    """The global ARG that names the whole base image (`ARG NGINX_FROM_IMAGE=nginx:mainline`,
+    `FROM ${NGINX_FROM_IMAGE}`): the Dockerfile's override point for the base."""
+    found = _WHOLE_IMAGE_ARG.match(stage.base.strip())
+    if found is None or not dockerfile.global_args.get(found.group(1)):
+        return None
+    return found.group(1)
+
+
 def _latest_hits(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
     for stage, image in _judged_bases(dockerfile):
         if image.digest is not None or image.tag is None:
@@ -1059,19 +1074,29 @@ def _latest_hits(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
         if project.built_from(stage) is not None:
             continue  # this project's own image, built from its own Dockerfile
         if image.tag == "latest":
-            yield at(
+            hit = at(
                 dockerfile,
                 stage.from_instruction,
                 f"FROM {stage.base_resolved}: :latest changes between builds",
             )
         elif _floating_tag(image):
-            yield at(
+            hit = at(
                 dockerfile,
                 stage.from_instruction,
                 f"FROM {stage.base_resolved}: the tag names no version, so it moves to each "
                 f"new {image.name} release like :latest",
                 fix=f"name the version: {image.name}:<version>-{image.tag}",
             )
+        else:
+            continue
+        arg = _image_arg(dockerfile, stage)
+        if arg is not None:  # a recipe's default, made to be replaced with --build-arg
+            message = (
+                f"{hit.message} (the default of ARG {arg}, which names the whole base image "
+                f"and is meant to be set with --build-arg {arg}=...)"
+            )
+            hit = replace(hit, message=message, severity=Severity.INFO)
+        yield hit
 
 
 # operating-system images whose tags are release names; these few of their tags move
