@@ -750,6 +750,16 @@ _FORMATS: Final[tuple[_Format, ...]] = (
             check=_jwt_ok, tail="-."),
 )  # fmt: skip
 
+# formats that name a provider and are issued by it (AWS, GitHub, Stripe live, Slack...):
+# such a token is a real one wherever it appears, a test folder included. Not JWTs (test
+# suites mint their own) nor Stripe test-mode keys (public by design).
+_PROVIDER_KINDS: Final = frozenset(f.kind for f in _FORMATS) - {"jwt", "stripe-test-key"}
+
+
+def is_provider_token(kind: str) -> bool:
+    """A secret in a provider's own token format, not a generic password, key or value."""
+    return kind in _PROVIDER_KINDS
+
 
 @dataclass(frozen=True)
 class _Words:

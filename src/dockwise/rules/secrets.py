@@ -30,6 +30,7 @@ from dockwise.rules._context import (
 from dockwise.secrets import (
     SecretMatch,
     is_credential_name,
+    is_provider_token,
     looks_like_placeholder,
     scan_text,
     scan_value,
@@ -1152,8 +1153,14 @@ def _doubt(relpath: str, secret: SecretMatch) -> tuple[str, Severity] | None:
             why = "a test-mode key or a local default: worth removing, unlikely to open production"
         return why, Severity.INFO
     if _is_fixture(relpath):
-        why = "a test or CI fixture: likely a fake, but the image carries it all the same"
-        return why, Severity.WARNING
+        if is_provider_token(secret.kind):  # a provider-issued token is real even in tests
+            why = "a test or CI fixture, but in a provider's token format: likely a real token"
+            return why, Severity.WARNING
+        why = (
+            "a test or CI fixture: likely a fake; keep test and CI folders out of the image "
+            "with .dockerignore"
+        )
+        return why, Severity.INFO
     if secret.value.startswith("django-insecure-"):
         why = "Django marks this key insecure: a development key, unless production uses it"
         return why, Severity.WARNING
