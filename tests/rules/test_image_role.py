@@ -171,6 +171,35 @@ def test_an_image_only_development_compose_services_run_is_a_development_image(
     assert (role(tmp_path / "k8s", "Dockerfile") or ("",))[0] != "tooling"
 
 
+def test_a_development_compose_that_overrides_the_image_command_leaves_it_shipping(
+    tmp_path: Path,
+) -> None:
+    own = 'FROM python:3.12\nCOPY . /app\nENTRYPOINT ["/app/bin/entrypoint"]\nCMD ["server"]\n'
+    compose = """\
+        services:
+          server:
+            build: .
+            command: dev_server
+            volumes: [".:/app"]
+    """
+    write(tmp_path / "own", {"Dockerfile": own, "compose.yaml": compose})
+    assert role(tmp_path / "own", "Dockerfile") is None
+    # the same compose running the image's own command: the setup is the image's
+    write(
+        tmp_path / "same",
+        {
+            "Dockerfile": own,
+            "compose.yaml": compose.replace("            command: dev_server\n", ""),
+        },
+    )
+    assert (role(tmp_path / "same", "Dockerfile") or ("",))[0] == "tooling"
+    # compose supplies the command, but it is a production server
+    no_cmd = "FROM python:3.12\nCOPY . /code\n"
+    served = compose.replace("dev_server", "gunicorn app.wsgi -b 0.0.0.0:8000")
+    write(tmp_path / "served", {"Dockerfile": no_cmd, "compose.yaml": served})
+    assert (role(tmp_path / "served", "Dockerfile") or ("",))[0] != "tooling"
+
+
 def test_an_app_in_a_test_folder_is_a_test_image(tmp_path: Path) -> None:
     text = (
         "FROM python:3.12-slim\nCOPY . /code\nWORKDIR /code/tests/app/idp\n"
@@ -339,6 +368,25 @@ def test_dw202_is_advice_where_the_platform_ignores_healthcheck(tmp_path: Path) 
     write(tmp_path / "run", {"Dockerfile": SERVER, "service.yaml": knative})
     [(severity, message)] = dw202(tmp_path / "run")
     assert severity == "info" and "Cloud Run" in message
+
+
+def test_dw202_is_advice_where_a_script_or_the_folder_names_the_platform(
+    tmp_path: Path,
+) -> None:
+    tasks = 'def deploy(c):\n    c.run("gcloud run deploy web --source .")\n'
+    write(tmp_path / "tasks", {"Dockerfile": SERVER, "tasks.py": tasks})
+    [(severity, message)] = dw202(tmp_path / "tasks")
+    assert severity == "info" and "Cloud Run" in message and "tasks.py" in message
+    write(tmp_path / "sample", {"evidently-ecs/app/Dockerfile": SERVER})
+    [(severity, message)] = dw202(tmp_path / "sample")
+    assert severity == "info" and "Amazon ECS" in message and "evidently-ecs" in message
+    write(tmp_path / "cloud-run-template", {"Dockerfile": SERVER})
+    [(severity, message)] = dw202(tmp_path / "cloud-run-template")
+    assert severity == "info" and "Cloud Run" in message
+    # a script that only mentions the words, and a folder whose name merely contains them
+    write(tmp_path / "plain", {"Dockerfile": SERVER, "build.sh": "echo run deploy\n"})
+    write(tmp_path / "plain", {"specs/Dockerfile": SERVER, "decks/Dockerfile": SERVER})
+    assert {severity for severity, _ in dw202(tmp_path / "plain")} == {"warning"}
 
 
 def test_dw202_is_advice_for_an_image_compose_runs_in_several_roles(tmp_path: Path) -> None:

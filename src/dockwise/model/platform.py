@@ -8,7 +8,11 @@ Read once per Dockerfile (`Project.memo`), from what is beside it:
   App Runner take health checks from the task definition or the service), ECS task
   definitions and Copilot manifests, AWS SAM and Serverless Framework files (Lambda),
   App Runner's `apprunner.yaml`, Fly.io's `fly.toml`, a Cloud Run service (`service.yaml`
-  of kind `serving.knative.dev` Service).
+  of kind `serving.knative.dev` Service), a script or task file that runs
+  `gcloud run deploy` (tasks.py, noxfile.py, a Makefile, cloudbuild.yaml, *.sh);
+- the names of those folders: a folder named for its platform (`cdkpipeline-ecs/`,
+  `aws-cdk-examples/`, `fargate-service/`, `cloud-run-template/`) says where what is
+  below it is deployed, when the deployment files themselves are elsewhere.
 
 Kubernetes (which also ignores HEALTHCHECK) is judged by the health rules from the
 manifests themselves.
@@ -49,6 +53,28 @@ _CONTENT = {
     "service.yml": ("serving.knative.dev", "Cloud Run (it probes the container itself)"),
 }
 _MAX_READ = 64 * 1024
+# scripts that deploy what is beside them: `gcloud run deploy` in a task file or Makefile
+_DEPLOY_SCRIPTS = frozenset(
+    {"tasks.py", "noxfile.py", "makefile", "cloudbuild.yaml", "cloudbuild.yml"}
+)
+_DEPLOY_COMMANDS = (
+    (
+        re.compile(r"gcloud\s+(?:beta\s+)?run\s+deploy\b"),
+        "Cloud Run (it probes the container itself)",
+    ),
+)
+# a folder named for the platform it deploys to (`cdkpipeline-ecs/`, `aws-cdk-examples/`,
+# `cloud-run-template/`): the words of its name, read like a deployment file
+_FOLDER_WORDS = (
+    (("ecs",), "Amazon ECS (health checks come from the task definition; folder {name}/)"),
+    (("fargate",), "AWS Fargate (health checks come from the task definition; folder {name}/)"),
+    (("cdk",), "an AWS CDK app (health checks come from the task definition or service; "
+     "folder {name}/)"),
+    (("cloud", "run"), "Cloud Run (it probes the container itself; folder {name}/)"),
+    (("cloudrun",), "Cloud Run (it probes the container itself; folder {name}/)"),
+    (("apprunner",), "AWS App Runner (it runs its own health check; folder {name}/)"),
+)  # fmt: skip
+_WORDS = re.compile(r"[-_.]+")
 
 
 @dataclass(frozen=True)
@@ -91,23 +117,56 @@ def _platform(dockerfile: Dockerfile, project: Project) -> Platform | None:
         folder = folder.parent
 
 
+def _folder_name(folder: Path) -> str | None:
+    """The platform a folder's name says (`evidently-ecs`, `cloud-run-template`), or None."""
+    words = [w for w in _WORDS.split(folder.name.lower()) if w]
+    for wanted, what in _FOLDER_WORDS:
+        for index in range(len(words) - len(wanted) + 1):
+            if tuple(words[index : index + len(wanted)]) == wanted:
+                return what.format(name=folder.name)
+    return None
+
+
 def _in_folder(folder: Path) -> tuple[str, Path] | None:
     try:
         names = sorted(os.listdir(folder))
     except OSError:
         return None
+    found = _in_files(folder, names)
+    if found is not None:
+        return found
+    named = _folder_name(folder)
+    return (named, folder) if named is not None else None
+
+
+def _deploy_script(name: str) -> bool:
+    lowered = name.lower()
+    return lowered in _DEPLOY_SCRIPTS or lowered.endswith(".sh")
+
+
+def _in_files(folder: Path, names: list[str]) -> tuple[str, Path] | None:
     for name in names:
+        if _deploy_script(name):
+            text = _read(folder / name)
+            for pattern, what in _DEPLOY_COMMANDS:
+                if text is not None and pattern.search(text):
+                    return what, folder / name
+            continue
         if name in _NAMED:
             return _NAMED[name], folder / name
         if _TASK_DEFINITION.match(name):
             return "Amazon ECS (health checks come from the task definition)", folder / name
         if name in _CONTENT:
             marker, what = _CONTENT[name]
-            try:
-                with (folder / name).open("rb") as handle:
-                    text = handle.read(_MAX_READ).decode("utf-8", "replace")
-            except OSError:
-                continue
-            if marker in text:
+            text = _read(folder / name)
+            if text is not None and marker in text:
                 return what, folder / name
     return None
+
+
+def _read(path: Path) -> str | None:
+    try:
+        with path.open("rb") as handle:
+            return handle.read(_MAX_READ).decode("utf-8", "replace")
+    except OSError:
+        return None

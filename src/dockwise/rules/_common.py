@@ -521,12 +521,10 @@ def _orchestrated_role(dockerfile: Dockerfile, project: Project) -> NotAService 
         return None
     if any(role.production for role in compose_roles):
         return None
-    # every compose service that runs the image is a development (test, CI) setup: the
-    # image is one too, unless its own command starts a production server (compose then
-    # only overrides it for local work: the image ships elsewhere)
-    server = _production_server(dockerfile)
-    if server is None:
-        return NotAService("tooling", _all_trial_reason(compose_roles))
+    # every compose service that runs the image is a development (test, CI) setup
+    trial = _development_image(dockerfile, service.compose, compose_roles)
+    if trial is not None:
+        return NotAService("tooling", trial)
     dev_image = next(
         (image for part in service.compose if (image := _compose_image(part)) and _dev_tag(image)),
         None,
@@ -541,7 +539,42 @@ def _orchestrated_role(dockerfile: Dockerfile, project: Project) -> NotAService 
     return None
 
 
-def _all_trial_reason(roles: list[Role]) -> str:
+def _development_image(
+    dockerfile: Dockerfile, parts: tuple[ComposePart, ...], roles: list[Role]
+) -> str | None:
+    """Why an image that only development (test, CI) compose services run is a development
+    image, or None when it may still ship. It is one when compose supplies its command
+    (the image has none), runs its own command as it is (the setup is the image's), or a
+    compose file named for development runs it; never when the image's own command, or
+    a compose command, starts a production server (gunicorn, uwsgi, nginx...): compose
+    then only overrides it for local work, and the image ships elsewhere."""
+    from dockwise.model.link import is_dev_name
+    from dockwise.model.roles import command_words, path_role
+    from dockwise.rules.runtime import entrypoint_and_cmd, process_commands
+
+    own: list[str] = []
+    for _, command in process_commands(dockerfile):
+        own.extend(command.argv)
+    if _production_server(own) is not None:
+        return None
+    overridden = []
+    for part in parts:
+        argv: list[str] = []
+        for command in (part.service.entrypoint, part.service.command):
+            if command is not None:
+                argv.extend(command.argv)
+        if argv:
+            overridden.append(part)
+        if _production_server(command_words(argv)) is not None:
+            return None
+    named = all(
+        path_role(part.file.relpath) is not None
+        or is_dev_name(part.service.name)
+        or any(is_dev_name(p) for p in part.service.profiles)
+        for part in parts
+    )
+    if not (named or not entrypoint_and_cmd(dockerfile) or not overridden):
+        return None
     reason = roles[0].reason
     if len(roles) == 1:
         return reason
@@ -557,14 +590,9 @@ _PRODUCTION_SERVERS = frozenset(
 _DEV_FLAGS = frozenset({"--reload", "--debug", "--autoreload", "--py-autoreload"})
 
 
-def _production_server(dockerfile: Dockerfile) -> str | None:
-    """The production server the image's own command starts (gunicorn, uwsgi, uvicorn
-    without --reload, nginx...), or None."""
-    from dockwise.rules.runtime import process_commands
-
-    words: list[str] = []
-    for _, command in process_commands(dockerfile):
-        words.extend(command.argv)
+def _production_server(words: list[str]) -> str | None:
+    """The production server a command starts (gunicorn, uwsgi, uvicorn without
+    --reload, nginx...), or None."""
     if _DEV_FLAGS.intersection(words):
         return None
     names = [word.rsplit("/", 1)[-1] for word in words if word and not word.startswith("-")]
