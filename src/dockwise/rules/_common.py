@@ -560,9 +560,9 @@ def _development_image(
     overridden = []
     for part in parts:
         argv: list[str] = []
-        for command in (part.service.entrypoint, part.service.command):
-            if command is not None:
-                argv.extend(command.argv)
+        for given in (part.service.entrypoint, part.service.command):
+            if given is not None:
+                argv.extend(given.argv)
         if argv:
             overridden.append(part)
         if _production_server(command_words(argv)) is not None:
