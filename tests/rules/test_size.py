@@ -487,6 +487,45 @@ def test_dw116_small_files_and_bind_mounts_pass() -> None:
     assert lines(size.deleted_in_later_layer, text) == []
 
 
+def test_dw116_grades_by_the_size_of_what_the_copy_hid(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text(
+        "FROM python:3.12\nCOPY src/ /tmp/src\nCOPY big.tar.gz /tmp/\n"
+        "RUN pip install /tmp/src && tar -xzf /tmp/big.tar.gz -C /opt\n"
+        "RUN rm -r /tmp/src /tmp/big.tar.gz\n"
+    )
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "app.py").write_text("print('hi')\n")
+    with (tmp_path / "big.tar.gz").open("wb") as big:
+        big.truncate(12 * 1024 * 1024)  # sparse: 12 MB as Docker sends it
+    config = Config(select=("DW116",))
+    outcome = check_project(load_project(tmp_path, config), [size.deleted_in_later_layer])
+    graded = [(f.line, f.severity.label) for f in outcome.findings]
+    assert graded == [(2, "info"), (3, "warning")]  # the source tree is tiny; the archive is not
+    assert "(12.0 MB)" in outcome.findings[1].message
+
+
+def test_dw103_requirements_that_install_the_copied_project_come_after_the_copy(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "Dockerfile").write_text(
+        "FROM python:3.12-slim\nCOPY . /code\nWORKDIR /code/tests/app/idp\n"
+        "RUN pip install --no-cache-dir -r requirements.txt\n"
+    )
+    idp = tmp_path / "tests" / "app" / "idp"
+    idp.mkdir(parents=True)
+    requirements = idp / "requirements.txt"
+    config = Config(select=("DW103",))
+
+    def reported() -> list[int | None]:
+        project = load_project(tmp_path, config)
+        return [f.line for f in check_project(project, [size.copy_before_install]).findings]
+
+    requirements.write_text("Django>=4.2,<=5.2  # web\ngunicorn\n-e ../../../\n")
+    assert reported() == []  # the last line installs the copied tree itself
+    requirements.write_text("Django>=4.2,<=5.2\ngunicorn\n")
+    assert reported() == [2]
+
+
 def test_dw117_uid_threshold_and_arg() -> None:
     assert lines(size.useradd_lastlog, "FROM debian:bookworm-slim\nRUN useradd -u 65536 a\n") == [2]
     assert lines(size.useradd_lastlog, "FROM debian:bookworm-slim\nRUN useradd -u 65535 a\n") == []
@@ -785,6 +824,18 @@ def test_dw102_a_shell_command_without_hpc_is_still_a_warning() -> None:
         CMD ["bash"]
     """
     assert severities(size.build_tools_shipped, text) == ["warning"]
+
+
+def test_dw106_add_after_a_separate_apk_update_is_left_to_dw112() -> None:
+    text = """
+        FROM alpine:3.19
+        RUN apk update
+        RUN apk add build-base
+        RUN apk add -U curl
+        RUN apk update && apk add git
+    """
+    assert lines(size.apk_cache, text) == [4, 5]
+    assert lines(size.lonely_update, text) == [2]
 
 
 def test_dw106_no_network_add_caches_nothing() -> None:

@@ -632,7 +632,9 @@ def _dependency_installs(run: Instruction) -> list[tuple[str, ShellCommand]]:
         poetry install, uv sync...), every edit to any source file invalidates the
         dependency layer: each build and each CI run downloads and installs every dependency
         again, and each pushed image carries a fresh copy of that layer. Installing the
-        project itself (`pip install .`) has to come after the copy and is not reported.
+        project itself (`pip install .`, or a requirements file in the build context that
+        lists a local folder such as `-e ../..`) has to come after the copy and is not
+        reported.
     """,
     fix="""
         Copy only the dependency manifests first, install, then copy the rest:
@@ -655,10 +657,43 @@ def _dependency_installs(run: Instruction) -> list[tuple[str, ShellCommand]]:
 )
 def copy_before_install(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
     for stage in dockerfile.stages:
-        yield from _copy_before_install_in(dockerfile, stage)
+        yield from _copy_before_install_in(dockerfile, stage, project)
 
 
-def _copy_before_install_in(dockerfile: Dockerfile, stage: Stage) -> Iterator[Hit]:
+# a requirements line that installs a local folder: `-e ../../..`, `--editable .`, `./lib`
+_LOCAL_REQUIREMENT = lazy_compile(
+    r"^(?:(?:-e|--editable)(?:\s+|=))?(?:\.{1,2}(?:/\S*)?|/\S+|file:\S+)$"
+)
+
+
+def _installs_copied_tree(
+    project: Project, dockerfile: Dockerfile, copy: Instruction, run: Instruction,
+    command: ShellCommand,
+) -> bool:  # fmt: skip
+    """`pip install -r requirements.txt` whose file installs a local folder (`-e ../../..`):
+    it needs the copied tree, so the COPY has to come first."""
+    pip = pip_command(command)
+    parts = _source_and_dest(copy)
+    if pip is None or not parts:
+        return False
+    context = project.contexts.get(dockerfile.relpath)
+    if context is None:
+        return False
+    dest = _absolute(copy, parts[1])
+    for name in pip.values("--requirement"):
+        where = _absolute(run, run.expanded(name))
+        if where != dest and not where.startswith(dest.rstrip("/") + "/"):
+            continue
+        text = context.read_text(posixpath.relpath(where, dest))
+        lines = (line.split(" #", 1)[0].strip() for line in (text or "").splitlines())
+        if any(_LOCAL_REQUIREMENT.match(line) for line in lines):
+            return True
+    return False
+
+
+def _copy_before_install_in(
+    dockerfile: Dockerfile, stage: Stage, project: Project
+) -> Iterator[Hit]:
     installed_before: set[str] = set()
     whole_copy: Instruction | None = None
     reported: set[str] = set()
@@ -673,6 +708,8 @@ def _copy_before_install_in(dockerfile: Dockerfile, stage: Stage) -> Iterator[Hi
             if whole_copy is None:
                 installed_before.add(ecosystem)
             elif ecosystem not in installed_before and ecosystem not in reported:
+                if _installs_copied_tree(project, dockerfile, whole_copy, instruction, command):
+                    continue  # the requirements install the copied project itself
                 reported.add(ecosystem)
                 shown = " ".join(command.argv[:4])
                 yield at(
@@ -845,7 +882,9 @@ def apt_lists_left(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
         under /var/cache/apk, shipped in the layer. Only the shipped stage and its parents
         are judged (unlike hadolint DL3019, which also judges builder stages); a cache mount,
         `rm -rf /var/cache/apk/*` after the add in the same RUN, or `--no-network` (nothing
-        downloaded) passes; a cleanup before the add does not count.
+        downloaded) passes; a cleanup before the add does not count. An add that refreshes
+        no index of its own after a separate `RUN apk update` is not reported: that RUN holds
+        the index, and DW112 reports it.
     """,
     fix="`apk add --no-cache curl=8.5.0-r0` (no separate `apk update` needed).",
     bad="""
@@ -859,12 +898,21 @@ def apt_lists_left(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
     also=["hadolint:DL3019", "trivy:DS-0025", "dockle:DKL-DI-0004"],
 )
 def apk_cache(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
+    lonely_update = False  # an earlier `RUN apk update` of its own (DW112 reports it)
     for run in shipped_runs(dockerfile):
+        lonely = _lonely_update(run)
+        if lonely is not None and lonely.manager == "apk":
+            lonely_update = True
+            continue
         for index, package in _indexed_packages(run):
             if package.manager != "apk" or package.verb != "add":
                 continue
             if package.command.has_flag("--no-cache", "--no-network"):
                 continue  # --no-network: nothing is downloaded, so nothing is cached
+            if lonely_update and not _apk_refreshes_index(run):
+                # the index in the image is that earlier RUN's: --no-cache here would not
+                # remove it, and DW112 already points at the update
+                continue
             if _removes_path(run, "/var/cache/apk", after=index) or _has_cache_mount(
                 run, "/var/cache/apk", "/etc/apk/cache"
             ):
@@ -873,6 +921,17 @@ def apk_cache(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
                 dockerfile, run, "apk add without --no-cache leaves the apk cache in the image"
             )
             break
+
+
+def _apk_refreshes_index(run: Instruction) -> bool:
+    """`apk update`, or `apk add -U/--update-cache` in this RUN: it downloads an index."""
+    return any(
+        package.manager == "apk"
+        and (
+            package.verb == "update" or package.command.has_flag("-U", "--update-cache", "--update")
+        )
+        for package in package_commands(run)
+    )
 
 
 @dataclass(frozen=True)
@@ -1495,7 +1554,8 @@ def _deletes(target: str, copied: _Copied) -> bool:
         Layers only add: a file COPYed in one instruction and deleted by a later RUN is
         hidden, not removed, and every pull still downloads it. This is reported for
         archives, packages, installers and whole directories in the shipped stage and its
-        parents.
+        parents; when the build context shows that what was hidden is under 10 MB, it is
+        advice (info), and the message gives the size.
     """,
     fix="""
         Never put it in a layer: `RUN --mount=type=bind,source=pkg.tar.gz,target=/tmp/pkg.tar.gz ...`,
@@ -1527,13 +1587,46 @@ def deleted_in_later_layer(dockerfile: Dockerfile, project: Project) -> Iterator
             if any(_deletes(target, copied) for target in targets):
                 pending.remove(copied)
                 what = copied.source if not copied.is_dir else f"{copied.source} ({copied.path})"
-                yield at(
+                size = _copied_bytes(project, dockerfile, copied)
+                hit = at(
                     dockerfile,
                     copied.instruction,
                     f"{what} is deleted at line {instruction.start_line} but still ships in "
-                    f"the layer of this {copied.instruction.cmd}",
+                    f"the layer of this {copied.instruction.cmd}"
+                    + (f" ({human_size(size)})" if size is not None else ""),
                     related=(Related(dockerfile.relpath, instruction.start_line, "deleted here"),),
                 )
+                if size is not None and size < _HIDDEN_BYTES_WORTH_A_WARNING:
+                    hit = replace(hit, severity=Severity.INFO)  # a few MB in any image
+                yield hit
+
+
+# below this, a file hidden in a lower layer costs less than a base image's patch release
+_HIDDEN_BYTES_WORTH_A_WARNING = 10 * 1024 * 1024
+
+
+def _copied_bytes(project: Project, dockerfile: Dockerfile, copied: _Copied) -> int | None:
+    """Bytes of the build-context files a COPY/ADD puts at or below `copied.path`; None when
+    they are not known (stdin, `--from`, a URL, a context that could not be read)."""
+    if copied.instruction.flag("from") is not None:
+        return None
+    context = project.contexts.get(dockerfile.relpath)
+    if context is None or context.truncated:
+        return None
+    for take in context.copies:
+        if take.instruction.start_line != copied.instruction.start_line:
+            continue
+        prefix = copied.path.rstrip("/") + "/"
+        landed = [
+            relpath
+            for relpath in take.files
+            if (where := take.landings.get(relpath)) is not None
+            and (where == copied.path or where.startswith(prefix))
+        ]
+        if not landed:
+            return None
+        return sum(context.by_path[r].size for r in landed if r in context.by_path)
+    return None
 
 
 _LASTLOG_SAFE_UID = 65535
