@@ -494,3 +494,15 @@ def test_durations_are_read_in_linear_time() -> None:
     assert parse_duration("9" * 200_000) is None
     assert parse_duration("1" * 100_000 + "x") is None
     assert parse_duration("1m" * 50_000) == 3_000_000.0
+
+
+def test_template_markers_are_found_in_linear_time() -> None:
+    # issue 6: the lazy marker regex rescanned the rest of the line from every `{{a`
+    from dockwise.sources.compose import template_marker
+
+    assert template_marker("{{a" * 50_000) is None
+    assert template_marker("{" * 100_000) is None
+    assert template_marker("x: 1\n" + "{{a" * 50_000 + "\ny: {{ .Values.image }}\n") == (
+        3,
+        "{{ .Values.image }}",
+    )

@@ -254,3 +254,10 @@ def test_a_run_of_tabs_inside_a_value_is_read_in_one_pass() -> None:
     assert loaded is not None and not loaded.problems
     (pod,) = loaded.workloads
     assert pod.containers[0].image == tabs and pod.containers[0].args == ("a",)
+
+
+def test_helm_text_is_recognised_in_linear_time() -> None:
+    # issue 6: `{{.*?}}` rescanned the line from every `{{` (50,000 `{`: 10 s)
+    assert parse_manifest("apiVersion: v1\nkind: Pod\nx: '" + "{" * 100_000 + "'\n", "p.yaml")
+    templated = parse_manifest("apiVersion: v1\nkind: Pod\nimage: {{ .Values.x }}\n", "t.yaml")
+    assert templated is not None and templated.template
