@@ -487,6 +487,30 @@ def test_dw801_is_advice_for_host_tools_and_nfs_servers(tmp_path: Path) -> None:
     assert severity == "info" and "NFS server" in message
 
 
+def test_dw801_is_advice_for_edge_proxy_images_and_load_generator_demos(tmp_path: Path) -> None:
+    proxy = (
+        "FROM alpine:3.20\nRUN apk --no-cache add ca-certificates\n"
+        "COPY traefik /usr/local/bin/traefik\nCOPY entrypoint.sh /\nEXPOSE 80\n"
+        'ENTRYPOINT ["/entrypoint.sh"]\nCMD ["traefik"]\n'
+    )
+    write(tmp_path / "proxy", {"Dockerfile": proxy})
+    [(severity, message)] = dw801(tmp_path / "proxy")
+    assert severity == "info" and "edge proxy image (traefik, EXPOSE 80)" in message
+    # the same proxy on an unprivileged port has no reason to run as root
+    write(tmp_path / "high", {"Dockerfile": proxy.replace("EXPOSE 80", "EXPOSE 8080")})
+    [(severity, _)] = dw801(tmp_path / "high")
+    assert severity == "warning"
+    stress = "FROM ubuntu:24.04\nRUN apt-get update && apt-get install -y stress\nCMD stress -c 2\n"
+    write(tmp_path / "stress", {"Dockerfile": stress})
+    [(severity, message)] = dw801(tmp_path / "stress")
+    assert severity == "info" and "load generator" in message
+    assert role(tmp_path / "stress", "Dockerfile") == (
+        "job",
+        "it runs stress, a load generator for a demo or a test",
+    )
+    assert {severity for _, _, severity in graded(tmp_path / "stress", "DW601")} == {"info"}
+
+
 def test_dw801_skips_lambda_images_known_by_their_runtime_client(tmp_path: Path) -> None:
     dockerfile = """\
         FROM golang:1.22-alpine AS builder

@@ -331,6 +331,8 @@ _ONE_SHOT_SCRIPT = lazy_compile(
     r"training|finetune|fine[-_]tune|oneshot|one[-_]off)(?:[-_.]|$)"
 )
 # interactive console programs: run with `docker run -it`, not kept running as services
+# programs that only load the CPU or memory: a demo of limits, not a service
+_LOAD_GENERATORS = frozenset({"stress", "stress-ng"})
 _INTERACTIVE_TOOLS = frozenset({"mitmproxy", "tmux", "screen", "htop", "top", "k9s", "vim", "nano"})
 # what tells an image it is an AWS Lambda function: its runtime interface client
 _LAMBDA_MARKERS = lazy_compile(
@@ -682,6 +684,9 @@ def _command_role(dockerfile: Dockerfile) -> NotAService | None:
     )
     if script is not None:
         return NotAService("job", f"it runs {script}, a script named for a one-shot task")
+    load = next((n for n in names[:2] if n in _LOAD_GENERATORS), None)
+    if load is not None:
+        return NotAService("job", f"it runs {load}, a load generator for a demo or a test")
     interactive = next((n for n in names[:1] + names[1:2] if n in _INTERACTIVE_TOOLS), None)
     if interactive is not None:
         return NotAService("job", f"it runs {interactive}, an interactive console tool")

@@ -3,7 +3,13 @@
 - a host tool: a compose service or Kubernetes container that runs the image with the
   host's PID namespace or network, the Docker socket, `/etc` or `/` of the host, or
   privileged: it audits or manages the host, which needs root;
-- a kernel NFS server (nfsd, rpcbind, exportfs): it runs as root by design.
+- a kernel NFS server (nfsd, rpcbind, exportfs): it runs as root by design;
+- an edge proxy image (`_EDGE_PROXIES`: Traefik, Caddy, HAProxy, Envoy) that listens on a
+  privileged port by default (EXPOSE 80/443): its common setup binds :80 and reads the
+  root-owned Docker socket (Traefik's Docker provider), so the official images leave the
+  user to the deployer, who runs it with a port mapping and a socket proxy;
+- a load generator (`stress`, `stress-ng`) as the command: a throwaway demo with no
+  input and no network, where root exposes nothing.
 
 AWS Lambda images (which Lambda runs as its own non-root user) are not a service at all
 (`_common.not_a_service`, kind "function").
@@ -32,6 +38,9 @@ def _root_needed(dockerfile: Dockerfile, project: Project) -> str | None:
     nfs = _nfs_server(dockerfile)
     if nfs is not None:
         return nfs
+    own = _edge_proxy(dockerfile) or _load_generator(dockerfile)
+    if own is not None:
+        return own
     if not (project.discovery.compose_files or project.discovery.yaml_files):
         return None
     from dockwise.rules._common import service_of
@@ -59,6 +68,47 @@ def _root_needed(dockerfile: Dockerfile, project: Project) -> str | None:
             access = ", ".join(container.workload.host_access) or "privileged: true"
             return f"{container.label} runs it with {access}: a tool for the node, which needs root"
     return None
+
+
+# reverse proxies whose official images run as root by design (the user left to the
+# deployer): they bind :80/:443 and, for Traefik, read the root-owned Docker socket
+_EDGE_PROXIES = frozenset({"traefik", "caddy", "haproxy", "envoy"})
+_LOAD_GENERATORS = frozenset({"stress", "stress-ng"})
+
+
+def _programs(dockerfile: Dockerfile) -> list[str]:
+    from dockwise.rules.runtime import process_commands
+
+    return [
+        word.rsplit("/", 1)[-1]
+        for _, command in process_commands(dockerfile)
+        for word in command.argv[:1]
+    ]
+
+
+def _edge_proxy(dockerfile: Dockerfile) -> str | None:
+    from dockwise.rules._common import shipped_instructions
+
+    proxy = next((p for p in _programs(dockerfile) if p in _EDGE_PROXIES), None)
+    if proxy is None:
+        return None
+    for instruction in shipped_instructions(dockerfile, "EXPOSE"):
+        for word in instruction.value:
+            port = word.split("/", 1)[0]
+            if port.isdigit() and int(port) < 1024:
+                return (
+                    f"an edge proxy image ({proxy}, EXPOSE {port}): it binds a privileged "
+                    "port by default and its usual setup reads the root-owned Docker socket; "
+                    "the user is left to the deployer"
+                )
+    return None
+
+
+def _load_generator(dockerfile: Dockerfile) -> str | None:
+    found = next((p for p in _programs(dockerfile) if p in _LOAD_GENERATORS), None)
+    if found is None:
+        return None
+    return f"it runs {found}, a load generator: a throwaway demo where root exposes nothing"
 
 
 def _nfs_server(dockerfile: Dockerfile) -> str | None:
