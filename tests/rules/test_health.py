@@ -602,7 +602,7 @@ def test_dw202_onbuild_base_image_is_not_a_service() -> None:
         ('FROM python:3.11-slim\nCMD ["python", "manage.py", "runserver", "0:8000"]\n', "warning"),
         # nothing says it serves: a worker, a batch job, a CLI
         ('FROM python:3.11-slim\nCMD ["python", "worker.py"]\n', "info"),
-        ("FROM ubuntu:22.04\nCMD stress -c 2\n", "info"),
+        ("FROM ubuntu:22.04\nCMD crunch -c 2\n", "info"),
     ],
 )
 def test_dw202_severity_follows_what_the_image_is(text: str, expected: str) -> None:

@@ -30,7 +30,7 @@ def _severities(rule_id: str, text: str) -> list[tuple[int | None, str]]:
     [
         # dash (Debian, Ubuntu and the official images built on them) forks and stays PID 1
         ("FROM python:3.11-slim\nCMD python /app/app.py\n", [(2, "warning")]),
-        ("FROM ubuntu:22.04\nENTRYPOINT stress -c 2\n", [(2, "warning")]),
+        ("FROM ubuntu:22.04\nENTRYPOINT crunch -c 2\n", [(2, "warning")]),
         ("FROM nvidia/cuda:12.4.1-runtime-ubuntu22.04\nCMD python3 /app.py\n", [(2, "warning")]),
         # busybox ash execs a lone command, and the last one of a plain list
         ("FROM python:3.11-alpine\nCMD python /app/app.py\n", []),
