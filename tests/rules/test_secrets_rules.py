@@ -609,3 +609,15 @@ def test_copied_secrets_are_graded_by_where_they_live(tmp_path: Path) -> None:
         ("settings.py", "warning"),  # an insecure key with nothing saying it is development
         ("tests/test_app.py", "info"),  # a fixture's database password: likely a fake
     ]
+
+
+def test_command_line_scan_is_linear_on_long_words() -> None:
+    # issue 6: the URL-password regex rescanned a run of letters from every position
+    # (a 30,000-letter compose command took 4 s)
+    from dockwise.rules.secrets import argv_credentials
+
+    for text in ("a" * 60_000, "x://" + "b" * 60_000, "a" * 60_000 + "://"):
+        assert argv_credentials((text,), (text,)) == []
+    url = "postgres://app:Zq8vN3rT7wLp@db.internal/app"
+    (found,) = argv_credentials((url,), (url,))
+    assert found.match.value == "Zq8vN3rT7wLp"

@@ -990,7 +990,9 @@ def _flag_credentials(args: tuple[str, ...]) -> Iterator[tuple[str, str]]:
             yield f"--{name}", value
 
 
-_URL_PASSWORD = lazy_compile(r"[A-Za-z][\w+.\-]*://[^\s:/?#@'\"]*:(?P<pw>[^\s/?#@'\"]+)@")
+# URL schemes are short: an unbounded `[\w+.\-]*` before `://` rescanned a run of
+# letters from every position (30,000 letters: 4 s, issue 6)
+_URL_PASSWORD = lazy_compile(r"[A-Za-z][\w+.\-]{0,31}://[^\s:/?#@'\"]*:(?P<pw>[^\s/?#@'\"]+)@")
 
 
 def command_credentials(instruction: Instruction) -> list[Literal]:
