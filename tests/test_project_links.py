@@ -116,3 +116,13 @@ def test_template_files_in_a_folder(tmp_path: Path) -> None:
     assert [(t.relpath, t.line) for t in project.templates] == [
         ("{{cookiecutter.slug}}/Dockerfile", 2)
     ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["FROM python\nFROM " + "{" * 60_000 + "\n", "FROM " + "{{a" * 20_000 + "\n", "{%a" * 20_000],
+)
+def test_template_markers_are_looked_for_in_linear_time(text: str) -> None:
+    # issue 6: the lazy marker patterns rescanned a line from every opening (18 s)
+    project = project_from_text(text, Config(), "Dockerfile")
+    assert len(project.dockerfiles) + len(project.templates) == 1

@@ -570,12 +570,14 @@ def _load_dockerfiles(
 # Jinja/cookiecutter syntax: `{% ... %}` and `{# ... #}` never occur in a Dockerfile; `{{`
 # does (Go templates: `docker inspect --format '{{.Id}}'`), so it counts only where an
 # instruction or image name would be, or naming cookiecutter
+# (spans bounded: an unbounded lazy `.*?` rescanned the line from every opening, and 50,000
+# braces after FROM took 18 s; issue 6)
 _TEMPLATE_MARKERS = (
-    lazy_compile(r"\{%-?\s*\w.*?%\}"),
+    lazy_compile(r"\{%-?\s*\w.{0,200}?%\}"),
     lazy_compile(r"^\s*\{#.*#\}"),
     lazy_compile(r"^\s*\{\{.*\}\}"),
-    lazy_compile(r"\{\{\s*cookiecutter\..*?\}\}"),
-    lazy_compile(r"(?i)^\s*FROM\s+\S*\{\{.*?\}\}"),
+    lazy_compile(r"\{\{\s*cookiecutter\..{0,200}?\}\}"),
+    lazy_compile(r"(?i)^\s*FROM\s+\S{0,200}?\{\{.{0,200}?\}\}"),
 )
 
 
