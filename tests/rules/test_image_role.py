@@ -346,6 +346,53 @@ def dw202(root: Path) -> list[tuple[str, str]]:
     return [(severity, message) for _, _, severity, message in found(root, "DW202")]
 
 
+def test_a_job_or_run_once_pod_joined_by_placeholder_or_folder_name_makes_a_job(
+    tmp_path: Path,
+) -> None:
+    script = "FROM python:3.12-slim\nCOPY main.py /main.py\nCMD python /main.py\n"
+    job = """\
+        apiVersion: batch/v1
+        kind: Job
+        metadata: {name: quantize}
+        spec:
+          template:
+            spec:
+              restartPolicy: Never
+              containers:
+                - name: quantize
+                  image: $IMAGE_URL
+    """
+    write(tmp_path / "job", {"quantize/Dockerfile": script, "quantize/job.yaml": job})
+    assert role(tmp_path / "job", "quantize/Dockerfile") == (
+        "job",
+        "Job/quantize is a Job, not a long-running service",
+    )
+    assert {severity for _, _, severity in graded(tmp_path / "job", "DW601")} == {"info"}
+    pod = """\
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: dns-frontend}
+        spec:
+          restartPolicy: Never
+          containers:
+            - name: dns-frontend
+              image: registry.example.com/example-dns-frontend:v1
+              command: [python, client.py]
+    """
+    files = {
+        "dns/images/frontend/Dockerfile": script,
+        "dns/images/backend/Dockerfile": script,
+        "dns/frontend-pod.yaml": pod,
+    }
+    write(tmp_path / "pod", files)
+    kind, why = role(tmp_path / "pod", "dns/images/frontend/Dockerfile") or ("", "")
+    assert kind == "job" and "restartPolicy Never" in why
+    assert role(tmp_path / "pod", "dns/images/backend/Dockerfile") is None
+    # a bare Pod that Kubernetes restarts is no one-shot job
+    write(tmp_path / "always", {**files, "dns/frontend-pod.yaml": pod.replace("Never", "Always")})
+    assert role(tmp_path / "always", "dns/images/frontend/Dockerfile") is None
+
+
 def test_dw202_still_fires_on_a_plain_service(tmp_path: Path) -> None:
     write(tmp_path, {"Dockerfile": SERVER})
     assert [s for s, _ in dw202(tmp_path)] == ["warning"]

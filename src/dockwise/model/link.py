@@ -419,7 +419,8 @@ def _container_owner(
     image = part.container.image
     key = image_key(image) if image else None
     if key is None:
-        return None, ""
+        placeholder = _placeholder_owner(project, part.path, image) if image else None
+        return placeholder or (None, "")
     if key in by_image:
         return by_image[key], f"runs {image}, which {by_image[key]} builds"
     if single is not None:
@@ -429,7 +430,69 @@ def _container_owner(
     nearby = _local_image_owner(project, part.path, image) if image else None
     if nearby is not None:
         return nearby
+    named = _named_folder_owner(project, part.path, key)
+    if named is not None:
+        return named
     return None, ""
+
+
+_PLACEHOLDER = re.compile(r"^(?:\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|<[^<>]+>)$")
+
+
+def _placeholder_owner(project: Project, manifest: str, image: str) -> tuple[str, str] | None:
+    """A manifest whose image is only a placeholder (`$IMAGE_URL`, `${IMAGE}`, `<IMAGE>`:
+    the README's build step fills it in) runs the one Dockerfile of its own folder, or of
+    the folder holding its manifests folder (`app/Dockerfile` and `app/k8s/job.yaml`)."""
+    if not _PLACEHOLDER.match(image.strip()):
+        return None
+    by_folder = _dockerfiles_by_folder(project)
+    folders = manifest.split("/")[:-1]
+    candidates = ["/".join(folders)]
+    if folders and _manifest_folder(folders[-1]):
+        candidates.append("/".join(folders[:-1]))
+    for folder in candidates:
+        here = by_folder.get(folder, [])
+        if len(here) == 1:
+            return here[0].relpath, f"runs {image}, a placeholder beside {here[0].relpath}"
+        if here:
+            return None
+    return None
+
+
+def _manifest_folder(name: str) -> bool:
+    lowered = name.lower()
+    return lowered in _MANIFEST_FOLDERS or any(
+        word in ("manifests", "k8s", "kubernetes") for word in _WORD_SPLIT.split(lowered)
+    )
+
+
+def _named_folder_owner(project: Project, manifest: str, key: str) -> tuple[str, str] | None:
+    """An image named after a Dockerfile's folder below the manifest's sample folder:
+    `registry.k8s.io/example-dns-frontend` and `images/frontend/Dockerfile`, the only
+    Dockerfile there whose folder name ends the image's name. The sample folder is the
+    manifest's own, or the one holding its manifests folder."""
+    name = key.rsplit("/", 1)[-1].lower()
+    words = [w for w in _WORD_SPLIT.split(name) if w]
+    folders = manifest.split("/")[:-1]
+    if folders and _manifest_folder(folders[-1]):
+        folders = folders[:-1]
+    if not folders:
+        return None  # the whole project: too wide to guess from a name
+    top = "/".join(folders) + "/"
+    found: list[Dockerfile] = []
+    for dockerfile in project.dockerfiles:
+        if not dockerfile.relpath.startswith(top):
+            continue
+        folder = dockerfile.relpath.rpartition("/")[0]
+        if folder + "/" == top:
+            continue
+        own = [w for w in _WORD_SPLIT.split(folder.rsplit("/", 1)[-1].lower()) if w]
+        if own and len(own) < len(words) and words[-len(own) :] == own:
+            found.append(dockerfile)
+    if len(found) != 1:
+        return None
+    owner = found[0].relpath
+    return owner, f"runs {key.rsplit('/', 1)[-1]}, named after the folder of {owner}"
 
 
 # the folders Kubernetes manifests live in, beside the Dockerfile of what they deploy

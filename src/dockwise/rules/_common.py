@@ -506,6 +506,15 @@ def _orchestrated_role(dockerfile: Dockerfile, project: Project) -> NotAService 
     compose_roles = [compose_role(part, project) for part in service.compose]
     one_off = [_one_off(part) for part in service.compose]
     batch = [role.reason for role in container_roles if role.kind == BATCH]
+    # a bare Pod that runs once (restartPolicy Never or OnFailure: a test client)
+    once = [
+        f"{part.workload.label} is a bare Pod with restartPolicy {part.workload.restart_policy}:"
+        " it runs once"
+        for part in service.containers
+        if part.workload.kind == "Pod" and part.workload.restart_policy in ("Never", "OnFailure")
+    ]
+    if once and len(once) + len(batch) == len(container_roles):
+        batch = batch + once
     if batch and all(o is not None for o in one_off):
         return NotAService("job", batch[0])
     if not container_roles and one_off and all(o is not None for o in one_off):

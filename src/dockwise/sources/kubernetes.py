@@ -155,6 +155,7 @@ class Workload:
     # what the pod shares with the node: hostNetwork, hostPID, hostIPC, hostPath volumes
     host_access: tuple[str, ...] = ()
     node_selector: tuple[tuple[str, str], ...] = ()
+    restart_policy: str | None = None  # the pod's restartPolicy (Always, OnFailure, Never)
 
     @property
     def is_batch(self) -> bool:
@@ -353,6 +354,7 @@ def _workload(item: Map, kind: str, name: str, relpath: str) -> Workload:
         and _get(item, "spec", "selector") is None,
         host_access=_host_access(spec),
         node_selector=_node_selector(spec.get("nodeSelector")),
+        restart_policy=_str(spec.get("restartPolicy")),
     )
 
 
