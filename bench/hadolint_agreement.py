@@ -133,6 +133,24 @@ def _shell_form_healthcheck(case: Case) -> bool:
     return case.code == "DL3025" and case.text.startswith("HEALTHCHECK")
 
 
+def _shell_execs_lone_command(case: Case) -> bool:
+    """`CMD python app.py` on an image whose /bin/sh is bash or busybox ash (or an image
+    dockwise does not know, where DW601 says "could not verify" at info only): a lone simple
+    command replaces the shell, so the process is PID 1 and gets SIGTERM."""
+    from dockwise.baseimages import base_shell
+
+    if case.code != "DL3025" or case.side != "hadolint only":
+        return False
+    if not case.text.startswith(("CMD", "ENTRYPOINT")):
+        return False
+    stage = next(
+        (s for s in reversed(case.dockerfile.stages) if s.instructions[0].start_line <= case.line),
+        None,
+    )
+    base = stage.base_resolved if stage is not None else None
+    return base is not None and base_shell(base) in ("ash", "bash", None)
+
+
 def _no_service_image(case: Case) -> bool:
     return case.code == "DL3057" and case.side == "hadolint only"
 
@@ -174,6 +192,11 @@ def _root_by_name(case: Case) -> bool:
 
 
 EXPLANATIONS: list[tuple[str, Callable[[Case], bool]]] = [
+    (
+        "shell-form CMD/ENTRYPOINT of a lone command where /bin/sh is bash or busybox ash "
+        "(it execs the command: PID 1 gets SIGTERM) or unknown (DW601 at info)",
+        _shell_execs_lone_command,
+    ),
     (
         "builder stage that does not ship: stage-local rules judge the shipped image",
         _in_builder_stage,
