@@ -343,11 +343,12 @@ def build_services(project: Project) -> tuple[Service, ...]:
         for service in compose.services.values():
             _add_compose(drafts, project, ComposePart(compose, service), by_image)
     single = _single_service_dockerfile(project)
+    sole = _sole_own_image(project) if single is not None else None
     for manifest in project.manifests:
         for workload in manifest.workloads:
             for container in workload.containers:
                 part = ContainerPart(manifest, workload, container)
-                _add_container(drafts, project, part, by_image, single)
+                _add_container(drafts, project, part, by_image, single, sole)
     return tuple(draft.freeze() for draft in drafts.values())
 
 
@@ -372,8 +373,9 @@ def _add_container(
     part: ContainerPart,
     by_image: Mapping[str, str],
     single: Dockerfile | None,
+    sole: str | None = None,
 ) -> None:
-    owner, because = _container_owner(project, part, by_image, single)
+    owner, because = _container_owner(project, part, by_image, single, sole)
     draft = drafts.get(owner) if owner else None
     if draft is None:
         key = f"k8s:{part.path}:{part.workload.label}:{part.container.name}"
@@ -415,6 +417,7 @@ def _container_owner(
     part: ContainerPart,
     by_image: Mapping[str, str],
     single: Dockerfile | None,
+    sole: str | None = None,
 ) -> tuple[str | None, str]:
     image = part.container.image
     key = image_key(image) if image else None
@@ -427,6 +430,11 @@ def _container_owner(
         repository_name = key.rsplit("/", 1)[-1]
         if repository_name in _folder_names(project, single):
             return single.relpath, f"runs {image}, named like the folder of {single.relpath}"
+        if sole is not None and repository_name == sole and _holds(single, part.path):
+            return single.relpath, (
+                f"runs {image}, the only image of the manifests that is not a well-known "
+                f"public one, and {single.relpath} is the only service Dockerfile"
+            )
     nearby = _local_image_owner(project, part.path, image) if image else None
     if nearby is not None:
         return nearby
@@ -662,6 +670,85 @@ def _runs_program(dockerfile: Dockerfile, name: str) -> bool:
         if stage.last("ENTRYPOINT") is not None or stage.last("CMD") is not None:
             return False
     return False
+
+
+# namespaces of well-known vendors' public images: a project does not build these
+_PUBLIC_NAMESPACES = frozenset(
+    {
+        "bitnami",
+        "grafana",
+        "prom",
+        "prometheus",
+        "jaegertracing",
+        "otel",
+        "openzipkin",
+        "hashicorp",
+        "confluentinc",
+        "elastic",
+        "minio",
+        "curlimages",
+        "busybox",
+        "nginxinc",
+        "envoyproxy",
+        "istio",
+        "coredns",
+        "kubernetesui",
+        "jetstack",
+        "fluent",
+        "timberio",
+        "cockroachdb",
+        "memcached",
+        "docker",
+        "library",
+        "google-samples",
+        "distroless",
+        "chainguard",
+        "linuxserver",
+        "percona",
+        "mongo",
+        "rabbitmq",
+    }
+)
+
+
+def _well_known_public(key: str) -> bool:
+    """An image a project pulls rather than builds: an official library image, a
+    distroless/Chainguard base, a well-known vendor's image, or one named like an
+    official image under another namespace (`bitnami/redis`, `quay.io/x/postgres`)."""
+    registry, _, repository = key.partition("/")
+    parts = repository.split("/")
+    if registry == "docker.io" and (len(parts) == 1 or parts[0] == "library"):
+        return True
+    if registry in ("registry.k8s.io", "k8s.gcr.io", "mcr.microsoft.com", "public.ecr.aws"):
+        return True
+    if repository.startswith(("distroless/", "chainguard/")):
+        return True
+    if parts[0] in _PUBLIC_NAMESPACES:
+        return True
+    return parts[-1] in _OFFICIAL_IMAGES
+
+
+def _holds(dockerfile: Dockerfile, manifest: str) -> bool:
+    """The Dockerfile's folder holds the manifest (the root Dockerfile holds them all)."""
+    folder = dockerfile.relpath.rpartition("/")[0]
+    return not folder or manifest.startswith(folder + "/")
+
+
+def _sole_own_image(project: Project) -> str | None:
+    """The one image name (last path part) the manifests run that is not a well-known
+    public image (`ghcr.io/acme/shop` and `acme/shop:dev` are one name): with a single
+    service Dockerfile, that is what the project builds. None when there are several."""
+    names: set[str] = set()
+    for manifest in project.manifests:
+        for workload in manifest.workloads:
+            for container in workload.containers:
+                key = image_key(container.image) if container.image else None
+                if key is None or _well_known_public(key):
+                    continue
+                names.add(key.rsplit("/", 1)[-1])
+                if len(names) > 1:
+                    return None
+    return next(iter(names)) if names else None
 
 
 def _single_service_dockerfile(project: Project) -> Dockerfile | None:
