@@ -38,7 +38,7 @@ def _root_needed(dockerfile: Dockerfile, project: Project) -> str | None:
     nfs = _nfs_server(dockerfile)
     if nfs is not None:
         return nfs
-    own = _edge_proxy(dockerfile) or _load_generator(dockerfile)
+    own = _edge_proxy(dockerfile) or _load_generator(dockerfile) or _self_dropping(dockerfile)
     if own is not None:
         return own
     if not (project.discovery.compose_files or project.discovery.yaml_files):
@@ -129,4 +129,31 @@ def _nfs_server(dockerfile: Dockerfile) -> str | None:
                 found = {package_name(word) for word in parsed.operands} & _NFS_PACKAGES
                 if found:
                     return f"an NFS server ({min(found)}): it runs as root"
+    return None
+
+
+# database servers that never serve as root: mysqld/mariadbd switch to their `user =` (and
+# refuse root without --user=root); postgres refuses to start as root
+_SELF_DROPPING = {
+    "mysqld": "mysqld switches to its own user (user = mysql) and refuses to run as root",
+    "mysqld_safe": "mysqld switches to its own user (user = mysql) and refuses to run as root",
+    "mariadbd": "mariadbd switches to its own user (user = mysql) and refuses to run as root",
+    "postgres": "postgres refuses to run as root",
+}
+
+
+def _self_dropping(dockerfile: Dockerfile) -> str | None:
+    """The image's CMD or ENTRYPOINT starts a database server that drops root itself
+    (`ENTRYPOINT ["/entrypoint.sh"]` + `CMD ["mysqld"]`: the script execs its arguments)."""
+    from dockwise.rules._common import shipped_instructions
+
+    for kind in ("ENTRYPOINT", "CMD"):
+        found = list(shipped_instructions(dockerfile, kind))
+        if not found:
+            continue
+        last = found[-1]
+        words = list(last.value) if last.json else last.script.split()
+        program = str(words[0]).rsplit("/", 1)[-1] if words else ""
+        if program in _SELF_DROPPING:
+            return f"it starts {program}: {_SELF_DROPPING[program]}"
     return None
