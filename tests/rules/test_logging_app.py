@@ -234,10 +234,22 @@ def test_print_on_the_code_path_makes_buffering_a_warning(tmp_path: Path) -> Non
     }
     quiet = run(files, tmp_path / "quiet", ("DW303",))
     assert [f.severity.label for f in quiet] == ["info"]
-    files["app.py"] += "\nprint('ready')\n"
+    files["app.py"] += "\nprint('ready')\nprint('stopping')\n"
+    lifecycle = run(files, tmp_path / "lifecycle", ("DW303",))
+    assert [f.severity.label for f in lifecycle] == ["info"]  # two lifecycle lines
+    files["app.py"] += "\ndef handle():\n    print('request')\n"
     loud = run(files, tmp_path / "loud", ("DW303",))
     assert [f.severity.label for f in loud] == ["warning"]
-    assert [(r.path, r.line) for r in loud[0].related] == [("app.py", 11)]
+    assert [(r.path, r.line) for r in loud[0].related] == [
+        ("app.py", 11),
+        ("app.py", 12),
+        ("app.py", 15),
+    ]
+    flushed = dict(
+        files,
+        **{"app.py": files["app.py"].replace("print('request')", "print('request', flush=True)")},
+    )
+    assert [f.severity.label for f in run(flushed, tmp_path / "flushed", ("DW303",))] == ["info"]
 
 
 def test_compose_log_drivers(tmp_path: Path) -> None:

@@ -317,6 +317,9 @@ def python_in_script(
     return None
 
 
+PRINTS_WORTH_A_WARNING = 3
+
+
 def python_entrypoint(dockerfile: Dockerfile) -> Instruction | None:
     """The CMD or ENTRYPOINT that starts a Python process (reused by the app-code rules)."""
     found = python_process(dockerfile)
@@ -401,7 +404,11 @@ def python_buffered_output(dockerfile: Dockerfile, project: Project) -> Iterator
     started = f"{command.name} (started by {script_path})" if script_path else command.name
     from dockwise.rules._app import code_prints
 
-    prints = code_prints(project, dockerfile)
+    # one or two prints are lifecycle lines (started, stopping): a warning needs a code path
+    # that really talks on stdout
+    prints = code_prints(project, dockerfile, limit=PRINTS_WORTH_A_WARNING)
+    if len(prints) < PRINTS_WORTH_A_WARNING:
+        prints = ()
     hit = at(
         dockerfile,
         instruction,

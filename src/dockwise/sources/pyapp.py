@@ -258,6 +258,7 @@ class _Reader:
         self.includes: list[_Include] = []
         self.log_files: list[LogFileSink] = []
         self.prints: list[int] = []
+        self.flushes_stdout = False
         self.log_configs: list[tuple[str | None, int]] = []
         self.settings: list[Setting] = []
         self.observability: dict[str, str] = {}
@@ -292,7 +293,7 @@ class _Reader:
             routes=tuple(self.routes),
             includes=tuple(self.includes),
             log_files=tuple(self.log_files),
-            prints=tuple(self.prints),
+            prints=() if self.flushes_stdout else tuple(self.prints),
             log_configs=tuple(self.log_configs),
             settings=tuple(self.settings),
             observability=self.observability,
@@ -406,8 +407,14 @@ class _Reader:
         last = func[-1]
         owner = ".".join(func[:-1])
         if last == "print" and len(func) == 1:
-            if _keyword(call, "file") is None:  # print(..., file=sys.stderr) is no stdout
+            # print(..., file=sys.stderr) is no stdout; print(..., flush=True) is never held
+            flushed = _keyword(call, "flush")
+            if _keyword(call, "file") is None and not (
+                isinstance(flushed, ast.Constant) and flushed.value is True
+            ):
                 self.prints.append(call.lineno)
+        elif func == ("sys", "stdout", "flush"):
+            self.flushes_stdout = True
         elif last in _FILE_HANDLERS:
             target = _literal_str(_first_arg(call, "filename"))
             self.log_files.append(LogFileSink(last, target, self.relpath, call.lineno))
