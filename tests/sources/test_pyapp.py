@@ -269,3 +269,27 @@ def test_bad_python_is_a_syntax_error_not_a_crash(tmp_path: Path) -> None:
         module = app.module(name)
         assert module is not None and module.syntax_error, name
     assert {module.relpath for module in app.syntax_errors} == {"py2.py", "nul.py", "deep.py"}
+
+
+def test_a_service_reads_at_most_its_parse_budget_of_python(tmp_path: Path) -> None:
+    from dockwise.sources import pyapp
+
+    body = "x = 1\n" * (300 * 1024 // 6)  # ~300 KB a module
+    files = {f"m{i}.py": f"import m{i + 1}\n" + body for i in range(12)}
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    app = load_app((tmp_path / name, name) for name in files)
+    reached = app.code_path("m0")
+    parsed = [m for m in reached if not m.syntax_error]
+    skipped = [m for m in app.syntax_errors if (m.syntax_error or "").startswith("not read")]
+    assert 0 < len(parsed) * 300 * 1024 <= pyapp.MAX_APP_PARSE_BYTES + 300 * 1024
+    assert skipped, "the modules beyond the budget are said not read"
+
+
+def test_route_templates_compile_once() -> None:
+    from dockwise.sources.pyapp import _route_pattern
+
+    _route_pattern.cache_clear()
+    for _ in range(3):
+        assert route_matches("/items/{id}", "/items/7")
+    assert _route_pattern.cache_info().misses == 1

@@ -147,6 +147,8 @@ def python_parse_error(project: Project) -> Iterator[Hit]:
                 yield Hit(
                     path,
                     None,
-                    f"not checked: Python 3 cannot parse it ({module.syntax_error})",
+                    f"not checked: {module.syntax_error}"
+                    if (module.syntax_error or "").startswith("not read")
+                    else f"not checked: Python 3 cannot parse it ({module.syntax_error})",
                     severity=Severity.INFO,
                 )

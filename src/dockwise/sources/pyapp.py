@@ -15,10 +15,11 @@ import os
 import re
 from collections.abc import Container, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 MAX_PYTHON_BYTES = 1024 * 1024
+MAX_APP_PARSE_BYTES = 1024 * 1024  # Python parsed for one service, all modules together
 MAX_INCLUDE_DEPTH = 16
 
 FRAMEWORK_FACTORIES = {
@@ -588,6 +589,7 @@ class PythonApp:
         self._files = dict(files)  # relpath -> file on disk, or source text (tests, stdin)
         self._loaded: dict[str, PyModule] = {}
         self._raw: dict[str, bytes] = {}
+        self._parsed_bytes = 0
         self._mentioning: dict[tuple[bytes, ...], list[PyModule]] = {}
 
     @cached_property
@@ -602,9 +604,21 @@ class PythonApp:
     def _load(self, relpath: str) -> PyModule:
         if relpath not in self._loaded:
             source = self._files[relpath]
-            if isinstance(source, Path):
+            size = len(self._bytes(relpath)) if isinstance(source, Path) else len(source)
+            if self._parsed_bytes + size > MAX_APP_PARSE_BYTES:
+                # parsing is the expensive part (about a second a MiB): a service's checks
+                # read this much of its code, and say what they did not read
+                self._loaded[relpath] = PyModule(
+                    relpath,
+                    module_name(relpath),
+                    syntax_error=f"not read: the service's code read before it passes "
+                    f"{MAX_APP_PARSE_BYTES // (1024 * 1024)} MiB",
+                )
+            elif isinstance(source, Path):
+                self._parsed_bytes += size
                 self._loaded[relpath] = load_module(source, relpath)
             else:
+                self._parsed_bytes += size
                 self._loaded[relpath] = parse_module(source, relpath)
         return self._loaded[relpath]
 
@@ -834,6 +848,15 @@ def route_matches(route_path: str, path: str) -> bool:
     """Whether a concrete request path (`/health`) is served by a route template
     (`/items/{id}`, `/items/<int:id>`, `{path:path}` catch-alls)."""
     path = path.split("?", 1)[0] or "/"
+    if route_path.rstrip("/") == path.rstrip("/"):
+        return True
+    if "{" not in route_path and "<" not in route_path:
+        return False
+    return _route_pattern(route_path).fullmatch(path.rstrip("/") + "/") is not None
+
+
+@lru_cache(maxsize=4096)
+def _route_pattern(route_path: str) -> re.Pattern[str]:
     pattern = ""
     last = 0
     for match in _PARAMETER.finditer(route_path):
@@ -842,9 +865,7 @@ def route_matches(route_path: str, path: str) -> bool:
         pattern += ".*" if is_catch_all else "[^/]+"
         last = match.end()
     pattern += re.escape(route_path[last:])
-    return re.fullmatch(pattern.rstrip("/") + "/?", path.rstrip("/") + "/") is not None or (
-        route_path.rstrip("/") == path.rstrip("/")
-    )
+    return re.compile(pattern.rstrip("/") + "/?")
 
 
 def load_app(files: Iterable[tuple[Path, str]]) -> PythonApp:
