@@ -80,8 +80,10 @@ class Finding:
     related: tuple[Related, ...] = ()
     fingerprint: str | None = None
 
-    def sort_key(self) -> tuple[str, int, int, str]:
-        return (self.path, self.line or 0, self.column or 0, self.rule)
+    def sort_key(self) -> tuple[str, int, int, str, str]:
+        # the message breaks ties: findings come from a set, and a report must not change
+        # order from one run to the next
+        return (self.path, self.line or 0, self.column or 0, self.rule, self.message)
 
     def to_json(self) -> dict[str, object]:
         data: dict[str, object] = {

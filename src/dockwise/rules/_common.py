@@ -447,26 +447,42 @@ def _builder_image(dockerfile: Dockerfile, project: Project) -> str | None:
     service = service_of(dockerfile, project)
     if service is not None and service.orchestrated:
         return None
-    names = _names_of(dockerfile.relpath)
+    by_link, by_name = project.memo("base-consumers", project, lambda: _base_consumers(project))
+    found = list(by_link.get(dockerfile.relpath, ()))
+    for name in _names_of(dockerfile.relpath):
+        found += by_name.get(name, ())
     consumers: list[str] = []
-    for other in project.dockerfiles:
+    for other, stage in found:
         if other is dockerfile:
             continue
-        chain = {stage.index for stage in other.shipped_chain()}
+        chain = {s.index for s in other.shipped_chain()}
+        if stage.index in chain or not _copied_from(other, stage):
+            return None
+        consumers.append(f"{other.relpath} stage {stage.label}")
+    if not consumers:
+        return None
+    return f"a builder image: {consumers[0]} only copies files out of it (COPY --from)"
+
+
+_Consumers = dict[str, list[tuple[Dockerfile, Stage]]]
+
+
+def _base_consumers(project: Project) -> tuple[_Consumers, _Consumers]:
+    """Every stage that starts FROM an external image, once per project: by the project
+    Dockerfile that builds that image (an image link), and, when no link says, by the
+    stage's own name."""
+    by_link: _Consumers = {}
+    by_name: _Consumers = {}
+    for other in project.dockerfiles:
         for stage in other.stages:
             if stage.external_base is None:
                 continue
             built = project.built_from(stage)
-            by_link = built is not None and built[0].relpath == dockerfile.relpath
-            by_name = built is None and stage.name is not None and stage.name in names
-            if not (by_link or by_name):
-                continue
-            if stage.index in chain or not _copied_from(other, stage):
-                return None
-            consumers.append(f"{other.relpath} stage {stage.label}")
-    if not consumers:
-        return None
-    return f"a builder image: {consumers[0]} only copies files out of it (COPY --from)"
+            if built is not None:
+                by_link.setdefault(built[0].relpath, []).append((other, stage))
+            elif stage.name is not None:
+                by_name.setdefault(stage.name, []).append((other, stage))
+    return by_link, by_name
 
 
 def _copied_from(dockerfile: Dockerfile, source: Stage) -> bool:
