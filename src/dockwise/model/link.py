@@ -27,13 +27,13 @@ image, a Deployment of an image built elsewhere).
 from __future__ import annotations
 
 import os
-import re
 import shlex
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from dockwise.lazyre import lazy_compile
 from dockwise.model.service import ComposePart, ContainerPart, Join, Service
 from dockwise.sources.imageref import parse_image_ref
 
@@ -60,7 +60,7 @@ DEV_WORDS = frozenset(
         "e2e",
     }
 )
-_WORD_SPLIT = re.compile(r"[-_./]+")
+_WORD_SPLIT = lazy_compile(r"[-_./]+")
 # without a .git above it, a single Dockerfile's compose files are looked for this far up
 MAX_PARENT_LEVELS = 3
 MAX_SCRIPT_BYTES = 256 * 1024
@@ -195,7 +195,7 @@ def _service_image(service: object) -> str | None:
     return str(value) if value else None
 
 
-_DOCKER_BUILD = re.compile(r"\b(?:docker|podman|buildah)\s+(?:buildx\s+)?(?:build|bud)\b[^\n]*")
+_DOCKER_BUILD = lazy_compile(r"\b(?:docker|podman|buildah)\s+(?:buildx\s+)?(?:build|bud)\b[^\n]*")
 
 
 def script_images(scripts: Iterable[Path], root: Path) -> list[ImageLink]:
@@ -444,7 +444,7 @@ def _container_owner(
     return None, ""
 
 
-_PLACEHOLDER = re.compile(r"^(?:\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|<[^<>]+>)$")
+_PLACEHOLDER = lazy_compile(r"^(?:\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|<[^<>]+>)$")
 
 
 def _placeholder_owner(project: Project, manifest: str, image: str) -> tuple[str, str] | None:

@@ -26,13 +26,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from dockwise.lazyre import lazy_compile
 from dockwise.model.link import MAX_PARENT_LEVELS, repository_root
 
 if TYPE_CHECKING:
     from dockwise.project import Project
     from dockwise.sources.dockerfile import Dockerfile
 
-_SAGEMAKER = re.compile(r"com\.amazonaws\.sagemaker|sagemaker[-_](?:inference|training)")
+_SAGEMAKER = lazy_compile(r"com\.amazonaws\.sagemaker|sagemaker[-_](?:inference|training)")
 # file names that say on their own which platform deploys what is beside them
 _NAMED = {
     "cdk.json": "an AWS CDK app (ECS, Lambda and Batch take health checks from the task "
@@ -44,7 +45,7 @@ _NAMED = {
     "samconfig.toml": "AWS SAM on Lambda",
     "fly.toml": "Fly.io (health checks come from fly.toml)",
 }
-_TASK_DEFINITION = re.compile(r"(?i)^(?:.*[-_.])?task[-_]?def(?:inition)?s?(?:[-_.].*)?\.json$")
+_TASK_DEFINITION = lazy_compile(r"(?i)^(?:.*[-_.])?task[-_]?def(?:inition)?s?(?:[-_.].*)?\.json$")
 # small files whose content says it: a SAM template, a Cloud Run service
 _CONTENT = {
     "template.yaml": ("AWS::Serverless", "AWS SAM on Lambda"),
@@ -74,7 +75,7 @@ _FOLDER_WORDS = (
     (("cloudrun",), "Cloud Run (it probes the container itself; folder {name}/)"),
     (("apprunner",), "AWS App Runner (it runs its own health check; folder {name}/)"),
 )  # fmt: skip
-_WORDS = re.compile(r"[-_.]+")
+_WORDS = lazy_compile(r"[-_.]+")
 
 
 @dataclass(frozen=True)

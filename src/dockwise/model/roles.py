@@ -30,6 +30,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from dockwise.lazyre import lazy_compile
 from dockwise.model.link import is_dev_name
 from dockwise.model.service import ComposePart
 
@@ -69,12 +70,12 @@ class Role:
 
 
 _PRODUCTION = Role()
-_WORD = re.compile(r"[-_./]+")
+_WORD = lazy_compile(r"[-_./]+")
 _CI_WORDS = frozenset({"ci"})
 _TEST_WORDS = frozenset(
     {"test", "tests", "testing", "testdata", "e2e", "fixture", "fixtures", "cypress"}
 )
-_FIXTURE_FILE = re.compile(
+_FIXTURE_FILE = lazy_compile(
     r"(?i)(?:^|/)(?:__tests__|test_data)/|(?:^|/)(?:test_[^/]*|[^/]*_test\.[a-z]+|conftest\.py)$"
 )
 # words is_dev_name does not know that still say "for developers"
@@ -321,12 +322,12 @@ def _is_prod_name(relpath: str) -> bool:
 
 # DaemonSets that need the node: agents for logs, metrics, networking, storage, security, and
 # the installers of drivers and runtimes
-NODE_AGENT_NAMES = re.compile(
+NODE_AGENT_NAMES = lazy_compile(
     r"(?i)agent|exporter|fluent|filebeat|logstash|promtail|vector|datadog|newrelic|sysdig|"
     r"falco|calico|cilium|flannel|weave|kube-proxy|csi|driver|nvidia|gpu|device|node|"
     r"collector|otel|monitor|log|install|setter|tuner|tuning|sysctl"
 )
-_PAUSE_IMAGE = re.compile(r"(?:^|/)pause(?:-[a-z0-9]+)?(?:[:@]|$)")
+_PAUSE_IMAGE = lazy_compile(r"(?:^|/)pause(?:-[a-z0-9]+)?(?:[:@]|$)")
 _SHELLS = frozenset({"sh", "bash", "ash", "dash", "/bin/sh", "/bin/bash", "/bin/ash"})
 
 

@@ -20,6 +20,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
 from dockwise.findings import Related
+from dockwise.lazyre import lazy_compile
 from dockwise.sources.dockerfile import key_values
 from dockwise.sources.servercmd import ServerCommand, parse_server_command
 from dockwise.sources.shell import ShellCommand, parse_script
@@ -33,9 +34,9 @@ if TYPE_CHECKING:
 
 MAX_SHOWN = 70
 MAX_CONFIG_BYTES = 256 * 1024
-_PYTHON = re.compile(r"^python(?:\d(?:\.\d+)?)?$")
+_PYTHON = lazy_compile(r"^python(?:\d(?:\.\d+)?)?$")
 _PYTHON_OPTIONS_WITH_VALUE = frozenset({"-W", "-X", "--check-hash-based-pycs"})
-_VAR = re.compile(r"\$(?:\{(\w+)(?::?-([^}]*))?\}|(\w+))")
+_VAR = lazy_compile(r"\$(?:\{(\w+)(?::?-([^}]*))?\}|(\w+))")
 _TEST_PARTS = frozenset({"test", "tests", "testing", "conftest.py"})
 
 

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from dockwise.digits import is_digits, small_int
 from dockwise.findings import Hit, Related, Severity, rule
+from dockwise.lazyre import lazy_compile
 from dockwise.model.roles import (
     NOT_A_SERVICE,
     TEST,
@@ -785,7 +786,7 @@ class Workers:
     line: int | None
 
 
-_VAR = re.compile(r"\$(?:\{(\w+)(?::?-([^}]*))?\}|(\w+))")
+_VAR = lazy_compile(r"\$(?:\{(\w+)(?::?-([^}]*))?\}|(\w+))")
 
 
 def _expand(word: str, env: Mapping[str, str]) -> str:

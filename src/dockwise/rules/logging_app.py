@@ -9,6 +9,7 @@ import textwrap
 from collections.abc import Iterator
 
 from dockwise.findings import Hit, Related
+from dockwise.lazyre import lazy_compile
 from dockwise.model.service import Service
 from dockwise.project import Project
 from dockwise.rules._app import (
@@ -135,7 +136,7 @@ def app_logs_to_file(service: Service, project: Project) -> Iterator[Hit]:
                 )
 
 
-_GUNICORN_SETTING = re.compile(r"^\s*(accesslog|errorlog)\s*=", re.M)
+_GUNICORN_SETTING = lazy_compile(r"^\s*(accesslog|errorlog)\s*=", re.M)
 
 
 @service_rule(

@@ -1055,7 +1055,7 @@ def latest_base(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
     yield from _graded_bases(dockerfile, project, _latest_hits(dockerfile, project))
 
 
-_WHOLE_IMAGE_ARG = re.compile(r"^\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?$")
+_WHOLE_IMAGE_ARG = lazy_compile(r"^\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?$")
 
 
 def _image_arg(dockerfile: Dockerfile, stage: Stage) -> str | None:
