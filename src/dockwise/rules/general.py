@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dockwise.digits import is_digits, small_int
@@ -2200,10 +2198,7 @@ def pipe_without_pipefail(dockerfile: Dockerfile, project: Project) -> Iterator[
 # ShellCheck
 # ---------------------------------------------------------------------------------------------
 
-SHELLCHECK_TIMEOUT_SECONDS = 10
 MAX_SHELLCHECK_SCRIPT_BYTES = 100 * 1024
-_SHELLCHECK_BATCH = 200
-_SHELLCHECK_EXCLUDED = "SC1090,SC1091"  # `source` of files shellcheck cannot see
 _SHELLCHECK_DIALECTS = {"sh": "sh", "ash": "sh", "busybox": "sh", "dash": "dash"}
 _SHELLCHECK_DIALECTS |= {"bash": "bash", "ksh": "ksh", "mksh": "ksh"}
 _IDENTIFIER = lazy_compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -2243,51 +2238,18 @@ def _shellcheck_line(script: _Script, line: int) -> int:
     return min(max(run.start_line + line - script.header_lines, run.start_line), run.end_line)
 
 
-def _run_shellcheck(binary: str, folder: Path, names: Sequence[str]) -> list[dict[str, object]]:
-    import subprocess  # ShellCheck is opt-in: not imported at start-up
-
-    try:
-        completed = subprocess.run(
-            [binary, "--format=json1", f"--exclude={_SHELLCHECK_EXCLUDED}", *names],
-            cwd=folder,
-            capture_output=True,
-            timeout=SHELLCHECK_TIMEOUT_SECONDS,
-            check=False,
-        )
-        comments = json.loads(completed.stdout or b"{}").get("comments", [])
-    except (OSError, subprocess.SubprocessError, ValueError):
-        return []
-    return [c for c in comments if isinstance(c, dict)]
-
-
 def _shellcheck_comments(
     binary: str, scripts: Sequence[_Script]
 ) -> Iterator[tuple[_Script, dict[str, object]]]:
-    """ShellCheck's comments per script; identical scripts are checked once."""
-    import tempfile
-    from concurrent.futures import ThreadPoolExecutor
+    """ShellCheck's comments per script (integrations/shellcheck.py runs it)."""
+    from dockwise.integrations.shellcheck import shellcheck_comments
 
     users: dict[str, list[_Script]] = {}
     for script in scripts:
         users.setdefault(script.text, []).append(script)
-    texts = list(users)
-    with tempfile.TemporaryDirectory(prefix="dockwise-sc-") as tmp:
-        folder = Path(tmp)
-        names = [f"{index}.sh" for index in range(len(texts))]
-        for name, text in zip(names, texts, strict=True):
-            (folder / name).write_text(text, encoding="utf-8")
-        batches = [
-            names[i : i + _SHELLCHECK_BATCH] for i in range(0, len(names), _SHELLCHECK_BATCH)
-        ]
-        workers = max(1, min(len(batches), os.cpu_count() or 1))
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            results = list(pool.map(lambda batch: _run_shellcheck(binary, folder, batch), batches))
-    for comments in results:
-        for comment in comments:
-            index = str(comment.get("file", "")).removesuffix(".sh")
-            if is_digits(index) and int(index) < len(texts):
-                for script in users[texts[int(index)]]:
-                    yield script, comment
+    for text, comment in shellcheck_comments(binary, list(users)):
+        for script in users[text]:
+            yield script, comment
 
 
 @rule(

@@ -1,0 +1,1 @@
+"""External programs dockwise runs (ShellCheck); finding them is `dockwise.tools`."""
