@@ -345,7 +345,7 @@ def test_dw607_builder_stage_is_not_judged() -> None:
     ],
 )
 def test_base_images_only_start_an_interpreter(command: str, base: bool) -> None:
-    from dockwise.rules.runtime import is_base_image
+    from dockwise.rules._commands import is_base_image
     from dockwise.sources.dockerfile import parse_dockerfile
 
     assert is_base_image(parse_dockerfile(f"FROM debian:bookworm-slim\n{command}\n")) is base

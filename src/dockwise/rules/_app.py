@@ -142,7 +142,7 @@ def expand(word: str, env: Mapping[str, str]) -> str:
 
 def _split(argv: tuple[str, ...]) -> list[ShellCommand]:
     """The commands an argv runs: wrappers dropped, `sh -c` scripts opened."""
-    from dockwise.rules.runtime import shell_c_script, unwrap
+    from dockwise.rules._commands import shell_c_script, unwrap
 
     argv = unwrap(argv)
     script = shell_c_script(argv)
@@ -163,7 +163,7 @@ def dockerfile_env(dockerfile: Dockerfile) -> dict[str, str]:
 
 def start_commands(service: Service, project: Project) -> list[StartCommand]:
     """Every command the service starts with, wherever it is written."""
-    from dockwise.rules.runtime import final_workdir
+    from dockwise.rules._commands import final_workdir
 
     found: list[StartCommand] = []
     base_env: dict[str, str] = {}
@@ -231,7 +231,7 @@ def _assignments(command: ShellCommand) -> dict[str, str]:
 def _dockerfile_commands(
     dockerfile: Dockerfile, project: Project, env: Mapping[str, str], workdir: str
 ) -> list[StartCommand]:
-    from dockwise.rules.runtime import (
+    from dockwise.rules._commands import (
         is_shell_script,
         process_commands,
         script_argument,

@@ -380,7 +380,7 @@ def _not_a_service(dockerfile: Dockerfile, project: Project, depth: int) -> NotA
     lambda_marker = _LAMBDA_MARKERS.search(dockerfile.text)
     if lambda_marker is not None:
         return NotAService("function", f"an AWS Lambda function image ({lambda_marker.group(0)})")
-    from dockwise.rules.runtime import entrypoint_and_cmd, is_base_image
+    from dockwise.rules._commands import entrypoint_and_cmd, is_base_image
 
     if any(stage.last("ONBUILD") is not None for stage in dockerfile.shipped_chain()):
         return NotAService("base", "an ONBUILD base image for others to build on")
@@ -577,7 +577,7 @@ def _development_image(
     then only overrides it for local work, and the image ships elsewhere."""
     from dockwise.model.link import is_dev_name
     from dockwise.model.roles import command_words, path_role
-    from dockwise.rules.runtime import entrypoint_and_cmd, process_commands
+    from dockwise.rules._commands import entrypoint_and_cmd, process_commands
 
     own: list[str] = []
     for _, command in process_commands(dockerfile):
@@ -678,7 +678,7 @@ def _command_role(dockerfile: Dockerfile) -> NotAService | None:
     """What the image's own command says: a test suite or docs build (tooling), a
     migration, a batch script or an interactive tool (job), only `--help` (a generic image
     whose command the user supplies)."""
-    from dockwise.rules.runtime import effective, process_commands
+    from dockwise.rules._commands import effective, process_commands
 
     words: list[str] = []
     for _, command in process_commands(dockerfile):

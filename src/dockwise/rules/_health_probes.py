@@ -82,7 +82,7 @@ def command_target(commands: tuple[ShellCommand, ...]) -> Target | None:
 
 def argv_commands(argv: tuple[str, ...]) -> tuple[ShellCommand, ...]:
     """The simple commands an exec argv runs (`sh -c "script"` opened)."""
-    from dockwise.rules.runtime import shell_c_script
+    from dockwise.rules._commands import shell_c_script
 
     if not argv:
         return ()
@@ -106,7 +106,7 @@ def compose_shell(check: Healthcheck) -> str | None:
     if check.kind == "CMD-SHELL":
         return "/bin/sh"
     if check.kind == "CMD" and check.command:
-        from dockwise.rules.runtime import shell_c_script
+        from dockwise.rules._commands import shell_c_script
 
         if shell_c_script(check.command) is not None:
             return check.command[0]
@@ -115,8 +115,8 @@ def compose_shell(check: Healthcheck) -> str | None:
 
 def dockerfile_check(service: Service) -> Check | None:
     """The effective HEALTHCHECK of the service's image, when it is one that probes."""
+    from dockwise.rules._commands import effective
     from dockwise.rules.health import check_commands, is_disabled, probe_target
-    from dockwise.rules.runtime import effective
 
     dockerfile = service.dockerfile
     if dockerfile is None:
@@ -332,7 +332,7 @@ def _names_host(words: tuple[str, ...], env: Mapping[str, str]) -> bool:
 def _server_of(
     argv: tuple[str, ...], env: Mapping[str, str], path: str, line: int | None
 ) -> Server | None:
-    from dockwise.rules.runtime import shell_c_script, unwrap
+    from dockwise.rules._commands import shell_c_script, unwrap
     from dockwise.sources.servercmd import parse_server_command
 
     argv = unwrap(argv)
@@ -406,7 +406,7 @@ def dockerfile_server(service: Service, env: Mapping[str, str]) -> Server | None
     ENTRYPOINT script is read too, noting that the script runs first."""
     from dataclasses import replace
 
-    from dockwise.rules.runtime import effective, unwrap
+    from dockwise.rules._commands import effective, unwrap
 
     dockerfile = service.dockerfile
     if dockerfile is None:

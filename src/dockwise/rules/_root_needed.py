@@ -77,7 +77,7 @@ _LOAD_GENERATORS = frozenset({"stress", "stress-ng"})
 
 
 def _programs(dockerfile: Dockerfile) -> list[str]:
-    from dockwise.rules.runtime import process_commands
+    from dockwise.rules._commands import process_commands
 
     return [
         word.rsplit("/", 1)[-1]

@@ -14,8 +14,7 @@ from dockwise.digits import is_digits, small_int
 from dockwise.findings import Hit, Severity
 from dockwise.lazyre import lazy_compile
 from dockwise.project import Project
-from dockwise.rules._common import at, dockerfile_rule, not_a_service, runs_with_commands
-from dockwise.rules.runtime import (
+from dockwise.rules._commands import (
     compose_services_building,
     destinations,
     effective,
@@ -24,6 +23,7 @@ from dockwise.rules.runtime import (
     process_commands,
     shell_c_script,
 )
+from dockwise.rules._common import at, dockerfile_rule, not_a_service, runs_with_commands
 from dockwise.sources.dockerfile import Dockerfile, Instruction, Stage
 from dockwise.sources.shell import ShellCommand, parse_script
 

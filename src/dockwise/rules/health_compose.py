@@ -32,8 +32,8 @@ _APP_DOCKERFILE = """\
 def _image_healthcheck(service: Service) -> bool | None:
     """Whether the service's image defines a HEALTHCHECK: True/False for a Dockerfile here
     and for official images (which never do), None when dockwise cannot know."""
+    from dockwise.rules._commands import effective
     from dockwise.rules.health import is_disabled
-    from dockwise.rules.runtime import effective
 
     if service.dockerfile is not None:
         instruction = effective(service.dockerfile, "HEALTHCHECK")

@@ -222,8 +222,8 @@ def _maintained(file: str, part: ContainerPart, service: Service, project: Proje
     good=_deployment(_GOOD_PROBES),
 )
 def probe_tests_nothing(part: ContainerPart, service: Service, project: Project) -> Iterator[Hit]:
+    from dockwise.rules._commands import shell_c_script
     from dockwise.rules.health import _FAILURE_IGNORED, _tests_nothing
-    from dockwise.rules.runtime import shell_c_script
 
     name = part.container.name
     for probe in part.container.probes:

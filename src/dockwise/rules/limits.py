@@ -804,7 +804,7 @@ def _workers_of(
     argv: tuple[str, ...], env: Mapping[str, str], path: str, line: int | None
 ) -> Workers | None:
     """The worker processes a command line starts (through wrappers and `sh -c`)."""
-    from dockwise.rules.runtime import shell_c_script, unwrap
+    from dockwise.rules._commands import shell_c_script, unwrap
     from dockwise.sources.servercmd import parse_server_command
     from dockwise.sources.shell import parse_script
 
@@ -860,7 +860,7 @@ def _count(
 
 
 def _dockerfile_workers(service: Service, env: Mapping[str, str]) -> Workers | None:
-    from dockwise.rules.runtime import entrypoint_and_cmd
+    from dockwise.rules._commands import entrypoint_and_cmd
 
     dockerfile = service.dockerfile
     if dockerfile is None:

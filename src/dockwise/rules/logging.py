@@ -11,8 +11,7 @@ from dockwise.baseimages import installs_tool
 from dockwise.findings import Hit, Severity
 from dockwise.lazyre import lazy_compile
 from dockwise.project import Project
-from dockwise.rules._common import at, dockerfile_rule, runs_with_commands
-from dockwise.rules.runtime import (
+from dockwise.rules._commands import (
     compose_services_building,
     context_file_text,
     destinations,
@@ -25,6 +24,7 @@ from dockwise.rules.runtime import (
     shell_c_script,
     unwrap,
 )
+from dockwise.rules._common import at, dockerfile_rule, runs_with_commands
 from dockwise.sources.dockerfile import Dockerfile, Instruction, key_values
 from dockwise.sources.shell import ShellCommand, parse_script
 

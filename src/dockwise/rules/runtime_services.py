@@ -54,7 +54,7 @@ def _shell_of(program: str, part: ComposePart, service: Service) -> str | None:
 
 def _shell_script(part: ComposePart) -> tuple[str, str, str, int] | None:
     """(shell program, script, path, line) of a compose `sh -c "script"` command."""
-    from dockwise.rules.runtime import shell_c_script, unwrap
+    from dockwise.rules._commands import shell_c_script, unwrap
 
     found = _compose_argv(part)
     if found is None:
@@ -342,8 +342,8 @@ services:
     },
 )
 def compose_grace_period(part: ComposePart, service: Service, project: Project) -> Iterator[Hit]:
+    from dockwise.rules._commands import effective
     from dockwise.rules._health_probes import compose_server
-    from dockwise.rules.runtime import effective
 
     server = compose_server(part, service, project)
     if server is None:

@@ -13,6 +13,7 @@ from dockwise.digits import is_digits
 from dockwise.findings import Hit, Severity
 from dockwise.lazyre import lazy_compile
 from dockwise.project import Project
+from dockwise.rules._commands import entrypoint_script, process_commands
 from dockwise.rules._common import (
     at,
     dockerfile_rule,
@@ -23,7 +24,6 @@ from dockwise.rules._common import (
 )
 from dockwise.rules._packages import package_command, package_name
 from dockwise.rules._root_needed import root_needed
-from dockwise.rules.runtime import entrypoint_script, process_commands
 from dockwise.sources.dockerfile import (
     Dockerfile,
     Instruction,
