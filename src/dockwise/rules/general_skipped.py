@@ -1,5 +1,6 @@
-"""Files dockwise found and did not check: templates (DW950), Kubernetes manifests that do
-not parse (DW951), Python modules of a service that do not parse (DW952).
+"""Files dockwise found and could not check: compose files that do not parse (DW944),
+templates (DW950), Kubernetes manifests that do not parse (DW951), Python modules of a
+service that do not parse (DW952).
 
 The rule lives here, not in general.py, so that the module that decides what is skipped
 (project.py) and the message that says so stay together; general.py imports it, which is
@@ -152,3 +153,31 @@ def python_parse_error(project: Project) -> Iterator[Hit]:
                     else f"not checked: Python 3 cannot parse it ({module.syntax_error})",
                     severity=Severity.INFO,
                 )
+
+
+@rule(
+    "DW944",
+    lesson="general",
+    severity="error",
+    title="Compose file does not parse",
+    why="""
+        `docker compose` refuses a compose file that is not valid YAML, so nothing in it
+        deploys; dockwise also cannot cross-check the services it defines (build targets,
+        health checks, limits) until it parses.
+    """,
+    fix="Correct the YAML at the reported line (indentation, an unclosed bracket or quote).",
+    bad={
+        "compose.yaml": 'services:\n  web:\n    build: .\n    ports: ["8000:8000"\n',
+        "Dockerfile": "FROM python:3.12-slim\n",
+    },
+    good={
+        "compose.yaml": 'services:\n  web:\n    build: .\n    ports: ["8000:8000"]\n',
+        "Dockerfile": "FROM python:3.12-slim\n",
+    },
+)
+def compose_parse_error(project: Project) -> Iterator[Hit]:
+    for compose in project.compose_files:
+        if compose.error is not None:
+            yield Hit(
+                compose.relpath, compose.error_line, f"compose file does not parse: {compose.error}"
+            )
