@@ -8,6 +8,7 @@ import socket
 from pathlib import Path
 
 import pytest
+from ruletest import folder_hits
 
 from dockwise.cli import main
 from dockwise.config import Config
@@ -540,3 +541,14 @@ def test_dockerfile_secrets_are_left_to_the_dockerfile_rules(tmp_path: Path) -> 
         },
     )
     assert findings(tmp_path, "DW510") == []
+
+
+def test_dw122_sizes_the_context_as_buildkit_sends_it(tmp_path: Path) -> None:
+    """A large folder next to a Dockerfile that copies one script is never transferred."""
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "big.bin").write_bytes(b"\0" * (101 * 1024 * 1024))
+    (tmp_path / "app.py").write_text("print(1)\n")
+    (tmp_path / "Dockerfile").write_text("FROM python:3.12-slim\nCOPY app.py /app/\n")
+    assert folder_hits("DW122", {}, tmp_path) == []
+    (tmp_path / "Dockerfile").write_text("FROM python:3.12-slim\nCOPY . /app/\n")
+    assert folder_hits("DW122", {}, tmp_path) == [("Dockerfile", None)]

@@ -8,7 +8,7 @@ a shipped stage.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -16,7 +16,7 @@ from dockwise.findings import Hit, Related
 
 if TYPE_CHECKING:
     from dockwise.project import Project
-    from dockwise.sources.context import BuildContext, CopyTake
+    from dockwise.sources.context import BuildContext, ContextFile, CopyTake
 
 
 def contexts(project: Project) -> Iterator[BuildContext]:
@@ -32,10 +32,12 @@ def human_size(count: int) -> str:
     return f"{value:.1f} GB"
 
 
-def entries(context: BuildContext, count: int = 3) -> str:
+def entries(
+    context: BuildContext, count: int = 3, files: Sequence[ContextFile] | None = None
+) -> str:
     return ", ".join(
         f"{context.project_path(name)} ({human_size(size)})"
-        for name, size in context.top_entries(count)
+        for name, size in context.top_entries(count, files)
     )
 
 

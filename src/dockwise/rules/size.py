@@ -2276,10 +2276,15 @@ class _GeneratedExample(Mapping[str, str]):
     severity="info",
     title="The build context is larger than 100 MB",
     why="""
-        Everything the ignore file lets through is sent to the builder and hashed on each
-        build (remote builders and CI runners upload it every time). A context of hundreds
-        of megabytes makes each build wait before the first instruction runs, and it
-        usually holds data, archives or build output the image does not need.
+        What COPY and ADD take from the build context is sent to the builder and hashed on
+        each build (remote builders and CI runners upload it every time). Hundreds of
+        megabytes make each build wait before the first instruction runs, and usually hold
+        data, archives or build output the image does not need.
+
+        dockwise sizes the context as BuildKit, the default builder, transfers it: only the
+        files some COPY or ADD takes (a 10 GB data folder next to a Dockerfile that copies
+        one script costs nothing). The legacy builder sent everything the ignore file let
+        through; DW121 covers `COPY . .` without a `.dockerignore`.
     """,
     fix="""
         Exclude data sets, archives, build output and caches in `.dockerignore` (or use
@@ -2288,14 +2293,14 @@ class _GeneratedExample(Mapping[str, str]):
     """,
     bad=_GeneratedExample(
         {
-            "Dockerfile": "FROM python:3.12-slim\nCOPY app.py /app/\n",
+            "Dockerfile": "FROM python:3.12-slim\nCOPY . /app/\n",
             "app.py": "print('hello')\n",
             "data/big.csv": _BIG_CSV,
         }
     ),
     good=_GeneratedExample(
         {
-            "Dockerfile": "FROM python:3.12-slim\nCOPY app.py /app/\n",
+            "Dockerfile": "FROM python:3.12-slim\nCOPY . /app/\n",
             "app.py": "print('hello')\n",
             "data/big.csv": _BIG_CSV,
             ".dockerignore": "data/\n",
@@ -2304,12 +2309,13 @@ class _GeneratedExample(Mapping[str, str]):
 )
 def large_context(project: Project) -> Iterator[Hit]:
     for context in contexts(project):
-        total = context.sent_bytes
+        total = context.transferred_bytes
         if total <= LARGE_CONTEXT_BYTES:
             continue
+        sent = context.transferred
         yield Hit(
             context.dockerfile.relpath,
             None,
-            f"the build context sends {human_size(total)} in {len(context.files)} files; "
-            f"biggest entries: {entries(context)}",
+            f"COPY and ADD take {human_size(total)} in {len(sent)} files from the build "
+            f"context; biggest entries: {entries(context, files=sent)}",
         )

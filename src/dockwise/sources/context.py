@@ -13,7 +13,7 @@ import bisect
 import os
 import posixpath
 import stat
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -151,10 +151,24 @@ class BuildContext:
         data = _read(self.root, entry, limit)
         return data.decode("utf-8", errors="replace") if isinstance(data, bytes) else None
 
-    def top_entries(self, count: int = 3) -> list[tuple[str, int]]:
-        """The biggest top-level entries of what is sent: (name, bytes), biggest first."""
+    @cached_property
+    def transferred(self) -> tuple[ContextFile, ...]:
+        """What BuildKit (the default builder) really transfers: only the files some
+        COPY or ADD takes, not everything the ignore file lets through."""
+        taken = {relpath for take in self.copies for relpath in take.files}
+        return tuple(f for f in self.files if f.relpath in taken)
+
+    @property
+    def transferred_bytes(self) -> int:
+        return sum(f.size for f in self.transferred)
+
+    def top_entries(
+        self, count: int = 3, files: Sequence[ContextFile] | None = None
+    ) -> list[tuple[str, int]]:
+        """The biggest top-level entries of what is sent (or of `files`): (name, bytes),
+        biggest first."""
         sizes: dict[str, int] = {}
-        for file in self.files:
+        for file in self.files if files is None else files:
             top, slash, _ = file.relpath.partition("/")
             key = top + "/" if slash else top
             sizes[key] = sizes.get(key, 0) + file.size
