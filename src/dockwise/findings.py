@@ -161,8 +161,8 @@ def rule(
         title=title,
         why=_prose(why),
         fix=" ".join(fix.split()),  # one paragraph: it is printed after "fix:" on one line
-        bad=_dedent(bad) if isinstance(bad, str) else bad,
-        good=_dedent(good) if isinstance(good, str) else good,
+        bad=_example(bad),
+        good=_example(good),
         also=tuple(also),
         default_enabled=default_enabled,
         example_config=example_config or {},
@@ -172,6 +172,16 @@ def rule(
         return Rule(meta=meta, check=check)
 
     return wrap
+
+
+def _example(example: Example) -> Example:
+    """An example with each file's common indentation removed (a generated example, a
+    Mapping of another type, builds its files itself and is kept as it is)."""
+    if isinstance(example, str):
+        return _dedent(example)
+    if type(example) is dict:
+        return {name: _dedent(text) for name, text in example.items()}
+    return example
 
 
 def _dedent(text: str) -> str:

@@ -99,6 +99,28 @@ def _compose_parts(project: Project) -> Iterator[tuple[ComposePart, Service]]:
             yield part, service
 
 
+def _deployment(*resources: str) -> dict[str, str]:
+    """An example project: one Deployment whose container has these `resources:` lines."""
+    lines = "".join(f"            {line}\n" for line in resources)
+    return {"deploy.yaml": _DEPLOYMENT_HEAD + lines}
+
+
+_DEPLOYMENT_HEAD = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    spec:
+      containers:
+        - name: web
+          image: acme/web:1.4.2
+          resources:
+"""
+
+
 @rule(
     "DW401",
     lesson="limits",
@@ -297,44 +319,8 @@ def _where(part: ContainerPart) -> tuple[int, str]:
         Guaranteed pod), from observed usage plus 50% headroom (`kubectl top pod`,
         `docker stats`), then adjust.
     """,
-    bad={
-        "deploy.yaml": """\
-            apiVersion: apps/v1
-            kind: Deployment
-            metadata:
-              name: web
-            spec:
-              selector: {matchLabels: {app: web}}
-              template:
-                spec:
-                  containers:
-                    - name: web
-                      image: acme/web:1.4.2
-                      resources:
-                        requests:
-                          cpu: 100m
-        """
-    },
-    good={
-        "deploy.yaml": """\
-            apiVersion: apps/v1
-            kind: Deployment
-            metadata:
-              name: web
-            spec:
-              selector: {matchLabels: {app: web}}
-              template:
-                spec:
-                  containers:
-                    - name: web
-                      image: acme/web:1.4.2
-                      resources:
-                        requests:
-                          cpu: 100m
-                        limits:
-                          memory: 256Mi
-        """
-    },
+    bad=_deployment("requests:", "  cpu: 100m"),
+    good=_deployment("requests:", "  cpu: 100m", "limits:", "  memory: 256Mi"),
     also=(
         "kube-score:container-resources",
         "polaris:memoryLimitsMissing",
@@ -385,44 +371,8 @@ def container_without_memory_limit(project: Project) -> Iterator[Hit]:
         Set `resources.requests.cpu` (for example `100m`), from observed usage plus 50%
         headroom (`kubectl top pod`), then adjust.
     """,
-    bad={
-        "deploy.yaml": """\
-            apiVersion: apps/v1
-            kind: Deployment
-            metadata:
-              name: web
-            spec:
-              selector: {matchLabels: {app: web}}
-              template:
-                spec:
-                  containers:
-                    - name: web
-                      image: acme/web:1.4.2
-                      resources:
-                        limits:
-                          memory: 256Mi
-        """
-    },
-    good={
-        "deploy.yaml": """\
-            apiVersion: apps/v1
-            kind: Deployment
-            metadata:
-              name: web
-            spec:
-              selector: {matchLabels: {app: web}}
-              template:
-                spec:
-                  containers:
-                    - name: web
-                      image: acme/web:1.4.2
-                      resources:
-                        requests:
-                          cpu: 100m
-                        limits:
-                          memory: 256Mi
-        """
-    },
+    bad=_deployment("limits:", "  memory: 256Mi"),
+    good=_deployment("requests:", "  cpu: 100m", "limits:", "  memory: 256Mi"),
     also=(
         "kube-score:container-resources",
         "polaris:cpuRequestsMissing",
@@ -475,42 +425,8 @@ def container_without_cpu_request(project: Project) -> Iterator[Hit]:
         Set `resources.limits.cpu` to at least one core per worker process (a CPython
         worker uses about one core at most), from observed peaks plus 50% headroom.
     """,
-    bad={
-        "deploy.yaml": """\
-            apiVersion: apps/v1
-            kind: Deployment
-            metadata:
-              name: web
-            spec:
-              selector: {matchLabels: {app: web}}
-              template:
-                spec:
-                  containers:
-                    - name: web
-                      image: acme/web:1.4.2
-                      resources:
-                        requests: {cpu: 100m, memory: 256Mi}
-                        limits: {memory: 256Mi}
-        """
-    },
-    good={
-        "deploy.yaml": """\
-            apiVersion: apps/v1
-            kind: Deployment
-            metadata:
-              name: web
-            spec:
-              selector: {matchLabels: {app: web}}
-              template:
-                spec:
-                  containers:
-                    - name: web
-                      image: acme/web:1.4.2
-                      resources:
-                        requests: {cpu: 100m, memory: 256Mi}
-                        limits: {cpu: "1", memory: 256Mi}
-        """
-    },
+    bad=_deployment("requests: {cpu: 100m, memory: 256Mi}", "limits: {memory: 256Mi}"),
+    good=_deployment("requests: {cpu: 100m, memory: 256Mi}", 'limits: {cpu: "1", memory: 256Mi}'),
     also=(
         "kube-score:container-resources",
         "polaris:cpuLimitsMissing",
@@ -599,42 +515,8 @@ def _cores(value: float) -> str:
         Raise the limit to at least the request, or lower the request; for memory,
         request = limit gives a Guaranteed pod that is evicted last.
     """,
-    bad={
-        "deploy.yaml": """\
-            apiVersion: apps/v1
-            kind: Deployment
-            metadata:
-              name: web
-            spec:
-              selector: {matchLabels: {app: web}}
-              template:
-                spec:
-                  containers:
-                    - name: web
-                      image: acme/web:1.4.2
-                      resources:
-                        requests: {cpu: 100m, memory: 512Mi}
-                        limits: {memory: 256Mi}
-        """
-    },
-    good={
-        "deploy.yaml": """\
-            apiVersion: apps/v1
-            kind: Deployment
-            metadata:
-              name: web
-            spec:
-              selector: {matchLabels: {app: web}}
-              template:
-                spec:
-                  containers:
-                    - name: web
-                      image: acme/web:1.4.2
-                      resources:
-                        requests: {cpu: 100m, memory: 128Mi}
-                        limits: {cpu: "2", memory: 1Gi}
-        """
-    },
+    bad=_deployment("requests: {cpu: 100m, memory: 512Mi}", "limits: {memory: 256Mi}"),
+    good=_deployment("requests: {cpu: 100m, memory: 128Mi}", 'limits: {cpu: "2", memory: 1Gi}'),
 )
 def limit_below_request(project: Project) -> Iterator[Hit]:
     for service in project.services:
@@ -707,42 +589,8 @@ def _fixture_milder(hit: Hit, test: str | None) -> Hit:
         has finished starting, in a restart loop.
     """,
     fix="Write the unit: `512Mi` in Kubernetes, `512m` / `512M` in compose.",
-    bad={
-        "deploy.yaml": """\
-            apiVersion: apps/v1
-            kind: Deployment
-            metadata:
-              name: web
-            spec:
-              selector: {matchLabels: {app: web}}
-              template:
-                spec:
-                  containers:
-                    - name: web
-                      image: acme/web:1.4.2
-                      resources:
-                        requests: {cpu: 100m}
-                        limits: {memory: 512}
-        """
-    },
-    good={
-        "deploy.yaml": """\
-            apiVersion: apps/v1
-            kind: Deployment
-            metadata:
-              name: web
-            spec:
-              selector: {matchLabels: {app: web}}
-              template:
-                spec:
-                  containers:
-                    - name: web
-                      image: acme/web:1.4.2
-                      resources:
-                        requests: {cpu: 100m}
-                        limits: {memory: 512Mi}
-        """
-    },
+    bad=_deployment("requests: {cpu: 100m}", "limits: {memory: 512}"),
+    good=_deployment("requests: {cpu: 100m}", "limits: {memory: 512Mi}"),
 )
 def memory_limit_too_small(project: Project) -> Iterator[Hit]:
     for service in project.services:
