@@ -26,6 +26,7 @@ from dockwise.model.roles import (
     container_role,
     one_off_reason,
 )
+from dockwise.rules._examples import deployment
 from dockwise.rules._scopes import at_line, service_rule
 
 if TYPE_CHECKING:
@@ -102,23 +103,7 @@ def _compose_parts(project: Project) -> Iterator[tuple[ComposePart, Service]]:
 def _deployment(*resources: str) -> dict[str, str]:
     """An example project: one Deployment whose container has these `resources:` lines."""
     lines = "".join(f"            {line}\n" for line in resources)
-    return {"deploy.yaml": _DEPLOYMENT_HEAD + lines}
-
-
-_DEPLOYMENT_HEAD = """\
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-spec:
-  selector: {matchLabels: {app: web}}
-  template:
-    spec:
-      containers:
-        - name: web
-          image: acme/web:1.4.2
-          resources:
-"""
+    return deployment(container="          resources:\n" + lines)
 
 
 @rule(

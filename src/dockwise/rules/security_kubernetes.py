@@ -11,37 +11,13 @@ from typing import TYPE_CHECKING
 from dockwise.findings import Hit, Related, Severity
 from dockwise.lazyre import lazy_compile
 from dockwise.model.roles import THROWAWAY, TRIAL, container_role, node_agent
+from dockwise.rules._examples import deployment, manifest
 from dockwise.rules._image_user import ImageUser, image_user
 from dockwise.rules._scopes import at_line, container_rule
 
 if TYPE_CHECKING:
     from dockwise.model.service import ContainerPart, Service
     from dockwise.project import Project
-
-
-def _deployment(
-    container: str = "", pod: str = "", image: str = "ghcr.io/acme/web:1.4.2"
-) -> dict[str, str]:
-    return {"deploy/web.yaml": _manifest(container, pod, image)}
-
-
-def _manifest(container: str = "", pod: str = "", image: str = "ghcr.io/acme/web:1.4.2") -> str:
-    return f"""\
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-spec:
-  selector:
-    matchLabels: {{app: web}}
-  template:
-    metadata:
-      labels: {{app: web}}
-    spec:
-{pod}      containers:
-        - name: web
-          image: {image}
-{container}"""
 
 
 _POD_NONROOT = """\
@@ -121,8 +97,8 @@ _ROOT_FIX = (
         `runAsNonRoot: false` is reported whatever the image.
     """,
     fix=_ROOT_FIX,
-    bad=_deployment(),
-    good=_deployment(pod=_POD_NONROOT),
+    bad=deployment(),
+    good=deployment(pod=_POD_NONROOT),
     also=[
         "kube-score:container-security-context-user-group-id",
         "polaris:runAsRootAllowed",
@@ -234,7 +210,7 @@ RUN useradd --uid 10001 app
 USER app
 CMD ["python", "-m", "http.server"]
 """,
-        "deploy/web.yaml": _manifest(
+        "deploy/web.yaml": manifest(
             pod="      securityContext:\n        runAsNonRoot: true\n", image="web:1.0"
         ),
         "Makefile": "image:\n\tdocker build -t web:1.0 .\n",
@@ -246,7 +222,7 @@ RUN useradd --uid 10001 app
 USER 10001
 CMD ["python", "-m", "http.server"]
 """,
-        "deploy/web.yaml": _manifest(
+        "deploy/web.yaml": manifest(
             pod="      securityContext:\n        runAsNonRoot: true\n", image="web:1.0"
         ),
         "Makefile": "image:\n\tdocker build -t web:1.0 .\n",
@@ -322,10 +298,10 @@ _INSTALLER = lazy_compile(r"chroot\s+/host|nsenter\b|/host/|modprobe|insmod|apt-
         (`capabilities: {drop: [ALL], add: [NET_BIND_SERVICE]}`), or use pod
         `securityContext.sysctls` for namespaced sysctls.
     """,
-    bad=_deployment(
+    bad=deployment(
         container="          securityContext:\n            privileged: true\n", pod=_POD_NONROOT
     ),
-    good=_deployment(container=_HARDENED, pod=_POD_NONROOT),
+    good=deployment(container=_HARDENED, pod=_POD_NONROOT),
     also=[
         "kube-score:container-security-context-privileged",
         "polaris:runAsPrivileged",
@@ -424,8 +400,8 @@ def _node_tuning(argv: str, host_network: bool) -> tuple[Severity, str] | None:
         privileged containers are reported by DW825 only.
     """,
     fix="Set `securityContext: {allowPrivilegeEscalation: false}` on the container.",
-    bad=_deployment(pod=_POD_NONROOT),
-    good=_deployment(container=_HARDENED, pod=_POD_NONROOT),
+    bad=deployment(pod=_POD_NONROOT),
+    good=deployment(container=_HARDENED, pod=_POD_NONROOT),
     also=[
         "polaris:privilegeEscalationAllowed",
         "kube-linter:privilege-escalation-container",
@@ -472,8 +448,8 @@ def _privilege_escalation(part: ContainerPart) -> Iterator[Hit]:
         Set `readOnlyRootFilesystem: true` and mount an `emptyDir` where the app writes
         (`/tmp`, cache folders).
     """,
-    bad=_deployment(pod=_POD_NONROOT),
-    good=_deployment(container=_HARDENED, pod=_POD_NONROOT),
+    bad=deployment(pod=_POD_NONROOT),
+    good=deployment(container=_HARDENED, pod=_POD_NONROOT),
     also=[
         "kube-score:container-security-context-readonlyrootfilesystem",
         "polaris:notReadOnlyRootFilesystem",
@@ -522,8 +498,8 @@ _PLACEHOLDER = lazy_compile(
         `:latest` (a local kind/minikube loop), is advice (info).
     """,
     fix="Name a version (`ghcr.io/acme/web:1.4.2`) or pin a digest (`@sha256:...`).",
-    bad=_deployment(image="nginx", pod=_POD_NONROOT, container=_HARDENED),
-    good=_deployment(image="nginx:1.27-alpine", pod=_POD_NONROOT, container=_HARDENED),
+    bad=deployment(image="nginx", pod=_POD_NONROOT, container=_HARDENED),
+    good=deployment(image="nginx:1.27-alpine", pod=_POD_NONROOT, container=_HARDENED),
     also=[
         "kube-score:container-image-tag",
         "polaris:tagNotSpecified",
