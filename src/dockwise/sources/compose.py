@@ -1286,14 +1286,30 @@ class _ServiceReader:
         self.bad(node, dotted, "a size such as 512m or 1g")
         return None
 
-    def strings(self, node: Node | None, dotted: str) -> tuple[Text, ...]:
+    def list_items(self, node: Node | None, dotted: str) -> tuple[Node, ...]:
+        """The items of a list value; nothing when it is absent or null, and a problem
+        when it is not a list."""
         if node is None or (isinstance(node, Scalar) and node.value is None):
             return ()
         if not isinstance(node, Seq):
             self.bad(node, dotted, "a list")
             return ()
+        return node.items
+
+    def mapping(self, node: Node | None, dotted: str) -> Map | None:
+        """A mapping value; None when it is absent or null, and a problem when it is not a
+        mapping."""
+        if node is None or (isinstance(node, Scalar) and node.value is None):
+            return None
+        if not isinstance(node, Map):
+            self.bad(node, dotted, "a mapping")
+            return None
+        return node
+
+    def strings(self, node: Node | None, dotted: str) -> tuple[Text, ...]:
+        items = self.list_items(node, dotted)
         out: list[Text] = []
-        for item in node.items:
+        for item in items:
             value = self.loose_text(item)
             if value is None or not isinstance(item, Scalar):
                 self.bad(item, dotted + "[]", "a string")
@@ -1512,11 +1528,8 @@ class _ServiceReader:
         return tuple(out)
 
     def healthcheck(self) -> Healthcheck | None:
-        node = self.node.get("healthcheck")
-        if node is None or (isinstance(node, Scalar) and node.value is None):
-            return None
-        if not isinstance(node, Map):
-            self.bad(node, "healthcheck", "a mapping")
+        node = self.mapping(self.node.get("healthcheck"), "healthcheck")
+        if node is None:
             return None
         test: tuple[str, ...] = ()
         test_node = node.get("test")
@@ -1546,11 +1559,8 @@ class _ServiceReader:
         )
 
     def resources(self, parent: Map, key: str) -> Resources | None:
-        node = parent.get(key)
-        if node is None or (isinstance(node, Scalar) and node.value is None):
-            return None
-        if not isinstance(node, Map):
-            self.bad(node, f"deploy.resources.{key}", "a mapping")
+        node = self.mapping(parent.get(key), f"deploy.resources.{key}")
+        if node is None:
             return None
         dotted = f"deploy.resources.{key}"
         return Resources(
@@ -1561,11 +1571,8 @@ class _ServiceReader:
         )
 
     def logging(self) -> Logging | None:
-        node = self.node.get("logging")
-        if node is None or (isinstance(node, Scalar) and node.value is None):
-            return None
-        if not isinstance(node, Map):
-            self.bad(node, "logging", "a mapping")
+        node = self.mapping(self.node.get("logging"), "logging")
+        if node is None:
             return None
         options: dict[str, Text] = {}
         options_node = node.get("options")
@@ -1586,14 +1593,9 @@ class _ServiceReader:
         )
 
     def ports(self) -> tuple[Port, ...]:
-        node = self.node.get("ports")
-        if node is None or (isinstance(node, Scalar) and node.value is None):
-            return ()
-        if not isinstance(node, Seq):
-            self.bad(node, "ports", "a list")
-            return ()
+        items = self.list_items(self.node.get("ports"), "ports")
         out: list[Port] = []
-        for item in node.items:
+        for item in items:
             origin = self.where(item)
             if isinstance(item, Map):
                 fields = {k: self.loose_text(v) for k, v in item.entries.items()}
@@ -1616,14 +1618,9 @@ class _ServiceReader:
         return tuple(out)
 
     def secrets(self) -> tuple[ServiceSecret, ...]:
-        node = self.node.get("secrets")
-        if node is None or (isinstance(node, Scalar) and node.value is None):
-            return ()
-        if not isinstance(node, Seq):
-            self.bad(node, "secrets", "a list")
-            return ()
+        items = self.list_items(self.node.get("secrets"), "secrets")
         out: list[ServiceSecret] = []
-        for item in node.items:
+        for item in items:
             if isinstance(item, Scalar) and isinstance(item.value, str):
                 out.append(ServiceSecret(self.where(item), item.value))
             elif isinstance(item, Map) and _string(item.get("source")):
@@ -1639,14 +1636,9 @@ class _ServiceReader:
         return tuple(out)
 
     def volumes(self) -> tuple[Volume, ...]:
-        node = self.node.get("volumes")
-        if node is None or (isinstance(node, Scalar) and node.value is None):
-            return ()
-        if not isinstance(node, Seq):
-            self.bad(node, "volumes", "a list")
-            return ()
+        items = self.list_items(self.node.get("volumes"), "volumes")
         out: list[Volume] = []
-        for item in node.items:
+        for item in items:
             origin = self.where(item)
             if isinstance(item, Scalar) and isinstance(item.value, str):
                 out.append(_short_volume(item.value, origin))
