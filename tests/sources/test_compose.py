@@ -498,7 +498,7 @@ def test_durations_are_read_in_linear_time() -> None:
 
 def test_template_markers_are_found_in_linear_time() -> None:
     # issue 6: the lazy marker regex rescanned the rest of the line from every `{{a`
-    from dockwise.sources.compose import template_marker
+    from dockwise.sources.templates import template_marker
 
     assert template_marker("{{a" * 50_000) is None
     assert template_marker("{" * 100_000) is None

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from dockwise.digits import is_digits, small_int
+from dockwise.sources.templates import template_marker
 from dockwise.sources.yamlload import (
     Map,
     Node,
@@ -202,19 +203,6 @@ def is_manifest_text(text: str) -> bool:
     return "apiVersion" in text and "kind" in text
 
 
-def is_template_text(text: str) -> bool:
-    """Helm/Jinja syntax: a line with `{{` and a later `}}`, or `{%` and a later `%}`.
-
-    Found with str.find, line by line: the lazy regex `{{.*?}}` it replaces rescanned
-    the rest of the line from every `{{` (quadratic: 50,000 `{` took 10 s, issue 6)."""
-    for line in text.split("\n"):
-        for opening, closing in (("{{", "}}"), ("{%", "%}")):
-            start = line.find(opening)
-            if start >= 0 and line.find(closing, start + 2) >= 0:
-                return True
-    return False
-
-
 def load_manifest(path: Path, relpath: str) -> ManifestFile | None:
     """The manifest file, or None when the YAML file is not a Kubernetes manifest."""
     try:
@@ -227,7 +215,7 @@ def load_manifest(path: Path, relpath: str) -> ManifestFile | None:
 def parse_manifest(text: str, relpath: str) -> ManifestFile | None:
     if not is_manifest_text(text):
         return None
-    if is_template_text(text):
+    if template_marker(text) is not None:
         return ManifestFile(relpath, template=True)
     loaded = load_yaml(text)
     workloads: list[Workload] = []
