@@ -272,7 +272,7 @@ def folder_images(references: Iterable[str], dockerfiles: Iterable[str]) -> list
     is usually the image it customises)."""
     by_name: dict[str, list[str]] = {}
     for relpath in dockerfiles:
-        for name in _names_of(relpath):
+        for name in names_of(relpath):
             by_name.setdefault(name, []).append(relpath)
     links: list[ImageLink] = []
     for reference in references:
@@ -289,7 +289,7 @@ def folder_images(references: Iterable[str], dockerfiles: Iterable[str]) -> list
     return links
 
 
-def _names_of(relpath: str) -> set[str]:
+def names_of(relpath: str) -> set[str]:
     folder, _, file = relpath.rpartition("/")
     lowered = file.lower()
     names: set[str] = set()

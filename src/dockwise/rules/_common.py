@@ -440,7 +440,7 @@ def _builder_image(dockerfile: Dockerfile, project: Project) -> str | None:
     it. Which stage starts FROM it: an image link of the project (model/link.py), or a
     stage named after the Dockerfile (`FROM acme/sqlite AS sqlite-builder` and
     `Dockerfile.sqlite-builder`)."""
-    from dockwise.model.link import _names_of
+    from dockwise.model.link import names_of
 
     if len(project.dockerfiles) < 2:
         return None
@@ -449,7 +449,7 @@ def _builder_image(dockerfile: Dockerfile, project: Project) -> str | None:
         return None
     by_link, by_name = project.memo("base-consumers", project, lambda: _base_consumers(project))
     found = list(by_link.get(dockerfile.relpath, ()))
-    for name in _names_of(dockerfile.relpath):
+    for name in names_of(dockerfile.relpath):
         found += by_name.get(name, ())
     consumers: list[str] = []
     for other, stage in found:

@@ -44,26 +44,26 @@ def image_user(service: Service, image: str | None, project: Project) -> ImageUs
     or container names, used when no Dockerfile of the project builds it)."""
     from dockwise.baseimages import base_user
     from dockwise.rules.security import (
-        _base_verdict,
-        _drops_privileges,
-        _effective_user,
-        _is_root,
-        _own_entrypoint,
+        base_verdict,
+        drops_privileges,
+        effective_user,
+        is_root,
+        own_entrypoint,
     )
 
     dockerfile = service.dockerfile
     if dockerfile is not None and dockerfile.shipped_stage is not None:
         where = dockerfile.relpath
-        instruction, user = _effective_user(dockerfile)
+        instruction, user = effective_user(dockerfile)
         if instruction is not None and user:
             if "$" in user:
                 return ImageUser("unknown", user, where, instruction.start_line)
-            kind = "root" if _is_root(user) else "nonroot"
+            kind = "root" if is_root(user) else "nonroot"
             return ImageUser(kind, user, where, instruction.start_line, f"USER {user}")
-        if _serves(dockerfile, project) and _drops_privileges(dockerfile, project):
+        if _serves(dockerfile, project) and drops_privileges(dockerfile, project):
             return ImageUser("drops", None, where, None, "its entrypoint drops privileges")
-        verdict = _base_verdict(dockerfile, project)
-        if verdict.kind == "drops" and _own_entrypoint(dockerfile):
+        verdict = base_verdict(dockerfile, project)
+        if verdict.kind == "drops" and own_entrypoint(dockerfile):
             return ImageUser("root", None, where, None, f"no USER; base {verdict.where}")
         return ImageUser(verdict.kind, None, where, None, f"no USER; base {verdict.where}")
     if not image or "$" in image or "{{" in image:

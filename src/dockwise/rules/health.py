@@ -695,14 +695,14 @@ def healthcheck_none(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
 _NO_OP = frozenset(
     {"true", ":", "exit", "echo", "printf", "sleep", "pgrep", "pidof", "ps", "grep", "egrep", "awk"}
 )
-_FAILURE_IGNORED = lazy_compile(r"(?:\|\|\s*(?:true|:|exit\s+0)|;\s*(?:true|:|exit\s+0))\s*$")
+FAILURE_IGNORED = lazy_compile(r"(?:\|\|\s*(?:true|:|exit\s+0)|;\s*(?:true|:|exit\s+0))\s*$")
 _PYTHON_PROBE_HINTS = lazy_compile(
     r"\b(?:urllib|http|socket|requests|httpx|aiohttp|urlopen|connect|open|__import__)\b"
 )
 _PYTHON_TRIVIAL_IMPORT = lazy_compile(r"\bimport\s+(?:sys|os)\b")
 
 
-def _tests_nothing(command: ShellCommand) -> bool:
+def tests_nothing(command: ShellCommand) -> bool:
     name = command.name
     if name in _NO_OP:
         return True
@@ -716,7 +716,7 @@ def _tests_nothing(command: ShellCommand) -> bool:
 
 def _ignores_failure(instruction: Instruction) -> str | None:
     script = check_script(instruction)
-    if script and _FAILURE_IGNORED.search(script.strip()):
+    if script and FAILURE_IGNORED.search(script.strip()):
         return "ignores the probe's failure (always exits 0)"
     for command in check_commands(instruction):
         if command.piped:  # `curl ... | grep -q ok`: the pipeline's last command decides
@@ -753,7 +753,7 @@ def trivial_healthcheck(dockerfile: Dockerfile, project: Project) -> Iterator[Hi
     if instruction is None or is_disabled(instruction):
         return
     commands = check_commands(instruction)
-    if commands and all(_tests_nothing(c) for c in commands):
+    if commands and all(tests_nothing(c) for c in commands):
         shown = " ".join(commands[0].argv)
         yield at(
             dockerfile,

@@ -397,14 +397,14 @@ def dependency_not_awaited(part: ComposePart, service: Service, project: Project
 def compose_healthcheck_tests_nothing(
     part: ComposePart, service: Service, project: Project
 ) -> Iterator[Hit]:
-    from dockwise.rules.health import _FAILURE_IGNORED, _tests_nothing
+    from dockwise.rules.health import FAILURE_IGNORED, tests_nothing
 
     check = part.service.healthcheck
     if check is None or check.disabled or not check.test:
         return
     commands = compose_commands(check)
     origin = check.test_origin or check.origin
-    if commands and all(_tests_nothing(c) for c in commands):
+    if commands and all(tests_nothing(c) for c in commands):
         yield at_line(
             origin.path,
             origin.line,
@@ -413,7 +413,7 @@ def compose_healthcheck_tests_nothing(
         )
         return
     script = " ".join(check.command) if check.kind == "CMD-SHELL" else None
-    if script and _FAILURE_IGNORED.search(script.strip()):
+    if script and FAILURE_IGNORED.search(script.strip()):
         yield at_line(
             origin.path,
             origin.line,

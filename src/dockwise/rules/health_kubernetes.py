@@ -223,7 +223,7 @@ def _maintained(file: str, part: ContainerPart, service: Service, project: Proje
 )
 def probe_tests_nothing(part: ContainerPart, service: Service, project: Project) -> Iterator[Hit]:
     from dockwise.rules._commands import shell_c_script
-    from dockwise.rules.health import _FAILURE_IGNORED, _tests_nothing
+    from dockwise.rules.health import FAILURE_IGNORED, tests_nothing
 
     name = part.container.name
     for probe in part.container.probes:
@@ -231,7 +231,7 @@ def probe_tests_nothing(part: ContainerPart, service: Service, project: Project)
             continue
         commands = argv_commands(probe.command)
         what = f"{probe.kind}Probe of container {name}"
-        if commands and all(_tests_nothing(c) for c in commands):
+        if commands and all(tests_nothing(c) for c in commands):
             yield at_line(
                 part.path,
                 probe.line,
@@ -240,7 +240,7 @@ def probe_tests_nothing(part: ContainerPart, service: Service, project: Project)
             )
             continue
         script = shell_c_script(probe.command)
-        if script and _FAILURE_IGNORED.search(script.strip()):
+        if script and FAILURE_IGNORED.search(script.strip()):
             yield at_line(
                 part.path,
                 probe.line,

@@ -60,7 +60,7 @@ def _where(dockerfile: Dockerfile, instruction: Instruction, chain: frozenset[in
     return f"builder stage {stage.label}"
 
 
-def _lower_first(text: str) -> str:
+def lower_first(text: str) -> str:
     """'Password in a https URL' reads as part of a sentence; acronyms (AWS, JWT) stay."""
     return text[:1].lower() + text[1:] if text[1:2].islower() else text
 
@@ -214,7 +214,7 @@ def _arg_env_message(
             f"({match.redacted}), {consequence}: wherever nobody overrides it, it is a "
             "credential everyone knows"
         )
-    what = _lower_first(match.description)
+    what = lower_first(match.description)
     if not graded.certain:
         what += " (test-mode or local, still a credential)"
     return f"{instruction.cmd} {name} in {where} holds a literal {what} ({match.redacted}): {consequence}"
@@ -551,12 +551,12 @@ def copied_credential_file(dockerfile: Dockerfile, project: Project) -> Iterator
                 )
                 yield replace(at(dockerfile, instruction, message), severity=Severity.INFO)
                 continue
-            if _is_fixture(path) and _test_image(dockerfile, project):
+            if is_fixture(path) and _test_image(dockerfile, project):
                 # a test image taking its own fixture: the key is there for the tests
                 message += " (a fixture of this test image: most likely made for the tests)"
                 yield replace(at(dockerfile, instruction, message), severity=Severity.INFO)
                 continue
-            if _is_fixture(path) or _is_fixture(dockerfile.relpath):
+            if is_fixture(path) or is_fixture(dockerfile.relpath):
                 certain = False
                 message += " (a test or CI fixture, but the image carries it all the same)"
             elif verdict is None and kind in _CONTENT_DEPENDENT:
@@ -567,7 +567,7 @@ def copied_credential_file(dockerfile: Dockerfile, project: Project) -> Iterator
 
 def _test_image(dockerfile: Dockerfile, project: Project) -> bool:
     """A test or CI image (its path, or the role the project gives it)."""
-    if _is_fixture(dockerfile.relpath):
+    if is_fixture(dockerfile.relpath):
         return True
     reason = not_a_service(dockerfile, project)
     return reason is not None and reason.kind == "tooling"
@@ -629,7 +629,7 @@ def _heredoc_credentials(
                 "holds it",
                 fingerprint=match.fingerprint,
             )
-            certain = shipped and match.confidence != "low" and not _is_fixture(dockerfile.relpath)
+            certain = shipped and match.confidence != "low" and not is_fixture(dockerfile.relpath)
             yield hit if certain else replace(hit, severity=Severity.WARNING)
 
 
@@ -639,7 +639,7 @@ _FIXTURE_PATH = lazy_compile(
 )
 
 
-def _is_fixture(path: str) -> bool:
+def is_fixture(path: str) -> bool:
     """A test fixture or CI file: `tests/`, `test_x.py`, `x_test.go`, `conftest.py`,
     `testdata/`, `fixtures/`, `.ci/`, `Dockerfile.test`."""
     return _FIXTURE_PATH.search(path.replace("\\", "/")) is not None
@@ -802,7 +802,7 @@ def credential_on_run_line(dockerfile: Dockerfile, project: Project) -> Iterator
             yield at(
                 dockerfile,
                 run,
-                f"RUN in {where} has a literal {_lower_first(match.description)} ({match.redacted}) "
+                f"RUN in {where} has a literal {lower_first(match.description)} ({match.redacted}) "
                 "in its command line, recorded in the image history and in git",
                 fingerprint=match.fingerprint,
             )
@@ -1071,9 +1071,9 @@ def credential_in_command(dockerfile: Dockerfile, project: Project) -> Iterator[
             match = graded.match
             where = _where(dockerfile, instruction, chain)
             if graded.certain:
-                what = f"a literal {_lower_first(match.description)}"
+                what = f"a literal {lower_first(match.description)}"
             else:
-                what = f"a placeholder or test-mode {_lower_first(match.description)}"
+                what = f"a placeholder or test-mode {lower_first(match.description)}"
             consequence = (
                 "readable by anyone who pulls the image (docker inspect) and in git"
                 if shipped
@@ -1154,7 +1154,7 @@ def _doubt(relpath: str, secret: SecretMatch) -> tuple[str, Severity] | None:
         else:
             why = "a test-mode key or a local default: worth removing, unlikely to open production"
         return why, Severity.INFO
-    if _is_fixture(relpath):
+    if is_fixture(relpath):
         if is_provider_token(secret.kind):  # a provider-issued token is real even in tests
             why = "a test or CI fixture, but in a provider's token format: likely a real token"
             return why, Severity.WARNING

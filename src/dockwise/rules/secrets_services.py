@@ -34,11 +34,11 @@ from dockwise.model.roles import CI, TRIAL, Role, compose_role, container_role, 
 from dockwise.rules._scopes import container_rule
 from dockwise.rules.secrets import (
     Literal,
-    _is_fixture,
-    _lower_first,
     _words,
     argv_credentials,
     graded_credential,
+    is_fixture,
+    lower_first,
 )
 from dockwise.secrets import (
     SecretMatch,
@@ -184,7 +184,7 @@ def _what(graded: Graded) -> str:
         return f"a Django development key ({graded.match.redacted})"
     if graded.why == "made-up":
         return f"a value that does not look like a generated key ({graded.match.redacted})"
-    return f"a literal {_lower_first(graded.match.description)} ({graded.match.redacted})"
+    return f"a literal {lower_first(graded.match.description)} ({graded.match.redacted})"
 
 
 def _consequence(graded: Graded, literal: str) -> str:
@@ -826,7 +826,7 @@ def credential_in_secret_manifest(project: Project) -> Iterator[Hit]:
                 section = "data (base64, not encryption)" if entry.encoded else "stringData"
                 message = (
                     f"Secret {document.name} commits {entry.key} in {section}: "
-                    f"{_lower_first(match.description)} ({match.redacted}), readable by "
+                    f"{lower_first(match.description)} ({match.redacted}), readable by "
                     "everyone who can read the repository"
                 )
                 graded = Graded(match, Severity.ERROR, "literal")
@@ -866,12 +866,12 @@ def _shipped_settings(project: Project, service: Service) -> Iterator[_Setting]:
     if context is None or not context.shipped_files:
         return
     shipped = context.shipped_files
-    dev_image = is_dev_name(dockerfile.relpath) or _is_fixture(dockerfile.relpath)
+    dev_image = is_dev_name(dockerfile.relpath) or is_fixture(dockerfile.relpath)
     app = project.python_app(Path(context.root))
     for module in app.modules_matching(_SETTING_LINE, within=shipped):
         relpath = module.relpath
         path = context.project_path(relpath)
-        if _is_fixture(path) or not module.settings:
+        if is_fixture(path) or not module.settings:
             continue
         reported = context.contents.get(relpath)
         taken = {secret.line for secret in reported.secrets} if reported else set()

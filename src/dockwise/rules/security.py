@@ -65,7 +65,7 @@ def _pulled_from(base: str) -> str:
 _ROOT_NAMES = frozenset({"root", "0"})
 
 
-def _effective_user(dockerfile: Dockerfile) -> tuple[Instruction | None, str | None]:
+def effective_user(dockerfile: Dockerfile) -> tuple[Instruction | None, str | None]:
     """The last USER of the shipped chain and its expanded value (None, None if none)."""
     for stage in dockerfile.shipped_chain():
         user = stage.last("USER")
@@ -74,7 +74,7 @@ def _effective_user(dockerfile: Dockerfile) -> tuple[Instruction | None, str | N
     return None, None
 
 
-def _is_root(user: str) -> bool:
+def is_root(user: str) -> bool:
     name = user.partition(":")[0]
     return name in _ROOT_NAMES
 
@@ -110,7 +110,7 @@ class _BaseVerdict:
     where: str  # the image or project Dockerfile the answer comes from
 
 
-def _base_verdict(dockerfile: Dockerfile, project: Project, depth: int = 0) -> _BaseVerdict:
+def base_verdict(dockerfile: Dockerfile, project: Project, depth: int = 0) -> _BaseVerdict:
     """The user the shipped chain's oldest stage inherits: from a Dockerfile of this
     project that builds its base (model/link.py), else from the table of well-known images."""
     chain = dockerfile.shipped_chain()
@@ -125,23 +125,23 @@ def _base_verdict(dockerfile: Dockerfile, project: Project, depth: int = 0) -> _
     parent = project.built_from(oldest) if depth < 5 else None
     if parent is not None:
         built, link = parent
-        instruction, user = _effective_user(built)
+        instruction, user = effective_user(built)
         if instruction is not None and user:
-            kind = "root" if _is_root(user) else "nonroot"
+            kind = "root" if is_root(user) else "nonroot"
             return _BaseVerdict(kind, f"{built.relpath}:{instruction.start_line} (USER {user})")
-        inherited = _base_verdict(built, project, depth + 1)
-        if inherited.kind in ("nonroot", "drops") and _own_entrypoint(built):
+        inherited = base_verdict(built, project, depth + 1)
+        if inherited.kind in ("nonroot", "drops") and own_entrypoint(built):
             return _BaseVerdict("root", built.relpath)
         return inherited
     known = base_user(base)
     return _BaseVerdict(known.kind, known.label)
 
 
-def _own_entrypoint(dockerfile: Dockerfile) -> bool:
+def own_entrypoint(dockerfile: Dockerfile) -> bool:
     return any(stage.last("ENTRYPOINT") is not None for stage in dockerfile.shipped_chain())
 
 
-def _drops_privileges(dockerfile: Dockerfile, project: Project) -> str | None:
+def drops_privileges(dockerfile: Dockerfile, project: Project) -> str | None:
     """The tool the image's own entrypoint starts the server with as another user."""
     installed: set[str] = set()
     for run in shipped_runs(dockerfile):
@@ -223,20 +223,20 @@ def runs_as_root(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
     shipped = dockerfile.shipped_stage
     if shipped is None:
         return
-    instruction, user = _effective_user(dockerfile)
+    instruction, user = effective_user(dockerfile)
     if instruction is not None and user is not None:
-        if user and _is_root(user):
+        if user and is_root(user):
             yield _root_hit(dockerfile, project, instruction, f"the shipped image runs as {user}")
         return
     # a base image (no service, just `CMD ["python3"]` or no CMD at all on an OS image)
     # leaves USER to the images built on it; a one-shot job still runs as root
     reason = not_a_service(dockerfile, project)
-    if (reason is not None and reason.kind != "job") or _drops_privileges(dockerfile, project):
+    if (reason is not None and reason.kind != "job") or drops_privileges(dockerfile, project):
         return
-    verdict = _base_verdict(dockerfile, project)
+    verdict = base_verdict(dockerfile, project)
     if verdict.kind in ("nonroot", "windows"):
         return
-    if verdict.kind == "drops" and not _own_entrypoint(dockerfile):
+    if verdict.kind == "drops" and not own_entrypoint(dockerfile):
         return
     message = f"stage {shipped.label} has no USER: the shipped image runs as root"
     if verdict.kind == "workers":
@@ -400,7 +400,7 @@ def _user_before(
             value = expand_word(user, user.value[0]).strip()
             if "$" in value or not value:
                 return "unknown"
-            return "root" if _is_root(value) else "nonroot"
+            return "root" if is_root(value) else "nonroot"
     oldest = dockerfile.ancestry(stage)[-1]
     return _base_start_user(dockerfile, project, oldest, depth)
 
@@ -420,7 +420,7 @@ def _never_unprivileged(dockerfile: Dockerfile, project: Project) -> bool:
     for stage in chain:
         for user in stage.all("USER"):
             value = expand_word(user, user.value[0]).strip() if user.value else ""
-            if not _is_root(value):
+            if not is_root(value):
                 return False
     return _base_start_user(dockerfile, project, chain[-1], 0) == "root"
 
@@ -1278,8 +1278,8 @@ def exposes_ssh(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
     also=["hadolint:DL3066"],
 )
 def user_by_name(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
-    instruction, user = _effective_user(dockerfile)
-    if instruction is None or not user or _is_root(user):
+    instruction, user = effective_user(dockerfile)
+    if instruction is None or not user or is_root(user):
         return
     name = user.partition(":")[0]
     if not name.isdigit():
