@@ -1,4 +1,4 @@
-"""The `dockwise` command: check, rules, explain."""
+"""The `dockwise` command: check, rules, explain, image, limits."""
 
 from __future__ import annotations
 
@@ -49,6 +49,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _explain(args)
         if args.command == "check":
             return _check(args, debug)
+        if args.command in SUBCOMMANDS:
+            return _subcommand(args.command).run(args, debug)
         parser.print_help()
         return EXIT_USAGE
     except UsageError as error:
@@ -144,7 +146,26 @@ def _parser() -> argparse.ArgumentParser:
 
     explain = sub.add_parser("explain", help="explain one rule (DW201, or a hadolint code)")
     explain.add_argument("rule", metavar="ID")
+    for name, (_, help_text) in SUBCOMMANDS.items():
+        _subcommand(name).configure(sub.add_parser(name, help=help_text))
     return parser
+
+
+# Commands that live in their own package: each module has `configure(parser)` (argparse
+# only, imported at start-up, so it imports nothing heavy) and `run(args, debug) -> int`.
+SUBCOMMANDS = {
+    "image": (
+        "dockwise.imagescan.command",
+        "analyse a built image (archive, OCI folder, registry)",
+    ),
+    "limits": ("dockwise.limits.command", "recommend memory and CPU limits from observed usage"),
+}
+
+
+def _subcommand(name: str):  # type: ignore[no-untyped-def]
+    import importlib
+
+    return importlib.import_module(SUBCOMMANDS[name][0])
 
 
 def _check(args: argparse.Namespace, debug: bool = False) -> int:

@@ -1,0 +1,1 @@
+"""What is inside a built image: layers merged, wasted bytes, config and history checks."""
