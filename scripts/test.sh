@@ -3,6 +3,10 @@
 # the whole test suite (slow integration tests included).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# system tools of the integration tests (buildah, registry, Prometheus, Chromium); as root
+if [ "$(id -u)" -eq 0 ]; then
+    bash scripts/setup-tools
+fi
 python3 -m venv .venv
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -e '.[test]'
