@@ -20,7 +20,7 @@ from dockwise.sources.dockerfile import (
 
 if TYPE_CHECKING:
     from dockwise.model.link import ImageLink, StageChoice
-    from dockwise.model.service import Service
+    from dockwise.model.service import ImagePart, Service
     from dockwise.sources.compose import ComposeFile
     from dockwise.sources.context import BuildContext, FileContent
     from dockwise.sources.dockerfile import Stage
@@ -170,6 +170,9 @@ class Project:
     stage_sources: Mapping[str, str] = field(default_factory=dict)
     templates: tuple[TemplateFile, ...] = ()
     stdin_manifests: tuple[ManifestFile, ...] = ()
+    # built images read with the project (`check --image`, `dockwise image`), each joined
+    # to the service it was built for by model/link.py (imagescan/join.py attaches them)
+    images: tuple[ImagePart, ...] = ()
 
     def relpath(self, path: Path) -> str:
         try:

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dockwise.lazyre import lazy_compile
-from dockwise.model.service import ComposePart, ContainerPart, Join, Service
+from dockwise.model.service import ComposePart, ContainerPart, ImagePart, Join, Service
 from dockwise.sources.imageref import parse_image_ref
 
 if TYPE_CHECKING:
@@ -313,6 +313,7 @@ class _Draft:
     compose: list[ComposePart] = field(default_factory=list)
     containers: list[ContainerPart] = field(default_factory=list)
     joins: list[Join] = field(default_factory=list)
+    image: ImagePart | None = None
 
     def freeze(self) -> Service:
         return Service(
@@ -322,6 +323,7 @@ class _Draft:
             tuple(self.containers),
             self.context_dir,
             tuple(self.joins),
+            image=self.image,
         )
 
 
@@ -349,6 +351,8 @@ def build_services(project: Project) -> tuple[Service, ...]:
             for container in workload.containers:
                 part = ContainerPart(manifest, workload, container)
                 _add_container(drafts, project, part, by_image, single, sole)
+    for image in project.images:
+        _add_image(drafts, image, by_image, single)
     return tuple(draft.freeze() for draft in drafts.values())
 
 
@@ -383,6 +387,56 @@ def _add_container(
         because = "runs an image no Dockerfile here builds"
     draft.containers.append(part)
     draft.joins.append(Join("kubernetes", part.path, part.container.line, part.label, because))
+
+
+def _add_image(
+    drafts: dict[str, _Draft],
+    part: ImagePart,
+    by_image: Mapping[str, str],
+    single: Dockerfile | None,
+) -> None:
+    """A built image joins the service it was built for: the Dockerfile the project says
+    builds its name, else the compose service or Kubernetes container that runs its name,
+    else the project's only service Dockerfile; else it is a service of its own."""
+    owner, because = _image_owner(drafts, part, by_image, single)
+    draft = drafts.get(owner) if owner else None
+    if draft is None or draft.image is not None:
+        draft = drafts.setdefault(f"image:{part.path}", _Draft(part.label))
+        because = (
+            "the image checked"
+            if len(drafts) == 1
+            else "no Dockerfile or service here is known to build or run it"
+        )
+    draft.image = part
+    draft.joins.append(Join("image", part.path, None, f"image {part.label}", because))
+
+
+def _image_owner(
+    drafts: Mapping[str, _Draft],
+    part: ImagePart,
+    by_image: Mapping[str, str],
+    single: Dockerfile | None,
+) -> tuple[str | None, str]:
+    key = image_key(part.reference) if part.reference else None
+    if key is not None:
+        if key in by_image:
+            return by_image[key], f"named {part.reference}, which {by_image[key]} builds"
+        for name, draft in drafts.items():
+            for compose in draft.compose:
+                image = compose.service.image.value if compose.service.image else None
+                if image and image_key(image) == key:
+                    service = compose.service.name
+                    return name, f"named {part.reference}, which service {service} runs"
+            for container in draft.containers:
+                image = container.container.image
+                if image and image_key(image) == key:
+                    return name, f"named {part.reference}, which {container.label} runs"
+    if single is not None:
+        name = f"named {part.reference}" if part.reference else "unnamed"
+        return single.relpath, (
+            f"{name}; {single.relpath} is the only service Dockerfile, taken as its build"
+        )
+    return None, ""
 
 
 def _dockerfile_name(project: Project, dockerfile: Dockerfile) -> str:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from dockwise.imagescan.facts import ImageFacts
     from dockwise.sources.compose import ComposeFile, ComposeService
     from dockwise.sources.dockerfile import Dockerfile
     from dockwise.sources.kubernetes import Container, ManifestFile, Workload
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
 class Join:
     """One part of a service and why it belongs to it."""
 
-    kind: str  # dockerfile, compose, kubernetes
+    kind: str  # dockerfile, compose, kubernetes, image
     path: str
     line: int | None
     what: str  # "stage runtime", "service web", "Deployment/web container api"
@@ -65,6 +66,20 @@ class ContainerPart:
 
 
 @dataclass(frozen=True)
+class ImagePart:
+    """A built image dockwise read (`dockwise image SOURCE`, `check PATH --image SOURCE`):
+    what the analysis found in it, and the name its findings are reported under."""
+
+    facts: ImageFacts
+    path: str  # the source as given: an archive path, an OCI folder, registry://...
+    reference: str | None = None  # the name the image carries (a tag, a registry reference)
+
+    @property
+    def label(self) -> str:
+        return self.reference or self.path
+
+
+@dataclass(frozen=True)
 class Service:
     name: str
     dockerfile: Dockerfile | None
@@ -72,6 +87,8 @@ class Service:
     containers: tuple[ContainerPart, ...] = ()
     context_dir: Path | None = None
     joins: tuple[Join, ...] = ()
+    # the built image, when one was read (imagescan/join.py)
+    image: ImagePart | None = None
 
     @property
     def runtime_containers(self) -> Iterator[ContainerPart]:

@@ -1,5 +1,5 @@
 """The scopes a rule can declare beyond one Dockerfile: a compose service, a Kubernetes
-container, or a whole service with all its parts (model/service.py).
+container, a built image, or a whole service with all its parts (model/service.py).
 
     @compose_rule("DW211", lesson="health", ...)
     def compose_without_healthcheck(part: ComposePart, service: Service, project: Project): ...
@@ -17,12 +17,14 @@ from typing import TYPE_CHECKING, Any
 from dockwise.findings import Hit, Related, Rule, rule
 
 if TYPE_CHECKING:
+    from dockwise.imagescan.facts import ImageFacts
     from dockwise.model.service import ComposePart, ContainerPart, Service
     from dockwise.project import Project
 
 ComposeCheck = Callable[["ComposePart", "Service", "Project"], Iterable[Hit]]
 ContainerCheck = Callable[["ContainerPart", "Service", "Project"], Iterable[Hit]]
 ServiceCheck = Callable[["Service", "Project"], Iterable[Hit]]
+ImageCheck = Callable[["ImageFacts", "Service", "Project"], Iterable[Hit]]
 
 
 def compose_rule(id: str, **meta: Any) -> Callable[[ComposeCheck], Rule]:
@@ -80,6 +82,51 @@ def service_rule(id: str, **meta: Any) -> Callable[[ServiceCheck], Rule]:
         return make(run)
 
     return wrap
+
+
+def image_rule(id: str, **meta: Any) -> Callable[[ImageCheck], Rule]:
+    """A rule run once per built image read with the project (`dockwise image SOURCE`,
+    `dockwise check PATH --image SOURCE`), with the service it joined (model/link.py): the
+    Dockerfile, compose services and containers of what it was built for, or nothing else
+    when the image is checked alone. Its examples are images (rules/_image_examples.py).
+
+    Hits name the image with `at_image`; the Dockerfile line behind a layer or a history
+    entry is `imagescan.join.origin_of`."""
+    make = rule(id, **meta)
+
+    def wrap(check: ImageCheck) -> Rule:
+        def run(project: Project) -> Iterator[Hit]:
+            if not project.images:  # most checks: the services are not even built for this
+                return
+            for service in project.services:
+                if service.image is not None:
+                    yield from check(service.image.facts, service, project)
+
+        run.__name__ = check.__name__
+        run.__doc__ = check.__doc__
+        return make(run)
+
+    return wrap
+
+
+def at_image(
+    service: Service,
+    message: str,
+    *,
+    fix: str | None = None,
+    related: tuple[Related, ...] = (),
+    fingerprint: str | None = None,
+) -> Hit:
+    """A hit on a service's built image (reported under the image's source, no line)."""
+    assert service.image is not None, "at_image needs a service with an image"
+    return Hit(
+        path=service.image.path,
+        line=None,
+        message=message,
+        fix=fix,
+        related=related,
+        fingerprint=fingerprint,
+    )
 
 
 def at_line(
