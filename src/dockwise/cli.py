@@ -19,6 +19,18 @@ if TYPE_CHECKING:
     from dockwise.project import InputProblem, Project
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+# `check --format` (dockwise.report.FORMATS, listed here so that parsing imports no reporter)
+REPORT_FORMATS = (
+    "text",
+    "json",
+    "sarif",
+    "html",
+    "markdown",
+    "junit",
+    "github",
+    "gitlab",
+    "checkstyle",
+)
 FAIL_ON = ("error", "warning", "info", "never")
 
 
@@ -100,7 +112,12 @@ def _parser() -> argparse.ArgumentParser:
 
     check = sub.add_parser("check", help="check project folders, Dockerfiles or stdin (-)")
     check.add_argument("paths", nargs="*", default=["."], metavar="PATH")
-    check.add_argument("--format", "-f", choices=("text", "json", "sarif"), default="text")
+    check.add_argument(
+        "--format",
+        "-f",
+        choices=REPORT_FORMATS,
+        help="report format (default text; github when GITHUB_ACTIONS=true)",
+    )
     check.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE")
     check.add_argument(
         "--fail-on", choices=FAIL_ON, help="lowest severity that fails (default warning)"
@@ -135,6 +152,18 @@ def _parser() -> argparse.ArgumentParser:
     )
     check.add_argument("--no-color", action="store_true", help="never colour the text output")
     check.add_argument(
+        "--color",
+        choices=("auto", "always", "never"),
+        default="auto",
+        help="colour the text output (auto: on a terminal, unless NO_COLOR is set)",
+    )
+    check.add_argument(
+        "--quiet",
+        "-q",
+        action="store_true",
+        help="findings only: one line each, no snippet, fix, summary, note or progress bar",
+    )
+    check.add_argument(
         "--debug",
         action="store_true",
         help=f"show the traceback of an internal error (or set {DEBUG_ENV}=1)",
@@ -159,6 +188,8 @@ SUBCOMMANDS = {
         "analyse a built image (archive, OCI folder, registry)",
     ),
     "limits": ("dockwise.limits.command", "recommend memory and CPU limits from observed usage"),
+    "schema": ("dockwise.report.schema_command", "print the JSON Schema of `check --format json`"),
+    "completion": ("dockwise.report.completion", "print a shell completion script"),
 }
 
 
@@ -176,6 +207,7 @@ def _check(args: argparse.Namespace, debug: bool = False) -> int:
     from dockwise.report import MACHINE_FORMATS, Report, render
     from dockwise.rules import all_rules
 
+    args.format = _report_format(args)
     rules = all_rules()
     rule_ids = [r.id for r in rules]
     try:
@@ -245,6 +277,7 @@ def _check(args: argparse.Namespace, debug: bool = False) -> int:
         source_lines=lines_of,
         files_checked=files_checked,
         color=_use_color(args),
+        quiet=args.quiet,
         notes=notes,
         inputs=[_shown_input(given, args) for given in args.paths],
     )
@@ -252,7 +285,7 @@ def _check(args: argparse.Namespace, debug: bool = False) -> int:
     # there; json and sarif also carry them inside the document, for tools
     for problem in problems:
         _error(f"dockwise: error: {problem}")
-    for note in notes:
+    for note in () if args.quiet else notes:
         _error(f"dockwise: note: {note}")
     _emit(render(report, args.format), args.output, binary=args.format in MACHINE_FORMATS)
     if problems:
@@ -462,9 +495,21 @@ def _read_lines(path: Path) -> list[str] | None:
 
 
 def _use_color(args: argparse.Namespace) -> bool:
-    if args.no_color or os.environ.get("NO_COLOR") or args.output or args.format != "text":
+    if args.no_color or args.color == "never" or args.output or args.format != "text":
         return False
-    return sys.stdout.isatty()
+    if args.color == "always":
+        return True
+    return not os.environ.get("NO_COLOR") and sys.stdout.isatty()
+
+
+def _report_format(args: argparse.Namespace) -> str:
+    """--format, else GitHub workflow commands inside GitHub Actions (annotations on the pull
+    request) when the report goes to the log, else text."""
+    if args.format:
+        return str(args.format)
+    if os.environ.get("GITHUB_ACTIONS") == "true" and not args.output:
+        return "github"
+    return "text"
 
 
 def _emit(text: str, output: str | None, binary: bool = False) -> None:

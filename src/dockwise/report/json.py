@@ -20,6 +20,10 @@ def render_json(report: Report) -> str:
         ]
     if report.notes:
         document["notes"] = list(report.notes)
+    if report.image is not None:
+        document["image"] = report.image
+    if report.usage is not None:
+        document["usage"] = report.usage
     return dumps(document)
 
 

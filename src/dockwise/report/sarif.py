@@ -7,7 +7,7 @@ from urllib.parse import quote
 
 from dockwise import __version__
 from dockwise.findings import Finding, RuleMeta, Severity
-from dockwise.report import Report, printable
+from dockwise.report import Report, printable, rule_url, stable_fingerprints
 from dockwise.report.json import dumps
 from dockwise.report.markdown import rule_markdown
 
@@ -29,7 +29,12 @@ def render_sarif(report: Report) -> str:
             }
         },
         "originalUriBaseIds": {"SRCROOT": {"uri": "./"}},
-        "results": [_result(finding, index) for finding in report.findings],
+        "results": [
+            _result(finding, index, fingerprint)
+            for finding, fingerprint in zip(
+                report.findings, stable_fingerprints(report.findings), strict=True
+            )
+        ],
     }
     notifications = [
         {"level": "error", "message": {"text": printable(str(problem))}}
@@ -53,6 +58,7 @@ def _rule(meta: RuleMeta) -> dict[str, object]:
         "shortDescription": {"text": meta.title},
         "fullDescription": {"text": meta.why},
         "help": {"text": f"{meta.why}\n\nFix: {meta.fix}", "markdown": rule_markdown(meta)},
+        "helpUri": rule_url(meta.id),
         "defaultConfiguration": {"level": _LEVELS[meta.severity]},
         "properties": {"tags": [meta.lesson, *meta.also], "lesson": meta.lesson},
     }
@@ -83,7 +89,7 @@ def uri(path: str) -> str:
     return quote(data, safe="/")
 
 
-def _result(finding: Finding, index: dict[str, int]) -> dict[str, object]:
+def _result(finding: Finding, index: dict[str, int], fingerprint: str) -> dict[str, object]:
     result: dict[str, object] = {
         "ruleId": finding.rule,
         "level": _LEVELS[finding.severity],
@@ -101,6 +107,7 @@ def _result(finding: Finding, index: dict[str, int]) -> dict[str, object]:
             }
             for position, r in enumerate(finding.related, start=1)
         ]
-    if finding.fingerprint:
-        result["partialFingerprints"] = {"dockwise/v1": finding.fingerprint}
+    # the same finding keeps its identity across runs and line shifts, so code scanning
+    # de-duplicates it instead of closing one alert and opening another
+    result["partialFingerprints"] = {"dockwise/v1": fingerprint}
     return result

@@ -7,7 +7,7 @@ from itertools import groupby
 
 from dockwise.engine import count_by_severity
 from dockwise.findings import Finding, Severity
-from dockwise.report import Report, printable
+from dockwise.report import Report, by_lesson, printable, secret_lines_of
 
 _STYLE = {Severity.ERROR: "\x1b[31m", Severity.WARNING: "\x1b[33m", Severity.INFO: "\x1b[36m"}
 _BOLD, _DIM, _RESET = "\x1b[1m", "\x1b[2m", "\x1b[0m"
@@ -16,9 +16,11 @@ MAX_SNIPPET = 160
 
 def render_text(report: Report) -> str:
     paint = _Painter(report.color)
+    if report.quiet:
+        return "".join(f"{_quiet_line(finding, paint)}\n" for finding in report.findings)
     # a line a secret finding points at is never shown, whatever else is reported there:
     # the detector may not recognise every form a rule found
-    secret_lines = {(f.path, f.line) for f in report.findings if f.lesson == "secrets"}
+    secret_lines = secret_lines_of(report.findings)
     out: list[str] = []
     for path, group in groupby(report.findings, key=lambda f: f.path):
         findings = list(group)
@@ -28,10 +30,35 @@ def render_text(report: Report) -> str:
             hidden = (finding.path, finding.line) in secret_lines
             out.extend(_finding(finding, None if hidden else lines, paint))
         out.append("")
+    out.extend(lesson_summary(report, paint))
     summary = _summary(report, paint)
     if summary:
         out.append(summary)
     return "\n".join(out) + "\n" if out else ""
+
+
+def _quiet_line(finding: Finding, paint: _Painter) -> str:
+    """`path:line:col: severity RULE message`, the shape editors and grep understand."""
+    where = f"{finding.path}:{finding.line}:{finding.column or 1}" if finding.line else finding.path
+    severity = paint(finding.severity.label, _STYLE[finding.severity])
+    return f"{where}: {severity} {finding.rule} {finding.message}"
+
+
+def lesson_summary(report: Report, paint: _Painter | None = None) -> list[str]:
+    """One line per lesson that has findings: its counts and the rules behind them."""
+    paint = paint or _Painter(False)
+    lines = []
+    for lesson, findings in by_lesson(report.findings).items():
+        if not findings:
+            continue
+        counts = count_by_severity(findings)
+        parts = [
+            paint(_count(n, name), _STYLE[Severity.parse(name)]) for name, n in counts.items() if n
+        ]
+        rules = sorted({f.rule for f in findings})
+        shown = ", ".join(rules[:6]) + (f" +{len(rules) - 6}" if len(rules) > 6 else "")
+        lines.append(f"  {lesson:<10} {', '.join(parts)}  ({shown})")
+    return lines
 
 
 def _finding(finding: Finding, lines: Sequence[str] | None, paint: _Painter) -> list[str]:
@@ -58,6 +85,11 @@ def redact_line(line: str) -> str:
     return redact_source_line(line)
 
 
+def status_line(report: Report) -> str:
+    """The last line of the text report, uncoloured ("Found 3 problem(s) ...")."""
+    return _summary(report, _Painter(False))
+
+
 def _summary(report: Report, paint: _Painter) -> str:
     """The last line. Input problems are not repeated here: the CLI prints each once, on
     stderr, whatever the format."""
@@ -65,11 +97,7 @@ def _summary(report: Report, paint: _Painter) -> str:
     unchecked = len(report.problems)
     if report.findings:
         files = len({f.path for f in report.findings})
-        parts = [
-            f"{n} {name}{'s' if n != 1 and name != 'info' else ''}"
-            for name, n in counts.items()
-            if n
-        ]
+        parts = [_count(n, name) for name, n in counts.items() if n]
         status = f"Found {len(report.findings)} problem(s) ({', '.join(parts)}) in {files} file(s)."
         if unchecked:
             status += f" {_could_not(unchecked)}"
@@ -82,6 +110,10 @@ def _summary(report: Report, paint: _Painter) -> str:
         where = ", ".join(report.inputs) or "."
         return f"Nothing to check: no Dockerfile, compose file or Kubernetes manifest found under {where}."
     return f"No problems found in {report.files_checked} file(s)."
+
+
+def _count(n: int, severity: str) -> str:
+    return f"{n} {severity}{'s' if n != 1 and severity != 'info' else ''}"
 
 
 def _could_not(count: int) -> str:
