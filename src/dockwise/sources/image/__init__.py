@@ -1,0 +1,36 @@
+"""Image sources read without a daemon and without extracting to disk.
+
+`open_image(SOURCE)` takes a `docker save` archive (legacy or Docker 25+ layout), an
+oci-archive tarball, an OCI layout folder, `-` (an archive on standard input) or
+`registry://host[:port]/name:tag` / `name@sha256:...`; skopeo-style prefixes
+(`docker-archive:`, `oci-archive:`, `oci:`) are accepted too. `FILE:NAME` picks one image of
+an archive that holds several. Every blob's sha256 is verified while its layer streams.
+"""
+
+from __future__ import annotations
+
+from dockwise.sources.image.image import Image
+from dockwise.sources.image.model import Entry, ImageError, Layer
+
+__all__ = ["Entry", "Image", "ImageError", "Layer", "open_image"]
+
+_PREFIXES = ("docker-archive:", "oci-archive:", "oci:")
+
+
+def open_image(source: str, *, platform: str = "linux/amd64", insecure: bool = False) -> Image:
+    """Open an image source; raises ImageError with a one-line message naming it."""
+    if source.startswith("registry://"):
+        from dockwise.sources.image.registry import open_registry
+
+        return open_registry(source, platform=platform, insecure=insecure)
+    kind = ""
+    path = source
+    for prefix in _PREFIXES:
+        if source.startswith(prefix):
+            kind, path = prefix[:-1], source[len(prefix) :]
+            break
+    from dockwise.sources.image.archive import open_local, open_stdin
+
+    if path == "-":
+        return open_stdin(kind, platform)
+    return open_local(path, kind, platform)

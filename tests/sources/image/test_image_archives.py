@@ -1,0 +1,116 @@
+"""Images written by tests/imagegen.py read back through every local source."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from imagegen import (
+    Device,
+    Dir,
+    File,
+    Hardlink,
+    LayerSpec,
+    Symlink,
+    TestImage,
+    make_image,
+    opaque,
+    whiteout,
+)
+
+from dockwise.sources.image import Entry, ImageError, open_image
+
+LONG = "deep/" * 30 + "name.txt"
+
+
+def sample() -> TestImage:
+    return make_image(
+        [
+            LayerSpec(
+                [
+                    Dir("app"),
+                    File("app/big.bin", b"x" * 100_000, mode=0o755, uid=1000, gid=1000),
+                    Symlink("app/link", "/etc/passwd"),
+                    File(LONG, b"long name"),
+                ],
+                created_by="COPY . /app",
+            ),
+            LayerSpec(
+                [whiteout("app/big.bin"), Hardlink("app/hard", LONG)],
+                compression="gzip",
+                created_by="RUN rm app/big.bin",
+            ),
+            LayerSpec([opaque("app"), Device("dev/null")], compression="zstd", created_by="RUN z"),
+        ],
+        config={"User": "app", "Env": ["A=1"], "Cmd": ["python3"]},
+        history=[
+            {"created_by": "COPY . /app"},
+            {"created_by": "ENV A=1", "empty_layer": True},
+            {"created_by": "RUN rm app/big.bin"},
+            {"created_by": "RUN z"},
+        ],
+    )
+
+
+WRITERS = {
+    "docker-legacy": lambda img, p: img.write_docker_archive(p / "img.tar"),
+    "docker-25": lambda img, p: img.write_docker_archive(p / "img.tar", layout="oci"),
+    "oci-archive": lambda img, p: img.write_oci_archive(p / "img.oci.tar"),
+    "oci-dir": lambda img, p: img.write_oci_dir(p / "oci"),
+}
+
+
+def read_all(
+    source: str,
+) -> tuple[list[tuple[str, str, str, int | None]], list[list[tuple[Entry, bytes]]]]:
+    with open_image(source) as image:
+        layers = [(x.digest, x.diff_id, x.created_by, x.history_index) for x in image.layers]
+        contents = [[(e, read(1 << 20)) for e, read in image.entries(x)] for x in image.layers]
+    return layers, contents
+
+
+@pytest.mark.parametrize("layout", sorted(WRITERS))
+def test_every_layout_reads_the_same_image(layout: str, tmp_path: Path) -> None:
+    img = sample()
+    path = WRITERS[layout](img, tmp_path)
+    layers, contents = read_all(str(path))
+    assert [d for d, *_ in layers] == [b.digest for b in img.layers]
+    assert [x for _, x, *_ in layers] == img.diff_ids
+    assert [(c, h) for *_, c, h in layers] == [
+        ("COPY . /app", 0),
+        ("RUN rm app/big.bin", 2),
+        ("RUN z", 3),
+    ]
+    first = {e.path: (e, body) for e, body in contents[0]}
+    assert first["app/big.bin"][0].size == 100_000
+    assert first["app/big.bin"][0].mode == 0o755
+    assert (first["app/big.bin"][0].uid, first["app/big.bin"][0].gid) == (1000, 1000)
+    assert first["app/big.bin"][1] == b"x" * 100_000
+    assert first["app/link"][0].kind == "symlink"
+    assert first["app/link"][0].linkname == "/etc/passwd"
+    assert first[LONG][1] == b"long name"
+    second = {e.path: e for e, _ in contents[1]}
+    assert second["app/.wh.big.bin"].kind == "file"
+    assert second["app/hard"].kind == "hardlink"
+    assert second["app/hard"].linkname == LONG
+    third = {e.path: e for e, _ in contents[2]}
+    assert third["dev/null"].kind == "char"
+    assert "app/.wh..wh..opq" in third
+    with open_image(str(path)) as image:
+        assert image.config["config"]["User"] == "app"
+        assert image.platform == "linux/amd64"
+        assert image.config_digest == img.config.digest
+
+
+def test_all_layouts_agree(tmp_path: Path) -> None:
+    img = sample()
+    results = []
+    for name, write in WRITERS.items():
+        (tmp_path / name).mkdir()
+        results.append(read_all(str(write(img, tmp_path / name))))
+    assert all(r == results[0] for r in results[1:])
+
+
+def test_missing_source_is_an_image_error(tmp_path: Path) -> None:
+    with pytest.raises(ImageError, match="no such file"):
+        open_image(str(tmp_path / "nope.tar"))
