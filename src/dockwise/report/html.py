@@ -335,8 +335,8 @@ def _usage_section(usage: Mapping[str, Any]) -> str:
         return ""
     charts = []
     for container in containers:
-        memory = container.get("memory") if isinstance(container.get("memory"), Mapping) else {}
-        cpu = container.get("cpu") if isinstance(container.get("cpu"), Mapping) else {}
+        memory = _mapping(container.get("memory"))
+        cpu = _mapping(container.get("cpu"))
         rows = [
             _usage_row(
                 "memory",
@@ -389,6 +389,10 @@ def _usage_section(usage: Mapping[str, Any]) -> str:
         + legend
         + "</section>"
     )
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
 
 
 def _cores(value: float | None) -> str:
