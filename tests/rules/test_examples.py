@@ -6,6 +6,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from imagetest import with_example_image
 
 from dockwise.config import config_from_table
 from dockwise.engine import check_project
@@ -28,7 +29,8 @@ def materialize(example: Example, folder: Path) -> Path:
 def findings_of(rule: Rule, example: Example, folder: Path) -> list[str]:
     root = materialize(example, folder)
     config = replace(config_from_table(dict(rule.meta.example_config)), select=(rule.id,))
-    outcome = check_project(load_project(root, config), [rule])
+    project = with_example_image(load_project(root, config), root)  # an image rule's example
+    outcome = check_project(project, [rule])
     assert not outcome.problems, outcome.problems
     return [f"{f.path}:{f.line}: {f.message}" for f in outcome.findings if f.rule == rule.id]
 
