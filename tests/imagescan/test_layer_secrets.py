@@ -153,3 +153,7 @@ def test_each_layer_copy_is_its_own_finding() -> None:
         scanner.inspect(layer(index), item, text[: scanner.wants(layer(index), item)])
     assert [(s.layer, s.kind) for s in scanner.found] == [(2, "github-token"), (4, "github-token")]
     assert scanner.found[0].fingerprint == scanner.found[1].fingerprint
+
+
+def test_a_dotenv_without_credentials_is_no_finding() -> None:
+    assert scan({"app/.env": b"DEBUG=0\nPORT=8000\nLOG_LEVEL=info\n"}).found == ()

@@ -262,6 +262,8 @@ class LayerSecretScanner:
         kind = credential_file_kind(path, data[:8192])
         text = "" if binary else data.decode("utf-8", "replace")
         matches = [m for m in scan_text(text, path=path) if m.confidence != "low"] if text else []
+        if kind == "dotenv" and not matches:
+            return  # settings without a credential (`DEBUG=0`, `PORT=8000`)
         if kind is not None:
             first = matches[0] if matches else None
             digest = hashlib.sha256(data).hexdigest()
@@ -270,7 +272,7 @@ class LayerSecretScanner:
                     path=path,
                     layer=layer,
                     kind=kind,
-                    description=_FILE_KINDS.get(kind, kind.replace("-", " ")),
+                    description=FILE_KINDS.get(kind, kind.replace("-", " ")),
                     preview=first.redacted if first else "",
                     line=first.line if first else None,
                     fingerprint=hashlib.sha256(f"{kind}\x00{digest}".encode()).hexdigest(),
@@ -293,8 +295,8 @@ class LayerSecretScanner:
             )
 
 
-_FILE_KINDS: Final = {
-    "dotenv": ".env file",
+FILE_KINDS: Final = {
+    "dotenv": ".env file with credentials",
     "ssh-private-key": "SSH private key",
     "private-key": "private key",
     "pgp-private-key": "PGP private key",

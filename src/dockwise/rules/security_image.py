@@ -1,0 +1,72 @@
+"""Security in the built image (DW830): the user its config starts the service as. With
+`check --image`, the Dockerfile's rule (DW801) speaks for an image built here, and goes by
+what the image says rather than by what dockwise knows of the base."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+
+from dockwise.findings import Hit, Severity
+from dockwise.imagescan.facts import ImageFacts
+from dockwise.model.service import Service
+from dockwise.project import Project
+from dockwise.rules import _image_config as ic
+from dockwise.rules._image_examples import SLIM_FILES, image_example, layer
+from dockwise.rules._scopes import at_image, image_rule
+
+_BASE = layer("/bin/sh -c #(nop) COPY dir:5e3b... in / ", files=SLIM_FILES)
+_APP = layer("COPY app.py /app/ # buildkit", files={"/app/app.py": "print('hi')\n"})
+# tools an entrypoint starts the server with as another user
+DROP_TOOLS = ("gosu", "su-exec", "setpriv", "runuser", "s6-setuidgid", "chpst", "setuser")
+# servers whose master stays root by design and runs its workers unprivileged
+_WORKER_SERVERS = frozenset(
+    {"nginx", "httpd", "httpd-foreground", "apache2", "apache2ctl", "apachectl",
+     "apache2-foreground", "php-fpm"}
+)  # fmt: skip
+
+
+@image_rule(
+    "DW830",
+    lesson="security",
+    severity="warning",
+    title="The image runs as root",
+    why="""
+        The image config has no User, or User root or 0: the service runs as UID 0. A bug
+        in the app or a dependency gives an attacker root in the container, write access to
+        everything in the image and a shorter way out through any kernel or runtime flaw.
+        Unlike the Dockerfile rule (DW801), which must guess what the base image sets, this
+        reads what the image really says. Base images (no command of their own, or a bare
+        interpreter) are not reported, nor images whose entrypoint starts the server as
+        another user with gosu, su-exec or setpriv (the official postgres, redis, mysql
+        images); nginx and httpd keep their master as root by design (info).
+    """,
+    fix="""
+        Create a user and switch to it by UID in the Dockerfile:
+        `RUN useradd --uid 10001 --no-create-home app` then `USER 10001`.
+    """,
+    bad=image_example({"Cmd": ["python", "/app/app.py"]}, [_BASE, _APP]),
+    good=image_example({"Cmd": ["python", "/app/app.py"], "User": "10001"}, [_BASE, _APP]),
+    also=["dockle:CIS-DI-0001", "trivy:DS-0002"],
+)
+def image_runs_as_root(facts: ImageFacts, service: Service, project: Project) -> Iterator[Hit]:
+    if service.dockerfile is not None or not ic.runs_as_root(facts):
+        return
+    if ic.is_base_image(facts):
+        return
+    entrypoint, cmd = ic.command(facts)
+    if entrypoint and any(facts.which(tool) for tool in DROP_TOOLS):
+        return  # an entrypoint that may drop privileges (docker-entrypoint.sh with gosu)
+    user = ic.user(facts)
+    said = f"User {user}" if user else "no User"
+    message = f"the image config has {said}: the service runs as root"
+    words = {word.rsplit("/", 1)[-1] for word in (*entrypoint, *cmd)}
+    server = next((name for name in sorted(words) if name in _WORKER_SERVERS), None)
+    if server is not None:
+        hit = at_image(
+            service,
+            f"{message}; {server} starts as root and runs its workers as an unprivileged user",
+        )
+        yield replace(hit, severity=Severity.INFO)
+        return
+    yield at_image(service, message)
