@@ -9,6 +9,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 from dockwise.findings import Severity
+from dockwise.imagescan.gates import GateError, Gates, gates_from_table
 
 CONFIG_FILES = (".dockwise.toml", "pyproject.toml")
 LABEL_TYPES = ("text", "url", "semver", "hash", "rfc3339", "spdx", "email")
@@ -33,6 +34,8 @@ class Config:
     trusted_registries: tuple[str, ...] = ()
     disable_ignore_pragmas: bool = False
     target: str | None = None
+    # `[tool.dockwise.image]`: size gates on built images (imagescan/gates.py)
+    image_gates: Gates = field(default_factory=lambda: Gates())
 
     def selects(self, rule_id: str, lesson: str, default_enabled: bool) -> bool:
         if _matches_any(rule_id, lesson, self.ignore):
@@ -119,6 +122,7 @@ def load_config(path: Path | None) -> Config:
 
 
 KNOWN_SETTINGS = (
+    "image",
     "select",
     "extend-select",
     "ignore",
@@ -231,9 +235,14 @@ def config_from_table(
         pattern: selectors(f"per-path-ignores.{pattern}", rules)
         for pattern, rules in sub_table("per-path-ignores").items()
     }
+    try:
+        image_gates = gates_from_table(sub_table("image"))
+    except GateError as error:
+        raise fail("image.", str(error)) from None
     return Config(
         source=source,
         section=key_prefix,
+        image_gates=image_gates,
         select=selectors("select", table.get("select", ())),
         ignore=selectors("ignore", table.get("ignore", ())),
         per_path_ignores=MappingProxyType(per_path),

@@ -253,4 +253,14 @@ class ImageFacts:
         return groups
 
 
+def human_bytes(count: int) -> str:
+    """Decimal units, as dive, docker and size budgets write them (200MB = 200,000,000 B)."""
+    value = float(count)
+    for unit in ("B", "kB", "MB", "GB"):
+        if value < 1000 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1000
+    return f"{value:.1f} GB"
+
+
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
