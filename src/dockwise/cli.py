@@ -16,6 +16,7 @@ from dockwise import __version__
 if TYPE_CHECKING:
     from dockwise.config import Config
     from dockwise.findings import Finding
+    from dockwise.model.service import ImagePart
     from dockwise.project import InputProblem, Project
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
@@ -150,6 +151,16 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="print which files make which service, and why, instead of checking",
     )
+    check.add_argument(
+        "--image",
+        action="append",
+        metavar="SOURCE",
+        help="the built image (archive, OCI folder, registry://...) joined to the service it "
+        "was built from; repeat for several",
+    )
+    check.add_argument(
+        "--insecure", action="store_true", help="plain HTTP for a --image registry on loopback"
+    )
     check.add_argument("--no-color", action="store_true", help="never colour the text output")
     check.add_argument(
         "--color",
@@ -222,6 +233,7 @@ def _check(args: argparse.Namespace, debug: bool = False) -> int:
     source_lines: dict[str, list[str]] = {}
     roots: list[tuple[str, Path]] = []
     files_checked = 0
+    images = _read_images(args)  # once, whatever the number of inputs
     with warnings.catch_warnings():
         # libraries warn about what they tolerate (ruamel.yaml: a duplicate anchor, `1e999`);
         # a loader that cares turns them into findings, and none reach stderr raw
@@ -230,6 +242,10 @@ def _check(args: argparse.Namespace, debug: bool = False) -> int:
         for name, load in _inputs(args, config):
             try:
                 project, prefix = load()
+                if images:
+                    from dockwise.imagescan.join import attach
+
+                    project = attach(project, images)
                 if args.explain_model:
                     _emit(explain_model(project, prefix), args.output)
                     continue
@@ -278,6 +294,7 @@ def _check(args: argparse.Namespace, debug: bool = False) -> int:
         files_checked=files_checked,
         color=_use_color(args),
         quiet=args.quiet,
+        path_prefix=_path_prefix(args.paths),
         notes=notes,
         inputs=[_shown_input(given, args) for given in args.paths],
     )
@@ -494,12 +511,47 @@ def _read_lines(path: Path) -> list[str] | None:
         return None
 
 
+def _read_images(args: argparse.Namespace) -> list[ImagePart]:
+    """The images given with --image, read and analysed (an unreadable one: usage error)."""
+    if not args.image:
+        return []
+    from dockwise.imagescan.join import read_image
+    from dockwise.sources.image import ImageError
+
+    parts = []
+    for source in args.image:
+        try:
+            parts.append(read_image(source, insecure=args.insecure))
+        except ImageError as error:
+            raise UsageError(str(error)) from None
+        except OSError as error:
+            raise UsageError(f"{source}: cannot read: {error.strerror or error}") from None
+    return parts
+
+
 def _use_color(args: argparse.Namespace) -> bool:
     if args.no_color or args.color == "never" or args.output or args.format != "text":
         return False
     if args.color == "always":
         return True
     return not os.environ.get("NO_COLOR") and sys.stdout.isatty()
+
+
+def _path_prefix(paths: Sequence[str]) -> str:
+    """The one checked folder (or a file's folder) seen from the working directory, for the
+    CI formats; "" when it is the working directory, outside it, or several inputs (their
+    paths are prefixed already)."""
+    if len(paths) != 1 or paths[0] == "-":
+        return ""
+    try:
+        given = Path(paths[0])
+        folder = (given if given.is_dir() else given.parent).resolve()
+        relative = os.path.relpath(folder, Path.cwd().resolve())
+    except (OSError, ValueError):
+        return ""
+    if relative == "." or relative.startswith(".."):
+        return ""
+    return relative.replace(os.sep, "/") + "/"
 
 
 def _report_format(args: argparse.Namespace) -> str:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
+from typing import Any
 
 from dockwise.engine import count_by_severity
 from dockwise.report import Report
@@ -21,10 +23,26 @@ def render_json(report: Report) -> str:
     if report.notes:
         document["notes"] = list(report.notes)
     if report.image is not None:
-        document["image"] = report.image
+        document["image"] = _redacted_image(report.image)
     if report.usage is not None:
         document["usage"] = report.usage
     return dumps(document)
+
+
+def _redacted_image(image: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The image object with each layer's history command passed through the secret
+    redactor: build args a RUN used land in `created_by` (`|1 TOKEN=... /bin/sh -c ...`)."""
+    layers = image.get("layers")
+    if not isinstance(layers, list):
+        return image
+    from dockwise.secrets import redact_source_line
+
+    shown = []
+    for layer in layers:
+        if isinstance(layer, Mapping) and isinstance(layer.get("created_by"), str):
+            layer = {**layer, "created_by": redact_source_line(layer["created_by"])}
+        shown.append(layer)
+    return {**image, "layers": shown}
 
 
 def dumps(document: object) -> str:
