@@ -102,11 +102,31 @@ def test_streaming_docker_stats_with_screen_clears(tmp_path: Path) -> None:
     assert web.memory_bytes == (MIB, 2.0 * MIB)
 
 
-def test_shared_limit_is_the_hosts_memory_not_a_limit(tmp_path: Path) -> None:
-    lines = [line("web", "5%", "1MiB / 7.654GiB"), line("db", "5%", "300MiB / 7.654GiB")]
-    for series in read_docker_stats(write(tmp_path, lines)):
-        assert series.memory_limit_bytes is None
-        assert any("host's memory" in w for w in series.warnings)
+def test_the_hosts_memory_shown_as_a_limit_is_no_limit(tmp_path: Path) -> None:
+    lines = [
+        line("web", "5%", "1MiB / 512MiB"),  # --memory 512m
+        line("db", "5%", "300MiB / 7.654GiB"),  # no limit: docker shows the host's memory
+        line("cache", "1%", "30MiB / 1.5GiB"),  # --memory 1536m
+    ]
+    series = {s.container: s for s in read_docker_stats(write(tmp_path, lines))}
+    assert series["web"].memory_limit_bytes == 512 * MIB
+    assert series["cache"].memory_limit_bytes == 1536 * MIB
+    assert series["db"].memory_limit_bytes is None
+    assert any("host's memory" in w for w in series["db"].warnings)
+    assert not any("host's memory" in w for w in series["web"].warnings)
+
+
+def test_mixed_units_from_line_to_line(tmp_path: Path) -> None:
+    lines = [
+        line("web", "0.50%", "999.5KiB / 2GiB"),
+        line("web", "1%", "1.5MiB / 2048MiB"),
+        line("web", "1%", "0.001GiB / 2GiB"),
+        line("web", "1%", "2MB / 2GiB"),
+    ]
+    (web,) = read_docker_stats(write(tmp_path, lines))
+    assert web.memory_bytes == pytest.approx((999.5 * 1024, 1.5 * MIB, 0.001 * GIB, 2e6))
+    assert web.memory_limit_bytes == 2 * GIB
+    assert web.cpu_cores == pytest.approx((0.005, 0.01, 0.01, 0.01))
 
 
 def test_compose_project_names_become_services_and_replicas_merge(tmp_path: Path) -> None:

@@ -20,8 +20,9 @@ When is each line? In this order:
   stats`), and captures are taken to be `interval` seconds apart, counted from 0.
 
 Units: memory in binary (`KiB`, `MiB`, `GiB`, `TiB`) or decimal (`kB`, `MB`, `GB`) units,
-any mix. docker shows the host's memory as the "limit" of a container that has none: a
-limit every container of a capture shares is not taken as a limit.
+any mix. docker shows the host's memory as the "limit" of a container that has none; a
+limit is a whole number of MiB (`512MiB`, `1.5GiB`) and the host's memory never is
+(`7.654GiB`), so a "limit" that is not a whole number of MiB is not taken as one.
 
 A container is a `Name`; with `project` given, compose's `PROJECT-SERVICE-N` (or
 `PROJECT_SERVICE_N`) names become the service, and a service's replicas one series (the
@@ -269,27 +270,25 @@ def parse_docker_stats(
         common_warnings.append(
             f"no timestamps in {label}: captures taken to be {interval:g}s apart"
         )
-    host_limit = _shared_limit(tracks)
     by_container: dict[str, list[tuple[str, _Track]]] = {}
     for name, track in tracks.items():
         by_container.setdefault(_service_name(name, project), []).append((name, track))
     series = [
-        _series(container, members, host_limit, common_warnings)
+        _series(container, members, common_warnings)
         for container, members in sorted(by_container.items())
     ]
     return series
 
 
-def _shared_limit(tracks: dict[str, _Track]) -> float | None:
-    """The memory "limit" every container shows alike: docker's stand-in for no limit."""
-    values = {limit for track in tracks.values() for limit in track.limits if not math.isnan(limit)}
-    return values.pop() if len(values) == 1 else None
+def _is_host_memory(limit: float) -> bool:
+    """docker's stand-in for "no limit": the host's memory, never a whole number of MiB."""
+    mib = limit / 1024**2
+    return abs(mib - round(mib)) > 0.01
 
 
 def _series(
     container: str,
     members: list[tuple[str, _Track]],
-    host_limit: float | None,
     common: list[str],
 ) -> UsageSeries:
     warnings = list(common)
@@ -323,10 +322,10 @@ def _series(
     memory_limit: int | None = None
     if limits:
         last = limits[-1]
-        if host_limit is not None and last == host_limit:
+        if _is_host_memory(last):
             warnings.append(
-                f"{container}: the memory limit docker stats shows ({_mib(last)}) is the same for "
-                "every container, as it shows the host's memory when none is set: not taken as a limit"
+                f"{container}: the memory limit docker stats shows ({_mib(last)}) is not a whole "
+                "number of MiB: it is the host's memory, shown when no limit is set"
             )
         else:
             memory_limit = int(last)
