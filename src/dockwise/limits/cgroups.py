@@ -244,30 +244,37 @@ def _cores(quota: str, period: str) -> float | None:
 
 
 def series_from_readings(
-    readings: list[CgroupReading], *, container: str, source: str
+    readings: list[CgroupReading],
+    *,
+    container: str,
+    source: str,
+    recreated: frozenset[int] = frozenset(),
 ) -> UsageSeries:
-    """The usage series of a run of readings: working set, CPU cores per interval, OOM kills."""
+    """The usage series of a run of readings: working set, CPU cores per interval, OOM kills.
+
+    `recreated` holds the indices of readings taken after the cgroup vanished and came back
+    (a restart reusing its path): the interval before each is no usage figure.
+    """
     if not readings:
         raise LimitsError(f"{container}: no cgroup readings")
     warnings: list[str] = []
     times = tuple(r.time for r in readings)
     memory = tuple(r.working_set_bytes for r in readings)
     cpu: list[float] = [math.nan]
-    restarts = resets = 0
-    for before, after in zip(readings, readings[1:], strict=False):
+    restarts: set[int] = set()
+    for index, (before, after) in enumerate(zip(readings, readings[1:], strict=False), 1):
         spent, elapsed = after.cpu_seconds - before.cpu_seconds, after.time - before.time
-        if spent < 0:
-            resets += 1
+        if spent < 0 or index in recreated:
+            restarts.add(index)
             cpu.append(math.nan)
         elif elapsed > 0 and not math.isnan(spent):
             cpu.append(spent / elapsed)
         else:
             cpu.append(math.nan)
-    if resets:
-        restarts = resets
+    if restarts:
         warnings.append(
-            f"{container}: the CPU counter went back {resets} time(s): the cgroup was "
-            "recreated (a restart); those intervals are left out"
+            f"{container}: the cgroup was recreated {len(restarts)} time(s) (a restart: it "
+            "vanished or its CPU counter went back); those intervals are left out"
         )
     oom_kills, oom_limit = 0, None
     counts = [(r.oom_kills, r.memory_limit_bytes) for r in readings]
@@ -306,7 +313,7 @@ def series_from_readings(
         cpu_cores=tuple(cpu),
         oom_kills=oom_kills,
         oom_limit_bytes=oom_limit,
-        restarts=restarts,
+        restarts=len(restarts),
         memory_limit_bytes=last.memory_limit_bytes,
         cpu_limit_cores=last.cpu_limit_cores,
         warnings=tuple(warnings),
@@ -319,7 +326,9 @@ def sample_cgroup(
     """Read the cgroup every `interval` seconds for `duration` seconds.
 
     `path` is a cgroup directory (v2, or any v1 controller's) or a `Cgroup` from
-    `cgroup_of_pid`. Stops early, with a warning, when the cgroup goes away.
+    `cgroup_of_pid`. A cgroup that vanishes and comes back at the same path (`docker
+    restart` keeps the container's id, hence its cgroup) is a restart; one that vanishes
+    for good (the container stopped) is said in a warning.
     """
     if not (interval > 0 and math.isfinite(interval)):
         raise LimitsError(f"the sampling interval must be positive, not {interval}")
@@ -330,18 +339,28 @@ def sample_cgroup(
     readings: list[CgroupReading] = []
     started = time.monotonic()
     ticks = int(duration / interval + 1e-9)
-    gone = None
+    gone: float | None = None  # when it vanished, while it is away
+    recreated: set[int] = set()
     for tick in range(ticks + 1):
         delay = started + tick * interval - time.monotonic()
         if delay > 0:
             time.sleep(delay)
-        if not _alive(group):
-            gone = time.monotonic() - started
-            break
-        readings.append(read_cgroup(group))
+        reading = read_cgroup(group) if _alive(group) else None
+        if reading is None or not _alive(group):
+            gone = gone if gone is not None else time.monotonic() - started
+            continue  # vanished, or removed while being read
+        if gone is not None and readings:
+            recreated.add(len(readings))
+        gone = None
+        readings.append(reading)
     if not readings:
         raise LimitsError(f"{container}: the cgroup is gone")
-    series = series_from_readings(readings, container=container, source=f"cgroup-v{group.version}")
+    series = series_from_readings(
+        readings,
+        container=container,
+        source=f"cgroup-v{group.version}",
+        recreated=frozenset(recreated),
+    )
     if gone is not None:
         note = f"{container}: the cgroup went away after {gone:.0f}s (the container stopped)"
         series = _with_warning(series, note)
