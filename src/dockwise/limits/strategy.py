@@ -24,6 +24,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from dockwise.limits.errors import LimitsError
 from dockwise.limits.series import UsageSeries
 
 MIB = 2**20
@@ -46,7 +47,7 @@ RESTART_DROP = 0.7
 RESTART_HEADROOM_SHARE = 0.5
 
 
-class StrategyError(ValueError):
+class StrategyError(LimitsError):
     """A series no recommendation can be made from; the message is one line."""
 
 
@@ -277,7 +278,9 @@ def daily_slope(times: Sequence[float], values: Sequence[float]) -> tuple[float,
     diffs = []
     for t, v in points:
         target = t + lag
-        j = bisect.bisect_left(ts, target - tolerance)
+        j = bisect.bisect_left(ts, target)
+        if j > 0 and (j == len(ts) or target - ts[j - 1] < ts[j] - target):
+            j -= 1  # the nearest sample
         if j < len(ts) and abs(ts[j] - target) <= tolerance:
             diffs.append(points[j][1] - v)
     if not diffs:
@@ -456,8 +459,8 @@ def recommend(series: UsageSeries, options: Options | None = None) -> Recommenda
         if samples >= 2 and window < options.adaptive_window_s:
             warnings.append(
                 f"window {format_duration(window)} is shorter than a day: the lesson's rule "
-                "(peak x 1.5) is used; measure a day or more to see the daily cycle, spikes "
-                "and leaks"
+                f"(peak x {1 + options.headroom:g}) is used; measure a day or more to see the "
+                "daily cycle, spikes and leaks"
             )
     else:
         found = adaptive(times, memory, base, options)
