@@ -358,6 +358,18 @@ def check_program_missing(dockerfile: Dockerfile, project: Project) -> Iterator[
     instruction = effective(dockerfile, "HEALTHCHECK")
     if instruction is None or is_disabled(instruction):
         return
+    from dockwise.rules.health_image import missing_in_image
+
+    in_image = missing_in_image(project, dockerfile, instruction)
+    if in_image is not None:  # the built image was read (check --image): it knows for sure
+        if in_image:
+            yield at(
+                dockerfile,
+                instruction,
+                f"HEALTHCHECK runs {in_image}, which the built image does not contain: the "
+                "container will never be healthy",
+            )
+        return
     tools = shipped_tools(dockerfile)
     if tools is None:
         return
@@ -444,6 +456,10 @@ def missing_healthcheck(dockerfile: Dockerfile, project: Project) -> Iterator[Hi
         return
     if not _has_process(dockerfile) or has_external_health_checks(project, dockerfile):
         return
+    from dockwise.rules.health_image import image_has_healthcheck
+
+    if image_has_healthcheck(project, dockerfile):
+        return  # the built image has one (from its base): check --image
     reason = not_a_service(dockerfile, project)
     if reason is not None and reason.kind == "base":
         return  # a generic image (`CMD ["--help"]`): the images built on it serve

@@ -14,7 +14,7 @@ from dockwise.project import Project
 from dockwise.rules import _image_config as ic
 from dockwise.rules._image_examples import SLIM_FILES, empty, image_example, layer
 from dockwise.rules._scopes import at_image, image_rule
-from dockwise.sources.dockerfile import Instruction
+from dockwise.sources.dockerfile import Dockerfile, Instruction
 
 _PYTHON_CHECK = [
     "CMD",
@@ -143,8 +143,8 @@ def healthcheck_program_missing(
     facts: ImageFacts, service: Service, project: Project
 ) -> Iterator[Hit]:
     check = ic.healthcheck(facts)
-    if check is None or check.disabled:
-        return
+    if check is None or check.disabled or _healthcheck_line(service, project) is not None:
+        return  # the Dockerfile's HEALTHCHECK: DW201 reports it, sure of the image
     if check.kind == "CMD-SHELL" and ic.shell_kind(facts) == "none":
         return  # DW243: no shell at all
     for name in ic.programs(check):
@@ -212,6 +212,8 @@ def shell_check_without_shell(
     check = ic.healthcheck(facts)
     if check is None or check.kind != "CMD-SHELL":
         return
+    if _healthcheck_line(service, project) is not None:
+        return  # the Dockerfile's HEALTHCHECK: DW201 reports a missing shell there
     if ic.shell_kind(facts) == "none":
         yield at_image(
             service,
@@ -274,3 +276,37 @@ def healthcheck_port_not_exposed(
         service,
         f"the Healthcheck probes port {port}, but the image exposes {shown}",
     )
+
+
+# --- for the Dockerfile rules, once the built image is known (check --image) ---------------
+
+
+def image_has_healthcheck(project: Project, dockerfile: Dockerfile) -> bool:
+    """The image built from this Dockerfile carries a Healthcheck (its base's, say)."""
+    from dockwise.imagescan.join import image_of
+
+    facts = image_of(project, dockerfile)
+    return facts is not None and ic.healthcheck(facts) is not None
+
+
+def missing_in_image(
+    project: Project, dockerfile: Dockerfile, instruction: Instruction
+) -> str | None:
+    """What a Dockerfile HEALTHCHECK runs that the built image lacks ("" when the image has
+    it all; None when no image was read): a certain answer where the Dockerfile rule could
+    only go by what dockwise knows of the base."""
+    from dockwise.imagescan.join import image_of
+    from dockwise.rules.health import check_commands, check_shell
+
+    facts = image_of(project, dockerfile)
+    if facts is None:
+        return None
+    shell = check_shell(instruction)
+    if shell is not None and facts.which(shell) is None:
+        return f"a shell ({shell})"
+    for command in check_commands(instruction):
+        name = command.argv[0] if command.argv else ""
+        known = name and name not in ic.SHELL_BUILTINS and "$" not in name
+        if known and facts.which(name) is None:
+            return name
+    return ""

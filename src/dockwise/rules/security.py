@@ -223,6 +223,11 @@ def runs_as_root(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
     shipped = dockerfile.shipped_stage
     if shipped is None:
         return
+    from dockwise.rules.security_image import image_says_root
+
+    built_as_root = image_says_root(project, dockerfile)  # check --image: what it really is
+    if built_as_root is False:
+        return
     instruction, user = effective_user(dockerfile)
     if instruction is not None and user is not None:
         if user and is_root(user):
@@ -248,7 +253,7 @@ def runs_as_root(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
         )
         yield replace(hit, severity=Severity.INFO)
         return
-    if verdict.kind == "unknown":
+    if verdict.kind == "unknown" and built_as_root is None:
         hit = at(
             dockerfile,
             shipped.from_instruction,

@@ -14,6 +14,7 @@ from dockwise.project import Project
 from dockwise.rules import _image_config as ic
 from dockwise.rules._image_examples import SLIM_FILES, image_example, layer
 from dockwise.rules._scopes import at_image, image_rule
+from dockwise.sources.dockerfile import Dockerfile
 
 _BASE = layer("/bin/sh -c #(nop) COPY dir:5e3b... in / ", files=SLIM_FILES)
 _APP = layer("COPY app.py /app/ # buildkit", files={"/app/app.py": "print('hi')\n"})
@@ -70,3 +71,12 @@ def image_runs_as_root(facts: ImageFacts, service: Service, project: Project) ->
         yield replace(hit, severity=Severity.INFO)
         return
     yield at_image(service, message)
+
+
+def image_says_root(project: Project, dockerfile: Dockerfile) -> bool | None:
+    """Whether the image built from this Dockerfile starts as root, when it was read
+    (check --image); None when it was not."""
+    from dockwise.imagescan.join import image_of
+
+    facts = image_of(project, dockerfile)
+    return None if facts is None else ic.runs_as_root(facts)
