@@ -145,3 +145,13 @@ def test_bad_input_is_one_line_errors(
     with pytest.raises(LimitsError, match=message) as caught:
         measure(command, duration, interval)
     assert "\n" not in str(caught.value)
+
+
+def test_a_background_child_of_a_command_that_returns_is_not_left_behind(tmp_path: Path) -> None:
+    pidfile = tmp_path / "pid"
+    command = ["sh", "-c", f"sleep 60 & echo $! > {pidfile}; exit 0"]
+    url = f"http://127.0.0.1:{free_port()}/health"
+    with pytest.raises(LimitsError, match="exited with status 0 before it was ready"):
+        measure(command, 5, 0.1, ready_url=url, ready_timeout=10)
+    assert pidfile.read_text().strip()
+    none_left(pidfile)

@@ -308,9 +308,14 @@ def measure(
                         f"{container}: the load was still running after {duration:g}s: stopped"
                     )
             if not times:
+                hint = (
+                    " (a command that puts itself in the background cannot be measured: "
+                    "run it in the foreground)"
+                    if service.returncode == 0
+                    else _tail(log)
+                )
                 raise LimitsError(
-                    f"{shown} exited with status {service.returncode} before the first "
-                    f"sample{_tail(log)}"
+                    f"{shown} exited with status {service.returncode} before the first sample{hint}"
                 )
         finally:
             if load_process is not None and load_process.poll() is None:
