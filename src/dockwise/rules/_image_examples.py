@@ -67,6 +67,13 @@ def empty(created_by: str) -> dict[str, Any]:
     return {"created_by": created_by, "empty_layer": True}
 
 
+# the base layer of most examples: a slim Python image's few files, as a builder records it
+SLIM_BASE: dict[str, Any] = {
+    "created_by": "/bin/sh -c #(nop) ADD file:rootfs.tar in / ",
+    "files": SLIM_FILES,
+}
+
+
 class ImageExample(Mapping[str, str]):
     """A rule example that is a built image (and perhaps the project that built it): the
     files to write, `image.json` among them."""
@@ -118,5 +125,30 @@ def image_example(
 
 
 def _spec_text(spec: Mapping[str, Any]) -> str:
-    """The JSON document, one layer and one file a line where that reads better."""
-    return json.dumps(spec, indent=2, sort_keys=False) + "\n"
+    """The JSON document, compact where that reads better: the config on one line, one line
+    per layer and per file."""
+    dump = json.dumps
+    lines = [
+        "{",
+        f'  "reference": {dump(spec["reference"])},',
+        f'  "config": {dump(spec["config"])},',
+        '  "layers": [',
+    ]
+    layers = spec["layers"]
+    for number, item in enumerate(layers):
+        comma = "," if number < len(layers) - 1 else ""
+        files = item.get("files")
+        if not files:
+            lines.append(f"    {dump(item)}{comma}")
+            continue
+        head = dump({key: value for key, value in item.items() if key != "files"})
+        lines.append(f'    {head[:-1]}, "files": {{')
+        entries = list(files.items())
+        for index, (name, content) in enumerate(entries):
+            more = "," if index < len(entries) - 1 else ""
+            lines.append(f"      {dump(name)}: {dump(content)}{more}")
+        lines.append(f"    }}}}{comma}")
+    lines.extend(["  ]", "}"])
+    text = "\n".join(lines) + "\n"
+    json.loads(text)  # the document must stay valid JSON
+    return text

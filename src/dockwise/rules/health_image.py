@@ -12,7 +12,7 @@ from dockwise.imagescan.facts import ImageFacts
 from dockwise.model.service import Service
 from dockwise.project import Project
 from dockwise.rules import _image_config as ic
-from dockwise.rules._image_examples import SLIM_FILES, empty, image_example, layer
+from dockwise.rules._image_examples import SLIM_BASE, empty, image_example, layer
 from dockwise.rules._scopes import at_image, image_rule
 from dockwise.sources.dockerfile import Dockerfile, Instruction
 
@@ -28,7 +28,7 @@ _SERVER_WORDS = frozenset(
      "php-fpm", "puma", "unicorn", "streamlit", "http.server", "runserver", "redis-server",
      "postgres", "mongod", "mysqld", "catalina.sh", "http-server"}
 )  # fmt: skip
-_BASE = layer("/bin/sh -c #(nop) COPY dir:5e3b... in / ", files=SLIM_FILES)
+_BASE = SLIM_BASE
 _APP = layer("COPY app.py /app/ # buildkit", files={"/app/app.py": "print('hi')\n"})
 
 

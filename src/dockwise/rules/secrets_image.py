@@ -12,13 +12,13 @@ from dockwise.findings import Hit, Related
 from dockwise.imagescan.facts import DELETED, DIR_DELETED, OPAQUE, ImageFacts
 from dockwise.model.service import Service
 from dockwise.project import Project
-from dockwise.rules._image_examples import SLIM_FILES, empty, image_example, layer
+from dockwise.rules._image_examples import SLIM_BASE, empty, image_example, layer
 from dockwise.rules._scopes import at_image, image_rule
 
 if TYPE_CHECKING:
     from dockwise.imagescan.layer_secrets import LayerSecret
 
-_BASE = layer("/bin/sh -c #(nop) COPY dir:5e3b... in / ", files=SLIM_FILES)
+_BASE = SLIM_BASE
 _CMD = {"Cmd": ["gunicorn", "app:app"], "User": "10001"}
 # made-up credentials in a provider's format: the examples must trip the detector
 _NPM_TOKEN = "npm_" + "Q8vX2kLp9Rt4Zw7Yb3Nm6Jh1Gf5Dc0Sa8Ee2"

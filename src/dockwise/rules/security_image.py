@@ -12,11 +12,11 @@ from dockwise.imagescan.facts import ImageFacts
 from dockwise.model.service import Service
 from dockwise.project import Project
 from dockwise.rules import _image_config as ic
-from dockwise.rules._image_examples import SLIM_FILES, image_example, layer
+from dockwise.rules._image_examples import SLIM_BASE, image_example, layer
 from dockwise.rules._scopes import at_image, image_rule
 from dockwise.sources.dockerfile import Dockerfile
 
-_BASE = layer("/bin/sh -c #(nop) COPY dir:5e3b... in / ", files=SLIM_FILES)
+_BASE = SLIM_BASE
 _APP = layer("COPY app.py /app/ # buildkit", files={"/app/app.py": "print('hi')\n"})
 # tools an entrypoint starts the server with as another user
 DROP_TOOLS = ("gosu", "su-exec", "setpriv", "runuser", "s6-setuidgid", "chpst", "setuser")
