@@ -10,19 +10,28 @@ an archive that holds several. Every blob's sha256 is verified while its layer s
 from __future__ import annotations
 
 from dockwise.sources.image.image import Image
-from dockwise.sources.image.model import Entry, ImageError, Layer
+from dockwise.sources.image.model import Entry, ImageError, Layer, Limits
 
-__all__ = ["Entry", "Image", "ImageError", "Layer", "open_image"]
+__all__ = ["Entry", "Image", "ImageError", "Layer", "Limits", "open_image"]
 
 _PREFIXES = ("docker-archive:", "oci-archive:", "oci:")
 
 
-def open_image(source: str, *, platform: str = "linux/amd64", insecure: bool = False) -> Image:
+def open_image(
+    source: str,
+    *,
+    platform: str = "linux/amd64",
+    insecure: bool = False,
+    limits: Limits | None = None,
+) -> Image:
     """Open an image source; raises ImageError with a one-line message naming it."""
+    limits = limits or Limits()
     if source.startswith("registry://"):
         from dockwise.sources.image.registry import open_registry
 
-        return open_registry(source, platform=platform, insecure=insecure)
+        image = open_registry(source, platform=platform, insecure=insecure, timeout=limits.timeout)
+        image.limits = limits
+        return image
     kind = ""
     path = source
     for prefix in _PREFIXES:
@@ -31,6 +40,6 @@ def open_image(source: str, *, platform: str = "linux/amd64", insecure: bool = F
             break
     from dockwise.sources.image.archive import open_local, open_stdin
 
-    if path == "-":
-        return open_stdin(kind, platform)
-    return open_local(path, kind, platform)
+    image = open_stdin(kind, platform) if path == "-" else open_local(path, kind, platform)
+    image.limits = limits
+    return image

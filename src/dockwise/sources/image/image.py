@@ -10,17 +10,11 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from dockwise.sources.image import manifest as mf
-from dockwise.sources.image.model import Entry, ImageError, Layer
+from dockwise.sources.image.model import Entry, ImageError, Layer, Limits
 from dockwise.sources.image.tarstream import RegionSource, StreamSource, iter_tar
 
 CHUNK = 1 << 20
 HASH_CHUNK = 4 << 20
-# decompression bombs: a layer may inflate to at most RATIO x its stored size once past
-# RATIO_FLOOR bytes, and never past MAX_LAYER_BYTES (real layers inflate 2-5x; gzip tops out
-# near 1000x, zstd far higher)
-RATIO = 200
-RATIO_FLOOR = 1 << 30
-MAX_LAYER_BYTES = 64 << 30
 
 GZIP_MAGIC = b"\x1f\x8b"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
@@ -124,8 +118,10 @@ class Image:
         manifest_digest: str,
         layers: tuple[Layer, ...],
         blobs: tuple[BlobRef, ...],
+        limits: Limits | None = None,
     ) -> None:
         self._store = store
+        self.limits = limits or Limits()
         self.source = source
         self.reference = reference
         self.config = config
@@ -232,7 +228,7 @@ class Image:
         ref = self._blobs[layer.index]
         chunks = self._store.chunks(ref)
         try:
-            stream = _LayerStream(chunks, layer, ref, where, on_bytes)
+            stream = _LayerStream(chunks, layer, ref, where, on_bytes, self.limits)
             src = StreamSource(stream.read, where)
             yield from iter_tar(src, where)
             src.drain()
@@ -295,13 +291,14 @@ class _LayerStream:
         ref: BlobRef,
         where: str,
         on_bytes: Callable[[int], None] | None,
+        limits: Limits,
     ) -> None:
         self.raw = _RawReader(chunks, on_bytes)
         self.layer, self.ref, self.where = layer, ref, where
         self.diff_hash = hashlib.sha256() if layer.compression else None
         self.out = 0
         stored = max(ref.size, layer.compressed_bytes, 1)
-        self.limit = min(MAX_LAYER_BYTES, max(RATIO_FLOOR, RATIO * stored))
+        self.limit = min(limits.max_layer_bytes, max(limits.ratio_floor, limits.ratio * stored))
         self.decoder: Any = None
         if layer.compression == "gzip":
             try:

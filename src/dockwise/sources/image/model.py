@@ -32,3 +32,16 @@ class Entry:
     mtime: int
     linkname: str  # symlink target as stored, or the normalised hardlink target path
     unsafe: str = ""  # "absolute" / "dotdot" / "link-dotdot"...: the raw name was unsafe
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds on hostile input. A compressed layer may inflate to `ratio` x its stored size
+    once past `ratio_floor` bytes, and never past `max_layer_bytes` (real layers inflate 2-5x;
+    gzip tops out near 1000x, zstd far higher). A registry that sends nothing for `timeout`
+    seconds is given up."""
+
+    ratio: int = 200
+    ratio_floor: int = 1 << 30
+    max_layer_bytes: int = 64 << 30
+    timeout: float = 30.0

@@ -23,7 +23,6 @@ from dockwise.sources.image.image import CHUNK, BlobRef, Image, read_verified, s
 from dockwise.sources.image.model import ImageError, Layer
 
 CONNECT_TIMEOUT = 10.0
-READ_TIMEOUT = 30.0
 _HUB = {"docker.io", "index.docker.io", "registry-1.docker.io"}
 _ACCEPT = ", ".join([mf.OCI_INDEX, mf.DOCKER_LIST, mf.OCI_MANIFEST, mf.DOCKER_MANIFEST])
 _NAME = re.compile(
@@ -107,7 +106,7 @@ _CHALLENGE = re.compile(r'(\w+)="([^"]*)"')
 
 
 class RegistryStore:
-    def __init__(self, source: str, host: str, name: str, insecure: bool) -> None:
+    def __init__(self, source: str, host: str, name: str, insecure: bool, timeout: float) -> None:
         import httpx
 
         self.where = source
@@ -117,7 +116,7 @@ class RegistryStore:
         self.base = f"{'http' if insecure else 'https'}://{host}/v2/{name}"
         self._httpx = httpx
         self.client = httpx.Client(
-            timeout=httpx.Timeout(READ_TIMEOUT, connect=CONNECT_TIMEOUT),
+            timeout=httpx.Timeout(timeout, connect=min(timeout, CONNECT_TIMEOUT)),
             follow_redirects=True,
             headers={"User-Agent": "dockwise"},
             trust_env=False,
@@ -273,9 +272,9 @@ def _compression_of_media(media_type: str) -> str:
     return ""
 
 
-def open_registry(source: str, *, platform: str, insecure: bool) -> Image:
+def open_registry(source: str, *, platform: str, insecure: bool, timeout: float = 30.0) -> Image:
     host, name, ref = parse_source(source)
-    store = RegistryStore(source, host, name, insecure)
+    store = RegistryStore(source, host, name, insecure, timeout)
     try:
         return _open(store, source, name, ref, platform)
     except BaseException:

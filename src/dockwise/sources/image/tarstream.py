@@ -8,6 +8,7 @@ byte source allows it (an uncompressed layer in an archive file), else read and 
 from __future__ import annotations
 
 import os
+import zlib
 from collections.abc import Callable, Iterator
 from typing import Protocol
 
@@ -55,29 +56,31 @@ def _nul(field: bytes) -> bytes:
 
 
 def _number(field: bytes) -> int:
-    if field and field[0] & 0x80:  # base-256 (GNU): big sizes, negative times
+    if field[:1] and field[0] & 0x80:  # base-256 (GNU): big sizes, negative times
         value = int.from_bytes(field[1:], "big")
         if field[0] & 0x40:
             value -= 1 << (8 * (len(field) - 1) + 6)
         else:
             value += (field[0] & 0x3F) << (8 * (len(field) - 1))
         return value
-    text = _nul(field).strip(b" \0")
-    if not text:
-        return 0
     try:
-        return int(text, 8)
+        return int(field.split(b"\0", 1)[0] or b"0", 8)  # int() allows the spaces around
     except ValueError:
+        text = _nul(field).strip(b" \0")
+        if not text:
+            return 0
         raise ValueError(f"bad number {text[:20]!r}") from None
 
 
 def _checksum_ok(header: bytes) -> bool:
+    field = header[148:156]
     try:
-        stored = _number(header[148:156])
+        stored = _number(field)
     except ValueError:
         return False
-    unsigned = sum(header[:148]) + 256 + sum(header[156:])
-    if stored == unsigned:
+    # adler32's low half is 1 + the sum of the bytes (mod 65521): the byte sum in C speed
+    total = (zlib.adler32(header) & 0xFFFF) - 1 - sum(field) + 256
+    if (stored - total) % 65521 == 0:
         return True
     signed = sum((b - 256 if b > 127 else b) for b in header[:148] + header[156:]) + 256
     return stored == signed
@@ -89,6 +92,9 @@ def _text(raw: bytes) -> str:
 
 def normalise(raw: str) -> tuple[str, str]:
     """(path, unsafe) as Docker extracts it: lexically cleaned below the root."""
+    plain = raw[2:] if raw.startswith("./") else raw
+    if plain[:1] not in ("/", ".", "") and "//" not in plain and "/." not in plain:
+        return plain.rstrip("/"), ""
     unsafe = ""
     if raw.startswith("/"):
         unsafe = "absolute"
