@@ -9,6 +9,7 @@ from typing import Any
 
 from imagegen import Dir, File, LayerSpec, Symlink, make_image, whiteout
 
+from dockwise.findings import Finding
 from dockwise.imagescan.join import attach, image_project, read_image
 from dockwise.model.service import ImagePart
 from dockwise.project import Project
@@ -71,3 +72,26 @@ def with_example_image(project: Project, folder: Path) -> Project:
     if not project.dockerfiles and not project.discovery.compose_files:
         return image_project(part, project.config)
     return attach(project, [part])
+
+
+def image_findings(
+    rule_id: str,
+    config: dict[str, Any],
+    layers: list[dict[str, Any]],
+    folder: Path,
+    reference: str = "docker.io/acme/web:1.0",
+) -> list[Finding]:
+    """One image rule's findings on the image a spec describes, checked alone (as
+    `dockwise image` does)."""
+    from dockwise.config import Config
+    from dockwise.engine import check_project
+    from dockwise.rules import rule_by_id
+
+    rule = rule_by_id(rule_id)
+    assert rule is not None and rule.id == rule_id
+    spec = {"reference": reference, "config": config, "layers": layers}
+    archive = archive_from_spec(spec, folder / f"{rule_id}.tar")
+    project = image_project(read_image(str(archive)), Config(select=(rule_id,)))
+    outcome = check_project(project, [rule])
+    assert not outcome.problems, outcome.problems
+    return [f for f in outcome.findings if f.rule == rule_id]
