@@ -161,6 +161,11 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--insecure", action="store_true", help="plain HTTP for a --image registry on loopback"
     )
+    check.add_argument(
+        "--usage",
+        metavar="FILE",
+        help="usage measured by `dockwise limits --format json`: limits far from it are findings",
+    )
     check.add_argument("--no-color", action="store_true", help="never colour the text output")
     check.add_argument(
         "--color",
@@ -226,6 +231,7 @@ def _check(args: argparse.Namespace, debug: bool = False) -> int:
     except ConfigError as error:
         raise UsageError(str(error)) from None
     fail_on = args.fail_on or config.fail_on or "warning"
+    usage_path, usage_document = _usage(args)
 
     findings: list[Finding] = []
     problems: list[InputProblem] = []
@@ -242,6 +248,8 @@ def _check(args: argparse.Namespace, debug: bool = False) -> int:
         for name, load in _inputs(args, config):
             try:
                 project, prefix = load()
+                if usage_path is not None:
+                    project = replace(project, usage_file=usage_path)
                 if images:
                     from dockwise.imagescan.join import attach
 
@@ -297,6 +305,7 @@ def _check(args: argparse.Namespace, debug: bool = False) -> int:
         path_prefix=_path_prefix(args.paths),
         notes=notes,
         inputs=[_shown_input(given, args) for given in args.paths],
+        usage=usage_document,
     )
     # each input problem and note once, on stderr, before the report: a human reads them
     # there; json and sarif also carry them inside the document, for tools
@@ -308,6 +317,22 @@ def _check(args: argparse.Namespace, debug: bool = False) -> int:
     if problems:
         return EXIT_USAGE
     return _exit_status(findings, fail_on)
+
+
+def _usage(args: argparse.Namespace) -> tuple[Path | None, dict[str, object] | None]:
+    """`--usage FILE`: where it is, and the document for the reporters; a file that cannot
+    be used is a usage error, before anything is checked."""
+    if not getattr(args, "usage", None):
+        return None, None
+    from dockwise.limits.errors import LimitsError
+    from dockwise.limits.usagefile import load_usage
+
+    path = Path(args.usage).resolve()
+    try:
+        usage = load_usage(path, args.usage)
+    except LimitsError as error:
+        raise UsageError(str(error)) from None
+    return path, usage.raw
 
 
 def _internal_problem(name: str, error: Exception) -> InputProblem:

@@ -19,6 +19,7 @@ from dockwise.sources.dockerfile import (
 )
 
 if TYPE_CHECKING:
+    from dockwise.limits.usagefile import Usage
     from dockwise.model.link import ImageLink, StageChoice
     from dockwise.model.service import ImagePart, Service
     from dockwise.sources.compose import ComposeFile
@@ -170,9 +171,37 @@ class Project:
     stage_sources: Mapping[str, str] = field(default_factory=dict)
     templates: tuple[TemplateFile, ...] = ()
     stdin_manifests: tuple[ManifestFile, ...] = ()
+    # `check --usage FILE`: what `dockwise limits` measured; without it, a
+    # dockwise-usage.json at the root is read (see `usage`)
+    usage_file: Path | None = None
     # built images read with the project (`check --image`, `dockwise image`), each joined
     # to the service it was built for by model/link.py (imagescan/join.py attaches them)
     images: tuple[ImagePart, ...] = ()
+
+    @cached_property
+    def _usage(self) -> tuple[Usage | None, str | None]:
+        from dockwise.limits.errors import LimitsError
+        from dockwise.limits.usagefile import USAGE_FILE, load_usage
+
+        path = self.usage_file
+        if path is None:
+            path = self.root / USAGE_FILE
+            if not path.is_file():
+                return None, None
+        try:
+            return load_usage(path, self.relpath(path)), None
+        except LimitsError as error:
+            return None, str(error)
+
+    @property
+    def usage(self) -> Usage | None:
+        """Measured usage and the limits recommended from it (limits/usagefile.py)."""
+        return self._usage[0]
+
+    @property
+    def usage_problem(self) -> str | None:
+        """Why the usage file could not be read, when it could not."""
+        return self._usage[1]
 
     def relpath(self, path: Path) -> str:
         try:
