@@ -121,8 +121,34 @@ def test_the_image_makes_the_dockerfile_rules_certain(
     [curl] = by_rule(known, "DW201")
     assert curl["severity"] == "error" and curl["line"] == 5
     assert "built image does not contain" in curl["message"]
+    assert curl["related"] == [
+        {"path": str(archive), "line": None, "message": "the built image: no curl"}
+    ]
     # the image rules give way to the Dockerfile's where the Dockerfile has the line
     assert by_rule(known, "DW242") == [] and by_rule(known, "DW830") == []
+
+
+def test_the_images_own_shell_decides_a_shell_form_cmd(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    files = {
+        "Dockerfile": """\
+            FROM acme/base:1.0
+            USER 10001
+            HEALTHCHECK CMD ["python3", "-c", "print(1)"]
+            CMD gunicorn --bind 0.0.0.0:8000 app:app
+        """
+    }
+    folder = project(tmp_path, files)
+    [guess] = by_rule(check(capsys, str(folder))[1], "DW601")
+    assert guess["severity"] == "info" and "could not verify" in guess["message"]
+    dash = write_image(tmp_path / "dash.tar", {**CONFIG, "User": "10001"})
+    [sure] = by_rule(check(capsys, str(folder), "--image", str(dash))[1], "DW601")
+    assert sure["severity"] == "warning" and "dash" in sure["message"]
+    bash_base = [e for e in BASE if not (isinstance(e, Symlink) and e.path == "usr/bin/sh")]
+    bash_base += [File("usr/bin/bash", b"\x7fELF", mode=0o755), Symlink("usr/bin/sh", "bash")]
+    bash = write_image(tmp_path / "bash.tar", {**CONFIG, "User": "10001"}, base=bash_base)
+    assert by_rule(check(capsys, str(folder), "--image", str(bash))[1], "DW601") == []
 
 
 def test_what_the_image_has_silences_the_guesses(

@@ -358,7 +358,7 @@ def check_program_missing(dockerfile: Dockerfile, project: Project) -> Iterator[
     instruction = effective(dockerfile, "HEALTHCHECK")
     if instruction is None or is_disabled(instruction):
         return
-    from dockwise.rules.health_image import missing_in_image
+    from dockwise.rules.health_image import image_related, missing_in_image
 
     in_image = missing_in_image(project, dockerfile, instruction)
     if in_image is not None:  # the built image was read (check --image): it knows for sure
@@ -368,6 +368,7 @@ def check_program_missing(dockerfile: Dockerfile, project: Project) -> Iterator[
                 instruction,
                 f"HEALTHCHECK runs {in_image}, which the built image does not contain: the "
                 "container will never be healthy",
+                related=image_related(project, dockerfile, f"the built image: no {in_image}"),
             )
         return
     tools = shipped_tools(dockerfile)

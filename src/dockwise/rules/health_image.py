@@ -310,3 +310,13 @@ def missing_in_image(
         if known and facts.which(name) is None:
             return name
     return ""
+
+
+def image_related(project: Project, dockerfile: Dockerfile, message: str) -> tuple[Related, ...]:
+    """The built image as a related place of a Dockerfile finding (check --image)."""
+    from dockwise.imagescan.join import service_of
+
+    service = service_of(project, dockerfile)
+    if service is None or service.image is None:
+        return ()
+    return (Related(service.image.path, None, message),)

@@ -204,12 +204,16 @@ def shell_form_command(dockerfile: Dockerfile, project: Project) -> Iterator[Hit
     stage = dockerfile.shipped_stage
     if stage is None:
         return
+    from dockwise.rules.runtime_image import image_shell
+
     for instruction in stage.all("CMD", "ENTRYPOINT"):
         if not instruction.json and instruction.value:
             hit = _pid1_hit(
                 dockerfile,
                 instruction,
-                form_shell(instruction, dockerfile),
+                # the built image's own /bin/sh when it was read (check --image)
+                image_shell(project, dockerfile, instruction)
+                or form_shell(instruction, dockerfile),
                 instruction.script,
                 f"{instruction.cmd} in shell form",
             )

@@ -13,6 +13,7 @@ from dockwise.project import Project
 from dockwise.rules import _image_config as ic
 from dockwise.rules._image_examples import SLIM_BASE, image_example, layer
 from dockwise.rules._scopes import at_image, image_rule
+from dockwise.sources.dockerfile import Dockerfile, Instruction
 
 _BASE = SLIM_BASE
 _APP = layer("COPY app.py /app/ # buildkit", files={"/app/app.py": "print('hi')\n"})
@@ -85,3 +86,17 @@ def image_shell_form_command(
         service,
         f"the {what} runs through {argv[0]} -c: {reason} and SIGTERM never reaches the service",
     )
+
+
+def image_shell(project: Project, dockerfile: Dockerfile, instruction: Instruction) -> str | None:
+    """The shell a shell-form instruction runs under in the built image ("dash", "bash",
+    "ash" or "none"), when the image was read (check --image) and the instruction uses
+    /bin/sh; None otherwise."""
+    from dockwise.imagescan.join import image_of
+    from dockwise.sources.dockerfile import DEFAULT_SHELL
+
+    facts = image_of(project, dockerfile)
+    if facts is None or (instruction.shell or DEFAULT_SHELL)[0] != "/bin/sh":
+        return None
+    kind = ic.shell_kind(facts)
+    return None if kind == "unknown" else kind

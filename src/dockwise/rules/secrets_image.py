@@ -148,7 +148,7 @@ def credential_in_history(facts: ImageFacts, service: Service, project: Project)
                 found.append((f"build argument {name}", match.redacted, match.fingerprint))
         if step.index not in made_by:  # a RUN line of the Dockerfile is DW504's
             for match in scan_text(step.text):
-                if match.confidence != "low":
+                if match.confidence != "low" and _literal(step.text, match.value):
                     found.append(("the command", match.redacted, match.fingerprint))
         for what, redacted, fingerprint in found:
             related: tuple[Related, ...] = ()
@@ -162,6 +162,16 @@ def credential_in_history(facts: ImageFacts, service: Service, project: Project)
                 related=related,
                 fingerprint=fingerprint,
             )
+
+
+def _literal(script: str, value: str) -> bool:
+    """A value written in the command, not a variable the shell expands nor the word after a
+    flag that takes none (`--password-stdin registry.example.com`)."""
+    import re
+
+    if "$" in value:
+        return False
+    return re.search(rf"--[\w-]*(?:stdin|file)\s+['\"]?{re.escape(value)}", script) is None
 
 
 def _build_args(text: str) -> list[tuple[str, str]]:
