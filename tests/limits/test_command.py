@@ -10,6 +10,10 @@ from pathlib import Path
 
 import pytest
 
+# a real Prometheus with a backfilled day (the samplers' own fixture): a leaking replica
+# OOM-killed at its 256 MiB limit at noon, next to a steady one
+from test_prometheus import free_port, prometheus  # noqa: F401
+
 from dockwise.cli import main
 from dockwise.limits.command import parse_duration
 
@@ -189,7 +193,7 @@ def test_cgroup_is_sampled_live(capsys: pytest.CaptureFixture[str]) -> None:
         ((), "give the usage"),
         (("--docker-stats", "x.jsonl", "--cgroup", "/sys"), "give one source of usage"),
         (("--docker-stats", "/nonexistent/stats.jsonl"), "cannot read"),
-        (("--prometheus", "http://127.0.0.1:9"), "--prometheus needs --namespace"),
+        (("--prometheus", "http://127.0.0.1:9"), "--prometheus needs --namespace, --workload"),
         (("measure",), "no command to measure"),
         (("--docker-stats", "x.jsonl", "--apply", "/nonexistent/compose.yaml"), "no such file"),
     ],
@@ -224,3 +228,31 @@ def test_parse_duration() -> None:
     assert parse_duration("7d") == 7 * 86400
     assert parse_duration("1.5h") == 5400
     assert parse_duration("30") == 30
+
+
+@pytest.mark.slow
+def test_prometheus_source(prometheus, capsys: pytest.CaptureFixture[str]) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    url, _ = prometheus
+    code, out, err = run(
+        capsys, "--prometheus", url, "--namespace", "shop", "--workload", "web",
+        "--container", "web", "--window", "2d", "-f", "json",
+    )  # fmt: skip
+    assert code == 0, err
+    (web,) = json.loads(out)["containers"]
+    assert web["name"] == "shop/web/web"
+    assert web["oom_kills"] == 1 and web["restarts"] >= 1
+    assert web["memory"]["current_limit_bytes"] == 256 * 2**20
+    # the base is the limit in force at the kill, not the lower peak seen
+    assert web["memory"]["peak_bytes"] < 256 * 2**20
+    assert web["memory"]["recommended_limit_bytes"] >= 256 * 2**20 * 1.1
+    assert "OOM kill" in web["memory"]["reason"]
+    assert web["cpu"]["recommended_limit_cores"] is None  # Kubernetes: no CPU limit
+    assert web["samples"] > 1000
+
+
+def test_prometheus_down_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(
+        capsys, "--prometheus", f"http://127.0.0.1:{free_port()}", "--namespace", "shop",
+        "--workload", "web",
+    )  # fmt: skip
+    assert code == 2 and err.startswith("dockwise: error: ") and len(err.splitlines()) == 1

@@ -132,7 +132,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     source.add_argument("--prometheus", metavar="URL", help="a Prometheus server (cAdvisor)")
     source.add_argument("--namespace", help="Kubernetes namespace (with --prometheus)")
     source.add_argument("--workload", help="Kubernetes workload name (with --prometheus)")
-    source.add_argument("--container", help="container name (with --prometheus)")
+    source.add_argument(
+        "--container", help="container name (with --prometheus; default: every container)"
+    )
     source.add_argument(
         "--window",
         type=parse_duration,
@@ -227,11 +229,7 @@ def _prometheus(args: argparse.Namespace) -> list[UsageSeries]:
 
     missing = [
         option
-        for option, value in (
-            ("--namespace", args.namespace),
-            ("--workload", args.workload),
-            ("--container", args.container),
-        )
+        for option, value in (("--namespace", args.namespace), ("--workload", args.workload))
         if not value
     ]
     if missing:
@@ -242,7 +240,7 @@ def _prometheus(args: argparse.Namespace) -> list[UsageSeries]:
         raise LimitsError("this dockwise cannot read Prometheus yet") from None
     end = time.time()
     start = end - args.window
-    step = args.step or max(15.0, round(args.window / 10000))
+    step = args.step or max(60.0, round(args.window / 10000))
     return query_prometheus(
         args.prometheus,
         namespace=args.namespace,

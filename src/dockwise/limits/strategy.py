@@ -403,7 +403,8 @@ def recommend(series: UsageSeries, options: Options | None = None) -> Recommenda
     warnings = list(data.warnings)
     times, memory, cpu = data.times, data.memory, data.cpu
     known = [v for v in memory if not math.isnan(v)]
-    window = times[-1] - times[0]
+    known_times = [t for t, v in zip(times, memory, strict=True) if not math.isnan(v)]
+    window = known_times[-1] - known_times[0]  # where memory is known
     samples = len(known)
     peak = max(known)
     p95 = percentile(known, 95)
@@ -463,7 +464,7 @@ def recommend(series: UsageSeries, options: Options | None = None) -> Recommenda
                 "daily cycle, spikes and leaks"
             )
     else:
-        found = adaptive(times, memory, base, options)
+        found = adaptive(known_times, known, base, options)
         limit = round_memory(found.limit)
         rule, headroom_used, leak = "adaptive", found.headroom, found.leak_per_day
         reason = f"{found.reason}; base {base_reason}"
