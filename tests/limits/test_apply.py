@@ -168,3 +168,9 @@ def test_indentation_is_guessed() -> None:
 def test_documents_are_split_at_separators() -> None:
     pieces = split_documents(MANIFEST)
     assert len(pieces) == 2 and "".join(pieces) == MANIFEST
+
+
+def test_series_without_a_place_are_listed(tmp_path: Path) -> None:
+    target = open_target(write(tmp_path, "compose.yaml", COMPOSE))
+    target.apply([rec("shop-web-1"), rec("shop-cache-1")])
+    assert target.skipped == ["shop-cache-1"]

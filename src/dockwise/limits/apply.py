@@ -146,6 +146,7 @@ class Target:
     kind: str  # "compose" | "kubernetes"
     original: str
     chunks: list[_Chunk] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # series with no place in the file
 
     @property
     def documents(self) -> list[Any]:
@@ -255,19 +256,23 @@ class Target:
                 f"--service names one place, but the usage holds {len(recs)} containers"
             )
         applied = 0
+        found: tuple[str, Any] | None = None
+        k8s: tuple[str, Any, Any] | None = None
         for rec in recs:
             if self.kind == "compose":
                 found = self._compose_service(rec.container, override)
                 if found is not None:
                     self._write_compose(found[1], rec)
                     self._mark(self.documents[0])
-                    applied += 1
             else:
                 k8s = self._k8s_container(rec.container, override)
                 if k8s is not None:
                     self._write_kubernetes(k8s[1], rec)
                     self._mark(k8s[2])
-                    applied += 1
+            if (found if self.kind == "compose" else k8s) is None:
+                self.skipped.append(rec.container)
+            else:
+                applied += 1
         if not applied:
             names = ", ".join(self._names()) or "none"
             wanted = override or ", ".join(service_name(r.container) for r in recs)

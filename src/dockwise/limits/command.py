@@ -340,6 +340,10 @@ def _apply(target: object, recs: list[Recommendation], service: str | None) -> N
 
     assert isinstance(target, Target)
     diff = target.apply(recs, service)
+    for name in target.skipped:
+        print(
+            f"dockwise: note: {target.path} has no place for {name}: not written", file=sys.stderr
+        )
     if not diff:
         print(f"dockwise: {target.path}: already holds these limits", file=sys.stderr)
         return

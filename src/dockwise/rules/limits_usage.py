@@ -15,7 +15,6 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from dockwise.findings import Hit, Severity, rule
-from dockwise.limits.strategy import format_bytes, format_cores
 
 if TYPE_CHECKING:
     from dockwise.limits.usagefile import UsageEntry
@@ -58,6 +57,8 @@ def _usage_json(*entries: tuple[str, int, int, int]) -> str:
 
 
 def _measured(entry: UsageEntry) -> str:
+    from dockwise.limits.strategy import format_bytes
+
     rule_name = f", {entry.rule} rule" if entry.rule else ""
     return (
         f"observed peak {format_bytes(entry.peak_bytes)}, p95 {format_bytes(entry.p95_bytes)}"
@@ -70,6 +71,8 @@ def _memory_hit(
     where: str, path: str, line: int | None, limit: float, written: str, entry: UsageEntry,
     kubernetes_request: float | None,
 ) -> Hit | None:  # fmt: skip
+    from dockwise.limits.strategy import format_bytes
+
     recommended = entry.recommended_limit_bytes
     if recommended <= 0 or limit <= 0:
         return None
@@ -215,6 +218,8 @@ def memory_limit_far_from_usage(project: Project) -> Iterator[Hit]:
 
 def _cpu_hit(where: str, path: str, line: int | None, cores: float, written: str,
              entry: UsageEntry) -> Hit | None:  # fmt: skip
+    from dockwise.limits.strategy import format_cores
+
     p95 = entry.cpu_p95_cores
     if p95 is None or cores <= 0 or cores >= p95:
         return None
