@@ -67,6 +67,14 @@ def render_html(report: Report) -> str:
     )
 
 
+def _code_spans(text: str) -> str:
+    """Escaped text with its `backquoted` parts shown as code, as the rule texts mean them."""
+    return _BACKQUOTED.sub(r"<code>\1</code>", _e(text))
+
+
+_BACKQUOTED = lazy_compile(r"`([^`]+)`")
+
+
 def _count(n: int, severity: str) -> str:
     return f"{n} {severity}{'s' if n != 1 and severity != 'info' else ''}"
 
@@ -167,7 +175,7 @@ def _finding(report: Report, finding: Finding, secret_lines: set[tuple[str, int]
         f'<div class="head"><span class="sev {severity}">{severity}</span>'
         f'<a class="rule" href="{_e(rule_url(finding.rule))}"{rule_title}>{_e(finding.rule)}</a>'
         f'<code class="where">{_e(where)}</code></div>',
-        f'<p class="message">{_e(finding.message)}</p>',
+        f'<p class="message">{_code_spans(finding.message)}</p>',
     ]
     line = shown_source_line(report, finding, secret_lines)
     if line is not None:
@@ -177,7 +185,7 @@ def _finding(report: Report, finding: Finding, secret_lines: set[tuple[str, int]
     for related in finding.related:
         place = f"{related.path}:{related.line}" if related.line else related.path
         parts.append(f'<p class="related">see <code>{_e(place)}</code>: {_e(related.message)}</p>')
-    parts.append(f'<p class="fix"><strong>fix</strong> {_e(finding.fix)}</p></article>')
+    parts.append(f'<p class="fix"><strong>fix</strong> {_code_spans(finding.fix)}</p></article>')
     return "".join(parts)
 
 
@@ -506,6 +514,7 @@ white-space:pre}
 .source .ln{display:inline-block;min-width:3em;color:#98a2b3;user-select:none}
 .related{margin:2px 0;color:var(--mute)}
 .fix{margin:4px 0 0;color:#2d3a4a}.fix strong{color:var(--ok);margin-right:4px}
+.message code,.fix code{background:#eef1f5;border-radius:4px;padding:0 3px;font-size:12px}
 .image,.usage{background:var(--card);border:1px solid var(--line);border-radius:10px;
 padding:4px 18px 12px;margin-top:24px}
 .facts{display:flex;flex-wrap:wrap;gap:24px;margin-bottom:12px}
