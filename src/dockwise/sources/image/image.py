@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import queue
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -11,7 +12,12 @@ from typing import Any, Protocol
 
 from dockwise.sources.image import manifest as mf
 from dockwise.sources.image.model import Entry, ImageError, Layer, Limits
-from dockwise.sources.image.tarstream import RegionSource, StreamSource, iter_tar
+from dockwise.sources.image.tarstream import (
+    HashingRegionSource,
+    RegionSource,
+    StreamSource,
+    iter_tar,
+)
 
 CHUNK = 1 << 20
 HASH_CHUNK = 4 << 20
@@ -193,10 +199,17 @@ class Image:
         on_bytes: Callable[[int], None] | None,
     ) -> Iterator[tuple[Entry, Callable[[int], bytes]]]:
         where = self._where(layer)
-        hasher = self._hasher(layer.index)
-        self._hasher(layer.index + 1)  # hash the next layer while this one is parsed
+        with self._lock:
+            hasher = self._hashers.get(layer.index)
+        # this layer is hashed in the same pass as its parse (one read of the blob, no thread
+        # hand-offs) unless a thread already hashes it; a thread hashes the next one meanwhile
+        self._hasher(layer.index + 1)
         fd, offset, size = region
-        src = RegionSource(fd, offset, size, where)
+        src: RegionSource
+        if hasher is None:
+            src = HashingRegionSource(fd, offset, size, where)
+        else:
+            src = RegionSource(fd, offset, size, where)
         reported = offset
         for item in iter_tar(src, where):
             yield item
@@ -205,18 +218,20 @@ class Image:
                 reported = src.pos
         if on_bytes is not None:
             on_bytes(offset + size - reported)
-        assert hasher is not None
-        hasher.join()
-        with self._lock:
-            self._hashers.pop(layer.index, None)
-        if hasher.error:
-            raise ImageError(f"{where}: {hasher.error}")
+        if isinstance(src, HashingRegionSource):
+            got = src.finish()
+        else:
+            assert hasher is not None
+            hasher.join()
+            with self._lock:
+                self._hashers.pop(layer.index, None)
+            if hasher.error:
+                raise ImageError(f"{where}: {hasher.error}")
+            got = hasher.hexdigest
         expected = self._blobs[layer.index].digest or layer.diff_id
-        if hasher.hexdigest != expected:
-            raise ImageError(
-                f"{where}: blob does not match its digest (got {short(hasher.hexdigest)})"
-            )
-        if hasher.hexdigest != layer.diff_id:
+        if got != expected:
+            raise ImageError(f"{where}: blob does not match its digest (got {short(got)})")
+        if got != layer.diff_id:
             raise ImageError(
                 f"{where}: uncompressed layer does not match its diff_id {short(layer.diff_id)}"
             )
@@ -227,13 +242,15 @@ class Image:
         where = self._where(layer)
         ref = self._blobs[layer.index]
         chunks = self._store.chunks(ref)
+        stream = None
         try:
             stream = _LayerStream(chunks, layer, ref, where, on_bytes, self.limits)
             src = StreamSource(stream.read, where)
             yield from iter_tar(src, where)
-            src.drain()
             stream.finish()
         finally:
+            if stream is not None:
+                stream.close()  # the decoding thread stops before the blob is released
             close = getattr(chunks, "close", None)
             if close is not None:
                 close()
@@ -282,7 +299,13 @@ class _RawReader:
 
 
 class _LayerStream:
-    """Decompressed layer bytes, with both digests and the bomb limits checked."""
+    """Decompressed layer bytes, with both digests and the bomb limits checked.
+
+    A compressed layer is read, hashed and decompressed by a thread ahead of the parse
+    (zlib/isal, zstd and hashlib all drop the GIL), while this thread hashes the
+    decompressed bytes for the diff_id and parses: two cores for one layer."""
+
+    QUEUE = 8
 
     def __init__(
         self,
@@ -293,8 +316,9 @@ class _LayerStream:
         on_bytes: Callable[[int], None] | None,
         limits: Limits,
     ) -> None:
-        self.raw = _RawReader(chunks, on_bytes)
+        self.raw = _RawReader(chunks, None)
         self.layer, self.ref, self.where = layer, ref, where
+        self.on_bytes = on_bytes
         self.diff_hash = hashlib.sha256() if layer.compression else None
         self.out = 0
         stored = max(ref.size, layer.compressed_bytes, 1)
@@ -314,32 +338,94 @@ class _LayerStream:
                 read_size=CHUNK,
                 read_across_frames=True,
             )
+        self._reported = 0
+        self._done = False
+        self._stop = threading.Event()
+        self._queue: queue.Queue[tuple[bytes, int] | BaseException | None] = queue.Queue(self.QUEUE)
+        self._thread: threading.Thread | None = None
+        if self.decoder is not None:
+            self._thread = threading.Thread(target=self._produce, daemon=True)
+            self._thread.start()
 
-    def read(self) -> bytes:
-        if self.decoder is None:
-            return self.raw.read(CHUNK)
+    # -- the decoding thread ---------------------------------------------------------------
+    def _decode(self) -> bytes:
         try:
-            data = self.decoder.read(CHUNK)
+            data: bytes = self.decoder.read(CHUNK)
         except ImageError:
             raise
         except Exception as exc:  # zlib.error, BadGzipFile, EOFError, ZstdError, OSError
             raise ImageError(
                 f"{self.where}: corrupt {self.layer.compression} data ({exc.__class__.__name__}: {str(exc)[:80]})"
             ) from None
-        if data:
-            assert self.diff_hash is not None
-            self.diff_hash.update(data)
-            self.out += len(data)
-            if self.out > self.limit:
-                raise ImageError(
-                    f"{self.where}: decompression bomb: inflates past {self.limit} bytes "
-                    f"from {self.ref.size if self.ref.size >= 0 else '?'} stored"
-                )
+        self.out += len(data)
+        if self.out > self.limit:
+            raise ImageError(
+                f"{self.where}: decompression bomb: inflates past {self.limit} bytes "
+                f"from {self.ref.size if self.ref.size >= 0 else '?'} stored"
+            )
         return data
 
+    def _put(self, item: tuple[bytes, int] | BaseException | None) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _produce(self) -> None:
+        try:
+            while True:
+                data = self._decode()
+                if not data:
+                    while self.raw.read(CHUNK):  # trailing bytes after the compressed stream
+                        pass
+                    self._put(None)
+                    return
+                if not self._put((data, self.raw.count)):
+                    return
+        except BaseException as exc:  # handed to the parsing thread, which raises it
+            self._put(exc)
+
+    # -- the parsing thread ----------------------------------------------------------------
+    def _report(self, count: int) -> None:
+        if self.on_bytes is not None and count > self._reported:
+            self.on_bytes(count - self._reported)
+        self._reported = count
+
+    def read(self) -> bytes:
+        if self._done:
+            return b""
+        if self._thread is None:
+            data = self.raw.read(CHUNK)
+            self._report(self.raw.count)
+            if not data:
+                self._done = True
+            return data
+        item = self._queue.get()
+        if item is None:
+            self._done = True
+            self._report(self.raw.count)
+            return b""
+        if isinstance(item, BaseException):
+            self._done = True
+            raise item
+        data, count = item
+        assert self.diff_hash is not None
+        self.diff_hash.update(data)
+        self._report(count)
+        return data
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+
     def finish(self) -> None:
-        while self.raw.read(CHUNK):  # trailing bytes after the compressed stream
+        while self.read():
             pass
+        self.close()
         got = "sha256:" + self.raw.hash.hexdigest()
         if self.ref.size >= 0 and self.raw.count != self.ref.size:
             raise ImageError(
