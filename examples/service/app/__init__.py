@@ -1,1 +1,1 @@
-"""dockwise reference service."""
+"""A small notes API: the dockwise reference service."""
