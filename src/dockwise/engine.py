@@ -1,7 +1,16 @@
-"""Run the selected rules over a Project and turn their hits into findings."""
+"""Run the selected rules over a Project and turn their hits into findings.
+
+A large batch (many Dockerfiles in one call) is checked on every core: after loading, the
+process forks, and the two processes take turns at contiguous chunks of Dockerfiles, each
+running every per-Dockerfile rule over the chunks it takes; rules of other scopes run in
+the parent. Results are merged rule by rule, chunk by chunk, in input order, so the report
+is the one a single process would print.
+"""
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
@@ -13,6 +22,12 @@ from dockwise.suppress import Suppressions, codes_for, parse_suppressions
 from dockwise.tools import ToolMissing
 
 MAX_PRAGMA_SCAN_BYTES = 4 * 1024 * 1024
+# below this many Dockerfiles a second process costs more than it saves
+PARALLEL_MIN_DOCKERFILES = 48
+# chunks the Dockerfiles of a parallel run are cut into (the processes take turns at them)
+PARALLEL_CHUNKS = 24
+# DOCKWISE_JOBS=1 checks in one process whatever the batch
+JOBS_ENV = "DOCKWISE_JOBS"
 
 
 @dataclass(frozen=True)
@@ -23,49 +38,210 @@ class Outcome:
     notes: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class _Result:
+    """What one rule gave over some Dockerfiles (or the whole project): its findings after
+    suppressions, or why it gave none (the name of the exception it raised, a note)."""
+
+    findings: tuple[Finding, ...] = ()
+    error: str | None = None
+    note: str | None = None
+
+
 def selected_rules(project: Project, rules: Sequence[Rule]) -> list[Rule]:
     config = project.config
     return [r for r in rules if config.selects(r.id, r.meta.lesson, r.meta.default_enabled)]
 
 
-def check_project(project: Project, rules: Sequence[Rule], *, debug: bool = False) -> Outcome:
+def check_project(
+    project: Project, rules: Sequence[Rule], *, debug: bool = False, jobs: int | None = None
+) -> Outcome:
     """Findings of the selected rules. A rule that raises is reported as an input problem
     naming the rule (exit status 2) and the other rules still run; with `debug` the
-    exception propagates, traceback and all."""
-    findings: list[Finding] = []
+    exception propagates, traceback and all. `jobs`: processes to use (None: one per core
+    for a large batch, else one)."""
     problems: list[InputProblem] = list(project.problems)
     problems.extend(  # values over the expansion budget: dockwise cannot know them
         InputProblem(df.relpath, p.line, p.message)
         for df in project.dockerfiles
         for p in df.unknown_values
     )
+    selected = selected_rules(project, rules)
+    if _parallel(project, debug, jobs):
+        results = _run_forked(project, selected)
+    else:
+        pragmas: dict[str, Suppressions | None] = {}
+        results = [_run(rule, project, pragmas, debug) for rule in selected]
+    findings: list[Finding] = []
     notes: list[str] = []
-    pragma_cache: dict[str, Suppressions | None] = {}
-    for rule in selected_rules(project, rules):
-        try:
-            hits = list(rule.check(project))
-        except ToolMissing as missing:
-            notes.append(str(missing))
-            continue
-        except Exception as error:  # a broken rule must not hide every other finding
-            if debug:
-                raise
+    for rule, result in zip(selected, results, strict=True):
+        if result.note is not None:
+            notes.append(result.note)
+        elif result.error is not None:
             problems.append(
                 InputProblem(
                     project_name(project),
                     None,
-                    f"internal error in rule {rule.id} ({type(error).__name__}); "
+                    f"internal error in rule {rule.id} ({result.error}); "
                     "rerun with --debug for the traceback",
                 )
             )
-            continue
-        for hit in hits:
-            finding = to_finding(rule, hit, project)
-            if not _suppressed(finding, rule, hit.aliases, project, pragma_cache):
-                findings.append(finding)
+        else:
+            findings.extend(result.findings)
     return Outcome(
         tuple(sorted(set(findings), key=Finding.sort_key)), tuple(problems), tuple(notes)
     )
+
+
+def _run(
+    rule: Rule, project: Project, pragmas: dict[str, Suppressions | None], debug: bool
+) -> _Result:
+    try:
+        hits = list(rule.check(project))
+    except ToolMissing as missing:
+        return _Result(note=str(missing))
+    except Exception as error:  # a broken rule must not hide every other finding
+        if debug:
+            raise
+        return _Result(error=type(error).__name__)
+    kept = []
+    codes = codes_for(rule.id, rule.meta.also)
+    for hit in hits:
+        finding = to_finding(rule, hit, project)
+        if not _suppressed(finding, codes, hit.aliases, project, pragmas):
+            kept.append(finding)
+    return _Result(tuple(kept))
+
+
+# --- a large batch on every core -----------------------------------------------------------
+
+
+def _parallel(project: Project, debug: bool, jobs: int | None) -> bool:
+    if jobs is None:
+        wanted = os.environ.get(JOBS_ENV, "").strip()
+        jobs = int(wanted) if wanted.isdigit() else _cores()
+        if len(project.dockerfiles) < PARALLEL_MIN_DOCKERFILES:
+            return False
+    if jobs < 2 or debug or not sys.platform.startswith("linux") or len(project.dockerfiles) < 2:
+        return False
+    import threading
+
+    return threading.active_count() == 1  # forking a threaded process could deadlock
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def _chunks(count: int) -> list[tuple[int, int]]:
+    size = -(-count // min(count, PARALLEL_CHUNKS))
+    return [(start, min(start + size, count)) for start in range(0, count, size)]
+
+
+def _run_forked(project: Project, rules: Sequence[Rule]) -> list[_Result]:
+    """The results of `rules`, computed by this process and a forked one: the per-Dockerfile
+    rules chunk by chunk (each process takes the next chunk from a shared queue), the
+    others here. Merged in input order; if the other process fails, its chunks run here."""
+    import gc
+    import pickle
+
+    from dockwise.rules._common import is_per_dockerfile
+
+    chunks = _chunks(len(project.dockerfiles))
+    per_dockerfile = [index for index, rule in enumerate(rules) if is_per_dockerfile(rule)]
+    # what every rule reads, loaded once before the processes part
+    try:
+        project.contexts  # noqa: B018
+        project.services  # noqa: B018
+    except Exception:  # noqa: S110  (the rule that reads them reports it, as in one process)
+        pass
+    queue_read, queue_write = os.pipe()  # the chunks not taken yet, one byte each
+    os.write(queue_write, bytes(range(len(chunks))))
+    os.close(queue_write)
+    result_read, result_write = os.pipe()
+    gc.freeze()  # the objects loaded so far stay shared, untouched by either collector
+    pid = os.fork()
+    if pid == 0:  # the helper process: chunks only, results pickled to the parent
+        status = 1
+        try:
+            os.close(result_read)
+            done = _take_chunks(project, rules, per_dockerfile, chunks, queue_read)
+            with os.fdopen(result_write, "wb") as out:
+                pickle.dump(done, out, protocol=pickle.HIGHEST_PROTOCOL)
+            status = 0
+        finally:
+            os._exit(status)
+    os.close(result_write)
+    try:
+        pragmas: dict[str, Suppressions | None] = {}
+        others = {
+            index: _run(rule, project, pragmas, False)
+            for index, rule in enumerate(rules)
+            if not is_per_dockerfile(rule)
+        }
+        done = _take_chunks(project, rules, per_dockerfile, chunks, queue_read)
+        with os.fdopen(result_read, "rb") as pipe:
+            data = pipe.read()
+        _, status = os.waitpid(pid, 0)
+        pid = 0
+        if status == 0 and data:
+            done.update(pickle.loads(data))
+    finally:
+        os.close(queue_read)
+        if pid:  # interrupted: the helper is not needed any more
+            import signal
+
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        gc.unfreeze()
+    missing = [chunk for chunk in range(len(chunks)) if chunk not in done]
+    for chunk in missing:  # the helper failed: its chunks run here
+        done[chunk] = _chunk_results(project, rules, per_dockerfile, chunks[chunk])
+    return [
+        others[index] if index in others else _merged([done[c][index] for c in range(len(chunks))])
+        for index in range(len(rules))
+    ]
+
+
+def _take_chunks(
+    project: Project,
+    rules: Sequence[Rule],
+    per_dockerfile: Sequence[int],
+    chunks: Sequence[tuple[int, int]],
+    queue: int,
+) -> dict[int, dict[int, _Result]]:
+    """The results of the chunks this process takes from the queue, by chunk and rule."""
+    done: dict[int, dict[int, _Result]] = {}
+    while True:
+        taken = os.read(queue, 1)
+        if not taken:
+            return done
+        done[taken[0]] = _chunk_results(project, rules, per_dockerfile, chunks[taken[0]])
+
+
+def _chunk_results(
+    project: Project,
+    rules: Sequence[Rule],
+    per_dockerfile: Sequence[int],
+    chunk: tuple[int, int],
+) -> dict[int, _Result]:
+    from dockwise.rules._common import dockerfile_share
+
+    pragmas: dict[str, Suppressions | None] = {}
+    with dockerfile_share(*chunk):
+        return {index: _run(rules[index], project, pragmas, False) for index in per_dockerfile}
+
+
+def _merged(parts: Sequence[_Result]) -> _Result:
+    """One rule's result over the chunks, as one run over every Dockerfile in order would
+    have given it: the first chunk that raised decides, else every finding in order."""
+    for part in parts:
+        if part.error is not None or part.note is not None:
+            return part
+    return _Result(tuple(finding for part in parts for finding in part.findings))
 
 
 def project_name(project: Project) -> str:
@@ -106,7 +282,7 @@ def _redacted(text: str) -> str:
 
 def _suppressed(
     finding: Finding,
-    rule: Rule,
+    codes: set[str],
     aliases: tuple[str, ...],
     project: Project,
     cache: dict[str, Suppressions | None],
@@ -118,8 +294,11 @@ def _suppressed(
     if finding.path not in cache:
         cache[finding.path] = _load_pragmas(project, finding.path)
     table = cache[finding.path]
-    codes = codes_for(rule.id, rule.meta.also) | {a.upper() for a in aliases}
-    return table is not None and table.covers(finding.line, codes)
+    if table is None:
+        return False
+    if aliases:
+        codes = codes | {a.upper() for a in aliases}
+    return table.covers(finding.line, codes)
 
 
 def _load_pragmas(project: Project, relpath: str) -> Suppressions | None:

@@ -9,18 +9,37 @@ from __future__ import annotations
 import re
 from typing import Any, cast
 
+# what a compiled pattern offers; copied onto the lazy one when it is compiled, so that
+# later uses cost a plain attribute lookup
+_PATTERN_ATTRIBUTES = (
+    "search",
+    "match",
+    "fullmatch",
+    "sub",
+    "subn",
+    "split",
+    "findall",
+    "finditer",
+    "scanner",
+    "pattern",
+    "flags",
+    "groups",
+    "groupindex",
+)
+
 
 class _LazyPattern:
-    __slots__ = ("_args", "_compiled")
-
     def __init__(self, pattern: str, flags: int) -> None:
         self._args = (pattern, flags)
-        self._compiled: re.Pattern[str] | None = None
 
     def __getattr__(self, name: str) -> Any:
-        compiled = self._compiled
-        if compiled is None:
-            compiled = self._compiled = re.compile(*self._args)
+        # only reached for what is not set yet: the first use of the pattern
+        if name.startswith("_"):
+            raise AttributeError(name)
+        compiled = re.compile(*self._args)
+        for attribute in _PATTERN_ATTRIBUTES:
+            setattr(self, attribute, getattr(compiled, attribute))
+        self._compiled = compiled
         return getattr(compiled, name)
 
 

@@ -20,6 +20,8 @@ Two judgements every per-Dockerfile rule shares live here, applied once by
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
@@ -96,6 +98,29 @@ _POLICY = {
 }
 
 
+# the Dockerfiles (a slice of project.dockerfiles) per-Dockerfile rules check in this
+# process: all of them, unless the engine shares a large batch between processes
+_SHARE: ContextVar[tuple[int, int] | None] = ContextVar("dockwise_dockerfile_share", default=None)
+# the checks `dockerfile_rule` made: each looks at one Dockerfile at a time
+_PER_DOCKERFILE_CHECKS: set[object] = set()
+
+
+@contextmanager
+def dockerfile_share(start: int, stop: int) -> Iterator[None]:
+    """Within the block, per-Dockerfile rules check only project.dockerfiles[start:stop]."""
+    token = _SHARE.set((start, stop))
+    try:
+        yield
+    finally:
+        _SHARE.reset(token)
+
+
+def is_per_dockerfile(rule: Rule) -> bool:
+    """Whether the rule checks each Dockerfile on its own (made by `dockerfile_rule`): its
+    hits over a batch are its hits over each part of the batch, in order."""
+    return rule.check in _PER_DOCKERFILE_CHECKS
+
+
 def dockerfile_rule(id: str, **meta: Any) -> Callable[[DockerfileCheck], Rule]:
     """A rule whose check runs once per Dockerfile: `check(dockerfile, project)`.
 
@@ -113,7 +138,11 @@ def dockerfile_rule(id: str, **meta: Any) -> Callable[[DockerfileCheck], Rule]:
 
     def wrap(check: DockerfileCheck) -> Rule:
         def run(project: Project) -> Iterator[Hit]:
-            for dockerfile in project.dockerfiles:
+            dockerfiles = project.dockerfiles
+            share = _SHARE.get()
+            if share is not None:
+                dockerfiles = dockerfiles[share[0] : share[1]]
+            for dockerfile in dockerfiles:
                 reason = None
                 if skipped_kinds or advised_kinds:
                     reason = not_a_service(dockerfile, project)
@@ -129,6 +158,7 @@ def dockerfile_rule(id: str, **meta: Any) -> Callable[[DockerfileCheck], Rule]:
 
         run.__name__ = check.__name__
         run.__doc__ = check.__doc__
+        _PER_DOCKERFILE_CHECKS.add(run)
         return make(run)
 
     return wrap

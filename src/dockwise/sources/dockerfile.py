@@ -139,7 +139,7 @@ class Instruction:
             return ShellScript((ShellCommand(self.value),), False, "exec")
         return parse_script(self.script)
 
-    @property
+    @cached_property
     def commands(self) -> tuple[ShellCommand, ...]:
         return self.parsed.commands
 
@@ -167,15 +167,26 @@ class Stage:
         return self.name or str(self.index)
 
     def all(self, *cmds: str) -> Iterator[Instruction]:
-        for instruction in self.instructions:
-            if instruction.cmd in cmds:
-                yield instruction
+        if len(cmds) == 1:
+            return iter(self._by_cmd.get(cmds[0], ()))
+        return (instruction for instruction in self.instructions if instruction.cmd in cmds)
 
     def last(self, cmd: str) -> Instruction | None:
-        found = None
-        for instruction in self.all(cmd):
-            found = instruction
-        return found
+        found = self._by_cmd.get(cmd)
+        return found[-1] if found else None
+
+    @cached_property
+    def _by_cmd(self) -> dict[str, tuple[Instruction, ...]]:
+        """The stage's instructions by keyword, in order (rules ask for one kind often)."""
+        by_cmd: dict[str, list[Instruction]] = {}
+        for instruction in self.instructions:
+            by_cmd.setdefault(instruction.cmd, []).append(instruction)
+        return {cmd: tuple(found) for cmd, found in by_cmd.items()}
+
+    @cached_property
+    def runs(self) -> tuple[Instruction, ...]:
+        """RUN instructions of the stage, ONBUILD RUN included."""
+        return _runs(self.instructions)
 
     @property
     def is_scratch(self) -> bool:
@@ -284,8 +295,12 @@ class Dockerfile:
 
     def shipped_chain(self) -> list[Stage]:
         """The shipped stage and its FROM ancestors: what its filesystem is made of."""
+        return list(self._shipped_chain)
+
+    @cached_property
+    def _shipped_chain(self) -> tuple[Stage, ...]:
         shipped = self.shipped_stage
-        return self.ancestry(shipped) if shipped else []
+        return tuple(self.ancestry(shipped)) if shipped else ()
 
     def iter_instructions(self, include_triggers: bool = True) -> Iterator[Instruction]:
         """Every instruction, and (by default) what ONBUILD would run, after its ONBUILD."""
@@ -296,12 +311,21 @@ class Dockerfile:
 
     def runs(self, stage: Stage | None = None) -> Iterator[Instruction]:
         """RUN instructions (ONBUILD RUN included) of one stage or the whole file."""
-        source = stage.instructions if stage is not None else self.instructions
-        for instruction in source:
-            if instruction.cmd == "RUN":
-                yield instruction
-            elif instruction.trigger is not None and instruction.trigger.cmd == "RUN":
-                yield instruction.trigger
+        return iter(stage.runs if stage is not None else self._runs)
+
+    @cached_property
+    def _runs(self) -> tuple[Instruction, ...]:
+        return _runs(self.instructions)
+
+
+def _runs(instructions: tuple[Instruction, ...]) -> tuple[Instruction, ...]:
+    found = []
+    for instruction in instructions:
+        if instruction.cmd == "RUN":
+            found.append(instruction)
+        elif instruction.trigger is not None and instruction.trigger.cmd == "RUN":
+            found.append(instruction.trigger)
+    return tuple(found)
 
 
 class DockerfileError(Exception):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from dockwise.lazyre import lazy_compile
 
@@ -35,7 +35,7 @@ class ShellCommand:
         tuple[str, str], ...
     ] = ()  # (operator, target): (">", "/var/log/x"), ("2>&", "1")
 
-    @property
+    @cached_property
     def name(self) -> str:
         return self.argv[0].rsplit("/", 1)[-1] if self.argv else ""
 
