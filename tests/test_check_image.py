@@ -372,3 +372,34 @@ def test_a_real_image_alone(
     assert status == 1
     assert {f["rule"] for f in findings} >= {"DW242", "DW533", "DW620", "DW830"}
     assert "Ks6Ja3Hd5Fg2Nu0Ee7Ri" not in json.dumps(findings)
+
+
+def test_a_squashed_stage_is_no_one_lines_layer(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """buildah without --layers: one layer for the whole stage, recorded against its last
+    instruction (the CMD). A finding on that layer names no Dockerfile line."""
+    layers = [
+        LayerSpec([*BASE, *GUNICORN], created_by="/bin/sh -c #(nop) ADD file:1 in / "),
+        LayerSpec(
+            [Dir("app"), File("app/.env", ENV_SECRET.encode())],
+            created_by='/bin/sh -c #(nop) CMD ["gunicorn"]',
+        ),
+    ]
+    history = [
+        {"created_by": "/bin/sh -c #(nop) ADD file:1 in / "},
+        {"created_by": "/bin/sh -c #(nop) WORKDIR /app", "empty_layer": True},
+        {"created_by": "/bin/sh -c #(nop) COPY dir:abc in . ", "empty_layer": True},
+        {"created_by": "/bin/sh -c rm -f /app/.env", "empty_layer": True},
+        {
+            "created_by": "/bin/sh -c #(nop) HEALTHCHECK CMD curl -f http://localhost:8000/health"
+            " || exit 1",
+            "empty_layer": True,
+        },
+        {"created_by": '/bin/sh -c #(nop) CMD ["gunicorn", "--bind", "0.0.0.0:8000", "app:app"]'},
+    ]
+    image = make_image(layers, config=CONFIG, history=history, tag="docker.io/acme/web:1.0")
+    archive = image.write_docker_archive(tmp_path / "squashed.tar")
+    _, findings = check(capsys, str(project(tmp_path)), "--image", str(archive))
+    [shipped] = by_rule(findings, "DW532")
+    assert "/app/.env" in shipped["message"] and "related" not in shipped

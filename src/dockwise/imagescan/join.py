@@ -234,11 +234,15 @@ def related_line(
     project: Project, service: Service, history_index: int | None, message: str
 ) -> tuple[Related, ...]:
     """The Dockerfile line that made a history entry, as a related place (nothing when it
-    is not known)."""
-    if history_index is None or service.dockerfile is None:
+    is not known). A layer recorded against an instruction that writes no files (a CMD, an
+    ENV) holds a whole squashed stage (`buildah bud` without --layers): no one line made it."""
+    if history_index is None or service.dockerfile is None or service.image is None:
         return ()
     instruction = origins(project, service).get(history_index)
     if instruction is None:
+        return ()
+    makes_layer = layer_of_history(service.image.facts, history_index) is not None
+    if makes_layer and instruction.cmd not in ("RUN", "COPY", "ADD"):
         return ()
     return (Related(service.dockerfile.relpath, instruction.start_line, message),)
 

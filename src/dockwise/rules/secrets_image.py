@@ -201,15 +201,9 @@ def _layer_label(facts: ImageFacts, index: int) -> str:
 def _layer_related(
     facts: ImageFacts, service: Service, project: Project, index: int, message: str
 ) -> tuple[Related, ...]:
-    from dockwise.imagescan.join import history_of_layer, origins
+    from dockwise.imagescan.join import history_of_layer, related_line
 
-    if service.dockerfile is None:
-        return ()
-    history_index = history_of_layer(facts, index)
-    instruction = origins(project, service).get(history_index) if history_index else None
-    if instruction is None or instruction.cmd not in ("RUN", "COPY", "ADD"):
-        return ()  # a squashed stage's layer is recorded against its last instruction
-    return (Related(service.dockerfile.relpath, instruction.start_line, message),)
+    return related_line(project, service, history_of_layer(facts, index), message)
 
 
 def _copies(facts: ImageFacts) -> list[tuple[LayerSecret, tuple[int, str] | None]]:
