@@ -403,3 +403,20 @@ def test_a_squashed_stage_is_no_one_lines_layer(
     _, findings = check(capsys, str(project(tmp_path)), "--image", str(archive))
     [shipped] = by_rule(findings, "DW532")
     assert "/app/.env" in shipped["message"] and "related" not in shipped
+
+
+def test_a_manifest_running_the_image_learns_its_user(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A Deployment of an image built elsewhere: with the image read, the probe rule knows
+    it runs as USER 10001 (advice to declare it) instead of assuming root."""
+    from dockwise.rules._examples import deployment
+
+    folder = project(tmp_path, deployment(image="ghcr.io/acme/web:1.4.2"))
+    [alone] = by_rule(check(capsys, str(folder))[1], "DW823")
+    assert alone["severity"] == "warning"
+    archive = write_image(
+        tmp_path / "image.tar", {**CONFIG, "User": "10001"}, tag="ghcr.io/acme/web:2"
+    )
+    [known] = by_rule(check(capsys, str(folder), "--image", str(archive))[1], "DW823")
+    assert known["severity"] == "info" and "10001" in known["message"]

@@ -41,7 +41,22 @@ class ImageUser:
 
 def image_user(service: Service, image: str | None, project: Project) -> ImageUser:
     """The user the image of `service` starts as (`image`: the reference the compose service
-    or container names, used when no Dockerfile of the project builds it)."""
+    or container names, used when no Dockerfile of the project builds it); what the built
+    image's config says settles what the Dockerfile and the base leave unknown (--image)."""
+    known = _declared_user(service, image, project)
+    if known.kind != "unknown" or service.image is None:
+        return known
+    from dataclasses import replace
+
+    from dockwise.rules._image_config import runs_as_root, user
+
+    facts = service.image.facts
+    said = user(facts)
+    kind = "root" if runs_as_root(facts) else "nonroot"
+    return replace(known, kind=kind, user=said or None, why=f"the built image's User: {said!r}")
+
+
+def _declared_user(service: Service, image: str | None, project: Project) -> ImageUser:
     from dockwise.baseimages import base_user
     from dockwise.rules.security import (
         base_verdict,
