@@ -155,3 +155,8 @@ def test_a_background_child_of_a_command_that_returns_is_not_left_behind(tmp_pat
         measure(command, 5, 0.1, ready_url=url, ready_timeout=10)
     assert pidfile.read_text().strip()
     none_left(pidfile)
+
+
+def test_no_interval_samples_every_second() -> None:
+    series = measure([PY, "-c", "import time; time.sleep(60)"], duration=2, interval=None)
+    assert len(series.times) == 3

@@ -191,7 +191,7 @@ def _group_exists(pgid: int) -> bool:
 def measure(
     command: list[str],
     duration: float,
-    interval: float,
+    interval: float | None,
     load: str | None = None,
     *,
     ready_url: str | None = None,
@@ -201,9 +201,13 @@ def measure(
     cwd: str | Path | None = None,
     env: dict[str, str] | None = None,
 ) -> UsageSeries:
-    """Start `command`, optionally load it, sample its process tree, stop it (module doc)."""
+    """Start `command`, optionally load it, sample its process tree, stop it (module doc).
+
+    `interval` None samples every second.
+    """
     import psutil
 
+    interval = 1.0 if interval is None else interval
     if not command:
         raise LimitsError("no command to measure: give it after `--`")
     if not (interval > 0 and math.isfinite(interval)):
