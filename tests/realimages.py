@@ -95,11 +95,13 @@ def build_test_image(name: str) -> str:
     return tag
 
 
-def export(tag: str, kind: str, dest: Path) -> Path:
-    """skopeo copy to "docker-archive", "oci-archive" or "oci" (a folder)."""
+def export(tag: str, kind: str, dest: Path, source: str = "", level: int = 0) -> Path:
+    """skopeo copy to "docker-archive", "oci-archive" or "oci" (a folder). `source` (a skopeo
+    transport, e.g. `oci:DIR`) reuses blobs compressed once instead of compressing again."""
     require_tool("skopeo")
     target = f"{kind}:{dest}:{tag}" if kind == "docker-archive" else f"{kind}:{dest}"
-    _run(["skopeo", "copy", "--quiet", f"{STORAGE}{tag}", target])
+    extra = ["--dest-compress-level", str(level)] if level else []
+    _run(["skopeo", "copy", "--quiet", *extra, source or f"{STORAGE}{tag}", target])
     return dest
 
 
@@ -116,11 +118,12 @@ def real_image(tmp_path_factory: pytest.TempPathFactory) -> RealImage:
     """tests/images/layers built once and exported to every local format."""
     tag = build_test_image("layers")
     out = tmp_path_factory.mktemp("real-image")
+    oci_dir = export(tag, "oci", out / "oci", level=1)
     return RealImage(
         tag=tag,
         docker_archive=export(tag, "docker-archive", out / "image.tar"),
-        oci_archive=export(tag, "oci-archive", out / "image.oci.tar"),
-        oci_dir=export(tag, "oci", out / "oci"),
+        oci_archive=export(tag, "oci-archive", out / "image.oci.tar", source=f"oci:{oci_dir}"),
+        oci_dir=oci_dir,
     )
 
 
@@ -138,13 +141,17 @@ class Registry:
     process: subprocess.Popen[bytes]
     token_server: ThreadingHTTPServer | None = None
 
-    def push(self, tag: str, repository: str) -> str:
-        """Push a buildah image; returns `registry://HOST/REPOSITORY:TAG`."""
+    def push(self, tag: str, repository: str, source: str = "") -> str:
+        """Push a buildah image (or copy `source`, a `registry://` of another test registry,
+        which reuses its compressed layers); returns `registry://HOST/REPOSITORY:TAG`."""
         dest = f"docker://{self.host}/{repository}"
-        cmd = ["skopeo", "copy", "--quiet", "--dest-tls-verify=false"]
+        cmd = ["skopeo", "copy", "--quiet", "--dest-tls-verify=false", "--src-tls-verify=false"]
         if self.auth != "none":
             cmd += ["--dest-creds", f"{USER}:{PASSWORD}"]
-        _run([*cmd, f"{STORAGE}{tag}", dest])
+        if not source:  # gzip level 1: the push compresses the whole image, level 6 is 3x slower
+            cmd += ["--dest-compress-level", "1"]
+        origin = "docker://" + source.removeprefix("registry://") if source else f"{STORAGE}{tag}"
+        _run([*cmd, origin, dest])
         return f"registry://{self.host}/{repository}"
 
     def stop(self) -> None:
