@@ -85,3 +85,14 @@ def test_package_files_are_not_the_images_secrets(tmp_path: Path) -> None:
         ),
     ]
     assert image_findings("DW532", USER, layers, tmp_path) == []
+
+
+def test_a_guessable_value_of_a_credential_argument_is_a_warning(tmp_path: Path) -> None:
+    layers = [
+        SLIM_BASE,
+        layer("|3 TOKEN=s3cr3tvalue DEBUG=true CERT_FILE=/run/secrets/cert /bin/sh -c make",
+              files={"/app/a": "a\n"}),
+    ]  # fmt: skip
+    [found] = image_findings("DW531", USER, layers, tmp_path)
+    assert found.severity.label == "warning" and "build argument TOKEN" in found.message
+    assert "s3cr3tvalue" not in found.message

@@ -6,9 +6,10 @@ redacted preview only."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from dockwise.findings import Hit, Related
+from dockwise.findings import Hit, Related, Severity
 from dockwise.imagescan.facts import DELETED, DIR_DELETED, OPAQUE, ImageFacts
 from dockwise.model.service import Service
 from dockwise.project import Project
@@ -104,7 +105,9 @@ def credential_in_config(facts: ImageFacts, service: Service, project: Project) 
         `--build-arg` is no way to pass a secret. A credential written on a command line is
         recorded the same way. Everyone who can pull the image can read the history. With
         `check --image`, a credential literally written on a Dockerfile RUN line is reported
-        there (DW504); this rule reports what only the image shows.
+        there (DW504); this rule reports what only the image shows. A build argument named
+        like a credential whose recorded value looks guessable or default (`TOKEN=hunter22`)
+        is a warning: it may be a real, weak credential.
     """,
     fix="""
         Pass build secrets with BuildKit secret mounts (`RUN --mount=type=secret,id=npm
@@ -135,33 +138,81 @@ def credential_in_config(facts: ImageFacts, service: Service, project: Project) 
 )
 def credential_in_history(facts: ImageFacts, service: Service, project: Project) -> Iterator[Hit]:
     from dockwise.imagescan.join import origins, steps
-    from dockwise.secrets import scan_text, scan_value
+    from dockwise.secrets import redact, scan_text, scan_value
 
     made_by = origins(project, service)
+    # one finding per value, at the first entry that records it (a build argument is
+    # recorded by every RUN after its ARG)
+    seen: dict[str, list[int]] = {}
+    pending: list[tuple[int, str, str, str, bool]] = []
     for step in steps(facts):
         if step.keyword != "RUN":
             continue  # ENV and LABEL values are the config's (DW530)
-        found: list[tuple[str, str, str]] = []  # (what, redacted, fingerprint)
+        found: list[tuple[str, str, str, bool]] = []  # (what, redacted, fingerprint, weak)
         for name, value in _build_args(step.build_args):
             match = scan_value(value, name)
             if match is not None and match.confidence != "low":
-                found.append((f"build argument {name}", match.redacted, match.fingerprint))
+                found.append((f"build argument {name}", match.redacted, match.fingerprint, False))
+            elif step.index not in made_by and _credential_value(name, value):
+                # (joined to its Dockerfile, DW502 reports the argument on its ARG line)
+                what = f"build argument {name}"
+                found.append((what, redact(value), _fingerprint(name, value), True))
         if step.index not in made_by:  # a RUN line of the Dockerfile is DW504's
             for match in scan_text(step.text):
                 if match.confidence != "low" and _literal(step.text, match.value):
-                    found.append(("the command", match.redacted, match.fingerprint))
-        for what, redacted, fingerprint in found:
-            related: tuple[Related, ...] = ()
-            instruction = made_by.get(step.index)
-            if instruction is not None and service.dockerfile is not None:
-                related = (Related(service.dockerfile.relpath, instruction.start_line, "the RUN"),)
-            yield at_image(
+                    found.append(("the command", match.redacted, match.fingerprint, False))
+        for what, redacted, fingerprint, weak in found:
+            if fingerprint not in seen:
+                pending.append((step.index, what, redacted, fingerprint, weak))
+            seen.setdefault(fingerprint, []).append(step.index)
+    for index, what, redacted, fingerprint, weak in pending:
+        entries = seen[fingerprint]
+        where = f"history entry {index}"
+        if len(entries) > 1:
+            where = f"history entries {', '.join(str(e) for e in entries[:5])}"
+            where += " and more" if len(entries) > 5 else ""
+        instruction = made_by.get(index)
+        related: tuple[Related, ...] = ()
+        if instruction is not None and service.dockerfile is not None:
+            related = (Related(service.dockerfile.relpath, instruction.start_line, "the RUN"),)
+        record = "record" if len(entries) > 1 else "records"
+        if weak:
+            hit = at_image(
                 service,
-                f"history entry {step.index} records {what} with its value ({redacted}): "
-                f"`docker history` shows it to anyone who can pull the image",
+                f"{where} {record} {what} with its value ({redacted}), a guessable or default "
+                "one: if it is a real credential, `docker history` shows it to anyone who can "
+                "pull the image",
                 related=related,
                 fingerprint=fingerprint,
             )
+            yield replace(hit, severity=Severity.WARNING)
+            continue
+        yield at_image(
+            service,
+            f"{where} {record} {what} with its value ({redacted}): `docker history` shows it "
+            "to anyone who can pull the image",
+            related=related,
+            fingerprint=fingerprint,
+        )
+
+
+def _credential_value(name: str, value: str) -> bool:
+    """A value given to a build argument named like a credential (`NPM_TOKEN=hunter22`)
+    that is more than a switch, a path or a reference."""
+    from dockwise.secrets import is_credential_name
+
+    value = value.strip().strip("\"'")
+    if len(value) < 4 or value.lower() in ("true", "false", "none", "null", "unset"):
+        return False
+    if value.startswith(("/", "$", "./")) or value.isdigit():
+        return False
+    return is_credential_name(name)
+
+
+def _fingerprint(name: str, value: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(f"build-arg\x00{name}\x00{value}".encode()).hexdigest()
 
 
 def _literal(script: str, value: str) -> bool:
