@@ -45,6 +45,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="lowest severity that fails (default warning)",
     )
     parser.add_argument("--config", metavar="FILE", help="configuration file (default: found)")
+    parser.add_argument("--select", metavar="IDS", help="comma-separated rule ids or lessons")
+    parser.add_argument("--ignore", metavar="IDS", help="comma-separated rule ids or lessons")
     gates = parser.add_argument_group("size gates (DW138; dive's CI rules)")
     gates.add_argument("--max-size", metavar="SIZE", help="size budget, e.g. 200MB")
     gates.add_argument("--lowest-efficiency", metavar="RATIO", help="e.g. 0.9 or 90%%")
@@ -151,7 +153,24 @@ def _config(args: argparse.Namespace, rule_ids: Sequence[str]) -> Config:
         check_rule_ids(config, rule_ids)
     except ConfigError as error:
         raise _Usage(str(error)) from None
+    if args.select is not None:
+        config = replace(config, select=_selectors("--select", args.select, rule_ids))
+    if args.ignore is not None:
+        ignored = _selectors("--ignore", args.ignore, rule_ids)
+        config = replace(config, ignore=config.ignore + ignored)
     return replace(config, image_gates=config.image_gates.merged(_gates(args)))
+
+
+def _selectors(option: str, text: str, rule_ids: Sequence[str]) -> tuple[str, ...]:
+    from dockwise.config import normalize_selector, unknown_selector
+
+    items = tuple(normalize_selector(item) for item in text.split(",") if item.strip())
+    if not items:
+        raise _Usage(f"{option}: no rule id, prefix or lesson given")
+    for item in items:
+        if unknown_selector(item, rule_ids):
+            raise _Usage(f"{option}: unknown rule or lesson '{item}' (see `dockwise rules`)")
+    return items
 
 
 def _gates(args: argparse.Namespace) -> Gates:

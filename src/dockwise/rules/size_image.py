@@ -68,13 +68,29 @@ def _files(hidden: list[HiddenFile], count: int = 3) -> str:
     return shown + (f" and {more} more" if more > 0 else "")
 
 
+# databases every package install rewrites whole (dpkg's status, debconf's templates, the
+# linker cache, logs): storing them again is the price of a second install, not a mistake
+_BOOKKEEPING = (
+    "var/lib/dpkg/",
+    "var/cache/debconf/",
+    "var/log/",
+    "var/cache/ldconfig/",
+    "etc/ld.so.cache",
+    "var/lib/apt/extended_states",
+    "var/lib/rpm/",
+    "var/lib/dnf/",
+    "lib/apk/db/",
+    "etc/apk/",
+)
+
+
 def _hidden_groups(
-    facts: ImageFacts, hows: tuple[str, ...]
+    facts: ImageFacts, hows: tuple[str, ...], skip: tuple[str, ...] = ()
 ) -> Iterator[tuple[int, int, list[HiddenFile], int]]:
     """(stored in, hidden by, files, bytes) for each pair of layers worth a finding."""
     groups: dict[tuple[int, int], list[HiddenFile]] = {}
     for hidden in facts.hidden:
-        if hidden.how in hows:
+        if hidden.how in hows and not hidden.path.startswith(skip):
             groups.setdefault((hidden.stored_in, hidden.hidden_by), []).append(hidden)
     for (stored, hider), files in sorted(groups.items()):
         total = sum(h.size for h in files)
@@ -186,7 +202,7 @@ def deleted_files_still_ship(
 def files_stored_again(facts: ImageFacts, service: Service, project: Project) -> Iterator[Hit]:
     from dockwise.imagescan.facts import OVERWRITTEN
 
-    for stored, hider, files, total in _hidden_groups(facts, (OVERWRITTEN,)):
+    for stored, hider, files, total in _hidden_groups(facts, (OVERWRITTEN,), _BOOKKEEPING):
         related = _origin(project, service, facts, stored, "the layer that stores the files")
         related += _origin(project, service, facts, hider, "the layer that stores them again")
         where = (
