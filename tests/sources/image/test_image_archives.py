@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import threading
 from pathlib import Path
 
 import pytest
@@ -114,3 +116,85 @@ def test_all_layouts_agree(tmp_path: Path) -> None:
 def test_missing_source_is_an_image_error(tmp_path: Path) -> None:
     with pytest.raises(ImageError, match="no such file"):
         open_image(str(tmp_path / "nope.tar"))
+
+
+def two_platforms(tmp_path: Path) -> Path:
+    """One OCI folder with an amd64 and an arm64 image behind one index."""
+    amd = make_image([LayerSpec([File("arch", b"amd64")])], architecture="amd64")
+    arm = make_image([LayerSpec([File("arch", b"arm64")])], architecture="arm64")
+    oci = amd.write_oci_dir(tmp_path / "oci")
+    arm.write_oci_dir(oci)
+    index = {
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.index.v1+json",
+        "manifests": [
+            amd.manifest.descriptor(platform={"os": "linux", "architecture": "amd64"}),
+            arm.manifest.descriptor(
+                platform={"os": "linux", "architecture": "arm64", "variant": "v8"}
+            ),
+        ],
+    }
+    (oci / "index.json").write_text(json.dumps(index))
+    return oci
+
+
+@pytest.mark.parametrize("platform", ["linux/amd64", "linux/arm64", "linux/arm64/v8"])
+def test_index_picks_the_platform(platform: str, tmp_path: Path) -> None:
+    with open_image(str(two_platforms(tmp_path)), platform=platform) as image:
+        ((entry, read),) = list(image.entries(image.layers[0]))
+        body = read(100)
+    assert body == platform.split("/")[1].encode()
+    assert image.platform == "linux/" + body.decode()
+
+
+def test_index_without_the_platform_says_what_it_has(tmp_path: Path) -> None:
+    with pytest.raises(
+        ImageError,
+        match=r"no manifest for platform linux/s390x \(has: linux/amd64, linux/arm64/v8\)",
+    ):
+        open_image(str(two_platforms(tmp_path)), platform="linux/s390x")
+
+
+def test_archive_image_chosen_by_name(tmp_path: Path) -> None:
+    path = sample().write_docker_archive(tmp_path / "img.tar")
+    with open_image(f"{path}:localhost/dockwise-test:latest") as image:
+        assert image.reference == "localhost/dockwise-test:latest"
+    with pytest.raises(ImageError, match="no image tagged 'other:1'"):
+        open_image(f"{path}:other:1")
+
+
+def test_skopeo_style_prefixes(tmp_path: Path) -> None:
+    img = sample()
+    archive = img.write_docker_archive(tmp_path / "img.tar")
+    oci_archive = img.write_oci_archive(tmp_path / "img.oci.tar")
+    oci = img.write_oci_dir(tmp_path / "oci")
+    for source in (f"docker-archive:{archive}", f"oci-archive:{oci_archive}", f"oci:{oci}"):
+        with open_image(source) as image:
+            assert image.config_digest == img.config.digest
+
+
+def test_progress_counts_every_stored_byte(tmp_path: Path) -> None:
+    img = sample()
+    for path in (img.write_docker_archive(tmp_path / "a.tar"), img.write_oci_dir(tmp_path / "oci")):
+        with open_image(str(path)) as image:
+            for layer in image.layers:
+                seen: list[int] = []
+                for _ in image.entries(layer, on_bytes=seen.append):
+                    pass
+                assert sum(seen) == layer.compressed_bytes
+
+
+def test_abandoned_iteration_releases_everything(tmp_path: Path) -> None:
+    img = sample()
+    before = threading.active_count()
+    for path in (
+        img.write_oci_archive(tmp_path / "img.tar"),
+        img.write_docker_archive(tmp_path / "d.tar"),
+    ):
+        with open_image(str(path)) as image:
+            for layer in image.layers:
+                stream = image.entries(layer)
+                next(stream)
+                stream.close()  # decoding and hashing threads stop; no error for the rest
+            assert len(list(image.entries(image.layers[1]))) == 2
+        assert threading.active_count() == before
