@@ -11,7 +11,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from realimages import build_test_image, export, real_image  # noqa: F401 (fixture)
+from realimages import RealImage, build_test_image, export, real_image  # noqa: F401 (fixture)
 from replay import replay
 
 from dockwise.cli import main
@@ -64,10 +64,10 @@ def test_wasted_bytes_exact_on_the_waste_image(
 
 
 def test_wasted_bytes_exact_on_the_sources_image(
-    real_image: object,
-    tmp_path: Path,  # noqa: F811 (fixture)
+    real_image: RealImage,  # noqa: F811 (the fixture)
+    tmp_path: Path,
 ) -> None:
-    archive = real_image.docker_archive  # type: ignore[attr-defined]
+    archive = real_image.docker_archive
     facts = facts_of(str(archive))
     assert (facts.size_bytes, facts.visible_bytes) == replay(archive, tmp_path / "replay")
 
