@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 CACHE: dict[str, bytes] = {}
 
-HELPER = "import time\nblock = bytearray(32 << 20)\nfor i in range(0, len(block), 4096):\n    block[i] = 1\ntime.sleep(3600)\n"
+HELPER = "import time\nblock = bytearray(32 << 20)\nfor i in range(0, len(block), 4096):\n    block[i] = 1\nprint('ready', flush=True)\ntime.sleep(3600)\n"
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -45,7 +45,10 @@ class Handler(BaseHTTPRequestHandler):
 
 def main() -> None:
     port, pidfile = int(sys.argv[1]), sys.argv[2]
-    helper = subprocess.Popen([sys.executable, "-c", HELPER], start_new_session=True)
+    helper = subprocess.Popen(
+        [sys.executable, "-c", HELPER], start_new_session=True, stdout=subprocess.PIPE
+    )
+    assert helper.stdout is not None and helper.stdout.readline() == b"ready\n"
     with open(pidfile, "w") as out:
         out.write(f"{os.getpid()}\n{helper.pid}\n")
     server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
