@@ -49,3 +49,37 @@ def test_no_shell_at_all_cannot_start(tmp_path: Path) -> None:
     server = layer("COPY server /server", files={"/server": {"size": 64, "mode": 0o755}})
     [found] = image_findings("DW620", {"Cmd": ["/bin/sh", "-c", "/server"]}, [server], tmp_path)
     assert found.severity == Severity.ERROR and "no /bin/sh" in found.message
+
+
+def test_user_names_are_looked_up_in_the_images_own_tables(tmp_path: Path) -> None:
+    accounts = layer(
+        "RUN useradd",
+        files={
+            "/etc/passwd": "root:x:0:0::/root:/bin/sh\nadmin:x:0:0::/:/bin/sh\napp:x:10001:10001::/app:/bin/sh\n",
+            "/etc/group": "root:x:0:\napp:x:10001:\n",
+        },
+    )  # fmt: skip
+    assert (
+        image_findings("DW830", {"Cmd": APP, "User": "app"}, [SLIM_BASE, accounts], tmp_path) == []
+    )
+    [admin] = image_findings(
+        "DW830", {"Cmd": APP, "User": "admin"}, [SLIM_BASE, accounts], tmp_path
+    )
+    assert "UID 0" in admin.message
+    for user, missing in (("ghost", "user ghost"), ("app:staff", "group staff")):
+        [found] = image_findings(
+            "DW831", {"Cmd": APP, "User": user}, [SLIM_BASE, accounts], tmp_path
+        )
+        assert f"no {missing}:" in found.message
+    for user in ("app:app", "10002", "10001:10001", "app:10001", ""):
+        assert (
+            image_findings("DW831", {"Cmd": APP, "User": user}, [SLIM_BASE, accounts], tmp_path)
+            == []
+        )
+
+
+def test_a_passwd_a_later_layer_deleted_is_not_trusted(tmp_path: Path) -> None:
+    accounts = layer("RUN useradd", files={"/etc/passwd": "root:x:0:0::/root:/bin/sh\n"})
+    gone = layer("RUN rm /etc/passwd", delete=["/etc/passwd"])
+    config = {"Cmd": APP, "User": "ghost"}
+    assert image_findings("DW831", config, [SLIM_BASE, accounts, gone], tmp_path) == []

@@ -369,6 +369,7 @@ class Analysis:
             secrets=tuple(self.scanner.found) if self.scanner is not None else (),
             secrets_scanned=self.scanner is not None,
             problems=tuple(self.problems),
+            accounts=dict(getattr(self.scanner, "accounts", None) or {}),
         )
 
 

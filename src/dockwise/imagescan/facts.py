@@ -152,6 +152,9 @@ class ImageFacts:
     secrets: tuple[Any, ...] = ()  # imagescan.layer_secrets.LayerSecret, when scanned
     secrets_scanned: bool = False
     problems: tuple[str, ...] = field(default=())  # odd entries the analysis tolerated
+    # /etc/passwd and /etc/group as the layer that stored them had them, by normalised
+    # path: (layer, text); read by the secret scanner during the pass (layer_secrets.py)
+    accounts: Mapping[str, tuple[int, str]] = field(default_factory=dict)
 
     @property
     def efficiency(self) -> float:

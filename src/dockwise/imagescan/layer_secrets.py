@@ -26,6 +26,9 @@ if TYPE_CHECKING:
 MAX_TEXT_BYTES: Final = 512 * 1024
 # what is read of a file whose name says it may hold credentials
 MAX_CREDENTIAL_FILE_BYTES: Final = 64 * 1024
+# the user and group tables, kept whole (the image rules resolve User names with them)
+ACCOUNT_FILES: Final = frozenset({"etc/passwd", "etc/group"})
+MAX_ACCOUNT_FILE_BYTES: Final = 1024 * 1024
 # the matches kept per file, and per image (a dump of keys is one finding, not thousands)
 MAX_PER_FILE: Final = 5
 MAX_FOUND: Final = 500
@@ -211,6 +214,8 @@ class LayerSecretScanner:
         self.files_read = 0
         self.bytes_read = 0
         self.files_scanned = 0  # passed the prefilter: the detector ran
+        # the last copy of each account file a layer stored: (layer, text)
+        self.accounts: dict[str, tuple[int, str]] = {}
 
     @property
     def found(self) -> tuple[LayerSecret, ...]:
@@ -218,9 +223,11 @@ class LayerSecretScanner:
 
     def wants(self, layer: Layer, entry: Entry) -> int:
         """How many bytes of this entry to read (0: skip it)."""
+        path = entry.path
+        if path in ACCOUNT_FILES and entry.kind == "file":
+            return min(entry.size, MAX_ACCOUNT_FILE_BYTES)
         if entry.kind != "file" or entry.size == 0 or len(self._found) >= MAX_FOUND:
             return 0
-        path = entry.path
         base = path.rpartition("/")[2]
         if base.startswith(".wh."):
             return 0
@@ -241,6 +248,9 @@ class LayerSecretScanner:
 
         self.files_read += 1
         self.bytes_read += len(data)
+        if entry.path in ACCOUNT_FILES:
+            self.accounts[entry.path] = (layer.index, data.decode("utf-8", "replace"))
+            return  # no credential of anyone's: the hashes are in /etc/shadow
         base = entry.path.rpartition("/")[2]
         named = _credential_name(base)
         if not named and is_binary(data[:8192]):

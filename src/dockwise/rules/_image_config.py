@@ -159,10 +159,63 @@ def user(facts: ImageFacts) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
-def runs_as_root(facts: ImageFacts) -> bool:
-    """The image starts as UID 0: no User, or root / 0 (with or without a group)."""
+def account_table(facts: ImageFacts, path: str) -> str | None:
+    """The text of etc/passwd or etc/group as the final filesystem shows it; None when the
+    analysis did not keep it (no secret scan) or the file is not a plain file there."""
+    kept = facts.accounts.get(path)
+    entry = facts.files.get(path)
+    if kept is None or entry is None or entry.kind != "file" or entry.layer != kept[0]:
+        return None
+    return kept[1]
+
+
+def ids(table: str) -> dict[str, int]:
+    """name -> id of a passwd or group table (`name:x:id:...`)."""
+    found: dict[str, int] = {}
+    for line in table.splitlines():
+        fields = line.split(":")
+        if len(fields) >= 3 and fields[0] and not line.startswith("#"):
+            number = small_int(fields[2])
+            if number is not None:
+                found.setdefault(fields[0], number)
+    return found
+
+
+def uid(facts: ImageFacts) -> int | None:
+    """The UID the image starts as: numeric, or a name looked up in its /etc/passwd; root
+    without a User; None when a name cannot be looked up (or is not there)."""
     name = user(facts).partition(":")[0]
-    return not name or name in _ROOT_NAMES
+    if not name:
+        return 0
+    number = small_int(name)
+    if number is not None:
+        return number
+    table = account_table(facts, "etc/passwd")
+    if table is None:
+        return 0 if name == "root" else None
+    return ids(table).get(name)
+
+
+def runs_as_root(facts: ImageFacts) -> bool:
+    """The image starts as UID 0: no User, root / 0 (with or without a group), or a name
+    its /etc/passwd gives UID 0."""
+    name = user(facts).partition(":")[0]
+    return not name or name in _ROOT_NAMES or uid(facts) == 0
+
+
+def missing_account(facts: ImageFacts) -> str | None:
+    """The user or group named by User that the image's own tables do not hold (the
+    container cannot start), when the tables are known."""
+    name, _, group = user(facts).partition(":")
+    if name and small_int(name) is None:
+        table = account_table(facts, "etc/passwd")
+        if table is not None and name not in ids(table):
+            return f"user {name}"
+    if group and small_int(group) is None:
+        table = account_table(facts, "etc/group")
+        if table is not None and group not in ids(table):
+            return f"group {group}"
+    return None
 
 
 def command(facts: ImageFacts) -> tuple[tuple[str, ...], tuple[str, ...]]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import replace
 
-from dockwise.findings import Hit, Severity
+from dockwise.findings import Hit, Related, Severity
 from dockwise.imagescan.facts import ImageFacts
 from dockwise.model.service import Service
 from dockwise.project import Project
@@ -60,6 +60,8 @@ def image_runs_as_root(facts: ImageFacts, service: Service, project: Project) ->
         return  # an entrypoint that may drop privileges (docker-entrypoint.sh with gosu)
     user = ic.user(facts)
     said = f"User {user}" if user else "no User"
+    if user and user.partition(":")[0] not in ("root", "0"):
+        said += " (UID 0 in its /etc/passwd)"
     message = f"the image config has {said}: the service runs as root"
     words = {word.rsplit("/", 1)[-1] for word in (*entrypoint, *cmd)}
     server = next((name for name in sorted(words) if name in _WORKER_SERVERS), None)
@@ -71,6 +73,46 @@ def image_runs_as_root(facts: ImageFacts, service: Service, project: Project) ->
         yield replace(hit, severity=Severity.INFO)
         return
     yield at_image(service, message)
+
+
+@image_rule(
+    "DW831",
+    lesson="security",
+    severity="error",
+    title="The image's User is not in its /etc/passwd",
+    why="""
+        A User given by name must exist in the image's own /etc/passwd (and a group name
+        in /etc/group): otherwise the runtime cannot resolve it and the container does not
+        start ("unable to find user app: no matching entries in passwd file"). The usual
+        cause is a `USER app` with no `useradd` in the shipped stage (it ran in a builder
+        stage, or the base is distroless). A numeric UID needs no entry. Only judged when
+        dockwise read the image's tables (not with `--no-secrets`).
+    """,
+    fix="""
+        Create the user in the shipped stage (`RUN useradd --uid 10001 app`), or use a
+        numeric UID: `USER 10001`.
+    """,
+    bad=image_example({"Cmd": ["python", "/app/app.py"], "User": "app"}, [_BASE, _APP]),
+    good=image_example({"Cmd": ["python", "/app/app.py"], "User": "nobody"}, [_BASE, _APP]),
+)
+def user_not_in_passwd(facts: ImageFacts, service: Service, project: Project) -> Iterator[Hit]:
+    missing = ic.missing_account(facts)
+    if missing is None:
+        return
+    related: tuple[Related, ...] = ()
+    if service.dockerfile is not None:
+        from dockwise.rules.security import effective_user
+
+        instruction, _ = effective_user(service.dockerfile)
+        if instruction is not None:
+            related = (Related(service.dockerfile.relpath, instruction.start_line, "the USER"),)
+    table = "/etc/passwd" if missing.startswith("user") else "/etc/group"
+    yield at_image(
+        service,
+        f"the image config has User {ic.user(facts)}, but its {table} has no {missing}: "
+        "the container cannot start",
+        related=related,
+    )
 
 
 def image_says_root(project: Project, dockerfile: Dockerfile) -> bool | None:
