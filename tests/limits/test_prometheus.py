@@ -455,3 +455,18 @@ def test_bad_arguments(kwargs: dict[str, object], message: str) -> None:
     call.update(kwargs)
     with pytest.raises(LimitsError, match=message):
         query_prometheus(**call)  # type: ignore[arg-type]
+
+
+def test_credentials_in_the_url_are_never_printed(broken: str) -> None:
+    down = f"http://reader:s3cr3t-Passw0rd@127.0.0.1:{free_port()}"
+    with pytest.raises(
+        LimitsError, match=r"cannot reach Prometheus at http://\*\*\*@127"
+    ) as caught:
+        query_prometheus(down, namespace="shop", workload="web", start=0, end=3600)
+    assert "s3cr3t" not in str(caught.value) and "reader" not in str(caught.value)
+    html = broken.replace("http://", "http://token-abcdef123456@") + "/html"
+    with pytest.raises(LimitsError, match=r"http://\*\*\*@127") as caught:
+        query_prometheus(html, namespace="shop", workload="web", start=0, end=3600)
+    assert "abcdef123456" not in str(caught.value)
+    with pytest.raises(LimitsError, match="not '\\*\\*\\*@host:9090'"):
+        query_prometheus("user:pw@host:9090", namespace="shop", workload="web", start=0, end=3600)

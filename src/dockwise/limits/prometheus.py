@@ -56,6 +56,11 @@ def _selector(namespace: str, workload: str, container: str | None, *, cadvisor:
     return ",".join(parts)
 
 
+def _redacted(url: str) -> str:
+    """The URL without its credentials (`http://user:secret@host` -> `http://***@host`)."""
+    return re.sub(r"^((?:[a-z][a-z0-9+.-]*://)?)[^/@]*@", r"\1***@", url, flags=re.I)
+
+
 def _when(moment: float) -> str:
     return datetime.fromtimestamp(moment, UTC).strftime("%Y-%m-%d %H:%M UTC")
 
@@ -65,6 +70,7 @@ class _Prometheus:
 
     def __init__(self, client: httpx.Client, url: str, timeout: float) -> None:
         self.client, self.url, self.timeout = client, url, timeout
+        self.shown = _redacted(url)
         self.bad_values = 0
 
     def _get(self, path: str, params: dict[str, str]) -> list[dict[str, Any]]:
@@ -74,11 +80,12 @@ class _Prometheus:
             answer = self.client.get(self.url + path, params=params)
         except httpx.TimeoutException:
             raise LimitsError(
-                f"Prometheus at {self.url} did not answer within {self.timeout:g}s"
+                f"Prometheus at {self.shown} did not answer within {self.timeout:g}s"
             ) from None
         except httpx.HTTPError as error:
-            reason = str(error).split("\n")[0] or type(error).__name__
-            raise LimitsError(f"cannot reach Prometheus at {self.url}: {reason}") from None
+            reason = str(error).split("\n")[0].replace(self.url, self.shown)
+            reason = reason or type(error).__name__
+            raise LimitsError(f"cannot reach Prometheus at {self.shown}: {reason}") from None
         try:
             body = answer.json()
         except ValueError:
@@ -86,23 +93,23 @@ class _Prometheus:
         if not isinstance(body, dict):
             if answer.status_code != 200:
                 raise LimitsError(
-                    f"Prometheus at {self.url} answered HTTP {answer.status_code} "
+                    f"Prometheus at {self.shown} answered HTTP {answer.status_code} "
                     "(is this the Prometheus server's base URL?)"
                 )
             raise LimitsError(
-                f"{self.url} did not answer as Prometheus does (no JSON): is this the "
+                f"{self.shown} did not answer as Prometheus does (no JSON): is this the "
                 "Prometheus server's base URL, e.g. http://prometheus:9090?"
             )
         if body.get("status") != "success":
             said = " ".join(str(body.get("error") or "no error given").split())[:300]
             raise LimitsError(
-                f"Prometheus at {self.url} answered {answer.status_code} "
+                f"Prometheus at {self.shown} answered {answer.status_code} "
                 f"({body.get('errorType', 'error')}): {said}"
             )
         data = body.get("data")
         result = data.get("result") if isinstance(data, dict) else None
         if not isinstance(result, list):
-            raise LimitsError(f"Prometheus at {self.url} answered without a result list")
+            raise LimitsError(f"Prometheus at {self.shown} answered without a result list")
         return [item for item in result if isinstance(item, dict)]
 
     def _value(self, raw: Any) -> tuple[float, float] | None:
@@ -168,7 +175,9 @@ def query_prometheus(
     import httpx
 
     if not url.startswith(("http://", "https://")):
-        raise LimitsError(f"the Prometheus URL must start with http:// or https://, not {url!r}")
+        raise LimitsError(
+            f"the Prometheus URL must start with http:// or https://, not {_redacted(url)!r}"
+        )
     if not (step > 0 and math.isfinite(step)):
         raise LimitsError(f"the query step must be positive, not {step}")
     if not (end > start):
@@ -294,7 +303,7 @@ def _nothing_found(
         listed = ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
         return f"no memory series in namespace {namespace!r} {between}; namespaces there: {listed}"
     return (
-        f"Prometheus at {prom.url} has no container_memory_working_set_bytes {between}: "
+        f"Prometheus at {prom.shown} has no container_memory_working_set_bytes {between}: "
         "is cAdvisor (the kubelet's /metrics/cadvisor) scraped?"
     )
 
