@@ -215,3 +215,13 @@ def test_some_lines_stamped_and_some_not_is_an_error() -> None:
     lines = [line("web", "1%", "1MiB / 1GiB", time=1_700_000_000), line("web", "1%", "1MiB / 1GiB")]
     with pytest.raises(LimitsError, match="stamp every capture or none"):
         parse_docker_stats(lines)
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-8-sig"])
+def test_a_capture_written_by_powershell_or_with_a_bom(tmp_path: Path, encoding: str) -> None:
+    path = tmp_path / "stats.jsonl"
+    lines = [line("web", "5%", "1MiB / 1GiB"), line("web", "6%", "2MiB / 1GiB")]
+    path.write_bytes("\r\n".join(lines).encode(encoding))
+    (web,) = read_docker_stats(path)
+    assert web.memory_bytes == (MIB, 2.0 * MIB)
+    assert not any("skipped" in w for w in web.warnings)

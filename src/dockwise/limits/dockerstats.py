@@ -148,9 +148,12 @@ def read_docker_stats(
     """One usage series per container of a `docker stats` capture (see the module doc)."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8", errors="replace")
+        data = path.read_bytes()
     except OSError as error:
         raise LimitsError(f"{path}: cannot read: {error.strerror or error}") from None
+    # PowerShell's `>` writes UTF-16 with a byte order mark; editors may add a UTF-8 one
+    encoding = "utf-16" if data[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-8-sig"
+    text = data.decode(encoding, errors="replace")
     return parse_docker_stats(
         text.splitlines(), label=str(path), interval=interval, project=project
     )
