@@ -134,7 +134,9 @@ def _listens(root: psutil.Process) -> bool:
         return False
     for process in processes:
         try:
-            if any(c.status == psutil.CONN_LISTEN for c in process.net_connections("tcp")):
+            # net_connections since psutil 6, connections before (pyproject allows 5.9)
+            sockets = getattr(process, "net_connections", None) or process.connections
+            if any(c.status == psutil.CONN_LISTEN for c in sockets("tcp")):
                 return True
         except psutil.Error:
             continue
