@@ -12,15 +12,13 @@ from typing import Any, Protocol
 
 from dockwise.sources.image import manifest as mf
 from dockwise.sources.image.model import Entry, ImageError, Layer, Limits
-from dockwise.sources.image.tarstream import (
-    HashingRegionSource,
-    RegionSource,
-    StreamSource,
-    iter_tar,
-)
+from dockwise.sources.image.tarstream import RegionSource, StreamSource, iter_tar
 
 CHUNK = 1 << 20
 HASH_CHUNK = 4 << 20
+# uncompressed layers in a file: how many are hashed at once, and how far ahead of the parse
+HASHERS = 2
+LOOKAHEAD = 3
 
 GZIP_MAGIC = b"\x1f\x8b"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
@@ -83,14 +81,20 @@ def read_verified(
 class _RegionHasher(threading.Thread):
     """sha256 of a file region in big chunks, in parallel with the header parse."""
 
-    def __init__(self, fd: int, offset: int, size: int) -> None:
+    def __init__(self, fd: int, offset: int, size: int, slots: threading.Semaphore) -> None:
         super().__init__(daemon=True)
         self.fd, self.offset, self.size = fd, offset, size
+        self.slots = slots
         self.stop = False
         self.hexdigest = ""
         self.error = ""
 
     def run(self) -> None:
+        with self.slots:  # at most HASHERS read at a time
+            if not self.stop:
+                self._hash()
+
+    def _hash(self) -> None:
         buf = bytearray(HASH_CHUNK)
         view = memoryview(buf)
         h = hashlib.sha256()
@@ -137,6 +141,7 @@ class Image:
         self.layers = layers
         self._blobs = blobs
         self._hashers: dict[int, _RegionHasher] = {}
+        self._slots = threading.Semaphore(HASHERS)
         self._lock = threading.Lock()
 
     def __enter__(self) -> Image:
@@ -169,7 +174,7 @@ class Image:
                 region = self._store.region(self._blobs[index])
                 if region is None:
                     return None
-                hasher = _RegionHasher(*region)
+                hasher = _RegionHasher(*region, self._slots)
                 hasher.start()
                 self._hashers[index] = hasher
             return hasher
@@ -199,17 +204,15 @@ class Image:
         on_bytes: Callable[[int], None] | None,
     ) -> Iterator[tuple[Entry, Callable[[int], bytes]]]:
         where = self._where(layer)
-        with self._lock:
-            hasher = self._hashers.get(layer.index)
-        # this layer is hashed in the same pass as its parse (one read of the blob, no thread
-        # hand-offs) unless a thread already hashes it; a thread hashes the next one meanwhile
-        self._hasher(layer.index + 1)
+        # threads hash this layer and the next ones (HASHERS at a time, both cores) while
+        # this thread only parses headers, seeking over file bodies
+        hasher = self._hasher(layer.index)
+        for ahead in range(1, LOOKAHEAD):
+            self._hasher(layer.index + ahead)
+        if hasher is None:  # pragma: no cover - a region layer always gets a hasher
+            raise ImageError(f"{where}: cannot hash")
         fd, offset, size = region
-        src: RegionSource
-        if hasher is None:
-            src = HashingRegionSource(fd, offset, size, where)
-        else:
-            src = RegionSource(fd, offset, size, where)
+        src = RegionSource(fd, offset, size, where)
         reported = offset
         for item in iter_tar(src, where):
             yield item
@@ -218,16 +221,12 @@ class Image:
                 reported = src.pos
         if on_bytes is not None:
             on_bytes(offset + size - reported)
-        if isinstance(src, HashingRegionSource):
-            got = src.finish()
-        else:
-            assert hasher is not None
-            hasher.join()
-            with self._lock:
-                self._hashers.pop(layer.index, None)
-            if hasher.error:
-                raise ImageError(f"{where}: {hasher.error}")
-            got = hasher.hexdigest
+        hasher.join()
+        with self._lock:
+            self._hashers.pop(layer.index, None)
+        if hasher.error:
+            raise ImageError(f"{where}: {hasher.error}")
+        got = hasher.hexdigest
         expected = self._blobs[layer.index].digest or layer.diff_id
         if got != expected:
             raise ImageError(f"{where}: blob does not match its digest (got {short(got)})")
