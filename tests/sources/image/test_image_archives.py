@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import tarfile
 import threading
 from pathlib import Path
 
@@ -198,3 +199,70 @@ def test_abandoned_iteration_releases_everything(tmp_path: Path) -> None:
                 stream.close()  # decoding and hashing threads stop; no error for the rest
             assert len(list(image.entries(image.layers[1]))) == 2
         assert threading.active_count() == before
+
+
+@pytest.mark.parametrize(
+    "tar_format",
+    [tarfile.USTAR_FORMAT, tarfile.GNU_FORMAT, tarfile.PAX_FORMAT],
+    ids=["ustar", "gnu", "pax"],
+)
+def test_tar_formats_long_names_and_links(tar_format: int, tmp_path: Path) -> None:
+    # ustar splits a name into prefix + name up to 255 bytes; GNU and pax go beyond
+    name = (
+        ("d" * 90 + "/") * 2 + "f.txt"
+        if tar_format == tarfile.USTAR_FORMAT
+        else "e/" * 200 + "f.txt"
+    )
+    target = (
+        "t/" * 30 + "target" if tar_format == tarfile.USTAR_FORMAT else "/" + "t/" * 120 + "target"
+    )
+    img = make_image(
+        [
+            LayerSpec(
+                [
+                    File(name, b"body", uid=123456, gid=7, mtime=1_700_000_000),
+                    Symlink("link", target),
+                    Hardlink("hard", name if tar_format != tarfile.USTAR_FORMAT else "link"),
+                    File("caf\u00e9/\u00fcber.txt", b"utf8"),
+                ],
+                tar_format=tar_format,
+            )
+        ]
+    )
+    with open_image(str(img.write_oci_dir(tmp_path / "oci"))) as image:
+        got = {e.path: (e, read(100)) for e, read in image.entries(image.layers[0])}
+    entry, body = got[name]
+    assert (body, entry.size, entry.uid, entry.gid, entry.mtime) == (
+        b"body",
+        4,
+        123456,
+        7,
+        1_700_000_000,
+    )
+    assert got["link"][0].linkname == target
+    assert got["hard"][0].linkname == (name if tar_format != tarfile.USTAR_FORMAT else "link")
+    assert got["caf\u00e9/\u00fcber.txt"][1] == b"utf8"
+
+
+def test_empty_layers_duplicates_and_a_repeated_layer(tmp_path: Path) -> None:
+    same = LayerSpec([File("same.txt", b"identical")])
+    img = make_image(
+        [
+            LayerSpec([]),  # an empty tar (RUN that changed nothing)
+            same,
+            LayerSpec([File("dup", b"first"), File("dup", b"second")]),  # tar keeps both
+            same,  # docker save links the repeated layer to its first copy
+        ]
+    )
+    for path in (
+        img.write_docker_archive(tmp_path / "legacy.tar"),
+        img.write_oci_dir(tmp_path / "oci"),
+    ):
+        with open_image(str(path)) as image:
+            got = [[(e.path, read(100)) for e, read in image.entries(x)] for x in image.layers]
+        assert got == [
+            [],
+            [("same.txt", b"identical")],
+            [("dup", b"first"), ("dup", b"second")],
+            [("same.txt", b"identical")],
+        ]
