@@ -303,3 +303,45 @@ def test_bad_options_are_clear_errors() -> None:
 def test_few_samples_warn_that_the_data_is_too_short() -> None:
     rec = recommend(UsageSeries("web", "test", (0.0, 5.0, 10.0), (MIB, MIB, MIB), (0.1,) * 3))
     assert any("too short to trust" in w for w in rec.warnings)
+
+
+def test_a_busier_day_is_not_a_leak() -> None:
+    """Day 3 busier than days 1 and 2: the busy hours grow, the quiet hours do not."""
+    out = []
+    for i in range(int(3 * DAY / STEP) + 1):
+        t = i * STEP
+        busy = 1.6 if t >= 2 * DAY else 1.0
+        shape = 0.5 * (1 + math.sin(2 * math.pi * t / DAY))
+        out.append(400 * MIB * (1 + 0.5 * busy * shape))
+    rec = recommend(series(out))
+    assert rec.rule == "adaptive" and rec.leak_bytes_per_day == 0
+    assert "quietest hour" in rec.reason
+
+
+def test_harmonic_slope_separates_a_line_from_the_cycle() -> None:
+    from dockwise.limits.strategy import harmonic_slope
+
+    times = [i * STEP for i in range(int(1.2 * DAY / STEP))]
+    cycle = [100 + 30 * math.sin(2 * math.pi * t / DAY + 1) for t in times]
+    slope, _ = harmonic_slope(times, cycle)
+    assert abs(slope * DAY) < 1e-6
+    growing = [v + 8 * t / DAY for v, t in zip(cycle, times, strict=True)]
+    slope, t_stat = harmonic_slope(times, growing)
+    assert slope * DAY == pytest.approx(8)
+    assert t_stat > 100
+
+
+def test_one_day_of_data_keeps_half_the_lessons_headroom() -> None:
+    rec = recommend(series(shaped(1.2)))
+    assert rec.rule == "adaptive" and rec.headroom_used >= 0.25
+    assert "under two days" in rec.reason
+    assert recommend(series(shaped(3))).headroom_used < 0.25
+
+
+def test_a_leak_reset_by_restarts_is_not_extrapolated() -> None:
+    runs = [shaped(0.8, leak=1.0, noise=0.005, seed=s) for s in range(4)]
+    memory = [v for run in runs for v in run]
+    rec = recommend(series(memory))
+    assert rec.restarts == 3
+    assert rec.memory_limit <= rec.memory_peak * 1.55  # not a week of 100% a day
+    assert "not extrapolated" in rec.reason or rec.leak_bytes_per_day == 0

@@ -38,11 +38,20 @@ DAILY_SPREAD_WEIGHT = 1.5
 SPIKE_WEIGHT = 0.8
 # a leak: memory a day later, at the same hour, is higher in this share of the pairs...
 LEAK_AGREEMENT = 0.7
-# ... and grows by at least this share of the typical level per day
-LEAK_MIN_DAILY_GROWTH = 0.005
+# ... and grows by at least this share of the typical level over the horizon (less is
+# noise, or a leak too slow to matter before the next deploy)
+LEAK_MIN_GROWTH = 0.05
+# under this span, a leak is read from a line fitted with a daily cycle, and counts when
+# its growth is this many standard errors from zero
+HARMONIC_BELOW = 2 * DAY
+LEAK_T = 3.0
+# over days, the quietest hour must rise by at least this share of the growth seen
+TROUGH_SHARE = 0.5
 # a sample below this share of the one before it, which was itself above this share of
 # the peak, is a restart (the process started again from its base)
 RESTART_DROP = 0.7
+# under two days of data, at least this share of the lesson's headroom
+ONE_DAY_HEADROOM_SHARE = 0.5
 # a series that restarted gets at least this share of the lesson's headroom
 RESTART_HEADROOM_SHARE = 0.5
 
@@ -289,6 +298,94 @@ def daily_slope(times: Sequence[float], values: Sequence[float]) -> tuple[float,
     return percentile(diffs, 50) / lag, grew, len(diffs)
 
 
+def _solve(matrix: list[list[float]], vector: list[float]) -> list[float] | None:
+    """Gaussian elimination with partial pivoting; None when the system is singular."""
+    size = len(vector)
+    rows = [[*matrix[i], vector[i]] for i in range(size)]
+    for col in range(size):
+        pivot = max(range(col, size), key=lambda r: abs(rows[r][col]))
+        if abs(rows[pivot][col]) < 1e-12:
+            return None
+        rows[col], rows[pivot] = rows[pivot], rows[col]
+        for r in range(size):
+            if r != col:
+                factor = rows[r][col] / rows[col][col]
+                rows[r] = [a - factor * b for a, b in zip(rows[r], rows[col], strict=True)]
+    return [rows[i][size] / rows[i][i] for i in range(size)]
+
+
+def harmonic_slope(times: Sequence[float], values: Sequence[float]) -> tuple[float, float]:
+    """Growth per second from a least-squares fit of a line plus a daily cycle (two
+    harmonics), so that a day of data can tell a leak from the cycle; and how many standard
+    errors the growth is from zero (samples are correlated: the error assumes one
+    independent sample per 30 minutes)."""
+    points = [(t, v) for t, v in zip(times, values, strict=True) if not math.isnan(v)]
+    if len(points) < 12:
+        return 0.0, 0.0
+    t0 = points[0][0]
+    span = points[-1][0] - t0
+    if span <= 0:
+        return 0.0, 0.0
+    omega = 2 * math.pi / DAY
+
+    def features(t: float) -> list[float]:
+        x = t - t0
+        return [
+            1.0,
+            x / span,
+            math.sin(omega * x),
+            math.cos(omega * x),
+            math.sin(2 * omega * x),
+            math.cos(2 * omega * x),
+        ]
+
+    size = 6
+    gram = [[0.0] * size for _ in range(size)]
+    moment = [0.0] * size
+    rows = []
+    for t, v in points:
+        f = features(t)
+        rows.append((f, v))
+        for i in range(size):
+            moment[i] += f[i] * v
+            for j in range(size):
+                gram[i][j] += f[i] * f[j]
+    coefficients = _solve(gram, moment)
+    if coefficients is None:
+        return 0.0, 0.0
+    residual = sum(
+        (v - sum(c * x for c, x in zip(coefficients, f, strict=True))) ** 2 for f, v in rows
+    )
+    n = len(points)
+    sigma2 = residual / max(1, n - size)
+    # the variance of the slope coefficient: sigma2 x (X'X)^-1 [1][1]
+    unit = [1.0 if i == 1 else 0.0 for i in range(size)]
+    column = _solve(gram, unit)
+    if column is None:
+        return 0.0, 0.0
+    independent = max(2.0, span / 1800)
+    inflation = max(1.0, n / independent)
+    error = math.sqrt(max(sigma2 * column[1] * inflation, 0.0))
+    slope = coefficients[1] / span
+    return slope, (coefficients[1] / error if error > 0 else math.inf)
+
+
+def daily_troughs(times: Sequence[float], values: Sequence[float]) -> list[float]:
+    """The quietest hour of each whole day (the lowest hourly median): what a leak lifts
+    and a busy day leaves alone."""
+    if not times:
+        return []
+    start = times[0]
+    hours: dict[int, list[float]] = {}
+    for t, v in zip(times, values, strict=True):
+        if not math.isnan(v):
+            hours.setdefault(int((t - start) // 3600), []).append(v)
+    days: dict[int, list[float]] = {}
+    for hour, found in hours.items():
+        days.setdefault(hour // 24, []).append(percentile(found, 50))
+    return [min(days[d]) for d in sorted(days) if len(days[d]) >= 20]
+
+
 def _segments(times: Sequence[float], restarts: Sequence[int]) -> list[tuple[int, int]]:
     bounds = [0, *restarts, len(times)]
     return [(bounds[i], bounds[i + 1]) for i in range(len(bounds) - 1)]
@@ -326,22 +423,37 @@ def adaptive(
     level = percentile(known, 50)
     # the leak: the longest run between restarts that covers a day and more
     restarts = restart_points(memory)
-    slope, agreement, pairs = 0.0, 0.0, 0
-    for a, b in sorted(_segments(times, restarts), key=lambda s: times[s[1] - 1] - times[s[0]])[
-        ::-1
-    ]:
-        slope, agreement, pairs = daily_slope(times[a:b], memory[a:b])
-        break
-    leaking = (
-        pairs >= 5
-        and slope > 0
-        and agreement >= LEAK_AGREEMENT
-        and slope * DAY >= LEAK_MIN_DAILY_GROWTH * level
-    )
+    a, b = max(_segments(times, restarts), key=lambda s: times[s[1] - 1] - times[s[0]])
+    seg_times, seg_memory = times[a:b], memory[a:b]
+    span = seg_times[-1] - seg_times[0]
+    if span >= HARMONIC_BELOW:
+        # two days and more: the same hours a whole number of days apart
+        slope, agreement, pairs = daily_slope(seg_times, seg_memory)
+        troughs = daily_troughs(seg_times, seg_memory)
+        trough_growth = (troughs[-1] - troughs[0]) / (len(troughs) - 1) if len(troughs) > 1 else 0.0
+        evidence = (
+            f"{agreement:.0%} of {pairs} day-apart pairs at the same hour grew; the quietest "
+            f"hour of the day moved {format_bytes(trough_growth)}/day"
+        ).replace("moved -", "fell ")
+        leaking = (
+            pairs >= 5
+            and slope > 0
+            and agreement >= LEAK_AGREEMENT
+            # a leak lifts the quiet hours too; a busier day lifts only the busy ones
+            and trough_growth >= TROUGH_SHARE * slope * DAY
+        )
+    else:
+        # less: a line and a daily cycle fitted together; the growth from the hours a day
+        # apart when it is larger and as sure
+        slope, t_stat = harmonic_slope(seg_times, seg_memory)
+        pairs = len(seg_times)
+        evidence = f"a line and a daily cycle fitted to {len(seg_times)} samples, t={t_stat:.1f}"
+        leaking = slope > 0 and t_stat >= LEAK_T and span >= DAY / 2
+    leaking = leaking and slope * options.horizon_s >= LEAK_MIN_GROWTH * level
     if not leaking:
         slope = 0.0
     # headroom: how much the day-to-day peaks and the spikes vary
-    peaks = _daily_peaks(times, memory, slope)
+    peaks = _daily_peaks(times, memory, 0.0 if restarts else slope)
     top = max(peaks) if peaks else base
     spread = (top - min(peaks)) / top if len(peaks) >= 2 and top > 0 else 0.0
     # how far the peak stands above the usual level, scaled by how much longer the horizon
@@ -352,6 +464,10 @@ def adaptive(
     unseen = math.log(1 + options.horizon_s / window) if window > 0 else 1.0
     spikes = excess * unseen
     wanted = max(DAILY_SPREAD_WEIGHT * spread, SPIKE_WEIGHT * spikes)
+    if window < HARMONIC_BELOW:
+        # one day cannot tell a slow leak from the daily cycle, nor a quiet day from a
+        # typical one
+        wanted = max(wanted, ONE_DAY_HEADROOM_SHARE * options.headroom)
     if restarts:
         # each restart reset the usage: the peak seen depends on how long the container
         # happened to run, and a longer run holds more
@@ -360,11 +476,13 @@ def adaptive(
     headroom = min(max(options.floor, wanted), ceiling)
     projected = base
     growth = 0.0
-    if leaking:
-        recent = [v for t, v in zip(times, memory, strict=True) if t >= times[-1] - DAY]
-        recent_peak = max((v for v in recent if not math.isnan(v)), default=base)
-        projected = max(base, recent_peak + slope * options.horizon_s)
-        growth = projected - base
+    if leaking and not restarts:
+        # the peak grows with the leak from when it was seen to the end of the horizon
+        peak_index = max(
+            range(len(memory)), key=lambda i: -math.inf if math.isnan(memory[i]) else memory[i]
+        )
+        growth = slope * (times[-1] - times[peak_index] + options.horizon_s)
+        projected = base + growth
     limit = projected * (1 + headroom)
     why = [
         f"adaptive: {format_duration(times[-1] - times[0])} of data",
@@ -372,21 +490,34 @@ def adaptive(
         f"(daily peaks vary {spread:.0%}, the peak is {excess:.0%} above the median; "
         f"floor {options.floor:.0%}, ceiling {ceiling:.0%})",
     ]
+    if window < HARMONIC_BELOW:
+        why.insert(
+            1,
+            f"under two days of data: headroom at least "
+            f"{ONE_DAY_HEADROOM_SHARE * options.headroom:.0%} (one day cannot tell a slow "
+            "leak from the daily cycle)",
+        )
     if restarts:
         why.insert(
             1,
             f"{len(restarts)} restart(s) reset the usage: headroom at least "
             f"{RESTART_HEADROOM_SHARE * options.headroom:.0%}",
         )
-    if leaking:
+    if leaking and restarts:
         why.insert(
             1,
-            f"memory grows {format_bytes(slope * DAY)}/day at the same hour of the day "
-            f"({agreement:.0%} of {pairs} day-apart pairs): "
-            f"+{format_bytes(growth)} over the {format_duration(options.horizon_s)} horizon",
+            f"memory grows {format_bytes(slope * DAY)}/day between restarts ({evidence}); "
+            "the restarts reset it, so it is not extrapolated",
+        )
+    elif leaking:
+        why.insert(
+            1,
+            f"memory grows {format_bytes(slope * DAY)}/day ({evidence}): "
+            f"+{format_bytes(growth)} from the peak to the end of the "
+            f"{format_duration(options.horizon_s)} horizon",
         )
     elif pairs:
-        why.insert(1, "no leak: memory a day apart at the same hour does not grow")
+        why.insert(1, f"no leak ({evidence})")
     return _Adaptive(limit, headroom, slope * DAY, "; ".join(why))
 
 
@@ -468,7 +599,12 @@ def recommend(series: UsageSeries, options: Options | None = None) -> Recommenda
         limit = round_memory(found.limit)
         rule, headroom_used, leak = "adaptive", found.headroom, found.leak_per_day
         reason = f"{found.reason}; base {base_reason}"
-        if leak > 0:
+        if leak > 0 and restarts:
+            warnings.append(
+                f"memory grows about {format_bytes(leak)} a day between restarts: a leak? "
+                "a run longer than any seen will need more"
+            )
+        elif leak > 0:
             warnings.append(
                 f"memory grows about {format_bytes(leak)} a day: a leak? the limit covers "
                 f"{format_duration(options.horizon_s)} of it; fix the leak or restart sooner"
