@@ -118,7 +118,23 @@ def _common(parser: argparse.ArgumentParser, inner: bool) -> None:
     parser.add_argument("--debug", action="store_true", default=default(False))
 
 
+EXAMPLES = """\
+examples:
+  dockwise limits --docker-stats stats.jsonl --project shop
+  dockwise limits --cgroup /sys/fs/cgroup/system.slice/app.service --duration 10m
+  dockwise limits --prometheus http://prometheus:9090 --namespace shop --workload web
+  dockwise limits measure --duration 60s --load "python load.py" -- gunicorn app:app
+  dockwise limits --docker-stats stats.jsonl --apply compose.yaml --chart usage.svg
+
+The lesson's rule (peak x (1 + headroom)) is always shown and is what a window under a day
+gets; with a day or more, an adaptive rule reads the daily cycle, spikes, leaks and
+restarts. `-f json -o dockwise-usage.json` writes the file `dockwise check --usage` reads.
+"""
+
+
 def configure(parser: argparse.ArgumentParser) -> None:
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.epilog = EXAMPLES
     source = parser.add_argument_group("where the usage comes from (one of)")
     source.add_argument(
         "--docker-stats", metavar="FILE", help="a `docker stats` JSON-lines capture"
