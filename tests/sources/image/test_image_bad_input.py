@@ -503,3 +503,18 @@ def test_registry_source_syntax_and_plain_http() -> None:
             open_image(bad)
     with pytest.raises(ImageError, match="loopback"):
         open_image("registry://10.0.0.1:5000/x:1", insecure=True)
+
+
+def test_standard_input_redirected_from_a_file_is_read_in_place(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(spool))
+    path = small("zstd").write_docker_archive(tmp_path / "img.tar", layout="oci")
+    with open(path, "rb") as stdin:
+        monkeypatch.setattr("sys.stdin", io.TextIOWrapper(stdin))
+        with open_image("-") as image:
+            assert list(spool.iterdir()) == []  # nothing spooled
+            assert [len(list(image.entries(layer))) for layer in image.layers] == [2, 1]
+            assert image.source == "-"

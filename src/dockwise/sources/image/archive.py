@@ -9,6 +9,7 @@ import hashlib
 import os
 import posixpath
 import shutil
+import stat
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -449,6 +450,14 @@ def open_stdin(kind: str, platform: str, stream: BinaryIO | None = None) -> Imag
     # index.json) AFTER the layers: which blob is the config and in which order the layers
     # stack is only known at the end of the stream, and the consumer then reads layers in any
     # order. The temp folder is removed when the image is closed.
+    if stream is None:
+        try:
+            fd = sys.stdin.fileno()
+            regular = stat.S_ISREG(os.fstat(fd).st_mode)
+        except (OSError, ValueError, AttributeError):
+            regular = False
+        if regular:  # `dockwise image - < FILE`: read in place, nothing to spool
+            return _open_tar(TarStore("", "-", fd=os.dup(fd)), "-", kind, platform, "")
     tmp = tempfile.mkdtemp(prefix="dockwise-stdin-")
     target = os.path.join(tmp, "image.tar")
     src = stream if stream is not None else sys.stdin.buffer
