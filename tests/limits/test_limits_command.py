@@ -1,4 +1,4 @@
-"""`dockwise limits`: sources, outputs, --apply, --chart and exit codes, end to end through
+"""`dockwise limits` (the command): sources, outputs, --apply, --chart and exit codes, end to end through
 the real command line (the docker stats reader, the cgroup and process samplers)."""
 
 from __future__ import annotations
