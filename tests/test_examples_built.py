@@ -323,3 +323,36 @@ def test_service_own_test_suite_passes(service_venv: Path) -> None:
     )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     assert " passed" in result.stdout and "skipped" not in result.stdout
+
+
+def image_report(archive: str) -> tuple[int, dict[str, Any]]:
+    result = subprocess.run(
+        [sys.executable, "-m", "dockwise.cli", "image", archive, "--format", "json"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    return result.returncode, json.loads(result.stdout)
+
+
+def test_dockwise_image_finds_the_service_clean_and_the_naive_broken(
+    built: dict[str, dict[str, Any]], pytestconfig: pytest.Config
+) -> None:
+    status, service = image_report(built["service"]["archive"])
+    naive_status, naive = image_report(built["naive"]["archive"])
+    say(
+        pytestconfig,
+        f"\ndockwise image: service {service['image']['size_bytes'] / 1e6:.1f} MB,"
+        f" {len(service['findings'])} findings | naive {naive['image']['size_bytes'] / 1e6:.1f} MB,"
+        f" {len(naive['findings'])} findings",
+    )
+    serious = [f for f in service["findings"] if f["severity"] in ("warning", "error")]
+    assert status == 0 and serious == []
+    assert service["image"]["size_bytes"] <= SERVICE_LIMIT_BYTES
+    assert naive_status == 1
+    rules = {f["rule"] for f in naive["findings"]}
+    lessons = {f["lesson"] for f in naive["findings"]}
+    # the finding the failed HEALTHCHECK above proves: curl is not in the image
+    assert "DW242" in rules
+    assert {"size", "health", "secrets", "runtime", "security"} <= lessons
