@@ -408,6 +408,15 @@ class _Hostile(BaseHTTPRequestHandler):
         elif self.mode == "stall":
             time.sleep(3)
             self._send(200, b"{}")
+        elif self.mode == "trickle":  # a byte at a time, never slow enough for a read timeout
+            self.send_response(200)
+            self.send_header("Content-Type", OCI_INDEX)
+            self.end_headers()
+            with contextlib.suppress(OSError):
+                for _ in range(200):
+                    self.wfile.write(b" ")
+                    self.wfile.flush()
+                    time.sleep(0.1)
         elif self.mode == "loop":
             # every manifest request gets the same index, whatever digest is asked for
             self._send(200, self.manifest, OCI_INDEX)
@@ -460,6 +469,15 @@ def test_registry_that_stalls_times_out(hostile: tuple[str, type[_Hostile]]) -> 
     handler.mode = "stall"
     started = time.monotonic()
     with pytest.raises(ImageError, match="timed out"):
+        open_image(f"registry://{host}/x/y:1", insecure=True, limits=Limits(timeout=0.5))
+    assert time.monotonic() - started < 10
+
+
+def test_registry_that_trickles_is_given_up(hostile: tuple[str, type[_Hostile]]) -> None:
+    host, handler = hostile
+    handler.mode = "trickle"
+    started = time.monotonic()
+    with pytest.raises(ImageError, match="too slow"):
         open_image(f"registry://{host}/x/y:1", insecure=True, limits=Limits(timeout=0.5))
     assert time.monotonic() - started < 10
 

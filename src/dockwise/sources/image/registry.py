@@ -14,6 +14,7 @@ import ipaddress
 import json
 import os
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -114,6 +115,7 @@ class RegistryStore:
         if insecure and not is_loopback(host):
             raise ImageError(f"{source}: --insecure allows plain HTTP only on loopback")
         self.base = f"{'http' if insecure else 'https'}://{host}/v2/{name}"
+        self.timeout = timeout
         self._httpx = httpx
         self.client = httpx.Client(
             timeout=httpx.Timeout(timeout, connect=min(timeout, CONNECT_TIMEOUT)),
@@ -207,12 +209,16 @@ class RegistryStore:
 
     def _capped(self, path: str, headers: dict[str, str], limit: int) -> tuple[bytes, Any]:
         response = self._send(path, headers, stream=True)
+        # a server trickling bytes never trips the read timeout: small documents get a deadline
+        deadline = time.monotonic() + 4 * self.timeout
         try:
             parts, total = [], 0
             for chunk in response.iter_bytes():
                 total += len(chunk)
                 if total > limit:
                     raise ImageError(f"{self.where}: {path[:80]} is larger than {limit} bytes")
+                if time.monotonic() > deadline:
+                    raise ImageError(f"{self.where}: {path[:80]}: timed out (too slow)")
                 parts.append(chunk)
             return b"".join(parts), response
         except self._httpx.TimeoutException:

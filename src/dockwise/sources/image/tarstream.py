@@ -32,6 +32,7 @@ _KINDS = {
 _HEADER_ONLY = frozenset(b"123456")
 # extended headers bigger than this are refused: a pax record cannot legitimately need more
 MAX_META_BYTES = 1 << 20
+MAX_SPARSE_SEGMENTS = 100_000
 
 
 class ByteSource(Protocol):
@@ -286,7 +287,7 @@ def iter_tar(src: ByteSource, where: str) -> Iterator[tuple[Entry, Callable[[int
                     if len(ext) < BLOCK:
                         raise ImageError(f"{where}: truncated GNU sparse header")
                     block, extended = ext[:504], ext[504]
-                    if len(segments) > 1_000_000:
+                    if len(segments) > MAX_SPARSE_SEGMENTS:
                         raise ImageError(f"{where}: GNU sparse map too long")
             except ValueError:
                 raise ImageError(f"{where}: corrupt GNU sparse header") from None
