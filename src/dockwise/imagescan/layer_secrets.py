@@ -181,14 +181,28 @@ _CREDENTIAL_SUFFIXES: Final = (
     ".kubeconfig",
 )
 # a file without one of these cannot hold a secret the detector reports: credential words
-# (the assignments it judges), the literal prefixes of the token formats it knows, key
-# blocks, URLs with a password
-_PREFILTER: Final = re.compile(
-    rb"(?i:pass|pwd|secret|token|key|auth|cred|bearer|-----BEGIN|://[^\s/@:]{1,64}:[^\s/@]{1,128}@)"
-    rb"|AKIA|ASIA|AIza|GOCSPX-|gh[pousr]_|github_pat_|glpat-|xox[abposr]-|xapp-|hooks\.slack"
-    rb"|/api/webhooks/|[sr]k_(?:live|test)_|whsec_|SG\.|sk-|npm_|pypi-Ag|eyJ|ATBB|ATATT|:AA"
-    rb"|sig=|PuTTY"
-)
+# (the assignments it judges; matched lower-cased), the literal prefixes of the token
+# formats it knows, URLs with a password. Plain `in` tests run at memory speed; one regular
+# expression alternating them all ran at 10 MB/s.
+_WORDS: Final = (b"pass", b"pwd", b"secret", b"token", b"key", b"auth", b"cred", b"bearer")
+_TOKEN_PREFIXES: Final = (
+    b"AKIA", b"ASIA", b"AIza", b"GOCSPX-", b"ghp_", b"gho_", b"ghu_", b"ghs_", b"ghr_",
+    b"github_pat_", b"glpat-", b"xox", b"xapp-", b"hooks.slack", b"/api/webhooks/",
+    b"_live_", b"_test_", b"whsec_", b"SG.", b"sk-", b"npm_", b"pypi-Ag", b"eyJ", b"ATBB",
+    b"ATATT", b":AA", b"sig=", b"PuTTY", b"-----BEGIN",
+)  # fmt: skip
+_URL_PASSWORD: Final = re.compile(rb"://[^\s/@:]{1,64}:[^\s/@]{1,128}@")
+
+
+def _may_hold_secret(data: bytes) -> bool:
+    lowered = data.lower()
+    if any(word in lowered for word in _WORDS):
+        return True
+    if any(prefix in data for prefix in _TOKEN_PREFIXES):
+        return True
+    return b"://" in data and b"@" in data and _URL_PASSWORD.search(data) is not None
+
+
 # credential file kinds whose content is not a text assignment: the file is the finding
 _WHOLE_FILE_MARKERS: Final = (b"-----BEGIN", b"PuTTY-User-Key-File", b"service_account")
 
@@ -258,7 +272,7 @@ class LayerSecretScanner:
         if (
             not named
             and not any(marker in data for marker in _WHOLE_FILE_MARKERS)
-            and _PREFILTER.search(data) is None
+            and not _may_hold_secret(data)
         ):
             return
         self._scan(layer.index, "/" + entry.path, data, binary=named and is_binary(data[:8192]))
