@@ -420,3 +420,31 @@ def test_a_manifest_running_the_image_learns_its_user(
     )
     [known] = by_rule(check(capsys, str(folder), "--image", str(archive))[1], "DW823")
     assert known["severity"] == "info" and "10001" in known["message"]
+
+
+def test_every_local_source_gives_the_same_image_findings(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    layers = [
+        LayerSpec([*BASE, *GUNICORN], created_by="/bin/sh -c #(nop) ADD file:1 in / "),
+        LayerSpec(
+            [Dir("app"), File("app/.env", ENV_SECRET.encode())],
+            compression="gzip",
+            created_by="COPY . . # buildkit",
+        ),
+        LayerSpec([whiteout("app/.env")], compression="zstd", created_by="RUN rm /app/.env"),
+    ]
+    image = make_image(layers, config=CONFIG, tag="docker.io/acme/web:1.0")
+    sources = [
+        image.write_docker_archive(tmp_path / "legacy.tar"),
+        image.write_docker_archive(tmp_path / "docker25.tar", layout="oci"),
+        image.write_oci_archive(tmp_path / "image.oci.tar"),
+        image.write_oci_dir(tmp_path / "oci"),
+    ]
+    seen = []
+    for source in sources:
+        main(["image", str(source), "--format", "json"])
+        findings = json.loads(capsys.readouterr().out)["findings"]
+        seen.append(sorted((f["rule"], f["message"]) for f in findings))
+    assert {rule for rule, _ in seen[0]} >= {"DW242", "DW533", "DW830"}
+    assert all(found == seen[0] for found in seen[1:])
