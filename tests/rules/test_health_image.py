@@ -86,3 +86,11 @@ def test_no_exposed_port_is_nothing_to_compare_with(tmp_path: Path) -> None:
     assert image_findings("DW244", config, [SLIM_BASE], tmp_path) == []
     exposed = {**config, "ExposedPorts": {"5000/tcp": {}, "9090/tcp": {}}}
     assert image_findings("DW244", exposed, [SLIM_BASE], tmp_path) == []
+
+
+def test_a_relative_program_is_looked_up_from_the_working_dir(tmp_path: Path) -> None:
+    app = layer("COPY . /app", files={"/app/bin/check": {"size": 64, "mode": 0o755}})
+    config = {**SERVER, "WorkingDir": "/app", "Healthcheck": {"Test": ["CMD", "./bin/check"]}}
+    assert image_findings("DW242", config, [SLIM_BASE, app], tmp_path) == []
+    elsewhere = {**config, "WorkingDir": "/srv"}
+    assert len(image_findings("DW242", elsewhere, [SLIM_BASE, app], tmp_path)) == 1

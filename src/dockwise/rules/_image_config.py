@@ -4,6 +4,7 @@ its health check and whether it can run, its user, its shell, its command."""
 
 from __future__ import annotations
 
+import posixpath
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -112,8 +113,11 @@ def _wrapper_option(wrapper: str, word: str) -> bool:
 
 
 def missing_program(facts: ImageFacts, name: str) -> bool:
-    """The program is certainly not in the final filesystem (on the image's PATH, or at
-    the absolute path given)."""
+    """The program is certainly not in the final filesystem: not on the image's PATH, not
+    at the absolute path given, nor at a relative one from the WorkingDir."""
+    if "/" in name and not name.startswith("/"):
+        workdir = config_of(facts).get("WorkingDir")
+        name = posixpath.join(workdir if isinstance(workdir, str) and workdir else "/", name)
     return facts.which(name) is None
 
 

@@ -302,12 +302,12 @@ def missing_in_image(
     if facts is None:
         return None
     shell = check_shell(instruction)
-    if shell is not None and facts.which(shell) is None:
+    if shell is not None and ic.missing_program(facts, shell):
         return f"a shell ({shell})"
     for command in check_commands(instruction):
         name = command.argv[0] if command.argv else ""
         known = name and name not in ic.SHELL_BUILTINS and "$" not in name
-        if known and facts.which(name) is None:
+        if known and ic.missing_program(facts, name):
             return name
     return ""
 
