@@ -11,9 +11,9 @@ from xml.sax.saxutils import escape
 
 from dockwise.limits.strategy import Recommendation, format_bytes
 
-WIDTH = 760
+WIDTH = 800
 PANEL = 240
-MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM = 70, 150, 34, 30
+MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM = 70, 180, 34, 30
 MAX_POINTS = 1500  # a long series is reduced to the highest value of each slice
 
 
