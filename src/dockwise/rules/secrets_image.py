@@ -242,10 +242,17 @@ def _build_args(text: str) -> list[tuple[str, str]]:
 
 
 def _layer_label(facts: ImageFacts, index: int) -> str:
+    from dockwise.imagescan.join import parse_step
+
     for found in facts.layers:
         if found.index == index:
             made = _shown(found.created_by)
-            return f"layer {index} (`{made}`)" if made else f"layer {index}"
+            if not made:
+                return f"layer {index}"
+            if parse_step(0, found.created_by).keyword not in ("RUN", "COPY", "ADD"):
+                # files recorded against a CMD or an ENV: a build that squashed its steps
+                return f"layer {index} (a stage's steps squashed into one, recorded as `{made}`)"
+            return f"layer {index} (`{made}`)"
     return f"layer {index}"
 
 
@@ -267,8 +274,8 @@ def _what(secret: LayerSecret) -> str:
     from dockwise.imagescan.layer_secrets import FILE_KINDS
 
     if secret.kind in FILE_KINDS:  # the file is the credential store
-        where = f"line {secret.line}: {secret.preview}" if secret.line and secret.preview else ""
-        return f"{secret.path} is a {secret.description}" + (f" ({where})" if where else "")
+        where = f", line {secret.line}: {secret.preview}" if secret.line and secret.preview else ""
+        return f"{secret.path} ({secret.description}{where})"
     line = f":{secret.line}" if secret.line else ""
     return f"{secret.path}{line} holds a credential ({secret.description}, {secret.preview})"
 
