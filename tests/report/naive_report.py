@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from dockwise.config import find_config, load_config
@@ -79,15 +80,25 @@ def screenshot(binary: str, html: Path, png: Path, size: str = "1280,2000") -> N
     chromium(binary, html.as_uri(), f"--screenshot={png}", f"--window-size={size}")
 
 
-if __name__ == "__main__":
+def main(argv: list[str]) -> None:
+    """`naive_report.py OUT.png [IMAGE.json]`: IMAGE.json is `dockwise image --format json` of
+    the naive example's image (scripts/build-examples exports it); without it the sample."""
     import shutil
     import tempfile
 
     from dockwise.report import render
 
-    out = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/report-naive.png").resolve()
+    out = Path(argv[0] if argv else "docs/report-naive.png").resolve()
+    report = naive_report(image=len(argv) < 2)
+    if len(argv) > 1:
+        image = json.loads(Path(argv[1]).read_text(encoding="utf-8"))["image"]
+        report = replace(report, image=image)
     with tempfile.TemporaryDirectory() as folder:
         page = Path(folder) / "report.html"
-        page.write_text(render(naive_report(image=True, usage=True), "html"), encoding="utf-8")
+        page.write_text(render(report, "html"), encoding="utf-8")
         screenshot(shutil.which("chromium") or "chromium", page, out)
     print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

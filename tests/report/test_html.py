@@ -109,6 +109,8 @@ def test_layer_chart_and_usage_chart(page: Path) -> None:
     text = " ".join(dom.text)
     assert "Dockerfile:15 RUN apt-get install -y build-essential" in text  # the line behind it
     assert len(dom.having("tr", "file")) == len(image["largest_files"])
+    waste = dom.having("tr", "waste")
+    assert len(waste) == len(image["waste"]) and "/usr/lib/gcc" in text
     containers = [
         attrs.get("data-container") for tag, attrs in dom.elements if "data-container" in attrs
     ]

@@ -236,6 +236,7 @@ def _image_section(image: Mapping[str, Any]) -> str:
         f'<div class="facts">{fact_html}</div>'
         + _layer_chart(layers)
         + _largest_files(image.get("largest_files"))
+        + _waste(image.get("waste"))
         + "</section>"
     )
 
@@ -332,6 +333,31 @@ def _largest_files(files: Any) -> str:
         '<h3>Largest files</h3><table class="largest"><thead><tr><th>file</th>'
         f'<th class="num">size</th><th></th></tr></thead><tbody>{body}</tbody></table>'
     )
+
+
+def _waste(entries: Any) -> str:
+    """What the image ships that a production image does not need (caches, compilers,
+    bytecode...), as `dockwise image` classifies it."""
+    if not isinstance(entries, Sequence) or not entries:
+        return ""
+    rows = [e for e in entries if isinstance(e, Mapping)][:12]
+    body = "".join(
+        f'<tr class="waste"><td>{_e(e.get("kind", ""))}</td><td><code>{_e(e.get("path", ""))}'
+        f'</code></td><td class="num">{_e(human_bytes(_number(e.get("size_bytes"))))}</td>'
+        f'<td class="num">{_e(e.get("files", ""))}</td>'
+        f'<td class="num">{_e(_layer_number(e.get("layer")))}</td></tr>'
+        for e in rows
+    )
+    return (
+        "<h3>What ships that production does not need</h3>"
+        '<table class="largest"><thead><tr><th>kind</th><th>where</th><th class="num">size</th>'
+        f'<th class="num">files</th><th class="num">layer</th></tr></thead><tbody>{body}'
+        "</tbody></table>"
+    )
+
+
+def _layer_number(index: Any) -> str:
+    return str(index + 1) if isinstance(index, int) else ""
 
 
 # ---- usage against limits ----------------------------------------------------------------
