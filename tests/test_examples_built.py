@@ -356,3 +356,70 @@ def test_dockwise_image_finds_the_service_clean_and_the_naive_broken(
     # the finding the failed HEALTHCHECK above proves: curl is not in the image
     assert "DW242" in rules
     assert {"size", "health", "secrets", "runtime", "security"} <= lessons
+
+
+LOAD = """
+import sys, threading, time, httpx
+base, token, seconds = sys.argv[1], sys.argv[2], float(sys.argv[3])
+end = time.monotonic() + seconds
+def client(k):
+    headers = {"Authorization": f"Bearer {token}"}
+    with httpx.Client(base_url=base, headers=headers, timeout=5) as c:
+        n = 0
+        while time.monotonic() < end:
+            c.post("/notes", json={"title": f"n{k}-{n}", "body": "x" * 2000})
+            c.get("/notes", params={"limit": 200})
+            c.get("/ready")
+            n += 1
+threads = [threading.Thread(target=client, args=(k,)) for k in range(4)]
+for t in threads: t.start()
+for t in threads: t.join()
+"""
+
+
+def test_limits_measure_agrees_with_the_service_limits(
+    service_venv: Path, tmp_path: Path, pytestconfig: pytest.Config
+) -> None:
+    """`dockwise limits measure` on the service under load: the memory limit committed in
+    compose.yaml and k8s/ (peak + 50% when it was set) is still what it recommends, within
+    the noise of a short run. The process runs from the service's venv, not in the image:
+    under `buildah run` the sampled tree would include buildah's own processes."""
+    port = free_port()
+    load = tmp_path / "load.py"
+    load.write_text(LOAD)
+    base = f"http://127.0.0.1:{port}"
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "API_TOKEN": TOKEN,
+        "PORT": str(port),
+        "DATABASE_URL": f"sqlite:///{tmp_path}/notes.db",
+        "OTEL_TRACES_EXPORTER": "console",
+    }
+    result = subprocess.run(
+        [
+            *(sys.executable, "-m", "dockwise.cli", "limits", "measure"),
+            *("--ready-url", f"{base}/ready", "--duration", "15s", "--interval", "0.5s"),
+            *("--load", f"{service_venv} {load} {base} {TOKEN} 12", "--format", "json"),
+            *("--", str(service_venv), "-m", "app"),
+        ],
+        cwd=ROOT / "examples" / "service",
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    (measured,) = json.loads(result.stdout)["containers"]
+    recommended = measured["memory"]["recommended_limit_bytes"]
+    say(
+        pytestconfig,
+        f"\nlimits measure: peak {measured['memory']['peak_bytes'] / 2**20:.0f} MiB,"
+        f" recommended {recommended / 2**20:.0f} MiB memory,"
+        f" {measured['cpu']['recommended_limit_cores']} cores",
+    )
+    compose = (ROOT / "examples" / "service" / "compose.yaml").read_text()
+    deployment = (ROOT / "examples" / "service" / "k8s" / "deployment.yaml").read_text()
+    assert "memory: 68M\n" in compose and "memory: 68Mi\n" in deployment
+    committed = 68 * 2**20
+    assert 0.67 * committed <= recommended <= 1.5 * committed
