@@ -167,8 +167,11 @@ def test_nan_negative_and_unreadable_values_are_left_out(tmp_path: Path) -> None
         line("web", "-4%", "-5MiB / 1GiB"),
         line("web", "3%", "12 parsecs / 1GiB"),
         line("web", "2%", "10MiB / 1GiB"),
+        line("web", "fast%", "11MiB / 1GiB"),
     ]
     (web,) = read_docker_stats(write(tmp_path, lines))
+    assert web.cpu_cores[2] == pytest.approx(0.03)  # one bad figure spoils only itself
+    assert math.isnan(web.cpu_cores[4]) and web.memory_bytes[4] == 11 * MIB
     assert math.isnan(web.cpu_cores[0]) and web.memory_bytes[0] == 100 * MIB
     assert math.isnan(web.memory_bytes[1]) and math.isnan(web.cpu_cores[1])
     assert math.isnan(web.memory_bytes[2])

@@ -34,7 +34,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -230,14 +230,10 @@ def parse_docker_stats(
         else:
             stamped += 1
         track = tracks.setdefault(name, _Track())
-        memory = cpu = limit = math.nan
-        try:
-            cpu = parse_percent(str(record.get("CPUPerc", "--")))
-            usage, _, limit_text = str(record.get("MemUsage", "--")).partition("/")
-            memory = parse_size(usage)
-            limit = parse_size(limit_text) if limit_text.strip() else math.nan
-        except _BadValue:
-            track.bad_values += 1
+        usage, _, limit_text = str(record.get("MemUsage", "--")).partition("/")
+        cpu = _value(parse_percent, str(record.get("CPUPerc", "--")), track)
+        memory = _value(parse_size, usage, track)
+        limit = _value(parse_size, limit_text, track) if limit_text.strip() else math.nan
         if math.isnan(memory) and math.isnan(cpu):
             track.absent += 1
         if not math.isnan(memory) and not (0 <= memory < math.inf):
@@ -345,6 +341,14 @@ def _series(
         memory_limit_bytes=memory_limit,
         warnings=tuple(warnings),
     )
+
+
+def _value(parse: Callable[[str], float], text: str, track: _Track) -> float:
+    try:
+        return parse(text)
+    except _BadValue:
+        track.bad_values += 1
+        return math.nan
 
 
 def _nanmax(a: float, b: float) -> float:
