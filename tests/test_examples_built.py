@@ -312,6 +312,7 @@ def service_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_service_own_test_suite_passes(service_venv: Path) -> None:
+    require_tool("pg_ctlcluster")  # its PostgreSQL tests start a throwaway server
     service = ROOT / "examples" / "service"
     result = subprocess.run(
         [str(service_venv), "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
