@@ -101,3 +101,55 @@ def test_serves_logs_json_and_stops_on_sigterm(tmp_path: Path, free_port: int) -
     assert any(span["context"]["trace_id"] == "0x" + request["trace_id"] for span in spans)
     assert any(line["logger"] == "uvicorn.error" for line in logs)
     assert logs[-1]["message"] == f"Finished server process [{process.pid}]"
+
+
+def test_traces_go_to_the_otlp_endpoint(tmp_path: Path, free_port: int) -> None:
+    """OTEL_EXPORTER_OTLP_ENDPOINT on: spans are POSTed over OTLP/HTTP (to a loopback
+    collector stand-in here) and the log lines carry their trace ids."""
+    import http.server
+    import threading
+
+    received: list[tuple[str, str, bytes]] = []
+
+    class Collector(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 (the stdlib's name)
+            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            received.append((self.path, self.headers.get("Content-Type", ""), body))
+            self.send_response(200)
+            self.send_header("Content-Type", "application/x-protobuf")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    collector = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Collector)
+    threading.Thread(target=collector.serve_forever, daemon=True).start()
+    process = start(
+        {
+            "PORT": str(free_port),
+            "API_TOKEN": TOKEN,
+            "DATABASE_URL": f"sqlite:///{tmp_path}/notes.db",
+            "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{collector.server_port}",
+            "OTEL_SERVICE_NAME": "notes-test",
+        }
+    )
+    try:
+        wait_until_up(free_port, process)
+        httpx.get(f"http://127.0.0.1:{free_port}/ready", headers={"X-Request-ID": "otlp-1"})
+        process.send_signal(signal.SIGTERM)  # the shutdown flushes the spans
+        out, err = process.communicate(timeout=15)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+        collector.shutdown()
+    request = next(
+        json.loads(line) for line in out.splitlines() if '"request_id": "otlp-1"' in line
+    )
+    traces = [body for path, kind, body in received if path == "/v1/traces"]
+    assert traces, (received, err)
+    assert all(kind == "application/x-protobuf" for _, kind, _ in received)
+    # the protobuf carries the service name and the raw 16-byte trace id of the logged request
+    assert any(b"notes-test" in body for body in traces)
+    assert any(bytes.fromhex(request["trace_id"]) in body for body in traces)
