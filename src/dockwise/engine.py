@@ -32,6 +32,8 @@ JOBS_ENV = "DOCKWISE_JOBS"
 
 @dataclass(frozen=True)
 class Outcome:
+    """What checking a project gave: findings, input problems, notes."""
+
     findings: tuple[Finding, ...]
     problems: tuple[InputProblem, ...]
     # what did not run and why (a missing external tool): said once, never a finding

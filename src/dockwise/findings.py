@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -69,6 +70,8 @@ class Hit:
 
 @dataclass(frozen=True)
 class Finding:
+    """A rule's hit with the rule's metadata: what every report prints."""
+
     rule: str
     lesson: str
     severity: Severity
@@ -109,19 +112,38 @@ Example = str | Mapping[str, str]
 
 @dataclass(frozen=True)
 class RuleMeta:
+    """A rule's documentation. The rationale and the examples are kept as the rule wrote
+    them and tidied when first read (docs, `explain`, SARIF): a check never reads them, and
+    tidying ~170 of them would cost every start-up."""
+
     id: str
     lesson: str
     severity: Severity
     title: str
-    why: str
+    why_as_written: str = field(repr=False)
     fix: str
-    bad: Example
-    good: Example
+    bad_as_written: Example = field(repr=False)
+    good_as_written: Example = field(repr=False)
     also: tuple[str, ...] = ()
     # off by default: enabled by `select` or, for schema rules, by their configuration
     default_enabled: bool = True
     # extra settings an example needs to run (e.g. a label schema), same shape as config
     example_config: Mapping[str, object] = field(default_factory=dict)
+
+    @cached_property
+    def why(self) -> str:
+        """Why it matters, as Markdown paragraphs."""
+        return _prose(self.why_as_written)
+
+    @cached_property
+    def bad(self) -> Example:
+        """An example the rule reports: a Dockerfile's text, or {relative path: text}."""
+        return _example(self.bad_as_written)
+
+    @cached_property
+    def good(self) -> Example:
+        """The same example done right: the rule reports nothing on it."""
+        return _example(self.good_as_written)
 
 
 RuleCheck = Callable[["Project"], Iterable[Hit]]
@@ -129,6 +151,8 @@ RuleCheck = Callable[["Project"], Iterable[Hit]]
 
 @dataclass(frozen=True)
 class Rule:
+    """A check and the metadata that documents it."""
+
     meta: RuleMeta
     check: RuleCheck
 
@@ -159,10 +183,10 @@ def rule(
         lesson=lesson,
         severity=Severity.parse(severity),
         title=title,
-        why=_prose(why),
+        why_as_written=why,
         fix=" ".join(fix.split()),  # one paragraph: it is printed after "fix:" on one line
-        bad=_example(bad),
-        good=_example(good),
+        bad_as_written=bad,
+        good_as_written=good,
         also=tuple(also),
         default_enabled=default_enabled,
         example_config=example_config or {},

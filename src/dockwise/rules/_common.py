@@ -373,6 +373,8 @@ _LAMBDA_MARKERS = lazy_compile(
 
 @dataclass(frozen=True)
 class NotAService:
+    """Why an image is not a long-running service, and what that means for a hit."""
+
     # "tooling" (test, CI, development, devcontainer, docs-tool), "job" (runs once and
     # exits, or an interactive tool), "artifact" (scratch, no command), "base",
     # "function" (an AWS Lambda image: invoked per event, never probed or kept running)

@@ -32,6 +32,8 @@ _PROBE_CLIENTS = frozenset({"curl", "wget", "http", "https", "httpx", "xh"})
 
 @dataclass(frozen=True)
 class Target:
+    """Where a probe or health check connects: host, port, path."""
+
     host: str
     port: int | str | None  # a number, or a named container port (Kubernetes)
     path: str | None  # None: not HTTP (a TCP connect, a socket)
@@ -170,6 +172,8 @@ def probe_checks(part: ContainerPart) -> Iterator[Check]:
 
 @dataclass(frozen=True)
 class Server:
+    """The server a service runs, and where its command is written."""
+
     command: ServerCommand
     path: str
     line: int | None

@@ -162,6 +162,8 @@ _VERB_ALIASES = {
 
 @dataclass(frozen=True)
 class PackageCommand:
+    """A system package manager command: manager, verb, operands."""
+
     manager: str  # apt, apk, yum, dnf, zypper
     verb: str  # install, add, update, ...
     operands: tuple[str, ...]  # after the verb
@@ -329,6 +331,8 @@ def pip_long_option(word: str) -> str | None:
 
 @dataclass(frozen=True)
 class PipCommand:
+    """A pip or uv command: verb, options and operands."""
+
     tool: str  # "pip" or "uv"
     verb: str  # install, wheel, download, config, ... ("" when there is none)
     options: tuple[tuple[str, str | None], ...]  # (canonical long name, value)

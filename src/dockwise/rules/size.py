@@ -187,6 +187,8 @@ def _size_rule(id: str, **meta: Any) -> Callable[[DockerfileCheck], Rule]:
 
 @dataclass(frozen=True)
 class _SlimAdvice:
+    """Sizes of an image family's full and slim variants."""
+
     full_size: str
     slim_size: str
     toolchain: bool = False  # the image is a compiler toolchain: ship a runtime instead
@@ -936,6 +938,8 @@ def _apk_refreshes_index(run: Instruction) -> bool:
 
 @dataclass(frozen=True)
 class _CleanPolicy:
+    """How a package manager's cache is cleaned in the RUN that fills it."""
+
     managers: tuple[str, ...]  # command names
     verbs: frozenset[str]
     clean: tuple[str, ...]  # the cleaning command's required words
@@ -1434,6 +1438,8 @@ def _extracts(command: ShellCommand) -> bool:
 
 @dataclass(frozen=True)
 class _Copied:
+    """A path a COPY or ADD puts into the image."""
+
     instruction: Instruction
     source: str
     path: str  # absolute path in the image
@@ -2060,6 +2066,8 @@ def _junk_of(relpath: str, venvs: frozenset[str]) -> tuple[str, str] | None:
 
 @dataclass
 class _Junk:
+    """Files of one kind a COPY takes that the image does not need."""
+
     what: str
     take: CopyTake
     size: int = 0

@@ -15,7 +15,7 @@ import posixpath
 import stat
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -244,9 +244,15 @@ def load_context(
     return context
 
 
+@lru_cache(maxsize=4096)
+def _resolved(path: Path) -> Path:
+    """The path with symlinks resolved; a batch asks this of the same folders many times."""
+    return path.resolve()
+
+
 def _inside(folder: Path, project_root: Path) -> bool:
     try:
-        folder.resolve().relative_to(project_root.resolve())
+        _resolved(folder).relative_to(_resolved(project_root))
     except (ValueError, OSError, RuntimeError):
         return False
     return True
@@ -254,7 +260,7 @@ def _inside(folder: Path, project_root: Path) -> bool:
 
 def _prefix(project_root: Path, context_root: Path) -> str:
     try:
-        relative = context_root.resolve().relative_to(project_root.resolve()).as_posix()
+        relative = _resolved(context_root).relative_to(_resolved(project_root)).as_posix()
     except ValueError:
         return context_root.as_posix().rstrip("/") + "/"
     return "" if relative == "." else relative + "/"
@@ -267,7 +273,7 @@ def _walk(
     problems: list[ContextProblem] = []
     excluded = 0
     seen = 0
-    real_root = os.path.realpath(root)
+    real_root = str(_resolved(root))
     stack = [""]
     while stack:
         directory = stack.pop()

@@ -7,7 +7,7 @@ import posixpath
 import stat
 from collections import ChainMap
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from functools import cached_property
 from pathlib import Path
 from types import MappingProxyType
@@ -63,12 +63,16 @@ DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 @dataclass(frozen=True)
 class Heredoc:
+    """A here-document of an instruction: its delimiter name and body."""
+
     name: str
     content: str
 
 
 @dataclass(frozen=True)
 class Instruction:
+    """One instruction as BuildKit parsed it, with the scope it runs in."""
+
     cmd: str  # upper case keyword (for ONBUILD: "ONBUILD"; its inner one is `trigger`)
     original: str
     start_line: int
@@ -152,6 +156,8 @@ class Instruction:
 
 @dataclass(frozen=True)
 class Stage:
+    """A build stage: its FROM and the instructions after it."""
+
     index: int
     name: str | None  # lower-cased, as BuildKit compares them
     base: str  # the FROM image as written
@@ -212,12 +218,16 @@ class Stage:
 
 @dataclass(frozen=True)
 class ParseProblem:
+    """A line dockwise or BuildKit could not read as a Dockerfile."""
+
     line: int | None
     message: str
 
 
 @dataclass(frozen=True)
 class Dockerfile:
+    """A parsed Dockerfile: instructions, stages, and which stage ships."""
+
     path: Path
     relpath: str
     text: str
@@ -847,11 +857,20 @@ class _Scope:
         self.stage_workdirs.append(self.workdir)
 
 
+def _placed(instruction: Instruction, **scope: object) -> Instruction:
+    """The instruction with its scope (stage, variables, shell...): `dataclasses.replace`
+    without its per-call introspection (it runs once per instruction)."""
+    values = {name: getattr(instruction, name) for name in _INSTRUCTION_FIELDS}
+    values.update(scope)
+    return Instruction(**values)  # type: ignore[arg-type]
+
+
+_INSTRUCTION_FIELDS = tuple(f.name for f in fields(Instruction))
+
+
 def _scope(
     raw: list[Instruction], escape: str
 ) -> tuple[list[Instruction], list[Stage], dict[str, str | None], list[ParseProblem]]:
-    from dataclasses import replace
-
     scope = _Scope(escape)
     out: list[Instruction] = []
     stages: list[Stage] = []
@@ -887,7 +906,7 @@ def _scope(
             parent = next((s.index for s in stages if s.name and s.name == resolved.lower()), None)
             base_info = (base, resolved, name, platform, parent, expanded is not None)
             scope.begin_stage(parent)
-            header = replace(
+            header = _placed(
                 instruction,
                 stage=len(stages),
                 vars=MappingProxyType(lookup),  # type: ignore[arg-type]
@@ -899,7 +918,7 @@ def _scope(
             if instruction.cmd == "ARG":
                 scope.declare_global(instruction)
                 global_snapshot = MappingProxyType(dict(scope.global_args))
-            placed = replace(instruction, stage=-1, vars=global_snapshot)  # type: ignore[arg-type]
+            placed = _placed(instruction, stage=-1, vars=global_snapshot)
             out.append(placed)
             continue
         scope.apply(instruction)
@@ -907,14 +926,14 @@ def _scope(
         known = scope.words_known(instruction)
         trigger = instruction.trigger
         if trigger is not None:
-            trigger = replace(
+            trigger = _placed(
                 trigger,
                 stage=stage_index,
                 vars=snapshot,
                 shell=scope.shell,
                 expandable=scope.words_known(trigger),
             )
-        placed = replace(
+        placed = _placed(
             instruction,
             stage=stage_index,
             vars=snapshot,

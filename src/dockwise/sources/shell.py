@@ -85,6 +85,8 @@ class Pipeline:
 
 @dataclass(frozen=True)
 class ShellScript:
+    """A shell script split into simple commands and pipelines."""
+
     commands: tuple[ShellCommand, ...]
     has_pipe: bool
     parsed_by: str  # "fast", "bashlex", "exec" or "fallback"
