@@ -67,6 +67,10 @@ def test_sarif_validates_and_links_every_rule_to_its_page(
         assert rule["helpUri"].endswith(f"/docs/rules/{rule['id']}.md")
         assert (ROOT / "docs" / "rules" / f"{rule['id']}.md").is_file()
         assert rule["help"]["text"] and rule["help"]["markdown"]
+        security = rule["properties"]["lesson"] in ("secrets", "security")
+        assert ("security" in rule["properties"]["tags"]) is security
+        assert ("security-severity" in rule["properties"]) is security
+    assert any(r["properties"].get("security-severity") == "8.0" for r in rules)  # secrets
 
 
 def _fingerprints(folder: Path, capsys: pytest.CaptureFixture[str]) -> dict[str, str]:

@@ -60,8 +60,22 @@ def _rule(meta: RuleMeta) -> dict[str, object]:
         "help": {"text": f"{meta.why}\n\nFix: {meta.fix}", "markdown": rule_markdown(meta)},
         "helpUri": rule_url(meta.id),
         "defaultConfiguration": {"level": _LEVELS[meta.severity]},
-        "properties": {"tags": [meta.lesson, *meta.also], "lesson": meta.lesson},
+        "properties": _properties(meta),
     }
+
+
+# GitHub code scanning ranks alerts of rules tagged "security" by this score (CVSS-like)
+_SECURITY_SEVERITY = {Severity.ERROR: "8.0", Severity.WARNING: "5.0", Severity.INFO: "2.0"}
+
+
+def _properties(meta: RuleMeta) -> dict[str, object]:
+    tags = [meta.lesson, *meta.also]
+    properties: dict[str, object] = {"tags": tags, "lesson": meta.lesson}
+    if meta.lesson in ("secrets", "security"):
+        if meta.lesson != "security":
+            tags.insert(0, "security")
+        properties["security-severity"] = _SECURITY_SEVERITY[meta.severity]
+    return properties
 
 
 def _camel(title: str) -> str:

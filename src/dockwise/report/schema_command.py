@@ -60,6 +60,15 @@ def check_schema() -> dict[str, Any]:
             "compressed_bytes": {"type": ["integer", "null"], "minimum": 0},
             "created_by": {"type": ["string", "null"]},
             "wasted_bytes": _BYTES,
+            "path": {
+                "type": "string",
+                "description": "`check --image`: the Dockerfile that made the layer",
+            },
+            "line": {
+                "type": "integer",
+                "minimum": 1,
+                "description": "`check --image`: the instruction's line in that Dockerfile",
+            },
         },
     }
     image = {
