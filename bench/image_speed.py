@@ -130,8 +130,9 @@ def dive_binary() -> str | None:
     return str(venv / "bin" / "dive")
 
 
-def measure(argv: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
-    """(wall seconds, peak RSS in MB) of one run of argv, output discarded."""
+def measure(argv: list[str], env: dict[str, str] | None = None) -> tuple[float, float, float]:
+    """(wall seconds, peak RSS in MB, CPU seconds) of one run of argv, output discarded.
+    CPU time (user + system) is the fairer figure on a busy machine."""
     started = time.perf_counter()
     process = subprocess.Popen(
         argv,
@@ -144,13 +145,19 @@ def measure(argv: list[str], env: dict[str, str] | None = None) -> tuple[float, 
     process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode not in (0, 1):
         raise RuntimeError(f"{argv[0]} failed ({process.returncode}): {' '.join(argv)}")
-    return wall, usage.ru_maxrss / 1024
+    return wall, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
 
 
-def best(argv: list[str], runs: int, env: dict[str, str] | None = None) -> tuple[float, float]:
-    """The median wall time and the largest peak memory over `runs` runs."""
+def best(
+    argv: list[str], runs: int, env: dict[str, str] | None = None
+) -> tuple[float, float, float]:
+    """The median wall time, the largest peak memory, the median CPU time over `runs` runs."""
     results = [measure(argv, env) for _ in range(runs)]
-    return statistics.median(r[0] for r in results), max(r[1] for r in results)
+    return (
+        statistics.median(r[0] for r in results),
+        max(r[1] for r in results),
+        statistics.median(r[2] for r in results),
+    )
 
 
 # the image sources alone: every entry of every layer, digests verified, nothing analysed
@@ -192,8 +199,8 @@ def main() -> None:
     options = parser.parse_args()
     dockwise = [str(Path(sys.executable).parent / "dockwise"), "image", "--quiet", "-f", "json"]
     dive = dive_binary()
-    rows: list[tuple[str, str, float, float]] = []
-    figures: dict[tuple[int, str], tuple[float, float]] = {}
+    rows: list[tuple[str, str, float, float, float]] = []
+    figures: dict[tuple[int, str], tuple[float, float, float]] = {}
     print(f"load average at the start: {os.getloadavg()[0]:.1f} ({os.cpu_count()} cores)")
     for scale in (int(s) for s in options.scales.split(",")):
         archive, oci = build(scale)
@@ -208,11 +215,20 @@ def main() -> None:
         }
         if dive is not None:
             out = WORK / "dive.json"
-            runs["dive"] = [dive, "--source", "docker-archive", str(archive), "--json", str(out)]
+            # dive does not truncate an existing --json file: remove it before each run
+            runs["dive"] = [
+                "sh",
+                "-c",
+                'rm -f "$1"; exec "$2" --source docker-archive "$3" --json "$1"',
+                "sh",
+                str(out),
+                dive,
+                str(archive),
+            ]
         for name, argv in runs.items():
-            wall, peak = best(argv, options.runs, {"CI": "true"} if name == "dive" else None)
-            figures[(scale, name)] = (wall, peak)
-            rows.append((label, name, wall, peak))
+            found = best(argv, options.runs, {"CI": "true"} if name == "dive" else None)
+            figures[(scale, name)] = found
+            rows.append((label, name, *found))
         oci_size = oci.stat().st_size / 1e6
         oci_label = f"x{scale} oci gzip ({oci_size:.0f} MB)"
         measure(["cat", str(oci)])
@@ -223,15 +239,16 @@ def main() -> None:
             "dockwise size+config": [*dockwise, "--no-secrets", f"oci-archive:{oci}"],
             "dockwise full": [*dockwise, f"oci-archive:{oci}"],
         }.items():
-            wall, peak = best(argv, options.runs)
-            figures[(scale, f"oci {name}")] = (wall, peak)
-            rows.append((oci_label, name, wall, peak))
+            found = best(argv, options.runs)
+            figures[(scale, f"oci {name}")] = found
+            rows.append((oci_label, name, *found))
         if dive is not None:
             _dive_agreement(scale, archive, WORK / "dive.json")
     print(f"load average at the end: {os.getloadavg()[0]:.1f} ({os.cpu_count()} cores)")
-    print(f"{'image':<26} {'what':<22} {'wall s':>8} {'peak MB':>8}")
-    for label, name, wall, peak in rows:
-        print(f"{label:<26} {name:<22} {wall:>8.2f} {peak:>8.1f}")
+    print(f"{'image':<26} {'what':<22} {'wall s':>8} {'cpu s':>8} {'peak MB':>8}")
+    for label, name, wall, peak, cpu in rows:
+        print(f"{label:<26} {name:<22} {wall:>8.2f} {cpu:>8.2f} {peak:>8.1f}")
+    print("ratios: wall (cpu)")
     print()
     for scale in sorted({s for s, _ in figures}):
         get = figures.get
@@ -246,19 +263,25 @@ def main() -> None:
         reader = get((scale, "reader only"))
         print(f"x{scale}:")
         if size and cat:
-            print(f"  size+config / cat           {size[0] / cat[0]:6.2f}   (target <= 3)")
+            print(
+                f"  size+config / cat           {size[0] / cat[0]:6.2f} ({size[2] / cat[2]:.2f})   (target <= 3)"
+            )
         if size and reader:
             print(
-                f"  size+config / reader only   {size[0] / reader[0]:6.2f}   (what the analysis adds)"
+                f"  size+config / reader only   {size[0] / reader[0]:6.2f} ({size[2] / reader[2]:.2f})   (what the analysis adds)"
             )
         if reader and cat:
-            print(f"  reader only / cat           {reader[0] / cat[0]:6.2f}")
+            print(
+                f"  reader only / cat           {reader[0] / cat[0]:6.2f} ({reader[2] / cat[2]:.2f})"
+            )
         if size and dive_figure:
             print(
-                f"  size+config / dive          {size[0] / dive_figure[0]:6.2f}   (target <= 0.33)"
+                f"  size+config / dive          {size[0] / dive_figure[0]:6.2f} ({size[2] / dive_figure[2]:.2f})   (target <= 0.33)"
             )
         if full and dive_figure:
-            print(f"  full / dive                 {full[0] / dive_figure[0]:6.2f}   (target <= 1)")
+            print(
+                f"  full / dive                 {full[0] / dive_figure[0]:6.2f} ({full[2] / dive_figure[2]:.2f})   (target <= 1)"
+            )
         if size and full:
             print(
                 f"  peak memory size / full     {size[1]:.0f} MB / {full[1]:.0f} MB (target < 100)"
@@ -266,11 +289,17 @@ def main() -> None:
         if dive_figure:
             print(f"  dive peak memory            {dive_figure[1]:.0f} MB")
         if isal and zlib_figure:
-            print(f"  isal / zlib decompression   {isal[0] / zlib_figure[0]:6.2f}")
+            print(
+                f"  isal / zlib decompression   {isal[0] / zlib_figure[0]:6.2f} ({isal[2] / zlib_figure[2]:.2f})"
+            )
         if oci_size and isal:
-            print(f"  oci size+config / isal      {oci_size[0] / isal[0]:6.2f}   (target <= 1.5)")
+            print(
+                f"  oci size+config / isal      {oci_size[0] / isal[0]:6.2f} ({oci_size[2] / isal[2]:.2f})   (target <= 1.5)"
+            )
         if oci_full and isal:
-            print(f"  oci full / isal             {oci_full[0] / isal[0]:6.2f}")
+            print(
+                f"  oci full / isal             {oci_full[0] / isal[0]:6.2f} ({oci_full[2] / isal[2]:.2f})"
+            )
 
 
 def _dive_agreement(scale: int, archive: Path, dive_json: Path) -> None:
