@@ -187,3 +187,13 @@ def test_gate_values() -> None:
     with pytest.raises(GateError, match="rules.lowestEfficency"):
         gates_from_dive_ci("rules:\n  lowestEfficency: 0.9\n")
     assert Gates(max_size=1).merged(Gates(lowest_efficiency=0.5)) == Gates(1, 0.5)
+
+
+def test_tolerated_entries_are_notes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from imagegen import Hardlink
+
+    archive = make_image([LayerSpec([File("a", b"x"), Hardlink("b", "nothere")])])
+    path = archive.write_docker_archive(tmp_path / "i.tar")
+    code, out, err = run(["image", str(path), "-f", "json"], capsys)
+    assert "hard link b to nothere, which is not a file below it" in err
+    assert "hard link b to nothere" in " ".join(json.loads(out)["notes"])

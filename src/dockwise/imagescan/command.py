@@ -113,19 +113,21 @@ def _run(args: argparse.Namespace, debug: bool) -> int:
     project = image_project(image_part(facts), config)
     outcome = check_project(project, rules, debug=debug)
     findings = sorted(outcome.findings, key=lambda f: f.sort_key())
+    # entries the analysis tolerated (a hard link to nothing, an unsafe name): said, not judged
+    notes = [*outcome.notes, *(f"{args.source}: {problem}" for problem in facts.problems)]
     report = Report(
         findings=findings,
         rules={r.id: r.meta for r in rules},
         problems=outcome.problems,
         files_checked=1,
         color=_use_color(args),
-        notes=outcome.notes,
+        notes=notes,
         inputs=[args.source],
         image=image_json(facts),
     )
     for problem in outcome.problems:
         _say(f"dockwise: error: {problem}")
-    for note in outcome.notes:
+    for note in notes:
         _say(f"dockwise: note: {note}")
     text = render(report, args.format)
     if args.format == "text":
