@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
 from dockwise.engine import count_by_severity
+from dockwise.jsontext import dumps_indented  # json.dumps(indent=2), faster
 from dockwise.report import Report
 
 
@@ -48,9 +48,9 @@ def _redacted_image(image: Mapping[str, Any]) -> Mapping[str, Any]:
 def dumps(document: object) -> str:
     """JSON that always encodes as UTF-8: a stray lone surrogate (a path that slipped past
     `printable`) is written as a \\u escape instead of failing the whole report."""
-    text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    text = dumps_indented(document, ensure_ascii=False) + "\n"
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
-        text = json.dumps(document, indent=2, ensure_ascii=True) + "\n"
+        text = dumps_indented(document, ensure_ascii=True) + "\n"
     return text

@@ -769,10 +769,11 @@ def _tooling_path(path: str) -> str | None:
 def _repository_path(dockerfile: Dockerfile, project: Project) -> str:
     """The Dockerfile's path inside its repository (the folder holding .git) when known,
     else inside the checked folder: what its folders say about its purpose."""
-    top = _git_root(str(dockerfile.path.resolve().parent))
+    resolved = dockerfile.path.resolve()
+    top = _git_root(str(resolved.parent))
     if top is not None:
         try:
-            return dockerfile.path.resolve().relative_to(top).as_posix()
+            return resolved.relative_to(top).as_posix()
         except ValueError:
             pass
     return dockerfile.relpath

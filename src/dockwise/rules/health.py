@@ -49,12 +49,16 @@ def _compose_health_checks(project: Project, dockerfile: Dockerfile) -> bool:
 def _service_health_checks(project: Project, dockerfile: Dockerfile) -> bool:
     """Compose healthchecks and Kubernetes liveness/readiness probes of the service this
     Dockerfile builds (the joins of `model.link`)."""
-    return any(
-        service.dockerfile is not None
-        and service.dockerfile.relpath == dockerfile.relpath
-        and service.health_checks_elsewhere()
-        for service in project.services
+    checked = project.memo(  # once per project, not once per Dockerfile and service
+        "health_checked_dockerfiles",
+        project,
+        lambda: frozenset(
+            service.dockerfile.relpath
+            for service in project.services
+            if service.dockerfile is not None and service.health_checks_elsewhere()
+        ),
     )
+    return dockerfile.relpath in checked
 
 
 # Each source answers "is this Dockerfile's image health-checked by its orchestrator?".
