@@ -322,3 +322,49 @@ def test_action_install_step_then_run_step(tmp_path: Path) -> None:
     assert result.stdout.strip().startswith("dockwise ")
     assert (temp / "dockwise-venv" / "bin" / "dockwise").exists()
     _check_run(workspace, temp)
+
+
+# ---- docs/ci.md: the snippets users copy ------------------------------------------------
+
+
+def _yaml_blocks(markdown: str) -> list[object]:
+    return [
+        YAML(typ="safe").load(block)
+        for block in re.findall(r"```yaml\n(.*?)```", markdown, flags=re.DOTALL)
+    ]
+
+
+def test_documented_github_workflow_uses_the_actions_inputs() -> None:
+    blocks = _yaml_blocks((ROOT / "docs" / "ci.md").read_text(encoding="utf-8"))
+    workflow = next(b for b in blocks if isinstance(b, dict) and "jobs" in b)
+    steps = workflow["jobs"]["dockwise"]["steps"]
+    step = next(s for s in steps if s.get("uses", "").startswith("dockwise/dockwise@"))
+    assert set(step["with"]) <= set(action()["inputs"])  # type: ignore[arg-type]
+    assert workflow["permissions"]["security-events"] == "write"
+
+
+def test_documented_gitlab_job_runs_and_writes_its_reports(tmp_path: Path) -> None:
+    blocks = _yaml_blocks((ROOT / "docs" / "ci.md").read_text(encoding="utf-8"))
+    job = next(b["dockwise"] for b in blocks if isinstance(b, dict) and "dockwise" in b)
+    shutil.copytree(NAIVE, tmp_path, dirs_exist_ok=True)
+    env = {k: v for k, v in os.environ.items() if k != "GITHUB_ACTIONS"}
+    env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
+    statuses = []
+    for line in job["script"]:
+        if line.startswith("pip install"):
+            continue  # dockwise is installed here already
+        statuses.append(
+            subprocess.run(["bash", "-c", line], cwd=tmp_path, env=env, timeout=120).returncode
+        )
+    assert statuses == [0, 1]  # Code Quality never fails the job; the JUnit run does
+    reports = job["artifacts"]["reports"]
+    issues = json.loads((tmp_path / reports["codequality"]).read_text(encoding="utf-8"))
+    assert issues and all(i["location"]["path"] and i["fingerprint"] for i in issues)
+    assert (tmp_path / reports["junit"]).read_text(encoding="utf-8").startswith("<?xml")
+
+
+def test_documented_pre_commit_config_names_real_hooks() -> None:
+    blocks = _yaml_blocks((ROOT / "docs" / "ci.md").read_text(encoding="utf-8"))
+    config = next(b for b in blocks if isinstance(b, dict) and "repos" in b)
+    named = {hook["id"] for repo in config["repos"] for hook in repo["hooks"]}
+    assert named <= set(hooks())
