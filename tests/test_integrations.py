@@ -94,6 +94,16 @@ def test_hooks_select_their_files(project: Path) -> None:
     files = sorted(PROJECT_FILES)
     found = hooks()
     assert selected(found["dockwise-dockerfile"], files) == ["Dockerfile", "worker/Containerfile"]
+    others = [
+        "api/Dockerfile.prod",
+        "api/Dockerfile.dockerignore",
+        "web.Dockerfile",
+        "Dockerfile.md",
+    ]
+    assert selected(found["dockwise-dockerfile"], others) == [
+        "api/Dockerfile.prod",
+        "web.Dockerfile",
+    ]
     assert selected(found["dockwise-compose"], files) == ["compose.yaml"]
     assert selected(found["dockwise-kubernetes"], files) == ["k8s/deployment.yaml"]
     assert selected(found["dockwise"], files) == [
