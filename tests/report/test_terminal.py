@@ -16,7 +16,7 @@ from naive_report import NAIVE
 
 from dockwise.cli import _parser, main
 from dockwise.report.completion import script
-from dockwise.report.progress import progress
+from dockwise.report.progress import progress, track
 
 BAD = "FROM python:3.11\nMAINTAINER me@example.com\nRUN cd /tmp && make\nCMD python app.py\n"
 
@@ -136,6 +136,12 @@ def test_progress_draws_on_a_terminal_and_not_when_quiet() -> None:
             tty.close()
             os.close(leader)
         assert ("reading layers" in written) is drawn, written
+
+
+def test_track_yields_every_item_off_a_terminal(capsys: pytest.CaptureFixture[str]) -> None:
+    assert list(track(range(5), "counting")) == [0, 1, 2, 3, 4]
+    assert list(track(iter("abc"), "letters")) == ["a", "b", "c"]  # no length: no total
+    assert capsys.readouterr().err == ""
 
 
 def test_progress_off_a_terminal_imports_nothing() -> None:

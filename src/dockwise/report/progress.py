@@ -13,9 +13,11 @@ nothing and imports nothing.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sized
 from contextlib import contextmanager
-from typing import TextIO
+from typing import TextIO, TypeVar
+
+T = TypeVar("T")
 
 
 def _nothing(amount: float = 1) -> None:
@@ -62,6 +64,19 @@ def progress(
             bar.advance(task, amount)
 
         yield advance
+
+
+def track(
+    items: Iterable[T], description: str, *, total: int | None = None, quiet: bool = False
+) -> Iterator[T]:
+    """Each item of `items`, with a bar advancing one step per item (same rules as
+    `progress`): `for layer in track(layers, "reading layers", quiet=args.quiet): ...`."""
+    if total is None and isinstance(items, Sized):
+        total = len(items)
+    with progress(total, description, quiet=quiet) as advance:
+        for item in items:
+            yield item
+            advance(1)
 
 
 def _is_tty(stream: TextIO) -> bool:
