@@ -15,7 +15,10 @@ from dockwise.findings import Finding
 from dockwise.project import load_project
 from dockwise.rules import all_rules
 
-SERVICE = Path(__file__).resolve().parents[1] / "examples" / "service"
+# the reference service as it was when these cases were written (uvicorn as the CMD): the
+# current examples/service starts `python -m app`, which dockwise does not follow into
+# uvicorn.Server, so its routes and bind stay unseen there
+SERVICE = Path(__file__).resolve().parent / "fixtures" / "reference-service-v1"
 
 
 @pytest.fixture
