@@ -142,8 +142,7 @@ def two_platforms(tmp_path: Path) -> Path:
 @pytest.mark.parametrize("platform", ["linux/amd64", "linux/arm64", "linux/arm64/v8"])
 def test_index_picks_the_platform(platform: str, tmp_path: Path) -> None:
     with open_image(str(two_platforms(tmp_path)), platform=platform) as image:
-        ((entry, read),) = list(image.entries(image.layers[0]))
-        body = read(100)
+        (body,) = [read(100) for _, read in image.entries(image.layers[0])]
     assert body == platform.split("/")[1].encode()
     assert image.platform == "linux/" + body.decode()
 
@@ -183,6 +182,16 @@ def test_progress_counts_every_stored_byte(tmp_path: Path) -> None:
                 for _ in image.entries(layer, on_bytes=seen.append):
                     pass
                 assert sum(seen) == layer.compressed_bytes
+
+
+@pytest.mark.parametrize("compression", ["", "gzip"])
+def test_a_reader_is_valid_only_until_the_next_entry(compression: str, tmp_path: Path) -> None:
+    img = make_image([LayerSpec([File("a", b"A" * 600), File("b", b"B")], compression=compression)])
+    with open_image(str(img.write_oci_dir(tmp_path / "oci"))) as image:
+        readers = [(entry.path, read) for entry, read in image.entries(image.layers[0])]
+    for _, read in readers:
+        with pytest.raises(ValueError, match="after the next entry"):
+            read(10)
 
 
 def test_abandoned_iteration_releases_everything(tmp_path: Path) -> None:

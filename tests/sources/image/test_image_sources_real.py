@@ -148,3 +148,52 @@ def test_registry_by_digest(pushed: str) -> None:
         assert image.reference == f"sources/layers@{digest}"
     with pytest.raises(ImageError, match="loopback"):
         open_image("registry://example.com/x:1", insecure=True)
+
+
+def test_registry_index_picks_the_platform(registry_plain: Registry, tmp_path) -> None:
+    """An OCI index of two platforms pushed with `skopeo copy --all`, read per platform."""
+    from imagegen import File, LayerSpec, make_image
+
+    images = {
+        arch: make_image(
+            [LayerSpec([File("arch", arch.encode())], compression="gzip")], architecture=arch
+        )
+        for arch in ("amd64", "arm64")
+    }
+    oci = images["amd64"].write_oci_dir(tmp_path / "oci")
+    images["arm64"].write_oci_dir(oci)
+    index = {
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.index.v1+json",
+        "manifests": [
+            img.manifest.descriptor(platform={"os": "linux", "architecture": arch})
+            for arch, img in images.items()
+        ],
+    }
+    inner = json.dumps(index).encode()  # skopeo wants one named entry: the index as a blob
+    digest = "sha256:" + hashlib.sha256(inner).hexdigest()
+    (oci / "blobs" / "sha256" / digest[7:]).write_bytes(inner)
+    outer = {
+        "schemaVersion": 2,
+        "manifests": [
+            {
+                "mediaType": index["mediaType"],
+                "digest": digest,
+                "size": len(inner),
+                "annotations": {"org.opencontainers.image.ref.name": "v1"},
+            }
+        ],
+    }
+    (oci / "index.json").write_text(json.dumps(outer))
+    dest = f"docker://{registry_plain.host}/sources/multi:v1"
+    realimages._run(
+        ["skopeo", "copy", "--quiet", "--all", "--dest-tls-verify=false", f"oci:{oci}:v1", dest]
+    )
+    source = f"registry://{registry_plain.host}/sources/multi:v1"
+    for arch in ("amd64", "arm64"):
+        with open_image(source, platform=f"linux/{arch}", insecure=True) as image:
+            assert [read(10) for _, read in image.entries(image.layers[0])] == [arch.encode()]
+            assert image.platform == f"linux/{arch}"
+            assert image.manifest_digest == images[arch].manifest.digest
+    with pytest.raises(ImageError, match="no manifest for platform linux/ppc64le"):
+        open_image(source, platform="linux/ppc64le", insecure=True)

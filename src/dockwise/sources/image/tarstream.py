@@ -369,7 +369,20 @@ def iter_tar(src: ByteSource, where: str) -> Iterator[tuple[Entry, Callable[[int
         if not path:  # the root directory itself
             src.skip(padded - map_prefix)
             continue
-        yield entry, (reader if kind == "file" else _empty)
+        if kind != "file":
+            yield entry, _empty
+        else:
+            current = [True]
+
+            def checked(
+                limit: int, _read: Callable[[int], bytes] = reader, _current: list[bool] = current
+            ) -> bytes:
+                if not _current[0]:
+                    raise ValueError("a tar entry's reader was used after the next entry")
+                return _read(limit)
+
+            yield entry, checked
+            current[0] = False
         # skip what the consumer left of the body and the padding
         src.skip(padded - map_prefix - (data_size - left[0]))
 
