@@ -3,22 +3,15 @@
 from __future__ import annotations
 
 import hashlib
-import os
-import queue
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from dockwise.sources.image import manifest as mf
 from dockwise.sources.image.model import Entry, ImageError, Layer, Limits
-from dockwise.sources.image.tarstream import RegionSource, StreamSource, iter_tar
+from dockwise.sources.image.tarstream import HashingRegionSource, StreamSource, iter_tar
 
 CHUNK = 1 << 20
-HASH_CHUNK = 4 << 20
-# uncompressed layers in a file: how many are hashed at once, and how far ahead of the parse
-HASHERS = 2
-LOOKAHEAD = 3
 
 GZIP_MAGIC = b"\x1f\x8b"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
@@ -78,42 +71,6 @@ def read_verified(
     return data
 
 
-class _RegionHasher(threading.Thread):
-    """sha256 of a file region in big chunks, in parallel with the header parse."""
-
-    def __init__(self, fd: int, offset: int, size: int, slots: threading.Semaphore) -> None:
-        super().__init__(daemon=True)
-        self.fd, self.offset, self.size = fd, offset, size
-        self.slots = slots
-        self.stop = False
-        self.hexdigest = ""
-        self.error = ""
-
-    def run(self) -> None:
-        with self.slots:  # at most HASHERS read at a time
-            if not self.stop:
-                self._hash()
-
-    def _hash(self) -> None:
-        buf = bytearray(HASH_CHUNK)
-        view = memoryview(buf)
-        h = hashlib.sha256()
-        pos, end = self.offset, self.offset + self.size
-        try:
-            while pos < end and not self.stop:
-                want = min(HASH_CHUNK, end - pos)
-                n = os.preadv(self.fd, [view[:want]], pos)
-                if n <= 0:
-                    self.error = "truncated"
-                    return
-                h.update(view[:n])
-                pos += n
-        except OSError as exc:
-            self.error = exc.strerror or "read error"
-            return
-        self.hexdigest = "sha256:" + h.hexdigest()
-
-
 class Image:
     """A context manager; close() releases files and connections."""
 
@@ -140,9 +97,6 @@ class Image:
         self.platform = mf.platform_of(config)
         self.layers = layers
         self._blobs = blobs
-        self._hashers: dict[int, _RegionHasher] = {}
-        self._slots = threading.Semaphore(HASHERS)
-        self._lock = threading.Lock()
 
     def __enter__(self) -> Image:
         return self
@@ -151,11 +105,6 @@ class Image:
         self.close()
 
     def close(self) -> None:
-        for hasher in self._hashers.values():
-            hasher.stop = True
-        for hasher in self._hashers.values():
-            hasher.join()
-        self._hashers.clear()
         self._store.close()
 
     def __repr__(self) -> str:
@@ -164,20 +113,6 @@ class Image:
     # -- streaming -----------------------------------------------------------------------
     def _where(self, layer: Layer) -> str:
         return f"{self._store.where}: layer {layer.index} ({short(layer.digest)})"
-
-    def _hasher(self, index: int) -> _RegionHasher | None:
-        if index >= len(self.layers) or self.layers[index].compression:
-            return None
-        with self._lock:
-            hasher = self._hashers.get(index)
-            if hasher is None:
-                region = self._store.region(self._blobs[index])
-                if region is None:
-                    return None
-                hasher = _RegionHasher(*region, self._slots)
-                hasher.start()
-                self._hashers[index] = hasher
-            return hasher
 
     def entries(
         self, layer: Layer, on_bytes: Callable[[int], None] | None = None
@@ -204,15 +139,12 @@ class Image:
         on_bytes: Callable[[int], None] | None,
     ) -> Iterator[tuple[Entry, Callable[[int], bytes]]]:
         where = self._where(layer)
-        # threads hash this layer and the next ones (HASHERS at a time, both cores) while
-        # this thread only parses headers, seeking over file bodies
-        hasher = self._hasher(layer.index)
-        for ahead in range(1, LOOKAHEAD):
-            self._hasher(layer.index + ahead)
-        if hasher is None:  # pragma: no cover - a region layer always gets a hasher
-            raise ImageError(f"{where}: cannot hash")
+        # One pass, one thread: the blob is read front to back in 1 MB chunks, each hashed and
+        # its headers parsed from memory. Hashing layers in threads ahead of the parse cost
+        # more CPU and memory, and on a busy machine far more time (each GIL hand-off waits
+        # for a scheduler slot): measured in the commit that removed them.
         fd, offset, size = region
-        src = RegionSource(fd, offset, size, where)
+        src = HashingRegionSource(fd, offset, size, where)
         reported = offset
         for item in iter_tar(src, where):
             yield item
@@ -221,12 +153,7 @@ class Image:
                 reported = src.pos
         if on_bytes is not None:
             on_bytes(offset + size - reported)
-        hasher.join()
-        with self._lock:
-            self._hashers.pop(layer.index, None)
-        if hasher.error:
-            raise ImageError(f"{where}: {hasher.error}")
-        got = hasher.hexdigest
+        got = src.finish()
         expected = self._blobs[layer.index].digest or layer.diff_id
         if got != expected:
             raise ImageError(f"{where}: blob does not match its digest (got {short(got)})")
@@ -241,15 +168,12 @@ class Image:
         where = self._where(layer)
         ref = self._blobs[layer.index]
         chunks = self._store.chunks(ref)
-        stream = None
         try:
             stream = _LayerStream(chunks, layer, ref, where, on_bytes, self.limits)
             src = StreamSource(stream.read, where)
             yield from iter_tar(src, where)
             stream.finish()
         finally:
-            if stream is not None:
-                stream.close()  # the decoding thread stops before the blob is released
             close = getattr(chunks, "close", None)
             if close is not None:
                 close()
@@ -298,13 +222,8 @@ class _RawReader:
 
 
 class _LayerStream:
-    """Decompressed layer bytes, with both digests and the bomb limits checked.
-
-    A compressed layer is read, hashed and decompressed by a thread ahead of the parse
-    (zlib/isal, zstd and hashlib all drop the GIL), while this thread hashes the
-    decompressed bytes for the diff_id and parses: two cores for one layer."""
-
-    QUEUE = 8
+    """Decompressed layer bytes, with both digests and the bomb limits checked. One thread:
+    a decoding thread ahead of the parse cost more CPU than it saved on a busy machine."""
 
     def __init__(
         self,
@@ -315,9 +234,8 @@ class _LayerStream:
         on_bytes: Callable[[int], None] | None,
         limits: Limits,
     ) -> None:
-        self.raw = _RawReader(chunks, None)
+        self.raw = _RawReader(chunks, on_bytes)
         self.layer, self.ref, self.where = layer, ref, where
-        self.on_bytes = on_bytes
         self.diff_hash = hashlib.sha256() if layer.compression else None
         self.out = 0
         stored = max(ref.size, layer.compressed_bytes, 1)
@@ -337,17 +255,10 @@ class _LayerStream:
                 read_size=CHUNK,
                 read_across_frames=True,
             )
-        self._reported = 0
-        self._done = False
-        self._stop = threading.Event()
-        self._queue: queue.Queue[tuple[bytes, int] | BaseException | None] = queue.Queue(self.QUEUE)
-        self._thread: threading.Thread | None = None
-        if self.decoder is not None:
-            self._thread = threading.Thread(target=self._produce, daemon=True)
-            self._thread.start()
 
-    # -- the decoding thread ---------------------------------------------------------------
-    def _decode(self) -> bytes:
+    def read(self) -> bytes:
+        if self.decoder is None:
+            return self.raw.read(CHUNK)
         try:
             data: bytes = self.decoder.read(CHUNK)
         except ImageError:
@@ -356,75 +267,22 @@ class _LayerStream:
             raise ImageError(
                 f"{self.where}: corrupt {self.layer.compression} data ({exc.__class__.__name__}: {str(exc)[:80]})"
             ) from None
-        self.out += len(data)
-        if self.out > self.limit:
-            raise ImageError(
-                f"{self.where}: decompression bomb: inflates past {self.limit} bytes "
-                f"from {self.ref.size if self.ref.size >= 0 else '?'} stored"
-            )
+        if data:
+            assert self.diff_hash is not None
+            self.diff_hash.update(data)
+            self.out += len(data)
+            if self.out > self.limit:
+                raise ImageError(
+                    f"{self.where}: decompression bomb: inflates past {self.limit} bytes "
+                    f"from {self.ref.size if self.ref.size >= 0 else '?'} stored"
+                )
         return data
-
-    def _put(self, item: tuple[bytes, int] | BaseException | None) -> bool:
-        while not self._stop.is_set():
-            try:
-                self._queue.put(item, timeout=0.05)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def _produce(self) -> None:
-        try:
-            while True:
-                data = self._decode()
-                if not data:
-                    while self.raw.read(CHUNK):  # trailing bytes after the compressed stream
-                        pass
-                    self._put(None)
-                    return
-                if not self._put((data, self.raw.count)):
-                    return
-        except BaseException as exc:  # handed to the parsing thread, which raises it
-            self._put(exc)
-
-    # -- the parsing thread ----------------------------------------------------------------
-    def _report(self, count: int) -> None:
-        if self.on_bytes is not None and count > self._reported:
-            self.on_bytes(count - self._reported)
-        self._reported = count
-
-    def read(self) -> bytes:
-        if self._done:
-            return b""
-        if self._thread is None:
-            data = self.raw.read(CHUNK)
-            self._report(self.raw.count)
-            if not data:
-                self._done = True
-            return data
-        item = self._queue.get()
-        if item is None:
-            self._done = True
-            self._report(self.raw.count)
-            return b""
-        if isinstance(item, BaseException):
-            self._done = True
-            raise item
-        data, count = item
-        assert self.diff_hash is not None
-        self.diff_hash.update(data)
-        self._report(count)
-        return data
-
-    def close(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join()
 
     def finish(self) -> None:
-        while self.read():
+        while self.read():  # the end-of-archive padding, then bytes after the stream
             pass
-        self.close()
+        while self.raw.read(CHUNK):
+            pass
         got = "sha256:" + self.raw.hash.hexdigest()
         if self.ref.size >= 0 and self.raw.count != self.ref.size:
             raise ImageError(

@@ -7,6 +7,7 @@ byte source allows it (an uncompressed layer in an archive file), else read and 
 
 from __future__ import annotations
 
+import hashlib
 import os
 import zlib
 from collections.abc import Callable, Iterator
@@ -499,3 +500,58 @@ class StreamSource:
 
     def body_reader(self, size: int) -> Callable[[int], bytes] | None:
         return None
+
+
+class HashingRegionSource(RegionSource):
+    """An uncompressed tar in a file, read once front to back in big chunks: every chunk is
+    hashed (hashlib drops the GIL) and headers are parsed from the chunk in memory; skipped
+    bodies are hashed without being parsed. File bodies handed to the consumer are read
+    separately (pread), so they do not disturb the sequential pass."""
+
+    CHUNK = 1 << 20
+
+    def __init__(self, fd: int, offset: int, size: int, where: str) -> None:
+        super().__init__(fd, offset, size, where)
+        self.hash = hashlib.sha256()
+        self._scratch = bytearray(self.CHUNK)
+        self._view = memoryview(self._scratch)
+        self._chunk_len = 0
+        self._chunk_at = offset
+        self.hashed = offset  # everything before this offset went through the hash
+
+    def _next_chunk(self) -> None:
+        want = min(self.CHUNK, self.end - self.hashed)
+        n = os.preadv(self.fd, [self._view[:want]], self.hashed) if want else 0
+        if n < want:
+            raise ImageError(f"{self.where}: truncated")
+        self.hash.update(self._view[:n])
+        self._chunk_at, self._chunk_len = self.hashed, n
+        self.hashed += n
+
+    def read(self, n: int) -> bytes:
+        n = max(0, min(n, self.end - self.pos))
+        end = self.pos + n
+        at = self._chunk_at
+        if at <= self.pos and end <= at + self._chunk_len:
+            out = bytes(self._view[self.pos - at : end - at])
+        else:
+            parts = []
+            p = self.pos
+            while p < end:
+                while self.hashed <= p:
+                    self._next_chunk()
+                at = self._chunk_at
+                if p < at:  # cannot happen: the pass never goes back
+                    raise ImageError(f"{self.where}: internal read order error")
+                take = bytes(self._view[p - at : min(end, at + self._chunk_len) - at])
+                parts.append(take)
+                p += len(take)
+            out = b"".join(parts)
+        self.pos = end
+        return out
+
+    def finish(self) -> str:
+        """Hash the rest of the region; the blob's "sha256:..." digest."""
+        while self.hashed < self.end:
+            self._next_chunk()
+        return "sha256:" + self.hash.hexdigest()
