@@ -242,7 +242,12 @@ def _step_env(step: dict[str, object], inputs: dict[str, str], temp: Path) -> di
 
 
 def run_step(
-    name: str, inputs: dict[str, str], workspace: Path, temp: Path, path: str
+    name: str,
+    inputs: dict[str, str],
+    workspace: Path,
+    temp: Path,
+    path: str,
+    action_path: Path = ROOT,
 ) -> tuple[subprocess.CompletedProcess[str], dict[str, str], str]:
     """One `run:` step of action.yml as the runner runs it: bash, its env, GITHUB_* files."""
     step = next(s for s in action()["runs"]["steps"] if s["name"] == name)  # type: ignore[index]
@@ -253,7 +258,7 @@ def run_step(
         **{k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "INPUT_"))},
         "PATH": path,
         "GITHUB_ACTIONS": "true",
-        "GITHUB_ACTION_PATH": str(ROOT),
+        "GITHUB_ACTION_PATH": str(action_path),
         "GITHUB_WORKSPACE": str(workspace),
         "GITHUB_OUTPUT": str(output),
         "GITHUB_STEP_SUMMARY": str(summary),
@@ -327,7 +332,11 @@ def test_action_install_step_then_run_step(tmp_path: Path) -> None:
     workspace, temp = tmp_path / "workspace", tmp_path / "runner-temp"
     temp.mkdir()
     shutil.copytree(NAIVE, workspace / "naive")
-    result, _, _ = run_step("Install dockwise", {}, workspace, temp, os.environ.get("PATH", ""))
+    # the runner checks the action out on its own (pip builds in that tree): a clone of HEAD
+    action_path = tmp_path / "action"
+    subprocess.run(["git", "clone", "-q", str(ROOT), str(action_path)], check=True)
+    path = os.environ.get("PATH", "")
+    result, _, _ = run_step("Install dockwise", {}, workspace, temp, path, action_path)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().startswith("dockwise ")
     assert (temp / "dockwise-venv" / "bin" / "dockwise").exists()
