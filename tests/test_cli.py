@@ -712,3 +712,51 @@ def test_kubernetes_manifests_on_stdin(tmp_path: Path) -> None:
     rules = {finding["rule"] for finding in document["findings"]}
     assert {"DW221", "DW222", "DW403"} <= rules, rules
     assert all(finding["path"] == "-" for finding in document["findings"])
+
+
+def _compose_project(tmp_path: Path) -> Path:
+    (tmp_path / "Dockerfile").write_text(
+        "FROM python:3.11-slim\nRUN pip install flask\nCMD python app.py\n"
+    )
+    (tmp_path / "compose.yaml").write_text(
+        "services:\n  web:\n    build: .\n    privileged: true\n"
+    )
+    (tmp_path / "k8s").mkdir()
+    (tmp_path / "k8s" / "deploy.yaml").write_text(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n"
+        "  template:\n    spec:\n      containers:\n        - name: web\n"
+        "          image: web:1.0\n          securityContext:\n            privileged: true\n"
+    )
+    return tmp_path
+
+
+def test_compose_file_given_by_name_is_read_as_compose(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = _compose_project(tmp_path)
+    assert main(["check", str(folder / "compose.yaml"), "--format", "json"]) == 1
+    found = json.loads(capsys.readouterr().out)["findings"]
+    assert found, "the privileged compose service is reported"
+    assert {f["path"] for f in found} == {"compose.yaml"}  # the Dockerfile's are not
+    assert not [f for f in found if f["rule"] in ("DW929", "DW937")]  # no YAML read as Dockerfile
+
+
+def test_manifest_given_by_name_is_read_as_kubernetes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = _compose_project(tmp_path)
+    status = main(["check", str(folder / "k8s" / "deploy.yaml"), "--format", "json"])
+    found = json.loads(capsys.readouterr().out)["findings"]
+    assert status == 1
+    assert "DW825" in {f["rule"] for f in found}  # the privileged container
+    assert {f["path"] for f in found} == {"deploy.yaml"}
+
+
+def test_several_files_keep_their_folder_prefix(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = _compose_project(tmp_path)
+    monkeypatch.chdir(folder)
+    main(["check", "k8s/deploy.yaml", "compose.yaml", "--format", "json"])
+    paths = {f["path"] for f in json.loads(capsys.readouterr().out)["findings"]}
+    assert paths == {"k8s/deploy.yaml", "compose.yaml"}

@@ -249,7 +249,7 @@ def _check(args: argparse.Namespace, debug: bool = False) -> int:
         # a loader that cares turns them into findings, and none reach stderr raw
         if not debug:
             warnings.simplefilter("ignore")
-        for name, load in _inputs(args, config):
+        for name, load, only in _inputs(args, config):
             try:
                 project, prefix = load()
                 if usage_path is not None:
@@ -274,7 +274,13 @@ def _check(args: argparse.Namespace, debug: bool = False) -> int:
                     raise InternalError(name, error) from error
                 problems.append(_internal_problem(name, error))
                 continue
-            files_checked += files_read(project)
+            if only is not None:  # compose files or manifests given by name: theirs only
+                outcome = replace(
+                    outcome,
+                    findings=tuple(f for f in outcome.findings if f.path in only),
+                    problems=tuple(p for p in outcome.problems if p.path in only),
+                )
+            files_checked += files_read(project) if only is None else len(only)
             roots.append((prefix, project.root))
             for dockerfile in project.dockerfiles:
                 source_lines[prefix + dockerfile.relpath] = list(dockerfile.lines)
@@ -422,24 +428,29 @@ def _selectors(option: str, text: str, rule_ids: Sequence[str]) -> tuple[str, ..
     return items
 
 
-def _inputs(
-    args: argparse.Namespace, config: Config
-) -> list[tuple[str, Callable[[], tuple[Project, str]]]]:
-    """The inputs to check, each named for messages, with how to load it as a project and
-    the prefix its paths get in the report. Loading is deferred so that an internal error
-    names the input it happened on.
+Input = tuple[str, Callable[[], tuple["Project", str]], frozenset[str] | None]
+
+
+def _inputs(args: argparse.Namespace, config: Config) -> list[Input]:
+    """The inputs to check, each named for messages, with how to load it as a project, the
+    prefix its paths get in the report, and the files whose findings are reported (None:
+    all). Loading is deferred so that an internal error names the input it happened on.
 
     Several Dockerfiles given one by one make one project, so that project-wide work
-    (rule selection, ShellCheck batches) happens once, not once per file.
+    (rule selection, ShellCheck batches) happens once, not once per file. Compose files and
+    Kubernetes manifests given by name (pre-commit passes them so) are checked with the
+    folder they are in, so that they are joined to the Dockerfiles they build and run, and
+    only their own findings are reported.
     """
     from dockwise.project import load_files, load_project
 
     several = len(args.paths) > 1
-    inputs: list[tuple[str, Callable[[], tuple[Project, str]]]] = []
+    inputs: list[Input] = []
     files: list[Path] = []
+    yamls: dict[Path, list[Path]] = {}
     for given in args.paths:
         if given == "-":
-            inputs.append((args.stdin_filename, lambda: (_stdin_project(args, config), "")))
+            inputs.append((args.stdin_filename, lambda: (_stdin_project(args, config), ""), None))
             continue
         path = Path(given)
         try:
@@ -452,14 +463,22 @@ def _inputs(
             prefix = (
                 path.as_posix().rstrip("/") + "/" if several and given not in (".", "./") else ""
             )
-            inputs.append((given, functools.partial(_folder, path, config, args, prefix)))
+            inputs.append((given, functools.partial(_folder, path, config, args, prefix), None))
+        elif is_file and path.name.lower().endswith((".yaml", ".yml")):
+            yamls.setdefault(path.parent, []).append(path)
         elif is_file:
             files.append(path)
         else:
             raise UsageError(f"{given}: not a regular file or folder")
+    for folder, named in yamls.items():
+        shown = folder.as_posix()
+        prefix = shown.rstrip("/") + "/" if several and shown not in (".", "./") else ""
+        load = functools.partial(_folder, folder, config, args, prefix)
+        only = frozenset(path.name for path in named)
+        inputs.append((", ".join(str(path) for path in named), load, only))
     if len(files) == 1 and not several:
-        only = files[0]
-        inputs.append((str(only), lambda: (load_project(only, config, args.target), "")))
+        one = files[0]
+        inputs.append((str(one), lambda: (load_project(one, config, args.target), ""), None))
     elif files:
 
         def load_several() -> tuple[Project, str]:
@@ -467,7 +486,7 @@ def _inputs(
             prefix = os.path.relpath(project.root, Path.cwd()).replace(os.sep, "/")
             return project, "" if prefix == "." else prefix + "/"
 
-        inputs.append((", ".join(str(f) for f in files), load_several))
+        inputs.append((", ".join(str(f) for f in files), load_several, None))
     return inputs
 
 
