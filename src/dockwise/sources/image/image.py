@@ -118,7 +118,8 @@ class Image:
         self, layer: Layer, on_bytes: Callable[[int], None] | None = None
     ) -> Iterator[tuple[Entry, Callable[[int], bytes]]]:
         """Streams the layer's tar: for each entry, a reader read(limit) -> the next at most
-        `limit` bytes of the body (b"" at its end), valid only until the next entry; unread
+        `limit` bytes of the body (b"" at its end), valid only until the next entry (then it
+        raises ValueError); unread
         bodies are skipped (seeked over when the stream allows). The blob's sha256 (and the
         diff_id for compressed layers) is verified while streaming; a mismatch raises
         ImageError at the end. `on_bytes(n)` is called with the stored bytes consumed."""
