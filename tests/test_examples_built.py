@@ -356,6 +356,9 @@ def test_dockwise_image_finds_the_service_clean_and_the_naive_broken(
     lessons = {f["lesson"] for f in naive["findings"]}
     # the finding the failed HEALTHCHECK above proves: curl is not in the image
     assert "DW242" in rules
+    # the "done when": the root user, secrets in Env and history, a secret a later
+    # layer deleted (the .npmrc token), and the waste of the layers
+    assert {"DW830", "DW530", "DW531", "DW533", "DW133"} <= rules
     assert {"size", "health", "secrets", "runtime", "security"} <= lessons
 
 
