@@ -112,3 +112,85 @@ def test_deployment_without_probes_or_memory_limit_with_a_password(service: Path
     found = findings(service)
     for rule in ("DW221", "DW222", "DW403", "DW523"):
         assert [f.path for f in by_rule(found, rule)] == ["k8s/deployment.yaml"], rule
+
+
+# --- the same cases on the real reference service: `python -m app`, whose __main__ builds a
+# uvicorn.Config from the settings; dockwise reads the bind, app and graceful timeout there
+
+REAL = Path(__file__).resolve().parents[1] / "examples" / "service"
+
+
+@pytest.fixture
+def real(tmp_path: Path) -> Path:
+    copied = shutil.copytree(REAL, tmp_path / "real", ignore=shutil.ignore_patterns("__pycache__"))
+    return Path(copied)
+
+
+def line_of(path: Path, start: str) -> int:
+    return next(
+        n for n, line in enumerate(path.read_text().splitlines(), 1) if line.startswith(start)
+    )
+
+
+def test_the_real_service_is_clean(real: Path) -> None:
+    assert findings(real) == []
+
+
+def test_real_probe_on_a_path_the_app_does_not_serve(real: Path) -> None:
+    edit(real / "k8s" / "deployment.yaml", "path: /health\n", "path: /healthz\n")
+    (hit,) = by_rule(findings(real), "DW231")
+    assert hit.path == "k8s/deployment.yaml" and "/healthz" in hit.message
+    related = {(r.path, r.line) for r in hit.related}
+    assert ("Dockerfile", line_of(real / "Dockerfile", "CMD")) in related
+    assert ("app/main.py", line_of_route(real, "/health")) in related
+
+
+def line_of_route(real: Path, path: str) -> int:
+    lines = (real / "app" / "main.py").read_text().splitlines()
+    return next(n for n, line in enumerate(lines, 1) if f'.get("{path}"' in line)
+
+
+def test_real_probe_port_differs_from_the_server_port(real: Path) -> None:
+    edit(real / "k8s" / "deployment.yaml", "containerPort: 8000", "containerPort: 8080")
+    hits = by_rule(findings(real), "DW232")
+    assert [h.path for h in hits] == ["k8s/deployment.yaml"] * 2
+    assert all("8080" in h.message and "8000" in h.message for h in hits)
+    cmd = ("Dockerfile", line_of(real / "Dockerfile", "CMD"))
+    assert all(cmd in {(r.path, r.line) for r in h.related} for h in hits)
+
+
+def test_real_port_from_the_image_environment(real: Path) -> None:
+    edit(real / "Dockerfile", "PORT=8000", "PORT=9000")
+    hits = by_rule(findings(real), "DW232")
+    assert hits and all("listens on 9000" in h.message for h in hits)
+
+
+def test_real_server_bound_to_loopback_fails_the_probes(real: Path) -> None:
+    edit(real / "app" / "__main__.py", 'host="0.0.0.0"', 'host="127.0.0.1"')
+    hits = by_rule(findings(real), "DW233")
+    errors = [h for h in hits if h.severity.label == "error"]
+    assert errors and errors[0].path == "Dockerfile"
+    assert errors[0].related and errors[0].related[0].path == "k8s/deployment.yaml"
+
+
+def test_real_termination_grace_shorter_than_the_graceful_timeout(real: Path) -> None:
+    manifest = real / "k8s" / "deployment.yaml"
+    edit(manifest, "terminationGracePeriodSeconds: 30", "terminationGracePeriodSeconds: 5")
+    (hit,) = by_rule(findings(real), "DW611")
+    assert hit.path == "k8s/deployment.yaml"
+    assert hit.line == line_of(manifest, "      terminationGracePeriodSeconds")
+    assert "10 s" in hit.message
+    assert [r.path for r in hit.related] == ["Dockerfile"]
+
+
+def test_real_graceful_timeout_follows_the_environment(real: Path) -> None:
+    # SHUTDOWN_TIMEOUT=40 in the Deployment: settings.shutdown_timeout outlives 30 s
+    edit(real / "k8s" / "deployment.yaml", 'value: "10"', 'value: "40"')
+    (hit,) = by_rule(findings(real), "DW611")
+    assert "40 s" in hit.message
+
+
+def test_real_compose_stop_grace_period_shorter_than_the_graceful_timeout(real: Path) -> None:
+    edit(real / "compose.yaml", "stop_grace_period: 15s", "stop_grace_period: 5s")
+    (hit,) = by_rule(findings(real), "DW610")
+    assert hit.path == "compose.yaml" and "10 s" in hit.message

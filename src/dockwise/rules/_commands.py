@@ -7,9 +7,10 @@ security and the app model)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 from dockwise.lazyre import lazy_compile
 from dockwise.project import Project
@@ -296,3 +297,76 @@ _SHEBANG_SHELL = lazy_compile(r"^#!.*\b(sh|bash|ash|dash|zsh|ksh)\b")
 def is_shell_script(text: str) -> bool:
     first = text.lstrip("\ufeff").split("\n", 1)[0]
     return not first.startswith("#!") or bool(_SHEBANG_SHELL.match(first))
+
+
+# --- servers started from Python code ------------------------------------------------------
+
+if TYPE_CHECKING:
+    from dockwise.model.service import Service
+    from dockwise.sources.servercmd import ServerCommand
+
+LaunchReader = Callable[[tuple[str, ...], Mapping[str, str]], "ServerCommand | None"]
+
+
+def python_launch(service: Service, project: Project) -> LaunchReader | None:
+    """A reader of the server a `python -m pkg` / `python main.py` command line starts from
+    the service's own code (`pkg/__main__.py` calling `uvicorn.run(...)`), or None when the
+    service has no build context with Python code."""
+    dockerfile = service.dockerfile
+    root = service.context_dir
+    if dockerfile is None or root is None or not project.discovery.python_files:
+        return None
+    workdir = final_workdir(dockerfile.shipped_chain())
+
+    def read(argv: tuple[str, ...], env: Mapping[str, str]) -> ServerCommand | None:
+        from dockwise.rules._app import _PYTHON, _python_target
+
+        if not argv or not _PYTHON.match(argv[0].rsplit("/", 1)[-1]):
+            return None
+        targets = _python_target(argv[1:], env)
+        if len(targets) != 1 or "$" in targets[0]:
+            return None
+        entry = _launch_entry(project, dockerfile, root, workdir, targets[0], env, argv)
+        if entry is None:
+            return None
+        app_root, dotted = entry
+        key = (str(app_root), dotted, tuple(sorted(env.items())))
+        table = project.memo("python_launch", project, dict)
+        if key not in table:
+            from dockwise.sources.servercmd import read_python_launch
+
+            table[key] = read_python_launch(project.python_app(app_root), dotted, env)
+        return table[key]  # type: ignore[no-any-return]
+
+    return read
+
+
+def _launch_entry(
+    project: Project,
+    dockerfile: Dockerfile,
+    root: Path,
+    workdir: str,
+    target: str,
+    env: Mapping[str, str],
+    argv: tuple[str, ...],
+) -> tuple[Path, str] | None:
+    """(app root, dotted module run as __main__) of `python -m pkg` or `python file.py`."""
+    from dockwise.rules._app import _Layout, _locate
+
+    context = project.contexts.get(dockerfile.relpath)
+    if context is None or target in ("flask", "celery") or target.endswith(":app"):
+        return None
+    folders = [workdir] + [p for p in env.get("PYTHONPATH", "").split(":") if p.startswith("/")]
+    found = _locate(_Layout(context), target, folders)
+    if found is None:
+        return None
+    relpath, dotted = found
+    depth = dotted.count(".") + 1 + relpath.endswith("/__init__.py")
+    base = "/".join(relpath.split("/")[:-depth])
+    app_root = root / base if base else root
+    app = project.python_app(app_root)
+    if relpath.endswith("/__init__.py"):
+        if "-m" not in argv or not app.has_module(f"{dotted}.__main__"):
+            return None
+        dotted = f"{dotted}.__main__"
+    return (app_root, dotted) if app.has_module(dotted) else None

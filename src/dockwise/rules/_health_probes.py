@@ -18,6 +18,7 @@ from dockwise.sources.shell import ShellCommand, parse_script
 if TYPE_CHECKING:
     from dockwise.model.service import ComposePart, ContainerPart, Service
     from dockwise.project import Project
+    from dockwise.rules._commands import LaunchReader
     from dockwise.sources.compose import Healthcheck
     from dockwise.sources.dockerfile import Instruction
     from dockwise.sources.servercmd import ServerCommand
@@ -334,7 +335,11 @@ def _names_host(words: tuple[str, ...], env: Mapping[str, str]) -> bool:
 
 
 def _server_of(
-    argv: tuple[str, ...], env: Mapping[str, str], path: str, line: int | None
+    argv: tuple[str, ...],
+    env: Mapping[str, str],
+    path: str,
+    line: int | None,
+    launch: LaunchReader | None = None,
 ) -> Server | None:
     from dockwise.rules._commands import shell_c_script, unwrap
     from dockwise.sources.servercmd import parse_server_command
@@ -361,6 +366,8 @@ def _server_of(
         if command is None:
             command = _dev_server(expanded, scope)
             defaulted = command is not None and not _names_host(expanded, scope)
+        if command is None and launch is not None:  # python -m pkg: uvicorn.run(...) in it
+            command = launch(expanded, scope)
         if command is not None:
             command, env_host = _from_env(command, scope)
             return Server(command, path, line, env_host, beside, defaulted)
@@ -405,7 +412,9 @@ def _with_config(server: Server, project: Project, service: Service) -> Server |
     )
 
 
-def dockerfile_server(service: Service, env: Mapping[str, str]) -> Server | None:
+def dockerfile_server(
+    service: Service, env: Mapping[str, str], launch: LaunchReader | None = None
+) -> Server | None:
     """The server the image starts: ENTRYPOINT and CMD as Docker joins them; a CMD behind an
     ENTRYPOINT script is read too, noting that the script runs first."""
     from dataclasses import replace
@@ -428,13 +437,15 @@ def dockerfile_server(service: Service, env: Mapping[str, str]) -> Server | None
         joined = argv_of(entrypoint)
         if entrypoint.json and cmd is not None and cmd.value:
             joined = (*joined, *argv_of(cmd))
-        found = _server_of(joined, scope, dockerfile.relpath, entrypoint.start_line)
+        found = _server_of(joined, scope, dockerfile.relpath, entrypoint.start_line, launch)
         if found is not None or not entrypoint.json or cmd is None or not cmd.value:
             return found
         program = unwrap(tuple(entrypoint.value))
         if not program:
             return None
-        found = _server_of(argv_of(cmd), {**cmd.vars, **env}, dockerfile.relpath, cmd.start_line)
+        found = _server_of(
+            argv_of(cmd), {**cmd.vars, **env}, dockerfile.relpath, cmd.start_line, launch
+        )
         if found is not None and found.beside is None:
             found = replace(
                 found,
@@ -443,7 +454,7 @@ def dockerfile_server(service: Service, env: Mapping[str, str]) -> Server | None
         return found
     if cmd is None or not cmd.value:
         return None
-    return _server_of(argv_of(cmd), {**cmd.vars, **env}, dockerfile.relpath, cmd.start_line)
+    return _server_of(argv_of(cmd), {**cmd.vars, **env}, dockerfile.relpath, cmd.start_line, launch)
 
 
 def _image_env(service: Service) -> dict[str, str]:
@@ -462,10 +473,11 @@ def compose_server(part: ComposePart, service: Service, project: Project) -> Ser
     )
     compose = part.service
     found: Server | None = None
+    launch = _python_launch(service, project)
     if compose.entrypoint is not None:
         argv = compose.entrypoint.argv + (compose.command.argv if compose.command else ())
         found = _server_of(
-            argv, env, compose.entrypoint.origin.path, compose.entrypoint.origin.line
+            argv, env, compose.entrypoint.origin.path, compose.entrypoint.origin.line, launch
         )
     elif (
         compose.command is not None
@@ -473,9 +485,9 @@ def compose_server(part: ComposePart, service: Service, project: Project) -> Ser
         and not compose.command.argv[0].startswith("-")
     ):
         origin = compose.command.origin
-        found = _server_of(compose.command.argv, env, origin.path, origin.line)
+        found = _server_of(compose.command.argv, env, origin.path, origin.line, launch)
     else:
-        found = dockerfile_server(service, env)
+        found = dockerfile_server(service, env, launch)
     return _with_config(found, project, service) if found is not None else None
 
 
@@ -489,13 +501,20 @@ def container_server(part: ContainerPart, service: Service, project: Project) ->
             env[var.name] = "$" + var.name
     argv = (*(container.command or ()), *(container.args or ()))
     found: Server | None = None
+    launch = _python_launch(service, project)
     if container.command is not None or (argv and not argv[0].startswith("-")):
-        found = _server_of(argv, env, part.path, container.line)
+        found = _server_of(argv, env, part.path, container.line, launch)
     else:
-        found = dockerfile_server(service, env)
+        found = dockerfile_server(service, env, launch)
     return _with_config(found, project, service) if found is not None else None
 
 
+def _python_launch(service: Service, project: Project) -> LaunchReader | None:
+    from dockwise.rules._commands import python_launch
+
+    return python_launch(service, project)
+
+
 def image_server(service: Service, project: Project) -> Server | None:
-    found = dockerfile_server(service, _image_env(service))
+    found = dockerfile_server(service, _image_env(service), _python_launch(service, project))
     return _with_config(found, project, service) if found is not None else None

@@ -639,6 +639,22 @@ class PythonApp:
         relpath = self._by_dotted.get(dotted)
         return self._load(relpath) if relpath is not None else None
 
+    def has_module(self, dotted: str) -> bool:
+        """Whether a module of that dotted name is among the files (nothing is parsed)."""
+        return dotted in self._by_dotted
+
+    def tree(self, dotted: str) -> tuple[PyModule, ast.Module] | None:
+        """A module's facts and its syntax tree, for a reader that looks closer at a few
+        modules (the server a `__main__` starts); parsed within the service's budget and
+        kept only by the caller."""
+        module = self.module(dotted)
+        if module is None or module.syntax_error is not None:
+            return None
+        try:
+            return module, ast.parse(self._bytes(module.relpath), filename=module.relpath)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return None
+
     def modules_mentioning(self, markers: Sequence[bytes]) -> list[PyModule]:
         """Modules whose text contains one of the markers (a cheap filter before parsing);
         searched once per set of markers (web_modules is asked by many rules)."""

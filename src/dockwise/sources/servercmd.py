@@ -394,3 +394,552 @@ def with_gunicorn_config(command: ServerCommand, settings: Mapping[str, object])
     ):
         changes["graceful_timeout"] = float(graceful)
     return replace(command, **changes) if changes else command  # type: ignore[arg-type]
+
+
+# --- servers started from Python code ------------------------------------------------------
+#
+# `python -m app` whose `app/__main__.py` calls `uvicorn.run(...)` or builds a
+# `uvicorn.Config(...)` for a `uvicorn.Server`: the call's arguments are read from the syntax
+# tree (never run). A value is read when it is a literal, an environment lookup with a
+# literal default (`int(os.environ.get("PORT", "8000"))`), or a settings attribute whose
+# value comes to one of those through a few simple steps (a dataclass or pydantic settings
+# class, a loader function, a small helper); anything else is unknown, never guessed.
+
+_UNKNOWN = object()
+_MAX_DEPTH = 24
+_ENV_NAMES = frozenset({"env", "environ", "environment", "os.environ"})
+_CONVERSIONS: dict[str, type] = {"int": int, "float": float, "str": str}
+# uvicorn.run / uvicorn.Config keywords and their positions after the app
+_UVICORN_KEYWORDS = ("host", "port", "uds", "fd")
+_UVICORN_LAUNCHERS = frozenset({"uvicorn.run", "uvicorn.Config", "uvicorn.config.Config"})
+
+
+class _Scope:
+    """Where a name is looked up: a function's parameters and assignments, then its module."""
+
+    def __init__(
+        self,
+        module: object,  # PyModule
+        tree: ast.Module,
+        function: ast.FunctionDef | ast.AsyncFunctionDef | None = None,
+        bound: Mapping[str, tuple[ast.expr, _Scope]] | None = None,
+    ) -> None:
+        self.module = module
+        self.tree = tree
+        self.function = function
+        self.bound = dict(bound or {})
+
+
+@dataclass(frozen=True)
+class _Instance:
+    """An object made by calling a class: its keyword arguments and the class body."""
+
+    cls: ast.ClassDef
+    scope: _Scope  # the class's module
+    keywords: Mapping[str, tuple[ast.expr, _Scope]]
+
+
+@dataclass(frozen=True)
+class _Reference:
+    """A module-level object of the app (`app.main:app`, `app.main:create_app`)."""
+
+    target: str
+
+
+class _Evaluator:
+    def __init__(self, app: object, env: Mapping[str, str]) -> None:
+        self.app = app  # PythonApp
+        self.env = env
+        self.trees: dict[str, tuple[object, ast.Module] | None] = {}
+        self.steps = 0
+
+    # --- modules and names ---------------------------------------------------------------
+
+    def scope_of(self, dotted: str) -> _Scope | None:
+        if dotted not in self.trees:
+            self.trees[dotted] = self.app.tree(dotted)  # type: ignore[attr-defined]
+        found = self.trees[dotted]
+        return _Scope(found[0], found[1]) if found is not None else None
+
+    def _module_definition(self, scope: _Scope, name: str) -> ast.AST | None:
+        """The one top-level def, class or assignment of a name in a module."""
+        found: list[ast.AST] = []
+        for statement in scope.tree.body:
+            if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                if statement.name == name:
+                    found.append(statement)
+            elif _assigns(statement, name):
+                found.append(statement)
+        return found[0] if len(found) == 1 else None
+
+    def name(self, node: ast.Name, scope: _Scope, depth: int) -> object:
+        name = node.id
+        if scope.function is not None:
+            nodes = _function_nodes(scope.function)
+            stores = [
+                n
+                for n in nodes
+                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store) and n.id == name
+            ]
+            assigned = [n for n in nodes if isinstance(n, ast.stmt) and _assigns(n, name)]
+            if name in scope.bound and not stores:
+                expr, where = scope.bound[name]
+                return self.value(expr, where, depth + 1)
+            if len(stores) == 1 and len(assigned) == 1 and name not in scope.bound:
+                return self._assigned(assigned[0], scope, depth)
+            if stores or name in _parameters(scope.function):
+                return _UNKNOWN
+        return self.module_name(scope, name, depth)
+
+    def module_name(self, scope: _Scope, name: str, depth: int) -> object:
+        definition = self._module_definition(scope, name)
+        if isinstance(definition, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            return (definition, _Scope(scope.module, scope.tree))
+        if isinstance(definition, ast.stmt):
+            return self._assigned(definition, _Scope(scope.module, scope.tree), depth)
+        target = getattr(scope.module, "names", {}).get(name)
+        if target is not None:
+            return self.imported(target, depth)
+        if name in _CONVERSIONS:
+            return _CONVERSIONS[name]
+        return _UNKNOWN
+
+    def imported(self, target: str, depth: int) -> object:
+        """What `from pkg.mod import name` names, when the app holds pkg.mod."""
+        owner, _, attribute = target.rpartition(".")
+        if not owner or not self.app.has_module(owner):  # type: ignore[attr-defined]
+            return _Reference(target) if self.app.has_module(target) else _External(target)  # type: ignore[attr-defined]
+        scope = self.scope_of(owner)
+        if scope is None:
+            return _UNKNOWN
+        found = self.module_name(scope, attribute, depth + 1)
+        return found if found is not _UNKNOWN else _Reference(f"{owner}:{attribute}")
+
+    def _assigned(self, statement: ast.stmt, scope: _Scope, depth: int) -> object:
+        value = getattr(statement, "value", None)
+        if value is None or isinstance(statement, ast.AugAssign):
+            return _UNKNOWN
+        targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]  # type: ignore[attr-defined]
+        if len(targets) != 1 or not isinstance(targets[0], ast.Name):
+            return _UNKNOWN
+        return self.value(value, scope, depth + 1)
+
+    # --- expressions ---------------------------------------------------------------------
+
+    def value(self, node: ast.expr, scope: _Scope, depth: int = 0) -> object:
+        self.steps += 1
+        if depth > _MAX_DEPTH or self.steps > 5000:
+            return _UNKNOWN
+        if isinstance(node, ast.Constant):
+            return node.value
+        if isinstance(node, ast.Name):
+            return self.name(node, scope, depth)
+        if isinstance(node, ast.Attribute):
+            dotted = _dotted_name(node)
+            if dotted in ("os.environ",):
+                return _UNKNOWN
+            owner = self.value(node.value, scope, depth + 1)
+            return self.attribute(owner, node.attr, depth)
+        if isinstance(node, ast.Subscript):
+            key = self.value(node.slice, scope, depth + 1)
+            if _is_env(node.value) and isinstance(key, str):
+                return self.env_value(key, _UNKNOWN)
+            return _UNKNOWN
+        if isinstance(node, ast.Call):
+            return self.call(node, scope, depth)
+        return _UNKNOWN
+
+    def env_value(self, name: str, default: object) -> object:
+        if name in self.env:
+            value = self.env[name]
+            return _UNKNOWN if "$" in value else value
+        return default
+
+    def attribute(self, owner: object, attribute: str, depth: int) -> object:
+        if isinstance(owner, _Instance):
+            if attribute in owner.keywords:
+                expr, where = owner.keywords[attribute]
+                return self.value(expr, where, depth + 1)
+            return self.class_default(owner, attribute, depth)
+        if isinstance(owner, _External):
+            return _External(f"{owner.target}.{attribute}")
+        if isinstance(owner, _Reference) and ":" not in owner.target:
+            scope = self.scope_of(owner.target)
+            if scope is not None:
+                found = self.module_name(scope, attribute, depth + 1)
+                return found if found is not _UNKNOWN else _Reference(f"{owner.target}:{attribute}")
+        return _UNKNOWN
+
+    def class_default(self, instance: _Instance, attribute: str, depth: int) -> object:
+        """A field's default in the class body; pydantic settings read FIELD from the env."""
+        cls = instance.cls
+        bases = {(_dotted_name(base) or "").rpartition(".")[2] for base in cls.bases}
+        settings = "BaseSettings" in bases
+        if settings and any(
+            _assigns(s, "model_config") or (isinstance(s, ast.ClassDef) and s.name == "Config")
+            for s in cls.body
+        ):
+            return _UNKNOWN  # env_prefix, env files...: not followed
+        for statement in cls.body:
+            if not _assigns(statement, attribute):
+                continue
+            value = getattr(statement, "value", None)
+            default = (
+                self.value(value, instance.scope, depth + 1) if value is not None else _UNKNOWN
+            )
+            if isinstance(value, ast.Call) and (_dotted_name(value.func) or "").endswith("Field"):
+                given = value.args[0] if value.args else _keyword_of(value, "default")
+                default = self.value(given, instance.scope, depth + 1) if given else _UNKNOWN
+            if settings:
+                matches = [v for k, v in self.env.items() if k.lower() == attribute.lower()]
+                if matches:
+                    raw: object = matches[-1] if "$" not in matches[-1] else _UNKNOWN
+                    annotation = getattr(statement, "annotation", None)
+                    kind = _CONVERSIONS.get(getattr(annotation, "id", ""))
+                    return _convert(kind, raw) if kind is not None else raw
+            return default
+        return _UNKNOWN
+
+    def call(self, node: ast.Call, scope: _Scope, depth: int) -> object:
+        dotted = _dotted_name(node.func) or ""
+        if (
+            isinstance(node.func, ast.Attribute)
+            and node.func.attr == "get"
+            and _is_env(node.func.value)
+            or dotted in ("os.getenv", "getenv")
+        ):
+            if not node.args:
+                return _UNKNOWN
+            name = self.value(node.args[0], scope, depth + 1)
+            given = node.args[1] if len(node.args) > 1 else _keyword_of(node, "default")
+            default = self.value(given, scope, depth + 1) if given is not None else None
+            return self.env_value(name, default) if isinstance(name, str) else _UNKNOWN
+        function = self.value(node.func, scope, depth + 1)
+        if isinstance(function, type):
+            if len(node.args) != 1 or node.keywords:
+                return _UNKNOWN
+            return _convert(function, self.value(node.args[0], scope, depth + 1))
+        if (
+            not isinstance(function, tuple)
+            or any(isinstance(a, ast.Starred) for a in node.args)
+            or any(k.arg is None for k in node.keywords)
+        ):
+            return _UNKNOWN
+        definition, home = function
+        if isinstance(definition, ast.ClassDef):
+            keywords = {k.arg: (k.value, scope) for k in node.keywords if k.arg}
+            return _Instance(definition, home, keywords)
+        return self.returned(definition, home, node, scope, depth)
+
+    def returned(
+        self,
+        function: ast.FunctionDef | ast.AsyncFunctionDef,
+        home: _Scope,
+        call: ast.Call,
+        caller: _Scope,
+        depth: int,
+    ) -> object:
+        """What a small function of the app returns for these arguments: every `return`
+        must give the same value."""
+        if len(call.args) > len([*function.args.posonlyargs, *function.args.args]):
+            return _UNKNOWN
+        bound = _bind(function, home, call, caller)
+        inner = _Scope(home.module, home.tree, function, bound)
+        values = [
+            self.value(n.value, inner, depth + 1)
+            for n in _function_nodes(function)
+            if isinstance(n, ast.Return) and n.value is not None
+        ]
+        if not values or any(v is _UNKNOWN for v in values):
+            return _UNKNOWN
+        first = values[0]
+        return first if all(_same(first, v) for v in values[1:]) else _UNKNOWN
+
+
+@dataclass(frozen=True)
+class _External:
+    """A name imported from outside the app (`uvicorn.Config`)."""
+
+    target: str
+
+
+def _same(a: object, b: object) -> bool:
+    if isinstance(a, _Instance | tuple) or isinstance(b, _Instance | tuple):
+        return a is b
+    return type(a) is type(b) and a == b
+
+
+def _convert(kind: type | None, value: object) -> object:
+    if kind is None or value is _UNKNOWN or value is None or isinstance(value, bool):
+        return _UNKNOWN
+    if kind is str:
+        return value if isinstance(value, str) else _UNKNOWN
+    if isinstance(value, str | int | float):
+        try:
+            number = kind(value)
+        except (ValueError, OverflowError):
+            return _UNKNOWN
+        return number if abs(number) < 1e9 else _UNKNOWN
+    return _UNKNOWN
+
+
+def _dotted_name(node: ast.expr) -> str | None:
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    parts.append(node.id)
+    return ".".join(reversed(parts))
+
+
+def _is_env(node: ast.expr) -> bool:
+    return (_dotted_name(node) or "") in _ENV_NAMES
+
+
+def _keyword_of(call: ast.Call, name: str) -> ast.expr | None:
+    for keyword in call.keywords:
+        if keyword.arg == name:
+            return keyword.value
+    return None
+
+
+def _assigns(statement: ast.AST, name: str) -> bool:
+    if isinstance(statement, ast.Assign):
+        return any(isinstance(t, ast.Name) and t.id == name for t in statement.targets)
+    if isinstance(statement, ast.AnnAssign | ast.AugAssign):
+        return isinstance(statement.target, ast.Name) and statement.target.id == name
+    return False
+
+
+def _parameters(function: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
+    arguments = function.args
+    names = [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]
+    names += [a for a in (arguments.vararg, arguments.kwarg) if a is not None]
+    return {a.arg for a in names}
+
+
+def _function_nodes(function: ast.AST) -> list[ast.AST]:
+    """The nodes of a function's own body (nested functions and classes left out)."""
+    found: list[ast.AST] = []
+    stack = list(ast.iter_child_nodes(function))
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda):
+            continue
+        found.append(node)
+        stack.extend(ast.iter_child_nodes(node))
+    return found
+
+
+def _calls(nodes: list[ast.AST]) -> list[ast.Call]:
+    calls = [n for n in nodes if isinstance(n, ast.Call)]
+    return sorted(calls, key=lambda c: (c.lineno, c.col_offset))
+
+
+def _module_nodes(tree: ast.Module) -> list[ast.AST]:
+    """The module's own statements, function and class bodies left out."""
+    return _function_nodes(tree)
+
+
+class _LaunchReader:
+    def __init__(self, app: object, env: Mapping[str, str]) -> None:
+        self.evaluator = _Evaluator(app, env)
+        mentioning = app.modules_mentioning((b"uvicorn",))  # type: ignore[attr-defined]
+        self.launching = {module.dotted for module in mentioning}
+        self.found: list[ServerCommand] = []
+        self.followed: set[int] = set()
+
+    def launcher(self, call: ast.Call, scope: _Scope) -> str | None:
+        dotted = _dotted_name(call.func)
+        if dotted is None:
+            return None
+        head, _, rest = dotted.partition(".")
+        target = getattr(scope.module, "names", {}).get(head)
+        if target is None:
+            return None
+        full = f"{target}.{rest}" if rest else target
+        return full if full in _UVICORN_LAUNCHERS else None
+
+    def read(self, nodes: list[ast.AST], scope: _Scope, depth: int) -> None:
+        for call in _calls(nodes):
+            if self.launcher(call, scope) is not None:
+                self.found.append(self.uvicorn(call, scope))
+                continue
+            if depth >= 4 or not isinstance(call.func, ast.Name | ast.Attribute):
+                continue
+            if isinstance(call.func, ast.Attribute) and not isinstance(call.func.value, ast.Name):
+                continue
+            function = self.callee(call, scope)
+            if function is None or id(function[0]) in self.followed:
+                continue
+            definition, home = function
+            self.followed.add(id(definition))
+            bound = _bind(definition, home, call, scope)
+            inner = _Scope(home.module, home.tree, definition, bound)
+            self.read(_function_nodes(definition), inner, depth + 1)
+
+    def callee(
+        self, call: ast.Call, scope: _Scope
+    ) -> tuple[ast.FunctionDef | ast.AsyncFunctionDef, _Scope] | None:
+        """The app's function a call runs, when its module mentions uvicorn."""
+        func = call.func
+        if isinstance(func, ast.Name):
+            local = self.evaluator._module_definition(scope, func.id)
+            if local is None:
+                target = getattr(scope.module, "names", {}).get(func.id, "")
+                owner = target.rpartition(".")[0]
+                if owner not in self.launching:
+                    return None
+        elif getattr(scope.module, "names", {}).get(_dotted_name(func.value) or "", "") not in (  # type: ignore[attr-defined]
+            self.launching
+        ):
+            return None
+        found = self.evaluator.value(func, scope)
+        if (
+            isinstance(found, tuple)
+            and isinstance(found[0], ast.FunctionDef | ast.AsyncFunctionDef)
+            and getattr(found[1].module, "dotted", None) in self.launching
+        ):
+            return found  # type: ignore[return-value]
+        return None
+
+    def uvicorn(self, call: ast.Call, scope: _Scope) -> ServerCommand:
+        evaluate = self.evaluator.value
+        if any(k.arg is None for k in call.keywords) or any(
+            isinstance(a, ast.Starred) for a in call.args
+        ):
+            return ServerCommand("uvicorn", has_variables=True)
+        given: dict[str, ast.expr] = {k.arg: k.value for k in call.keywords if k.arg}
+        for name, arg in zip(("app", *_UVICORN_KEYWORDS), call.args, strict=False):
+            given.setdefault(name, arg)
+        unknown = False
+
+        def read(name: str) -> object:
+            nonlocal unknown
+            if name not in given:
+                return None
+            value = evaluate(given[name], scope)
+            if (
+                value is _UNKNOWN
+                or not isinstance(value, str | int | float)
+                or isinstance(value, bool)
+            ):
+                unknown = unknown or name in ("host", "port")
+                return _UNKNOWN
+            return value
+
+        host = read("host")
+        port = _convert(int, read("port")) if "port" in given else 8000
+        if port is _UNKNOWN:
+            unknown = True
+        socket = read("uds")
+        if socket is None and "fd" in given:
+            socket = "fd"
+        workers = _convert(int, read("workers")) if "workers" in given else None
+        graceful = read("timeout_graceful_shutdown")
+        access = evaluate(given["access_log"], scope) if "access_log" in given else True
+        log_config = read("log_config")
+        return ServerCommand(
+            server="uvicorn",
+            app=self.app_reference(given.get("app"), scope),
+            host=(host if isinstance(host, str) else None) if "host" in given else "127.0.0.1",
+            port=port if isinstance(port, int) else None,
+            unix_socket=socket if isinstance(socket, str) else None,
+            workers=workers if isinstance(workers, int) else None,
+            access_log=None if access is False else "-",
+            log_config=log_config if isinstance(log_config, str) else None,
+            graceful_timeout=_convert(float, graceful)  # type: ignore[arg-type]
+            if isinstance(graceful, int | float | str) and graceful is not _UNKNOWN
+            else None,
+            has_variables=unknown,
+        )
+
+    def app_reference(self, node: ast.expr | None, scope: _Scope, depth: int = 0) -> str | None:
+        """`"pkg.main:app"`, or the module-level object a name or factory call names."""
+        if node is None or depth > 6:
+            return None
+        if isinstance(node, ast.Constant):
+            return node.value if isinstance(node.value, str) and ":" in node.value else None
+        if isinstance(node, ast.Call):
+            return self.app_reference(node.func, scope, depth + 1)
+        module = scope.module
+        dotted = getattr(module, "dotted", "")
+        names = getattr(module, "names", {})
+        if isinstance(node, ast.Name):
+            if scope.function is not None:
+                assigned = [
+                    n
+                    for n in _function_nodes(scope.function)
+                    if isinstance(n, ast.stmt) and _assigns(n, node.id)
+                ]
+                if len(assigned) == 1:
+                    value = getattr(assigned[0], "value", None)
+                    return self.app_reference(value, scope, depth + 1)
+                if assigned or node.id in _parameters(scope.function):
+                    return None
+            if self.evaluator._module_definition(scope, node.id) is not None:
+                return f"{dotted}:{node.id}"
+            target = names.get(node.id)
+            if target is None:
+                return None
+            owner, _, attribute = target.rpartition(".")
+            return f"{owner}:{attribute}" if owner and self._has(owner) else None
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+            target = names.get(node.value.id)
+            if target is not None and self._has(target):
+                return f"{target}:{node.attr}"
+        return None
+
+    def _has(self, dotted: str) -> bool:
+        return bool(self.evaluator.app.has_module(dotted))  # type: ignore[attr-defined]
+
+
+def _bind(
+    function: ast.FunctionDef | ast.AsyncFunctionDef, home: _Scope, call: ast.Call, caller: _Scope
+) -> dict[str, tuple[ast.expr, _Scope]]:
+    """A call's arguments (and the parameters' defaults) by parameter name."""
+    arguments = function.args
+    positional = [*arguments.posonlyargs, *arguments.args]
+    bound: dict[str, tuple[ast.expr, _Scope]] = {}
+    defaults = arguments.defaults
+    for parameter, default in zip(positional[len(positional) - len(defaults) :], defaults):  # noqa: B905
+        bound[parameter.arg] = (default, home)
+    for parameter, kw_default in zip(arguments.kwonlyargs, arguments.kw_defaults):  # noqa: B905
+        if kw_default is not None:
+            bound[parameter.arg] = (kw_default, home)
+    for parameter, arg in zip(positional, call.args):  # noqa: B905
+        if not isinstance(arg, ast.Starred):
+            bound[parameter.arg] = (arg, caller)
+    for keyword in call.keywords:
+        if keyword.arg is not None:
+            bound[keyword.arg] = (keyword.value, caller)
+    return bound
+
+
+def read_python_launch(app: object, entry: str, env: Mapping[str, str]) -> ServerCommand | None:
+    """The server a Python module starts when run as the program (`python -m pkg` runs
+    `pkg.__main__`, `python main.py` runs `main`): uvicorn.run(...) or uvicorn.Config(...)
+    in it or in the app's functions it calls. Several launches that disagree leave the
+    disagreeing values unknown. None when it starts no server dockwise reads."""
+    reader = _LaunchReader(app, env)
+    scope = reader.evaluator.scope_of(entry)
+    if scope is None:
+        return None
+    try:
+        reader.read(_module_nodes(scope.tree), scope, 0)
+    except RecursionError:
+        return None
+    if not reader.found:
+        return None
+    first = reader.found[0]
+    for other in reader.found[1:]:
+        changes: dict[str, object] = {}
+        for name in ("app", "host", "port", "unix_socket", "workers", "graceful_timeout"):
+            if getattr(first, name) != getattr(other, name):
+                changes[name] = None
+        if {"host", "port", "unix_socket"} & changes.keys() or other.has_variables:
+            changes["has_variables"] = True
+        first = replace(first, **changes)  # type: ignore[arg-type]
+    return first
