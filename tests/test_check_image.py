@@ -448,3 +448,15 @@ def test_every_local_source_gives_the_same_image_findings(
         seen.append(sorted((f["rule"], f["message"]) for f in findings))
     assert {rule for rule, _ in seen[0]} >= {"DW242", "DW533", "DW830"}
     assert all(found == seen[0] for found in seen[1:])
+
+
+def test_the_report_carries_the_image_with_the_line_of_each_layer(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    archive = write_image(tmp_path / "image.tar", CONFIG)
+    main(["check", str(project(tmp_path)), "--image", str(archive), "--format", "json"])
+    image = json.loads(capsys.readouterr().out)["image"]
+    assert image["size_bytes"] > 0 and len(image["layers"]) == 3
+    lines = [(layer.get("path"), layer.get("line")) for layer in image["layers"]]
+    # the base layer comes from no line of this Dockerfile; COPY and RUN from theirs
+    assert lines == [(None, None), ("Dockerfile", 3), ("Dockerfile", 4)]

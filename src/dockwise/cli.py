@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from dockwise import __version__
 
@@ -244,6 +244,7 @@ def _check(args: argparse.Namespace, debug: bool = False) -> int:
     roots: list[tuple[str, Path]] = []
     files_checked = 0
     images = _read_images(args)  # once, whatever the number of inputs
+    image_document: dict[str, Any] | None = None  # the JSON "image" object of the first
     with warnings.catch_warnings():
         # libraries warn about what they tolerate (ruamel.yaml: a duplicate anchor, `1e999`);
         # a loader that cares turns them into findings, and none reach stderr raw
@@ -258,6 +259,7 @@ def _check(args: argparse.Namespace, debug: bool = False) -> int:
                     from dockwise.imagescan.join import attach
 
                     project = attach(project, images)
+                    image_document = image_document or _image_document(project, prefix)
                 if args.explain_model:
                     _emit(explain_model(project, prefix), args.output)
                     continue
@@ -316,6 +318,7 @@ def _check(args: argparse.Namespace, debug: bool = False) -> int:
         notes=notes,
         inputs=[_shown_input(given, args) for given in args.paths],
         usage=usage_document,
+        image=image_document,
     )
     # each input problem and note once, on stderr, before the report: a human reads them
     # there; json and sarif also carry them inside the document, for tools
@@ -557,6 +560,33 @@ def _read_lines(path: Path) -> list[str] | None:
         return path.read_text(encoding="utf-8", errors="replace").splitlines()
     except OSError:
         return None
+
+
+def _image_document(project: Project, prefix: str) -> dict[str, Any] | None:
+    """The "image" object of the report for the first image given with --image, each layer
+    with the Dockerfile line that made it when the image joined a service."""
+    from dockwise.imagescan.command import image_json
+    from dockwise.imagescan.join import origins
+
+    if not project.images:
+        return None
+    part = project.images[0]
+    document = dict(image_json(part.facts))
+    service = next((s for s in project.services if s.image is part), None)
+    made_by = origins(project, service) if service is not None else {}
+    layers = []
+    for layer, facts in zip(document["layers"], part.facts.layers, strict=True):
+        instruction = made_by.get(facts.history_index) if facts.history_index is not None else None
+        if instruction is not None and instruction.cmd in ("RUN", "COPY", "ADD"):
+            assert service is not None and service.dockerfile is not None
+            layer = {
+                **layer,
+                "path": prefix + service.dockerfile.relpath,
+                "line": instruction.start_line,
+            }
+        layers.append(layer)
+    document["layers"] = layers
+    return document
 
 
 def _read_images(args: argparse.Namespace) -> list[ImagePart]:
