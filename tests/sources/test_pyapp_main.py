@@ -203,3 +203,97 @@ def test_the_reference_service(env: dict[str, str], port: int, graceful: float) 
 def test_a_module_without_a_server_starts_none() -> None:
     files = {"main.py": "import os\n\nprint(os.environ.get('PORT', '1'))\n"}
     assert launch(files, "main") is None
+
+
+def test_hypercorn_serve_with_a_config_bound_beside_it() -> None:
+    files = {
+        "app/__init__.py": "",
+        "app/main.py": APP,
+        "app/__main__.py": (
+            "import asyncio\nimport os\n"
+            "from hypercorn.asyncio import serve\nfrom hypercorn.config import Config\n"
+            "from app.main import app\n\n"
+            "config = Config()\n"
+            "config.bind = [f\"0.0.0.0:{os.getenv('PORT', '8000')}\"]\n"
+            "config.graceful_timeout = 12\n"
+            "asyncio.run(serve(app, config))\n"
+        ),
+    }
+    found = launch(files, env={"PORT": "8443"})
+    assert found is not None
+    assert (found.server, found.app, found.host, found.port, found.graceful_timeout) == (
+        "hypercorn",
+        "app.main:app",
+        "0.0.0.0",
+        8443,
+        12.0,
+    )
+
+
+def test_hypercorn_config_from_a_file_is_unknown() -> None:
+    files = {
+        "main.py": (
+            "import asyncio\nfrom hypercorn.asyncio import serve\n"
+            "from hypercorn.config import Config\nfrom fastapi import FastAPI\n\n"
+            "app = FastAPI()\nconfig = Config.from_toml('hypercorn.toml')\n"
+            "asyncio.run(serve(app, config))\n"
+        ),
+    }
+    found = launch(files, "main")
+    assert found is not None and found.app == "main:app"
+    assert found.has_variables and found.effective_port is None
+
+
+GUNICORN_APP = (
+    "import multiprocessing\nfrom gunicorn.app.base import BaseApplication\n\n"
+    "class StandaloneApplication(BaseApplication):\n"
+    "    def __init__(self, app, options=None):\n"
+    "        self.options = options or {}\n"
+    "        self.application = app\n"
+    "        super().__init__()\n\n"
+    "    def load_config(self):\n"
+    "        for key, value in self.options.items():\n"
+    "            self.cfg.set(key.lower(), value)\n\n"
+    "    def load(self):\n"
+    "        return self.application\n"
+)
+
+
+def test_gunicorn_standalone_application_with_its_options() -> None:
+    files = {
+        "wsgi/__init__.py": "",
+        "wsgi/server.py": GUNICORN_APP,
+        "wsgi/web.py": "from flask import Flask\n\napp = Flask(__name__)\n",
+        "wsgi/__main__.py": (
+            "from wsgi.server import StandaloneApplication\nfrom wsgi.web import app\n\n"
+            "options = {\n"
+            "    'bind': '%s:%s' % ('0.0.0.0', '8080'),\n"
+            "    'workers': multiprocessing.cpu_count(),\n"
+            "    'graceful_timeout': 45,\n"
+            "}\n"
+            "StandaloneApplication(app, options).run()\n"
+        ),
+    }
+    found = launch(files, "wsgi.__main__")
+    assert found is not None
+    assert (found.server, found.app, found.host, found.port, found.workers) == (
+        "gunicorn",
+        "wsgi.web:app",
+        "0.0.0.0",
+        8080,
+        None,
+    )
+    assert found.graceful_timeout == 45.0 and found.config_file is None
+
+
+def test_gunicorn_application_without_a_bind_follows_port_or_the_default() -> None:
+    files = {
+        "main.py": GUNICORN_APP
+        + "\napp = object()\n\nif __name__ == '__main__':\n"
+        + "    StandaloneApplication(app, {'workers': 2}).run()\n",
+    }
+    found = launch(files, "main")
+    assert found is not None and (found.host, found.port, found.workers) == ("127.0.0.1", 8000, 2)
+    assert found.config_file is not None  # load_config in code: no default graceful timeout
+    on_port = launch(files, "main", {"PORT": "5000"})
+    assert on_port is not None and (on_port.host, on_port.port) == ("0.0.0.0", 5000)

@@ -412,6 +412,8 @@ _CONVERSIONS: dict[str, type] = {"int": int, "float": float, "str": str}
 # uvicorn.run / uvicorn.Config keywords and their positions after the app
 _UVICORN_KEYWORDS = ("host", "port", "uds", "fd")
 _UVICORN_LAUNCHERS = frozenset({"uvicorn.run", "uvicorn.Config", "uvicorn.config.Config"})
+_HYPERCORN_LAUNCHERS = frozenset({"hypercorn.asyncio.serve", "hypercorn.trio.serve"})
+_LAUNCH_MARKERS = (b"uvicorn", b"hypercorn", b"gunicorn")
 
 
 class _Scope:
@@ -547,6 +549,47 @@ class _Evaluator:
             return _UNKNOWN
         if isinstance(node, ast.Call):
             return self.call(node, scope, depth)
+        if isinstance(node, ast.List | ast.Tuple):
+            return tuple(self.value(item, scope, depth + 1) for item in node.elts)
+        if isinstance(node, ast.Dict):
+            if not all(isinstance(k, ast.Constant) and isinstance(k.value, str) for k in node.keys):
+                return _UNKNOWN
+            return _Options(
+                {k.value: (v, scope) for k, v in zip(node.keys, node.values)}  # type: ignore[union-attr]  # noqa: B905
+            )
+        if isinstance(node, ast.JoinedStr):
+            return self.fstring(node, scope, depth)
+        if isinstance(node, ast.BinOp):
+            return self.binop(node, scope, depth)
+        return _UNKNOWN
+
+    def fstring(self, node: ast.JoinedStr, scope: _Scope, depth: int) -> object:
+        parts: list[str] = []
+        for part in node.values:
+            if isinstance(part, ast.Constant) and isinstance(part.value, str):
+                parts.append(part.value)
+                continue
+            if not isinstance(part, ast.FormattedValue) or part.format_spec or part.conversion > 0:
+                return _UNKNOWN
+            value = self.value(part.value, scope, depth + 1)
+            if not isinstance(value, str | int) or isinstance(value, bool):
+                return _UNKNOWN
+            parts.append(str(value))
+        return "".join(parts)
+
+    def binop(self, node: ast.BinOp, scope: _Scope, depth: int) -> object:
+        left = self.value(node.left, scope, depth + 1)
+        right = self.value(node.right, scope, depth + 1)
+        if isinstance(node.op, ast.Add) and isinstance(left, str) and isinstance(right, str):
+            return left + right
+        if isinstance(node.op, ast.Mod) and isinstance(left, str) and len(left) <= 200:
+            values = right if isinstance(right, tuple) else (right,)
+            if not all(isinstance(v, str | int) and not isinstance(v, bool) for v in values):
+                return _UNKNOWN
+            try:
+                return left % values
+            except (TypeError, ValueError):
+                return _UNKNOWN
         return _UNKNOWN
 
     def env_value(self, name: str, default: object) -> object:
@@ -746,26 +789,27 @@ def _module_nodes(tree: ast.Module) -> list[ast.AST]:
 class _LaunchReader:
     def __init__(self, app: object, env: Mapping[str, str]) -> None:
         self.evaluator = _Evaluator(app, env)
-        mentioning = app.modules_mentioning((b"uvicorn",))  # type: ignore[attr-defined]
+        mentioning = app.modules_mentioning(_LAUNCH_MARKERS)  # type: ignore[attr-defined]
         self.launching = {module.dotted for module in mentioning}
         self.found: list[ServerCommand] = []
         self.followed: set[int] = set()
 
     def launcher(self, call: ast.Call, scope: _Scope) -> str | None:
-        dotted = _dotted_name(call.func)
-        if dotted is None:
-            return None
-        head, _, rest = dotted.partition(".")
-        target = getattr(scope.module, "names", {}).get(head)
-        if target is None:
-            return None
-        full = f"{target}.{rest}" if rest else target
-        return full if full in _UVICORN_LAUNCHERS else None
+        full = _imported_name(call.func, scope)
+        return full if full in _UVICORN_LAUNCHERS or full in _HYPERCORN_LAUNCHERS else None
 
     def read(self, nodes: list[ast.AST], scope: _Scope, depth: int) -> None:
         for call in _calls(nodes):
-            if self.launcher(call, scope) is not None:
+            launcher = self.launcher(call, scope)
+            if launcher in _UVICORN_LAUNCHERS:
                 self.found.append(self.uvicorn(call, scope))
+                continue
+            if launcher in _HYPERCORN_LAUNCHERS:
+                self.found.append(self.hypercorn(call, scope))
+                continue
+            gunicorn = self.gunicorn_application(call, scope)
+            if gunicorn is not None:
+                self.found.append(gunicorn)
                 continue
             if depth >= 4 or not isinstance(call.func, ast.Name | ast.Attribute):
                 continue
@@ -856,6 +900,108 @@ class _LaunchReader:
             has_variables=unknown,
         )
 
+    def hypercorn(self, call: ast.Call, scope: _Scope) -> ServerCommand:
+        """`serve(app, config)` with `config = Config()` and `config.bind = [...]` beside it."""
+        unknown = ServerCommand("hypercorn", has_variables=True)
+        config = call.args[1] if len(call.args) > 1 else _keyword_of(call, "config")
+        app = self.app_reference(call.args[0] if call.args else None, scope)
+        if not isinstance(config, ast.Name):
+            return replace(unknown, app=app)
+        nodes = _function_nodes(scope.function) if scope.function else _function_nodes(scope.tree)
+        made = [n for n in nodes if isinstance(n, ast.stmt) and _assigns(n, config.id)]
+        value = getattr(made[0], "value", None) if len(made) == 1 else None
+        if not (
+            isinstance(value, ast.Call)
+            and not value.args
+            and not value.keywords
+            and _imported_name(value.func, scope) in ("hypercorn.config.Config", "hypercorn.Config")
+        ):
+            return replace(unknown, app=app)
+        settings: dict[str, list[ast.expr]] = {}
+        for node in nodes:
+            if isinstance(node, ast.Assign) and len(node.targets) == 1:
+                target = node.targets[0]
+                if isinstance(target, ast.Attribute) and _dotted_name(target.value) == config.id:
+                    settings.setdefault(target.attr, []).append(node.value)
+        command = ServerCommand("hypercorn", app=app, host="127.0.0.1", port=8000)
+        if "bind" in settings:
+            bind = self._single(settings["bind"], scope)
+            if isinstance(bind, tuple) and bind:
+                bind = bind[0]
+            if not isinstance(bind, str) or "$" in bind:
+                return replace(unknown, app=app)
+            host, port, socket = _split_bind(bind)
+            command = replace(command, host=host, port=port, unix_socket=socket)
+        workers = _convert(int, self._single(settings.get("workers", []), scope))
+        graceful = _convert(float, self._single(settings.get("graceful_timeout", []), scope))
+        return replace(
+            command,
+            workers=workers if isinstance(workers, int) else None,
+            graceful_timeout=graceful if isinstance(graceful, float) else None,
+        )
+
+    def _single(self, values: list[ast.expr], scope: _Scope) -> object:
+        return self.evaluator.value(values[0], scope) if len(values) == 1 else _UNKNOWN
+
+    def gunicorn_application(self, call: ast.Call, scope: _Scope) -> ServerCommand | None:
+        """`StandaloneApplication(app, {"bind": ...}).run()` of a gunicorn BaseApplication."""
+        func = call.func
+        if not (
+            isinstance(func, ast.Attribute)
+            and func.attr == "run"
+            and not call.args
+            and isinstance(func.value, ast.Call)
+        ):
+            return None
+        made = func.value
+        if not isinstance(made.func, ast.Name | ast.Attribute):
+            return None
+        found = self.evaluator.value(made.func, scope)
+        if not isinstance(found, tuple) or not isinstance(found[0], ast.ClassDef):
+            return None
+        cls, home = found
+        bases = [_imported_name(base, home) or "" for base in cls.bases]
+        if not any(base.startswith("gunicorn.app.") for base in bases):
+            return None
+        app = self.app_reference(made.args[0] if made.args else None, scope)
+        unknown = ServerCommand("gunicorn", app=app, has_variables=True)
+        given = made.args[1] if len(made.args) > 1 else _keyword_of(made, "options")
+        options = self.evaluator.value(given, scope) if given is not None else _UNKNOWN
+        if not isinstance(options, _Options):
+            return unknown
+        values = {
+            name: self.evaluator.value(expr, where) for name, (expr, where) in options.items.items()
+        }
+        bind = values.get("bind")
+        if isinstance(bind, tuple) and bind:
+            bind = bind[0]
+        env_port = self.evaluator.env.get("PORT")
+        if "bind" not in values and env_port is not None:
+            bind = f"0.0.0.0:{env_port}" if is_digits(env_port.strip()) else _UNKNOWN
+        elif "bind" not in values:
+            bind = "127.0.0.1:8000"
+        if not isinstance(bind, str) or "$" in bind:
+            return unknown
+        host, port, socket = _split_bind(bind)
+        workers = _convert(int, values.get("workers", _UNKNOWN))
+        graceful = _convert(float, values.get("graceful_timeout", _UNKNOWN))
+        access = values.get("accesslog")
+        errors = values.get("errorlog")
+        return ServerCommand(
+            "gunicorn",
+            app=app,
+            host=host,
+            port=port,
+            unix_socket=socket,
+            workers=workers if isinstance(workers, int) else None,
+            access_log=access if isinstance(access, str) else None,
+            error_log=errors if isinstance(errors, str) else None,
+            graceful_timeout=graceful if isinstance(graceful, float) else None,
+            # the class's load_config may set more than the options: gunicorn's default
+            # graceful timeout is not assumed
+            config_file=None if "graceful_timeout" in values else "(load_config in code)",
+        )
+
     def app_reference(self, node: ast.expr | None, scope: _Scope, depth: int = 0) -> str | None:
         """`"pkg.main:app"`, or the module-level object a name or factory call names."""
         if node is None or depth > 6:
@@ -894,6 +1040,30 @@ class _LaunchReader:
 
     def _has(self, dotted: str) -> bool:
         return bool(self.evaluator.app.has_module(dotted))  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class _Options:
+    """A dict literal: its values, read when asked."""
+
+    items: Mapping[str, tuple[ast.expr, _Scope]]
+
+
+def _imported_name(node: ast.expr, scope: _Scope) -> str | None:
+    """The full dotted name of an imported object (`uvicorn.run`, `Config` from
+    hypercorn.config), or None when the first name is not imported."""
+    dotted = _dotted_name(node)
+    if dotted is None:
+        return None
+    head, _, rest = dotted.partition(".")
+    target = getattr(scope.module, "names", {}).get(head)
+    if target is None:
+        return None
+    return f"{target}.{rest}" if rest else target
+
+
+def _methods(cls: ast.ClassDef) -> set[str]:
+    return {s.name for s in cls.body if isinstance(s, ast.FunctionDef | ast.AsyncFunctionDef)}
 
 
 def _bind(
