@@ -297,3 +297,18 @@ def test_gunicorn_application_without_a_bind_follows_port_or_the_default() -> No
     assert found.config_file is not None  # load_config in code: no default graceful timeout
     on_port = launch(files, "main", {"PORT": "5000"})
     assert on_port is not None and (on_port.host, on_port.port) == ("0.0.0.0", 5000)
+
+
+def test_a_port_changed_under_a_condition_is_unknown() -> None:
+    files = {
+        "main.py": (
+            "import os\nimport uvicorn\n\n"
+            "PORT = 8000\nif os.environ.get('DEV'):\n    PORT = 5000\n\n"
+            "class Other:\n    def main(self):\n        pass\n\n"
+            "def main():\n    uvicorn.run('main:app', host='0.0.0.0', port=PORT)\n\n"
+            "main()\n"
+        ),
+    }
+    found = launch(files, "main")
+    assert found is not None and found.host == "0.0.0.0"  # main() is followed past Other.main
+    assert found.port is None and found.has_variables

@@ -454,6 +454,7 @@ class _Evaluator:
         self.env = env
         self.trees: dict[str, tuple[object, ast.Module] | None] = {}
         self.steps = 0
+        self.bindings: dict[int, dict[str, int]] = {}
 
     # --- modules and names ---------------------------------------------------------------
 
@@ -462,6 +463,28 @@ class _Evaluator:
             self.trees[dotted] = self.app.tree(dotted)  # type: ignore[attr-defined]
         found = self.trees[dotted]
         return _Scope(found[0], found[1]) if found is not None else None
+
+    def _stores(self, scope: _Scope, name: str) -> int:
+        """How many times the module's own statements bind a name (defs and imports too)."""
+        key = id(scope.tree)
+        if key not in self.bindings:
+            counts: dict[str, int] = {}
+            stack: list[ast.AST] = list(ast.iter_child_nodes(scope.tree))
+            while stack:
+                node = stack.pop()
+                names: list[str] = []
+                if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                    names.append(node.name)  # its body binds its own names
+                elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                    names.append(node.id)
+                elif isinstance(node, ast.Import | ast.ImportFrom):
+                    names += [(a.asname or a.name).split(".")[0] for a in node.names]
+                if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                    stack.extend(ast.iter_child_nodes(node))
+                for found in names:
+                    counts[found] = counts.get(found, 0) + 1
+            self.bindings[key] = counts
+        return self.bindings[key].get(name, 0)
 
     def _module_definition(self, scope: _Scope, name: str) -> ast.AST | None:
         """The one top-level def, class or assignment of a name in a module."""
@@ -494,6 +517,8 @@ class _Evaluator:
         return self.module_name(scope, name, depth)
 
     def module_name(self, scope: _Scope, name: str, depth: int) -> object:
+        if self._stores(scope, name) > 1:
+            return _UNKNOWN  # set in several places (an if/else, a try/except): unknown
         definition = self._module_definition(scope, name)
         if isinstance(definition, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
             return (definition, _Scope(scope.module, scope.tree))
