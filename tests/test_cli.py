@@ -539,11 +539,9 @@ def test_broken_rule_is_an_input_problem_naming_the_rule(
 
     real = dockwise.rules.all_rules()
     dw933 = next(r for r in real if r.id == "DW933")
-    monkeypatch.setattr(
-        dockwise.rules,
-        "all_rules",
-        lambda: tuple(Rule(r.meta, crash) if r.id == "DW901" else r for r in real),
-    )
+    broken = tuple(Rule(r.meta, crash) if r.id == "DW901" else r for r in real)
+    monkeypatch.setattr(dockwise.rules, "all_rules", lambda: broken)
+    monkeypatch.setattr(dockwise.rules, "rules_for", lambda project: broken)
     write(tmp_path, "Dockerfile", BAD_DOCKERFILE)
     status = main(["check", str(tmp_path), "--select", f"DW901,{dw933.id}", "-f", "json"])
     captured = capsys.readouterr()

@@ -15,7 +15,7 @@ from dockwise import __version__
 
 if TYPE_CHECKING:
     from dockwise.config import Config
-    from dockwise.findings import Finding
+    from dockwise.findings import Finding, RuleMeta
     from dockwise.model.service import ImagePart
     from dockwise.project import InputProblem, Project
 
@@ -225,11 +225,11 @@ def _check(args: argparse.Namespace, debug: bool = False) -> int:
     from dockwise.config import ConfigError
     from dockwise.engine import check_project
     from dockwise.report import MACHINE_FORMATS, Report, render
-    from dockwise.rules import all_rules
+    from dockwise.rules import all_rule_ids, rules_for
 
     args.format = _report_format(args)
-    rules = all_rules()
-    rule_ids = [r.id for r in rules]
+    rule_ids = list(all_rule_ids())  # every rule's id; a project imports only the rules it needs
+    metas: dict[str, RuleMeta] = {}  # of the rules that ran
     try:
         config = _config(args, rule_ids)
     except ConfigError as error:
@@ -263,6 +263,8 @@ def _check(args: argparse.Namespace, debug: bool = False) -> int:
                 if args.explain_model:
                     _emit(explain_model(project, prefix), args.output)
                     continue
+                rules = rules_for(project)
+                metas.update((r.id, r.meta) for r in rules)
                 outcome = check_project(project, rules, debug=debug)
             except (UsageError, KeyboardInterrupt, BrokenPipeError):
                 raise
@@ -308,7 +310,7 @@ def _check(args: argparse.Namespace, debug: bool = False) -> int:
 
     report = Report(
         findings=findings,
-        rules={r.id: r.meta for r in rules},
+        rules=metas,
         problems=problems,
         source_lines=lines_of,
         files_checked=files_checked,

@@ -26,6 +26,11 @@ ContainerCheck = Callable[["ContainerPart", "Service", "Project"], Iterable[Hit]
 ServiceCheck = Callable[["Service", "Project"], Iterable[Hit]]
 ImageCheck = Callable[["ImageFacts", "Service", "Project"], Iterable[Hit]]
 
+# the scope of each check made here, by its `run` function: a rule of scope `compose`,
+# `kubernetes` or `image` reports nothing on a project without compose files, manifests or
+# images, so its module need not even be imported for it (rules/__init__.py, `rules_for`)
+SCOPE_OF_CHECK: dict[object, str] = {}
+
 
 def compose_rule(id: str, **meta: Any) -> Callable[[ComposeCheck], Rule]:
     """A rule run once per compose service (override files merged, as compose reads them)."""
@@ -39,6 +44,7 @@ def compose_rule(id: str, **meta: Any) -> Callable[[ComposeCheck], Rule]:
 
         run.__name__ = check.__name__
         run.__doc__ = check.__doc__
+        SCOPE_OF_CHECK[run] = "compose"
         return make(run)
 
     return wrap
@@ -63,6 +69,7 @@ def container_rule(
 
         run.__name__ = check.__name__
         run.__doc__ = check.__doc__
+        SCOPE_OF_CHECK[run] = "kubernetes"
         return make(run)
 
     return wrap
@@ -79,6 +86,7 @@ def service_rule(id: str, **meta: Any) -> Callable[[ServiceCheck], Rule]:
 
         run.__name__ = check.__name__
         run.__doc__ = check.__doc__
+        SCOPE_OF_CHECK[run] = "service"
         return make(run)
 
     return wrap
@@ -104,6 +112,7 @@ def image_rule(id: str, **meta: Any) -> Callable[[ImageCheck], Rule]:
 
         run.__name__ = check.__name__
         run.__doc__ = check.__doc__
+        SCOPE_OF_CHECK[run] = "image"
         return make(run)
 
     return wrap
