@@ -194,3 +194,56 @@ def test_real_compose_stop_grace_period_shorter_than_the_graceful_timeout(real: 
     edit(real / "compose.yaml", "stop_grace_period: 15s", "stop_grace_period: 5s")
     (hit,) = by_rule(findings(real), "DW610")
     assert hit.path == "compose.yaml" and "10 s" in hit.message
+
+
+SCRIPT_DOCKERFILE = """\
+FROM python:3.12-slim
+WORKDIR /srv
+COPY main.py ./
+USER 10001
+HEALTHCHECK CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/health')"]
+CMD ["python", "main.py"]
+"""
+
+SCRIPT_MAIN = """\
+import os
+
+import uvicorn
+from fastapi import FastAPI
+
+app = FastAPI()
+
+
+@app.get("/health")
+def health() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+if __name__ == "__main__":
+    uvicorn.run(app, host="0.0.0.0", port=int(os.environ.get("PORT", "8000")))
+"""
+
+
+@pytest.mark.parametrize(
+    ("change", "rule", "where"),
+    [
+        (("Dockerfile", "", ""), None, None),
+        (("Dockerfile", "/health')", "/healthz')"), "DW231", ("main.py", 9)),
+        (("Dockerfile", "USER 10001", "ENV PORT=9000\nUSER 10001"), "DW232", ("Dockerfile", 7)),
+    ],
+)
+def test_a_script_that_calls_uvicorn_run(
+    tmp_path: Path, change: tuple[str, str, str], rule: str | None, where: tuple[str, int] | None
+) -> None:
+    (tmp_path / "Dockerfile").write_text(SCRIPT_DOCKERFILE)
+    (tmp_path / "main.py").write_text(SCRIPT_MAIN)
+    name, old, new = change
+    if old:
+        edit(tmp_path / name, old, new)
+    found = [f for f in findings(tmp_path) if f.rule in ("DW231", "DW232", "DW233")]
+    if rule is None:
+        assert found == []
+        return
+    (hit,) = found
+    assert hit.rule == rule and hit.path == "Dockerfile"
+    assert where in {(r.path, r.line) for r in hit.related}
