@@ -9,8 +9,12 @@ from __future__ import annotations
 import ast
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from dockwise.digits import is_digits
+
+if TYPE_CHECKING:
+    from dockwise.sources.pyapp import PyModule, PythonApp
 
 SERVERS = ("uvicorn", "gunicorn", "hypercorn", "granian", "daphne", "uwsgi")
 
@@ -421,7 +425,7 @@ class _Scope:
 
     def __init__(
         self,
-        module: object,  # PyModule
+        module: PyModule,
         tree: ast.Module,
         function: ast.FunctionDef | ast.AsyncFunctionDef | None = None,
         bound: Mapping[str, tuple[ast.expr, _Scope]] | None = None,
@@ -449,10 +453,10 @@ class _Reference:
 
 
 class _Evaluator:
-    def __init__(self, app: object, env: Mapping[str, str]) -> None:
-        self.app = app  # PythonApp
+    def __init__(self, app: PythonApp, env: Mapping[str, str]) -> None:
+        self.app = app
         self.env = env
-        self.trees: dict[str, tuple[object, ast.Module] | None] = {}
+        self.trees: dict[str, tuple[PyModule, ast.Module] | None] = {}
         self.steps = 0
         self.bindings: dict[int, dict[str, int]] = {}
 
@@ -460,7 +464,7 @@ class _Evaluator:
 
     def scope_of(self, dotted: str) -> _Scope | None:
         if dotted not in self.trees:
-            self.trees[dotted] = self.app.tree(dotted)  # type: ignore[attr-defined]
+            self.trees[dotted] = self.app.tree(dotted)
         found = self.trees[dotted]
         return _Scope(found[0], found[1]) if found is not None else None
 
@@ -524,7 +528,7 @@ class _Evaluator:
             return (definition, _Scope(scope.module, scope.tree))
         if isinstance(definition, ast.stmt):
             return self._assigned(definition, _Scope(scope.module, scope.tree), depth)
-        target = getattr(scope.module, "names", {}).get(name)
+        target = scope.module.names.get(name)
         if target is not None:
             return self.imported(target, depth)
         if name in _CONVERSIONS:
@@ -534,8 +538,8 @@ class _Evaluator:
     def imported(self, target: str, depth: int) -> object:
         """What `from pkg.mod import name` names, when the app holds pkg.mod."""
         owner, _, attribute = target.rpartition(".")
-        if not owner or not self.app.has_module(owner):  # type: ignore[attr-defined]
-            return _Reference(target) if self.app.has_module(target) else _External(target)  # type: ignore[attr-defined]
+        if not owner or not self.app.has_module(owner):
+            return _Reference(target) if self.app.has_module(target) else _External(target)
         scope = self.scope_of(owner)
         if scope is None:
             return _UNKNOWN
@@ -546,7 +550,12 @@ class _Evaluator:
         value = getattr(statement, "value", None)
         if value is None or isinstance(statement, ast.AugAssign):
             return _UNKNOWN
-        targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]  # type: ignore[attr-defined]
+        if isinstance(statement, ast.Assign):
+            targets = statement.targets
+        elif isinstance(statement, ast.AnnAssign):
+            targets = [statement.target]
+        else:
+            return _UNKNOWN
         if len(targets) != 1 or not isinstance(targets[0], ast.Name):
             return _UNKNOWN
         return self.value(value, scope, depth + 1)
@@ -812,9 +821,9 @@ def _module_nodes(tree: ast.Module) -> list[ast.AST]:
 
 
 class _LaunchReader:
-    def __init__(self, app: object, env: Mapping[str, str]) -> None:
+    def __init__(self, app: PythonApp, env: Mapping[str, str]) -> None:
         self.evaluator = _Evaluator(app, env)
-        mentioning = app.modules_mentioning(_LAUNCH_MARKERS)  # type: ignore[attr-defined]
+        mentioning = app.modules_mentioning(_LAUNCH_MARKERS)
         self.launching = {module.dotted for module in mentioning}
         self.found: list[ServerCommand] = []
         self.followed: set[int] = set()
@@ -857,19 +866,19 @@ class _LaunchReader:
         if isinstance(func, ast.Name):
             local = self.evaluator._module_definition(scope, func.id)
             if local is None:
-                target = getattr(scope.module, "names", {}).get(func.id, "")
+                target = scope.module.names.get(func.id, "")
                 owner = target.rpartition(".")[0]
                 if owner not in self.launching:
                     return None
-        elif getattr(scope.module, "names", {}).get(_dotted_name(func.value) or "", "") not in (  # type: ignore[attr-defined]
-            self.launching
+        elif not isinstance(func, ast.Attribute) or (
+            scope.module.names.get(_dotted_name(func.value) or "", "") not in self.launching
         ):
             return None
         found = self.evaluator.value(func, scope)
         if (
             isinstance(found, tuple)
             and isinstance(found[0], ast.FunctionDef | ast.AsyncFunctionDef)
-            and getattr(found[1].module, "dotted", None) in self.launching
+            and found[1].module.dotted in self.launching
         ):
             return found  # type: ignore[return-value]
         return None
@@ -1036,8 +1045,8 @@ class _LaunchReader:
         if isinstance(node, ast.Call):
             return self.app_reference(node.func, scope, depth + 1)
         module = scope.module
-        dotted = getattr(module, "dotted", "")
-        names = getattr(module, "names", {})
+        dotted = module.dotted
+        names = module.names
         if isinstance(node, ast.Name):
             if scope.function is not None:
                 assigned = [
@@ -1064,7 +1073,7 @@ class _LaunchReader:
         return None
 
     def _has(self, dotted: str) -> bool:
-        return bool(self.evaluator.app.has_module(dotted))  # type: ignore[attr-defined]
+        return bool(self.evaluator.app.has_module(dotted))
 
 
 @dataclass(frozen=True)
@@ -1081,7 +1090,7 @@ def _imported_name(node: ast.expr, scope: _Scope) -> str | None:
     if dotted is None:
         return None
     head, _, rest = dotted.partition(".")
-    target = getattr(scope.module, "names", {}).get(head)
+    target = scope.module.names.get(head)
     if target is None:
         return None
     return f"{target}.{rest}" if rest else target
@@ -1113,7 +1122,7 @@ def _bind(
     return bound
 
 
-def read_python_launch(app: object, entry: str, env: Mapping[str, str]) -> ServerCommand | None:
+def read_python_launch(app: PythonApp, entry: str, env: Mapping[str, str]) -> ServerCommand | None:
     """The server a Python module starts when run as the program (`python -m pkg` runs
     `pkg.__main__`, `python main.py` runs `main`): uvicorn.run(...) or uvicorn.Config(...)
     in it or in the app's functions it calls. Several launches that disagree leave the
