@@ -362,9 +362,11 @@ def check_program_missing(dockerfile: Dockerfile, project: Project) -> Iterator[
     instruction = effective(dockerfile, "HEALTHCHECK")
     if instruction is None or is_disabled(instruction):
         return
-    from dockwise.rules.health_image import image_related, missing_in_image
+    in_image = None
+    if project.images:  # the image rules' module is imported only with an image
+        from dockwise.rules.health_image import image_related, missing_in_image
 
-    in_image = missing_in_image(project, dockerfile, instruction)
+        in_image = missing_in_image(project, dockerfile, instruction)
     if in_image is not None:  # the built image was read (check --image): it knows for sure
         if in_image:
             yield at(
@@ -461,10 +463,11 @@ def missing_healthcheck(dockerfile: Dockerfile, project: Project) -> Iterator[Hi
         return
     if not _has_process(dockerfile) or has_external_health_checks(project, dockerfile):
         return
-    from dockwise.rules.health_image import image_has_healthcheck
+    if project.images:  # the image rules' module is imported only with an image
+        from dockwise.rules.health_image import image_has_healthcheck
 
-    if image_has_healthcheck(project, dockerfile):
-        return  # the built image has one (from its base): check --image
+        if image_has_healthcheck(project, dockerfile):
+            return  # the built image has one (from its base): check --image
     reason = not_a_service(dockerfile, project)
     if reason is not None and reason.kind == "base":
         return  # a generic image (`CMD ["--help"]`): the images built on it serve

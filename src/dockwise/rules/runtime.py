@@ -204,21 +204,28 @@ def shell_form_command(dockerfile: Dockerfile, project: Project) -> Iterator[Hit
     stage = dockerfile.shipped_stage
     if stage is None:
         return
-    from dockwise.rules.runtime_image import image_shell
-
     for instruction in stage.all("CMD", "ENTRYPOINT"):
         if not instruction.json and instruction.value:
             hit = _pid1_hit(
                 dockerfile,
                 instruction,
                 # the built image's own /bin/sh when it was read (check --image)
-                image_shell(project, dockerfile, instruction)
+                _image_shell(project, dockerfile, instruction)
                 or form_shell(instruction, dockerfile),
                 instruction.script,
                 f"{instruction.cmd} in shell form",
             )
             if hit is not None:
                 yield _graded(hit, dockerfile, project)
+
+
+def _image_shell(project: Project, dockerfile: Dockerfile, instruction: Instruction) -> str | None:
+    """runtime_image.image_shell, imported only when an image was read (check --image)."""
+    if not project.images:
+        return None
+    from dockwise.rules.runtime_image import image_shell
+
+    return image_shell(project, dockerfile, instruction)
 
 
 @dockerfile_rule(

@@ -223,9 +223,11 @@ def runs_as_root(dockerfile: Dockerfile, project: Project) -> Iterator[Hit]:
     shipped = dockerfile.shipped_stage
     if shipped is None:
         return
-    from dockwise.rules.security_image import image_says_root
+    built_as_root = None
+    if project.images:  # check --image: what it really is
+        from dockwise.rules.security_image import image_says_root
 
-    built_as_root = image_says_root(project, dockerfile)  # check --image: what it really is
+        built_as_root = image_says_root(project, dockerfile)
     if built_as_root is False:
         return
     instruction, user = effective_user(dockerfile)
