@@ -9,7 +9,12 @@ from typing import Any, Protocol
 
 from dockwise.sources.image import manifest as mf
 from dockwise.sources.image.model import Entry, ImageError, Layer, Limits
-from dockwise.sources.image.tarstream import HashingRegionSource, StreamSource, iter_tar
+from dockwise.sources.image.tarstream import (
+    BackgroundHashes,
+    HashingRegionSource,
+    StreamSource,
+    iter_tar,
+)
 
 CHUNK = 1 << 20
 
@@ -140,21 +145,22 @@ class Image:
         on_bytes: Callable[[int], None] | None,
     ) -> Iterator[tuple[Entry, Callable[[int], bytes]]]:
         where = self._where(layer)
-        # One pass, one thread: the blob is read front to back in 1 MB chunks, each hashed and
-        # its headers parsed from memory. Hashing layers in threads ahead of the parse cost
-        # more CPU and memory, and on a busy machine far more time (each GIL hand-off waits
-        # for a scheduler slot): measured in the commit that removed them.
+        # One pass: the blob is read front to back in 256 KB chunks; a second thread hashes each
+        # chunk while this one parses the headers in it (bench/image_speed.py).
         fd, offset, size = region
         src = HashingRegionSource(fd, offset, size, where)
-        reported = offset
-        for item in iter_tar(src, where):
-            yield item
-            if on_bytes is not None and src.pos - reported >= CHUNK:
-                on_bytes(src.pos - reported)
-                reported = src.pos
-        if on_bytes is not None:
-            on_bytes(offset + size - reported)
-        got = src.finish()
+        try:
+            reported = offset
+            for item in iter_tar(src, where):
+                yield item
+                if on_bytes is not None and src.pos - reported >= CHUNK:
+                    on_bytes(src.pos - reported)
+                    reported = src.pos
+            if on_bytes is not None:
+                on_bytes(offset + size - reported)
+            got = src.finish()
+        finally:
+            src.close()
         expected = self._blobs[layer.index].digest or layer.diff_id
         if got != expected:
             raise ImageError(f"{where}: blob does not match its digest (got {short(got)})")
@@ -169,44 +175,54 @@ class Image:
         where = self._where(layer)
         ref = self._blobs[layer.index]
         chunks = self._store.chunks(ref)
+        hashes = BackgroundHashes(2)  # the stored blob's, and the uncompressed tar's
         try:
-            stream = _LayerStream(chunks, layer, ref, where, on_bytes, self.limits)
+            stream = _LayerStream(chunks, layer, ref, where, on_bytes, self.limits, hashes)
             src = StreamSource(stream.read, where)
             yield from iter_tar(src, where)
             stream.finish()
         finally:
+            hashes.close()
             close = getattr(chunks, "close", None)
             if close is not None:
                 close()
 
 
 class _RawReader:
-    """The stored blob as a file object for the decompressors, hashed as it is read."""
+    """The stored blob as a file object for the decompressors, hashed (digest 0 of `hashes`,
+    on the hashing thread) as it is read."""
 
-    def __init__(self, chunks: Iterator[bytes], on_bytes: Callable[[int], None] | None) -> None:
+    def __init__(
+        self,
+        chunks: Iterator[bytes],
+        on_bytes: Callable[[int], None] | None,
+        hashes: BackgroundHashes,
+    ) -> None:
         self._chunks = chunks
         self._buf = b""
-        self.hash = hashlib.sha256()
+        self._pos = 0
+        self.hashes = hashes
         self.count = 0
         self._on_bytes = on_bytes
 
     def _next(self) -> bytes:
         chunk = next(self._chunks, b"")
         if chunk:
-            self.hash.update(chunk)
+            self.hashes.update(0, chunk)
             self.count += len(chunk)
             if self._on_bytes is not None:
                 self._on_bytes(len(chunk))
         return chunk
 
     def read(self, n: int = -1) -> bytes:
-        if not self._buf:
-            self._buf = self._next()
-        if n < 0 or n >= len(self._buf):
-            out, self._buf = self._buf, b""
-            return out
-        out, self._buf = self._buf[:n], self._buf[n:]
-        return out
+        if self._pos >= len(self._buf):
+            self._buf, self._pos = self._next(), 0
+        buf, pos = self._buf, self._pos
+        if n < 0 or pos + n >= len(buf):
+            self._pos = len(buf)
+            return buf[pos:] if pos else buf
+        self._pos = pos + n
+        return buf[pos : pos + n]  # copies n bytes, not the rest of the chunk
 
     def readinto(self, b: Any) -> int:
         data = self.read(len(b))
@@ -217,14 +233,15 @@ class _RawReader:
         return True
 
     def peek(self, n: int) -> bytes:
-        if not self._buf:
-            self._buf = self._next()
-        return self._buf
+        if self._pos >= len(self._buf):
+            self._buf, self._pos = self._next(), 0
+        return self._buf[self._pos :]
 
 
 class _LayerStream:
-    """Decompressed layer bytes, with both digests and the bomb limits checked. One thread:
-    a decoding thread ahead of the parse cost more CPU than it saved on a busy machine."""
+    """Decompressed layer bytes, with both digests (hashed on the hashing thread) and the
+    bomb limits checked. Decoding stays on the parsing thread: a decoding thread ahead of
+    the parse cost more CPU than it saved on a busy machine."""
 
     def __init__(
         self,
@@ -234,10 +251,11 @@ class _LayerStream:
         where: str,
         on_bytes: Callable[[int], None] | None,
         limits: Limits,
+        hashes: BackgroundHashes,
     ) -> None:
-        self.raw = _RawReader(chunks, on_bytes)
+        self.raw = _RawReader(chunks, on_bytes, hashes)
+        self.hashes = hashes
         self.layer, self.ref, self.where = layer, ref, where
-        self.diff_hash = hashlib.sha256() if layer.compression else None
         self.out = 0
         stored = max(ref.size, layer.compressed_bytes, 1)
         self.limit = min(limits.max_layer_bytes, max(limits.ratio_floor, limits.ratio * stored))
@@ -269,8 +287,7 @@ class _LayerStream:
                 f"{self.where}: corrupt {self.layer.compression} data ({exc.__class__.__name__}: {str(exc)[:80]})"
             ) from None
         if data:
-            assert self.diff_hash is not None
-            self.diff_hash.update(data)
+            self.hashes.update(1, data)
             self.out += len(data)
             if self.out > self.limit:
                 raise ImageError(
@@ -284,7 +301,7 @@ class _LayerStream:
             pass
         while self.raw.read(CHUNK):
             pass
-        got = "sha256:" + self.raw.hash.hexdigest()
+        got = self.hashes.hexdigest(0)
         if self.ref.size >= 0 and self.raw.count != self.ref.size:
             raise ImageError(
                 f"{self.where}: blob has {self.raw.count} bytes, expected {self.ref.size}"
@@ -292,7 +309,7 @@ class _LayerStream:
         expected = self.ref.digest or (self.layer.diff_id if not self.layer.compression else "")
         if expected and got != expected:
             raise ImageError(f"{self.where}: blob does not match its digest (got {short(got)})")
-        diff = got if self.diff_hash is None else "sha256:" + self.diff_hash.hexdigest()
+        diff = got if not self.layer.compression else self.hashes.hexdigest(1)
         if diff != self.layer.diff_id:
             raise ImageError(
                 f"{self.where}: uncompressed layer does not match its diff_id {short(self.layer.diff_id)}"

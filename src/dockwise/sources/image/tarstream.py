@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import os
+import queue
+import threading
 import zlib
 from collections.abc import Callable, Iterator
-from typing import Protocol
+from typing import Any, Protocol
 
 from dockwise.sources.image.model import Entry, ImageError
 
@@ -502,29 +504,82 @@ class StreamSource:
         return None
 
 
-class HashingRegionSource(RegionSource):
-    """An uncompressed tar in a file, read once front to back in big chunks: every chunk is
-    hashed (hashlib drops the GIL) and headers are parsed from the chunk in memory; skipped
-    bodies are hashed without being parsed. File bodies handed to the consumer are read
-    separately (pread), so they do not disturb the sequential pass."""
+class BackgroundHashes:
+    """sha256 digests of byte chunks computed on a second thread, in the order given.
 
-    CHUNK = 1 << 20
+    hashlib drops the GIL while it hashes a buffer of more than 2 KB, so on a machine with
+    two cores the hashing (about 0.6 s per GB here, the openssl ceiling) overlaps the reading,
+    decompressing and parsing done by the caller. The queue is bounded: memory stays flat."""
+
+    DEPTH = 8
+
+    def __init__(self, count: int) -> None:
+        self.hashes = [hashlib.sha256() for _ in range(count)]
+        self._queue: queue.Queue[tuple[int, Any, Callable[[], None] | None] | None] = queue.Queue(
+            self.DEPTH
+        )
+        self._thread = threading.Thread(target=self._run, name="dockwise-sha256", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            which, data, done = item
+            self.hashes[which].update(data)
+            if done is not None:
+                done()
+
+    def update(self, which: int, data: Any, done: Callable[[], None] | None = None) -> None:
+        """Hash `data` into digest `which`; `done()` runs (on the hashing thread) after."""
+        self._queue.put((which, data, done))
+
+    def close(self) -> None:
+        """Wait for every queued chunk (idempotent)."""
+        if self._thread.is_alive():
+            self._queue.put(None)
+            self._thread.join()
+
+    def hexdigest(self, which: int) -> str:
+        self.close()
+        return "sha256:" + self.hashes[which].hexdigest()
+
+
+class HashingRegionSource(RegionSource):
+    """An uncompressed tar in a file, read once front to back in 256 KB chunks (readinto a
+    few reused buffers): each chunk is handed to the hashing thread and its headers are parsed
+    from the same buffer meanwhile; skipped bodies are hashed without being parsed. File
+    bodies handed to the consumer are read separately (pread), so they do not disturb the
+    sequential pass. close() (or finish()) must be called: it stops the hashing thread."""
+
+    # 256 KB chunks stay in the parsing core's cache; 4 MB ones cost 0.3 CPU-s more per GB
+    CHUNK = 256 << 10
+    BUFFERS = 8
 
     def __init__(self, fd: int, offset: int, size: int, where: str) -> None:
         super().__init__(fd, offset, size, where)
-        self.hash = hashlib.sha256()
-        self._scratch = bytearray(self.CHUNK)
-        self._view = memoryview(self._scratch)
+        self._hasher = BackgroundHashes(1)
+        # buffers the hashing thread is done with; FIFO, so the buffer being parsed (the last
+        # one handed over) is never returned while an older one is free
+        self._free: queue.SimpleQueue[bytearray] = queue.SimpleQueue()
+        for _ in range(self.BUFFERS):
+            self._free.put(bytearray(min(self.CHUNK, max(size, 1))))
+        self._view = memoryview(b"")
         self._chunk_len = 0
         self._chunk_at = offset
-        self.hashed = offset  # everything before this offset went through the hash
+        self.hashed = offset  # everything before this offset went to the hash
 
     def _next_chunk(self) -> None:
         want = min(self.CHUNK, self.end - self.hashed)
-        n = os.preadv(self.fd, [self._view[:want]], self.hashed) if want else 0
+        buffer = self._free.get()
+        view = memoryview(buffer)
+        n = os.preadv(self.fd, [view[:want]], self.hashed) if want else 0
         if n < want:
+            self._free.put(buffer)
             raise ImageError(f"{self.where}: truncated")
-        self.hash.update(self._view[:n])
+        self._hasher.update(0, view[:n], lambda: self._free.put(buffer))
+        self._view = view
         self._chunk_at, self._chunk_len = self.hashed, n
         self.hashed += n
 
@@ -554,4 +609,7 @@ class HashingRegionSource(RegionSource):
         """Hash the rest of the region; the blob's "sha256:..." digest."""
         while self.hashed < self.end:
             self._next_chunk()
-        return "sha256:" + self.hash.hexdigest()
+        return self._hasher.hexdigest(0)
+
+    def close(self) -> None:
+        self._hasher.close()
