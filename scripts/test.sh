@@ -3,6 +3,8 @@
 # the whole test suite (slow integration tests included).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# debootstrap, runuser and friends live in the sbin folders, which a minimal PATH leaves out
+export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
 # system tools of the integration tests (buildah, registry, Prometheus, Chromium); as root
 if [ "$(id -u)" -eq 0 ]; then
     bash scripts/setup-tools
