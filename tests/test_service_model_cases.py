@@ -247,3 +247,17 @@ def test_a_script_that_calls_uvicorn_run(
     (hit,) = found
     assert hit.rule == rule and hit.path == "Dockerfile"
     assert where in {(r.path, r.line) for r in hit.related}
+
+
+def test_real_code_path_runs_through_main(real: Path) -> None:
+    # `python -m app` runs app/__main__.py, which imports app.logs: its handlers are read
+    edit(
+        real / "app" / "logs.py",
+        '"class": "logging.StreamHandler", "formatter": "json", "stream": sys.stdout',
+        '"class": "logging.FileHandler", "formatter": "json", "filename": "/data/app.log"',
+    )
+    (hit,) = by_rule(findings(real), "DW307")
+    assert hit.path == "app/logs.py" and "/data/app.log" in hit.message
+    assert [(r.path, r.line) for r in hit.related] == [
+        ("Dockerfile", line_of(real / "Dockerfile", "CMD"))
+    ]

@@ -361,6 +361,10 @@ def _entries(
         if module is None or (root / module.relpath) != (context_root / relpath):
             continue
         yield Entry(module, command, server, app, root, as_script)
+        if as_script and relpath.endswith("/__init__.py"):  # python -m pkg runs pkg/__main__
+            main = app.module(f"{dotted}.__main__")
+            if main is not None:
+                yield Entry(main, command, server, app, root, as_script)
         settings = _django_settings(app, module, command.env)
         if settings is not None:
             yield Entry(settings, command, server, app, root)
