@@ -261,3 +261,14 @@ def test_real_code_path_runs_through_main(real: Path) -> None:
     assert [(r.path, r.line) for r in hit.related] == [
         ("Dockerfile", line_of(real / "Dockerfile", "CMD"))
     ]
+
+
+def test_a_module_celery_imports_is_not_run_as_the_program(tmp_path: Path) -> None:
+    dockerfile = SCRIPT_DOCKERFILE.replace(
+        'CMD ["python", "main.py"]', 'CMD ["python", "-m", "celery", "-A", "main", "worker"]'
+    )
+    (tmp_path / "Dockerfile").write_text(
+        dockerfile.replace("USER 10001", "ENV PORT=9000\nUSER 10001")
+    )
+    (tmp_path / "main.py").write_text(SCRIPT_MAIN)
+    assert [f for f in findings(tmp_path) if f.rule in ("DW231", "DW232", "DW233")] == []

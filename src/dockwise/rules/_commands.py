@@ -326,6 +326,8 @@ def python_launch(service: Service, project: Project) -> LaunchReader | None:
         targets = _python_target(argv[1:], env)
         if len(targets) != 1 or "$" in targets[0]:
             return None
+        if "-m" in argv and argv[argv.index("-m") + 1 :][:1] != (targets[0],):
+            return None  # `python -m celery -A proj`: proj is imported, not run
         entry = _launch_entry(project, dockerfile, root, workdir, targets[0], env, argv)
         if entry is None:
             return None
