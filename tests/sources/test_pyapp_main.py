@@ -312,3 +312,29 @@ def test_a_port_changed_under_a_condition_is_unknown() -> None:
     found = launch(files, "main")
     assert found is not None and found.host == "0.0.0.0"  # main() is followed past Other.main
     assert found.port is None and found.has_variables
+
+
+def test_only_the_modules_on_the_way_are_parsed() -> None:
+    app = PythonApp(
+        {
+            "main.py": "import uvicorn\n\nuvicorn.run('main:app', host='0.0.0.0', port=8000)\n",
+            "broken.py": "def (:\n",  # parsed, it would be listed among syntax errors
+            "other.py": "import uvicorn\n\ndef never():\n    uvicorn.run('x:y', port=1)\n",
+        }
+    )
+    found = read_python_launch(app, "main", {})
+    assert found is not None and found.port == 8000
+    assert app.syntax_errors == []
+
+
+def test_the_parse_budget_holds() -> None:
+    padding = "# " + "x" * 1000 + "\n"
+    big = padding * 700  # about 0.7 MiB
+    files = {
+        "big.py": big,
+        "main.py": big + "import uvicorn\n\nuvicorn.run('main:app', host='0.0.0.0')\n",
+    }
+    app = PythonApp(files)
+    assert app.module("big") is not None  # read first: the budget is mostly spent
+    assert read_python_launch(app, "main", {}) is None
+    assert read_python_launch(PythonApp(files), "main", {}) is not None
