@@ -16,6 +16,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 
+from dockwise.units import BYTE_UNITS
+
 GATE_KEYS = {
     "max-size": "max_size",
     "lowest-efficiency": "lowest_efficiency",
@@ -27,26 +29,7 @@ DIVE_KEYS = {
     "highestWastedBytes": "highest_wasted_bytes",
     "highestUserWastedPercent": "highest_user_wasted_percent",
 }
-_UNITS = {
-    "": 1,
-    "b": 1,
-    "k": 1000,
-    "kb": 1000,
-    "m": 1000**2,
-    "mb": 1000**2,
-    "g": 1000**3,
-    "gb": 1000**3,
-    "t": 1000**4,
-    "tb": 1000**4,
-    "kib": 1024,
-    "ki": 1024,
-    "mib": 1024**2,
-    "mi": 1024**2,
-    "gib": 1024**3,
-    "gi": 1024**3,
-    "tib": 1024**4,
-    "ti": 1024**4,
-}
+_UNITS = BYTE_UNITS
 _SIZE = re.compile(r"^\s*([0-9]+(?:\.[0-9]*)?|\.[0-9]+)\s*([a-zA-Z]*)\s*$")
 
 

@@ -41,23 +41,9 @@ from pathlib import Path
 
 from dockwise.limits.errors import LimitsError
 from dockwise.limits.series import UsageSeries
+from dockwise.units import BYTE_UNITS
 
-_UNITS = {
-    "": 1,
-    "b": 1,
-    "k": 1000,
-    "kb": 1000,
-    "m": 1000**2,
-    "mb": 1000**2,
-    "g": 1000**3,
-    "gb": 1000**3,
-    "t": 1000**4,
-    "tb": 1000**4,
-    "kib": 1024,
-    "mib": 1024**2,
-    "gib": 1024**3,
-    "tib": 1024**4,
-}
+_UNITS = BYTE_UNITS
 _SIZE = re.compile(
     r"\s*([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?|nan|[+-]?inf)\s*([a-z]*)\s*", re.I
 )
