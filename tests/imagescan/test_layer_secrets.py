@@ -179,3 +179,38 @@ def test_the_prefilter_never_hides_what_the_detector_finds() -> None:
             found += 1
             assert _may_hold_secret(data), path
     assert checked >= 100 and found > 0, (checked, found)
+
+
+def test_every_token_prefix_passes_the_prefilter() -> None:
+    """The grouped prefix patterns cover each listed prefix, and nothing else is lost."""
+    from dockwise.imagescan.layer_secrets import (
+        _PREFIX_GROUPS,
+        _SINGLE_PREFIXES,
+        _TOKEN_PREFIXES,
+        _may_hold_secret,
+    )
+
+    assert len(_SINGLE_PREFIXES) < len(_TOKEN_PREFIXES)
+    for prefix in _TOKEN_PREFIXES:
+        assert _may_hold_secret(b"zzz " + prefix + b"Q9zz"), prefix
+    assert not _may_hold_secret(b"zzz ghx_ AKIB xo zzz")
+    assert all(g.search(b"zzz") is None for g in _PREFIX_GROUPS)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "app/config.py",
+        "srv/app/settings/prod.py",
+        "root/deploy.sh",
+        "home/app/notes.txt",
+        "etc/myservice/app.conf",
+        "opt/service/run.sh",
+        "usr/local/bin/start.sh",
+    ],
+)
+def test_a_secret_planted_where_users_put_their_own_files_is_found(path: str) -> None:
+    """The skipped folders (package managers' files) never cover where secrets are put."""
+    text = f"#!/bin/sh\nexport GITHUB_TOKEN={GITHUB_TOKEN}\n".encode()
+    found = scan({path: text}).found
+    assert [(s.path, s.kind) for s in found] == [("/" + path, "github-token")], found

@@ -192,13 +192,26 @@ _TOKEN_PREFIXES: Final = (
     b"ATATT", b":AA", b"sig=", b"PuTTY", b"-----BEGIN",
 )  # fmt: skip
 _URL_PASSWORD: Final = re.compile(rb"://[^\s/@:]{1,64}:[^\s/@]{1,128}@")
+# prefixes sharing a first letter rare in text are searched as one pattern (its literal first
+# byte is found at memchr speed): one pass over the file instead of one per prefix. The
+# prefilter is ~all of the scanner's cost on code without credential words (37 -> 20 passes)
+_PREFIX_GROUPS: Final = (
+    re.compile(rb"gh[oprsu]_"),
+    re.compile(rb"A(?:KIA|SIA|Iza|TBB|TATT)"),
+    re.compile(rb"x(?:ox|app-)"),
+)
+_SINGLE_PREFIXES: Final = tuple(
+    p for p in _TOKEN_PREFIXES if not any(g.fullmatch(p) for g in _PREFIX_GROUPS)
+)
 
 
 def _may_hold_secret(data: bytes) -> bool:
     lowered = data.lower()
     if any(word in lowered for word in _WORDS):
         return True
-    if any(prefix in data for prefix in _TOKEN_PREFIXES):
+    if any(prefix in data for prefix in _SINGLE_PREFIXES):
+        return True
+    if any(group.search(data) for group in _PREFIX_GROUPS):
         return True
     return b"://" in data and b"@" in data and _URL_PASSWORD.search(data) is not None
 
