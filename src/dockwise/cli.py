@@ -261,7 +261,7 @@ def _check(args: argparse.Namespace, debug: bool = False) -> int:
                     project = attach(project, images)
                     image_document = image_document or _image_document(project, prefix)
                 if args.explain_model:
-                    _emit(explain_model(project, prefix), args.output)
+                    emit(explain_model(project, prefix), args.output)
                     continue
                 rules = rules_for(project)
                 metas.update((r.id, r.meta) for r in rules)
@@ -328,10 +328,10 @@ def _check(args: argparse.Namespace, debug: bool = False) -> int:
         _error(f"dockwise: error: {problem}")
     for note in () if args.quiet else notes:
         _error(f"dockwise: note: {note}")
-    _emit(render(report, args.format), args.output, binary=args.format in MACHINE_FORMATS)
+    emit(render(report, args.format), args.output, binary=args.format in MACHINE_FORMATS)
     if problems:
         return EXIT_USAGE
-    return _exit_status(findings, fail_on)
+    return exit_status(findings, fail_on)
 
 
 def _usage(args: argparse.Namespace) -> tuple[Path | None, dict[str, object] | None]:
@@ -644,7 +644,7 @@ def _report_format(args: argparse.Namespace) -> str:
     return "text"
 
 
-def _emit(text: str, output: str | None, binary: bool = False) -> None:
+def emit(text: str, output: str | None, binary: bool = False) -> None:
     """Write the report. Machine formats are always UTF-8 bytes, whatever the locale; text
     goes through the terminal's encoding, with backslash escapes for what it cannot show."""
     if output:
@@ -664,7 +664,7 @@ def _emit(text: str, output: str | None, binary: bool = False) -> None:
         buffer.flush()
 
 
-def _exit_status(findings: Sequence[object], fail_on: str) -> int:
+def exit_status(findings: Sequence[object], fail_on: str) -> int:
     if fail_on == "never":
         return EXIT_OK
     from dockwise.findings import Severity

@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from dockwise.config import Config
-    from dockwise.findings import Finding
     from dockwise.imagescan.facts import ImageFacts
     from dockwise.imagescan.gates import Gates
 
@@ -76,9 +75,11 @@ class _Usage(Exception):
 
 
 def run(args: argparse.Namespace, debug: bool = False) -> int:
+    from dockwise.cli import UsageError
+
     try:
         return _run(args, debug)
-    except _Usage as error:
+    except (_Usage, UsageError) as error:
         _say(f"dockwise: error: {error}")
         return EXIT_USAGE
 
@@ -90,6 +91,7 @@ def _say(line: str) -> None:
 
 
 def _run(args: argparse.Namespace, debug: bool) -> int:
+    from dockwise.cli import emit, exit_status
     from dockwise.engine import check_project
     from dockwise.imagescan.analysis import analyse
     from dockwise.imagescan.join import image_part, image_project
@@ -132,10 +134,10 @@ def _run(args: argparse.Namespace, debug: bool) -> int:
     text = render(report, args.format)
     if args.format == "text":
         text = layer_table(facts) + "\n" + text
-    _emit(text, args.output, binary=args.format in MACHINE_FORMATS)
+    emit(text, args.output, binary=args.format in MACHINE_FORMATS)
     if outcome.problems:
         return EXIT_USAGE
-    return _exit_status(findings, fail_on)
+    return exit_status(findings, fail_on)
 
 
 def _config(args: argparse.Namespace, rule_ids: Sequence[str]) -> Config:
@@ -221,35 +223,6 @@ def _use_color(args: argparse.Namespace) -> bool:
     if args.no_color or args.output or args.format != "text":
         return False
     return not os.environ.get("NO_COLOR") and sys.stdout.isatty()
-
-
-def _emit(text: str, output: str | None, binary: bool = False) -> None:
-    if output:
-        from pathlib import Path
-
-        try:
-            Path(output).write_text(text, encoding="utf-8", errors="backslashreplace")
-        except OSError as error:
-            raise _Usage(f"{output}: cannot write: {error.strerror}") from None
-        return
-    encoding = "utf-8" if binary else (sys.stdout.encoding or "utf-8")
-    data = text.encode(encoding, errors="backslashreplace")
-    buffer = getattr(sys.stdout, "buffer", None)
-    if buffer is None:
-        sys.stdout.write(data.decode(encoding))
-    else:
-        sys.stdout.flush()
-        buffer.write(data)
-        buffer.flush()
-
-
-def _exit_status(findings: Sequence[Finding], fail_on: str) -> int:
-    if fail_on == "never":
-        return EXIT_OK
-    from dockwise.findings import Severity
-
-    threshold = Severity.parse(fail_on)
-    return EXIT_FINDINGS if any(f.severity >= threshold for f in findings) else EXIT_OK
 
 
 # -- the image object and the layer table ----------------------------------------------------
