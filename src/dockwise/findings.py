@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
-from functools import cached_property
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -110,51 +109,97 @@ class Finding:
 Example = str | Mapping[str, str]
 
 
-@dataclass(frozen=True)
 class RuleMeta:
     """A rule's documentation. The rationale and the examples are kept as the rule wrote
     them and tidied when first read (docs, `explain`, SARIF): a check never reads them, and
-    tidying ~170 of them would cost every start-up."""
+    tidying ~170 of them would cost every start-up.
 
-    id: str
-    lesson: str
-    severity: Severity
-    title: str
-    why_as_written: str = field(repr=False)
-    fix: str
-    bad_as_written: Example = field(repr=False)
-    good_as_written: Example = field(repr=False)
-    also: tuple[str, ...] = ()
-    # off by default: enabled by `select` or, for schema rules, by their configuration
-    default_enabled: bool = True
-    # extra settings an example needs to run (e.g. a label schema), same shape as config
-    example_config: Mapping[str, object] = field(default_factory=dict)
+    A plain class with slots, not a dataclass: ~170 of them are made at every start-up and
+    nothing compares, hashes or copies them."""
 
-    @cached_property
+    __slots__ = (
+        "id",
+        "lesson",
+        "severity",
+        "title",
+        "why_as_written",
+        "fix",
+        "bad_as_written",
+        "good_as_written",
+        "also",
+        "default_enabled",
+        "example_config",
+        "_tidied",
+    )
+
+    def __init__(
+        self,
+        id: str,
+        lesson: str,
+        severity: Severity,
+        title: str,
+        why_as_written: str,
+        fix: str,
+        bad_as_written: Example,
+        good_as_written: Example,
+        also: tuple[str, ...] = (),
+        default_enabled: bool = True,
+        example_config: Mapping[str, object] | None = None,
+    ) -> None:
+        self.id = id
+        self.lesson = lesson
+        self.severity = severity
+        self.title = title
+        self.why_as_written = why_as_written
+        self.fix = fix
+        self.bad_as_written = bad_as_written
+        self.good_as_written = good_as_written
+        self.also = also
+        # off by default: enabled by `select` or, for schema rules, by their configuration
+        self.default_enabled = default_enabled
+        # extra settings an example needs to run (e.g. a label schema), same shape as config
+        self.example_config: Mapping[str, object] = example_config or {}
+        self._tidied: dict[str, object] = {}
+
+    def __repr__(self) -> str:
+        return f"RuleMeta(id={self.id!r}, lesson={self.lesson!r}, title={self.title!r})"
+
+    @property
     def why(self) -> str:
         """Why it matters, as Markdown paragraphs."""
-        return _prose(self.why_as_written)
+        if "why" not in self._tidied:
+            self._tidied["why"] = _prose(self.why_as_written)
+        return self._tidied["why"]  # type: ignore[return-value]
 
-    @cached_property
+    @property
     def bad(self) -> Example:
         """An example the rule reports: a Dockerfile's text, or {relative path: text}."""
-        return _example(self.bad_as_written)
+        if "bad" not in self._tidied:
+            self._tidied["bad"] = _example(self.bad_as_written)
+        return self._tidied["bad"]  # type: ignore[return-value]
 
-    @cached_property
+    @property
     def good(self) -> Example:
         """The same example done right: the rule reports nothing on it."""
-        return _example(self.good_as_written)
+        if "good" not in self._tidied:
+            self._tidied["good"] = _example(self.good_as_written)
+        return self._tidied["good"]  # type: ignore[return-value]
 
 
 RuleCheck = Callable[["Project"], Iterable[Hit]]
 
 
-@dataclass(frozen=True)
 class Rule:
-    """A check and the metadata that documents it."""
+    """A check and the metadata that documents it (a plain class with slots, as RuleMeta)."""
 
-    meta: RuleMeta
-    check: RuleCheck
+    __slots__ = ("meta", "check")
+
+    def __init__(self, meta: RuleMeta, check: RuleCheck) -> None:
+        self.meta = meta
+        self.check = check
+
+    def __repr__(self) -> str:
+        return f"Rule({self.meta.id})"
 
     @property
     def id(self) -> str:
@@ -189,7 +234,7 @@ def rule(
         good_as_written=good,
         also=tuple(also),
         default_enabled=default_enabled,
-        example_config=example_config or {},
+        example_config=example_config,
     )
 
     def wrap(check: RuleCheck) -> Rule:
