@@ -279,3 +279,20 @@ def test_read_text_only_returns_files_the_build_sends(tmp_path: Path) -> None:
     assert context.read_text("secret.txt") is None  # excluded: the COPY would fail
     assert context.read_text("../outside.sh") is None
     assert context.read_text("big.sh", limit=1000) is None
+
+
+@pytest.mark.parametrize(
+    ("destination", "lands"),
+    [
+        (".", "/srv/main.py"),
+        ("./", "/srv/main.py"),
+        ("..", "/main.py"),
+        ("app/.", "/srv/app/main.py"),
+        ("/opt/app/", "/opt/app/main.py"),
+        ("/opt/run.py", "/opt/run.py"),  # a file name: the copy is renamed
+    ],
+)
+def test_where_a_copied_file_lands(tmp_path: Path, destination: str, lands: str) -> None:
+    project_at(tmp_path, f"FROM python:3.11-slim\nWORKDIR /srv\nCOPY main.py {destination}\n")
+    (tmp_path / "main.py").write_text("print('hi')\n")
+    assert context_of(tmp_path).copies[0].landings["main.py"] == lands

@@ -562,7 +562,9 @@ def _taken(
 def _destination(instruction: Instruction) -> str:
     written = instruction.expanded(instruction.value[-1])
     absolute = posixpath.join(instruction.workdir, written)
-    return absolute + "/" if written.endswith("/") and not absolute.endswith("/") else absolute
+    # `COPY main.py .` copies into the folder `.` names, as `COPY main.py ./` does
+    folder = written.endswith("/") or posixpath.basename(written) in (".", "..")
+    return absolute + "/" if folder and not absolute.endswith("/") else absolute
 
 
 def _carried_from_builders(
