@@ -152,3 +152,11 @@ def _spec_text(spec: Mapping[str, Any]) -> str:
     text = "\n".join(lines) + "\n"
     json.loads(text)  # the document must stay valid JSON
     return text
+
+
+def slim_app_image(*layers: dict[str, Any]) -> ImageExample:
+    """The usual example: a Python app run as `app` on the slim base, plus `layers`."""
+    return image_example(
+        config={"User": "app", "Cmd": ["python", "-m", "app"]},
+        layers=[layer("COPY rootfs / # buildkit", files=SLIM_FILES), *layers],
+    )

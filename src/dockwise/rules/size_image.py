@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from dockwise.findings import Hit, Related
-from dockwise.rules._image_examples import SLIM_FILES, image_example, layer
+from dockwise.rules._image_examples import SLIM_FILES, image_example, layer, slim_app_image
 from dockwise.rules._scopes import at_image, image_rule
 
 if TYPE_CHECKING:
@@ -177,26 +177,18 @@ def deleted_files_still_ship(
     Set modes and owners where the files are made (`COPY --chown=app --chmod=755`), and
     install or write each file once.
     """,
-    bad=image_example(
-        config={"User": "app", "Cmd": ["python", "-m", "app"]},
-        layers=[
-            layer("COPY rootfs / # buildkit", files=SLIM_FILES),
-            layer("COPY app /app # buildkit", files={"/app/data.bin": {"size": 2 * MIB}}),
-            layer(
-                "RUN /bin/sh -c chown -R app /app # buildkit",
-                files={"/app/data.bin": {"size": 2 * MIB}},
-            ),
-        ],
+    bad=slim_app_image(
+        layer("COPY app /app # buildkit", files={"/app/data.bin": {"size": 2 * MIB}}),
+        layer(
+            "RUN /bin/sh -c chown -R app /app # buildkit",
+            files={"/app/data.bin": {"size": 2 * MIB}},
+        ),
     ),
-    good=image_example(
-        config={"User": "app", "Cmd": ["python", "-m", "app"]},
-        layers=[
-            layer("COPY rootfs / # buildkit", files=SLIM_FILES),
-            layer(
-                "COPY --chown=app app /app # buildkit",
-                files={"/app/data.bin": {"size": 2 * MIB}},
-            ),
-        ],
+    good=slim_app_image(
+        layer(
+            "COPY --chown=app app /app # buildkit",
+            files={"/app/data.bin": {"size": 2 * MIB}},
+        ),
     ),
 )
 def files_stored_again(facts: ImageFacts, service: Service, project: Project) -> Iterator[Hit]:
@@ -314,31 +306,23 @@ def package_cache_ships(facts: ImageFacts, service: Service, project: Project) -
     End the RUN that installs with `&& rm -rf /var/lib/apt/lists/*` (and `apt-get clean`),
     or use cache mounts for /var/lib/apt and /var/cache/apt.
     """,
-    bad=image_example(
-        config={"User": "app", "Cmd": ["python", "-m", "app"]},
-        layers=[
-            layer("COPY rootfs / # buildkit", files=SLIM_FILES),
-            layer(
-                "RUN /bin/sh -c apt-get update && apt-get install -y libpq5 # buildkit",
-                files={
-                    "/usr/lib/x86_64-linux-gnu/libpq.so.5": {"size": 300_000},
-                    "/var/lib/apt/lists/deb.debian.org_debian_dists_bookworm_main_binary-amd64_Packages.lz4": {  # noqa: E501
-                        "size": 2 * MIB
-                    },
+    bad=slim_app_image(
+        layer(
+            "RUN /bin/sh -c apt-get update && apt-get install -y libpq5 # buildkit",
+            files={
+                "/usr/lib/x86_64-linux-gnu/libpq.so.5": {"size": 300_000},
+                "/var/lib/apt/lists/deb.debian.org_debian_dists_bookworm_main_binary-amd64_Packages.lz4": {  # noqa: E501
+                    "size": 2 * MIB
                 },
-            ),
-        ],
+            },
+        ),
     ),
-    good=image_example(
-        config={"User": "app", "Cmd": ["python", "-m", "app"]},
-        layers=[
-            layer("COPY rootfs / # buildkit", files=SLIM_FILES),
-            layer(
-                "RUN /bin/sh -c apt-get update && apt-get install -y libpq5 "
-                "&& rm -rf /var/lib/apt/lists/* # buildkit",
-                files={"/usr/lib/x86_64-linux-gnu/libpq.so.5": {"size": 300_000}},
-            ),
-        ],
+    good=slim_app_image(
+        layer(
+            "RUN /bin/sh -c apt-get update && apt-get install -y libpq5 "
+            "&& rm -rf /var/lib/apt/lists/* # buildkit",
+            files={"/usr/lib/x86_64-linux-gnu/libpq.so.5": {"size": 300_000}},
+        ),
     ),
     also=("hadolint:DL3009",),
 )
@@ -368,28 +352,20 @@ _GCC = "/usr/lib/gcc/x86_64-linux-gnu/12"
     wheels in a final stage that never gets build-essential, or purge the build packages in
     the same RUN that used them.
     """,
-    bad=image_example(
-        config={"User": "app", "Cmd": ["python", "-m", "app"]},
-        layers=[
-            layer("COPY rootfs / # buildkit", files=SLIM_FILES),
-            layer(
-                "RUN /bin/sh -c apt-get install -y build-essential libpq-dev # buildkit",
-                files={
-                    f"{_GCC}/cc1": {"size": 11 * MIB},
-                    "/usr/include/postgresql/libpq-fe.h": {"size": 30_000},
-                },
-            ),
-        ],
+    bad=slim_app_image(
+        layer(
+            "RUN /bin/sh -c apt-get install -y build-essential libpq-dev # buildkit",
+            files={
+                f"{_GCC}/cc1": {"size": 11 * MIB},
+                "/usr/include/postgresql/libpq-fe.h": {"size": 30_000},
+            },
+        ),
     ),
-    good=image_example(
-        config={"User": "app", "Cmd": ["python", "-m", "app"]},
-        layers=[
-            layer("COPY rootfs / # buildkit", files=SLIM_FILES),
-            layer(
-                "COPY --from=builder /wheels /wheels # buildkit",
-                files={"/wheels/psycopg2-2.9.9-cp311-linux_x86_64.whl": {"size": 500_000}},
-            ),
-        ],
+    good=slim_app_image(
+        layer(
+            "COPY --from=builder /wheels /wheels # buildkit",
+            files={"/wheels/psycopg2-2.9.9-cp311-linux_x86_64.whl": {"size": 500_000}},
+        ),
     ),
 )
 def toolchain_ships(facts: ImageFacts, service: Service, project: Project) -> Iterator[Hit]:
@@ -421,37 +397,25 @@ def toolchain_ships(facts: ImageFacts, service: Service, project: Project) -> It
     -name tests -type d -prune -exec rm -rf {} +`), or in a builder stage before copying
     site-packages to the final stage.
     """,
-    bad=image_example(
-        config={"User": "app", "Cmd": ["python", "-m", "app"]},
-        layers=[
-            layer("COPY rootfs / # buildkit", files=SLIM_FILES),
-            layer(
-                "RUN /bin/sh -c pip install --no-cache-dir pandas # buildkit",
-                files={
-                    "/usr/local/lib/python3.11/site-packages/pandas/core/frame.py": {
-                        "size": 400_000
-                    },
-                    "/usr/local/lib/python3.11/site-packages/pandas/tests/frame/test_api.py": {
-                        "size": 6 * MIB
-                    },
+    bad=slim_app_image(
+        layer(
+            "RUN /bin/sh -c pip install --no-cache-dir pandas # buildkit",
+            files={
+                "/usr/local/lib/python3.11/site-packages/pandas/core/frame.py": {"size": 400_000},
+                "/usr/local/lib/python3.11/site-packages/pandas/tests/frame/test_api.py": {
+                    "size": 6 * MIB
                 },
-            ),
-        ],
+            },
+        ),
     ),
-    good=image_example(
-        config={"User": "app", "Cmd": ["python", "-m", "app"]},
-        layers=[
-            layer("COPY rootfs / # buildkit", files=SLIM_FILES),
-            layer(
-                "RUN /bin/sh -c pip install --no-cache-dir pandas "
-                "&& rm -rf /usr/local/lib/python3.11/site-packages/pandas/tests # buildkit",
-                files={
-                    "/usr/local/lib/python3.11/site-packages/pandas/core/frame.py": {
-                        "size": 400_000
-                    },
-                },
-            ),
-        ],
+    good=slim_app_image(
+        layer(
+            "RUN /bin/sh -c pip install --no-cache-dir pandas "
+            "&& rm -rf /usr/local/lib/python3.11/site-packages/pandas/tests # buildkit",
+            files={
+                "/usr/local/lib/python3.11/site-packages/pandas/core/frame.py": {"size": 400_000},
+            },
+        ),
     ),
 )
 def package_extras_ship(facts: ImageFacts, service: Service, project: Project) -> Iterator[Hit]:
@@ -473,26 +437,18 @@ def package_extras_ship(facts: ImageFacts, service: Service, project: Project) -
     secrets included, readable by anyone who pulls the image.
     """,
     fix="Add `.git` to `.dockerignore` (or COPY only the folders the application needs).",
-    bad=image_example(
-        config={"User": "app", "Cmd": ["python", "-m", "app"]},
-        layers=[
-            layer("COPY rootfs / # buildkit", files=SLIM_FILES),
-            layer(
-                "COPY . /app # buildkit",
-                files={
-                    "/app/app.py": "print('hi')\n",
-                    "/app/.git/HEAD": "ref: refs/heads/main\n",
-                    "/app/.git/objects/pack/pack-1.pack": {"size": 90_000},
-                },
-            ),
-        ],
+    bad=slim_app_image(
+        layer(
+            "COPY . /app # buildkit",
+            files={
+                "/app/app.py": "print('hi')\n",
+                "/app/.git/HEAD": "ref: refs/heads/main\n",
+                "/app/.git/objects/pack/pack-1.pack": {"size": 90_000},
+            },
+        ),
     ),
-    good=image_example(
-        config={"User": "app", "Cmd": ["python", "-m", "app"]},
-        layers=[
-            layer("COPY rootfs / # buildkit", files=SLIM_FILES),
-            layer("COPY . /app # buildkit", files={"/app/app.py": "print('hi')\n"}),
-        ],
+    good=slim_app_image(
+        layer("COPY . /app # buildkit", files={"/app/app.py": "print('hi')\n"}),
     ),
 )
 def git_folder_ships(facts: ImageFacts, service: Service, project: Project) -> Iterator[Hit]:
@@ -529,31 +485,23 @@ def _interpreters(facts: ImageFacts) -> set[str]:
     never read: they only add bytes, and show that the build context is not filtered.
     """,
     fix="Add `__pycache__` and `*.pyc` to `.dockerignore`.",
-    bad=image_example(
-        config={"User": "app", "Cmd": ["python", "-m", "app"]},
-        layers=[
-            layer("COPY rootfs / # buildkit", files=SLIM_FILES),
-            layer(
-                "COPY . /app # buildkit",
-                files={
-                    "/app/app.py": "print('hi')\n",
-                    "/app/__pycache__/app.cpython-312.pyc": {"size": 4_000},
-                },
-            ),
-        ],
+    bad=slim_app_image(
+        layer(
+            "COPY . /app # buildkit",
+            files={
+                "/app/app.py": "print('hi')\n",
+                "/app/__pycache__/app.cpython-312.pyc": {"size": 4_000},
+            },
+        ),
     ),
-    good=image_example(
-        config={"User": "app", "Cmd": ["python", "-m", "app"]},
-        layers=[
-            layer("COPY rootfs / # buildkit", files=SLIM_FILES),
-            layer(
-                "COPY . /app # buildkit",
-                files={
-                    "/app/app.py": "print('hi')\n",
-                    "/app/__pycache__/app.cpython-311.pyc": {"size": 4_000},
-                },
-            ),
-        ],
+    good=slim_app_image(
+        layer(
+            "COPY . /app # buildkit",
+            files={
+                "/app/app.py": "print('hi')\n",
+                "/app/__pycache__/app.cpython-311.pyc": {"size": 4_000},
+            },
+        ),
     ),
 )
 def foreign_bytecode(facts: ImageFacts, service: Service, project: Project) -> Iterator[Hit]:
@@ -601,19 +549,11 @@ def foreign_bytecode(facts: ImageFacts, service: Service, project: Project) -> I
     Look at the largest layers and files (`dockwise image IMAGE`) and the other size
     findings; raise the budget only on purpose.
     """,
-    bad=image_example(
-        config={"User": "app", "Cmd": ["python", "-m", "app"]},
-        layers=[
-            layer("COPY rootfs / # buildkit", files=SLIM_FILES),
-            layer("COPY model.bin /app/ # buildkit", files={"/app/model.bin": {"size": 3 * MIB}}),
-        ],
+    bad=slim_app_image(
+        layer("COPY model.bin /app/ # buildkit", files={"/app/model.bin": {"size": 3 * MIB}}),
     ),
-    good=image_example(
-        config={"User": "app", "Cmd": ["python", "-m", "app"]},
-        layers=[
-            layer("COPY rootfs / # buildkit", files=SLIM_FILES),
-            layer("COPY app.py /app/ # buildkit", files={"/app/app.py": "print('hi')\n"}),
-        ],
+    good=slim_app_image(
+        layer("COPY app.py /app/ # buildkit", files={"/app/app.py": "print('hi')\n"}),
     ),
     example_config={"image": {"max-size": "10MB", "lowest-efficiency": "0.9"}},
 )
