@@ -15,9 +15,11 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from dockwise.findings import Hit, Severity, rule
+from dockwise.model.service import ComposePart
 
 if TYPE_CHECKING:
-    from dockwise.limits.usagefile import UsageEntry
+    from dockwise.limits.usagefile import Usage, UsageEntry
+    from dockwise.model.service import ContainerPart
     from dockwise.project import Project
 
 # a limit under this share of the recommendation leaves too little over the peak
@@ -177,43 +179,40 @@ def memory_limit_far_from_usage(project: Project) -> Iterator[Hit]:
     usage = project.usage
     if usage is None:
         return
-    for service in project.services:
-        for part in service.compose:
+    for where, part, entry in _measured_parts(project, usage):
+        if isinstance(part, ComposePart):
             size = part.service.memory_limit
-            entry = usage.for_compose(part.service.name)
-            if size is None or entry is None:
+            if size is None:
                 continue
             hit = _memory_hit(
-                f"compose service {part.service.name}",
-                size.origin.path,
-                size.origin.line,
-                size.bytes,
-                size.written,
-                entry,
-                None,
+                where, size.origin.path, size.origin.line, size.bytes, size.written, entry, None
             )
-            if hit is not None:
-                yield hit
-        for container in service.containers:
-            res = container.container.resources
+        else:
+            res = part.container.resources
             limit = res.limits_memory
             if limit is None or limit.value is None:
                 continue
-            entry = usage.for_container(container.workload.name, container.container.name)
-            if entry is None:
-                continue
             request = res.requests_memory.value if res.requests_memory else limit.value
-            hit = _memory_hit(
-                f"container {container.container.name} of {container.workload.label}",
-                container.path,
-                limit.line,
-                limit.value,
-                limit.text,
-                entry,
-                request,
-            )
-            if hit is not None:
-                yield hit
+            hit = _memory_hit(where, part.path, limit.line, limit.value, limit.text, entry, request)
+        if hit is not None:
+            yield hit
+
+
+def _measured_parts(
+    project: Project, usage: Usage
+) -> Iterator[tuple[str, ComposePart | ContainerPart, UsageEntry]]:
+    """Each compose service and Kubernetes container the usage file measured, with the
+    name messages give it."""
+    for service in project.services:
+        for part in service.compose:
+            entry = usage.for_compose(part.service.name)
+            if entry is not None:
+                yield f"compose service {part.service.name}", part, entry
+        for container in service.containers:
+            entry = usage.for_container(container.workload.name, container.container.name)
+            if entry is not None:
+                where = f"container {container.container.name} of {container.workload.label}"
+                yield where, container, entry
 
 
 def _cpu_hit(where: str, path: str, line: int | None, cores: float, written: str,
@@ -278,36 +277,18 @@ def cpu_limit_below_usage(project: Project) -> Iterator[Hit]:
     usage = project.usage
     if usage is None:
         return
-    for service in project.services:
-        for part in service.compose:
+    for where, part, entry in _measured_parts(project, usage):
+        if isinstance(part, ComposePart):
             cpus = part.service.cpu_limit
-            entry = usage.for_compose(part.service.name)
-            if cpus is None or entry is None:
+            if cpus is None:
                 continue
             hit = _cpu_hit(
-                f"compose service {part.service.name}",
-                cpus.origin.path,
-                cpus.origin.line,
-                cpus.value,
-                cpus.written,
-                entry,
+                where, cpus.origin.path, cpus.origin.line, cpus.value, cpus.written, entry
             )
-            if hit is not None:
-                yield hit
-        for container in service.containers:
-            limit = container.container.resources.limits_cpu
+        else:
+            limit = part.container.resources.limits_cpu
             if limit is None or limit.value is None:
                 continue
-            entry = usage.for_container(container.workload.name, container.container.name)
-            if entry is None:
-                continue
-            hit = _cpu_hit(
-                f"container {container.container.name} of {container.workload.label}",
-                container.path,
-                limit.line,
-                limit.value,
-                limit.text,
-                entry,
-            )
-            if hit is not None:
-                yield hit
+            hit = _cpu_hit(where, part.path, limit.line, limit.value, limit.text, entry)
+        if hit is not None:
+            yield hit
