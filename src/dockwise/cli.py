@@ -166,6 +166,11 @@ def _parser() -> argparse.ArgumentParser:
         "--insecure", action="store_true", help="plain HTTP for a --image registry on loopback"
     )
     check.add_argument(
+        "--no-verify",
+        action="store_true",
+        help="do not hash --image layers against their digests (an archive you trust)",
+    )
+    check.add_argument(
         "--usage",
         metavar="FILE",
         help="usage measured by `dockwise limits --format json`: limits far from it are findings",
@@ -601,7 +606,7 @@ def _read_images(args: argparse.Namespace) -> list[ImagePart]:
     parts = []
     for source in args.image:
         try:
-            parts.append(read_image(source, insecure=args.insecure))
+            parts.append(read_image(source, insecure=args.insecure, verify=not args.no_verify))
         except ImageError as error:
             raise UsageError(str(error)) from None
         except OSError as error:

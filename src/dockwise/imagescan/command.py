@@ -61,6 +61,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help=f"dive's CI rules file (default: {DIVE_CI} in the current folder, if any)",
     )
     parser.add_argument(
+        "--no-verify",
+        action="store_true",
+        help="do not hash the layers against their digests, as dive does not (an archive you "
+        "trust, such as one `docker save` just wrote; manifests and config are still checked)",
+    )
+    parser.add_argument(
         "--no-secrets",
         action="store_true",
         help="do not read file contents for secrets (sizes, config and history only)",
@@ -97,14 +103,18 @@ def _run(args: argparse.Namespace, debug: bool) -> int:
     from dockwise.imagescan.join import image_part, image_project
     from dockwise.report import MACHINE_FORMATS, Report, render
     from dockwise.report.progress import progress
-    from dockwise.rules import all_rules
+    from dockwise.rules import all_rule_ids, rules_for
     from dockwise.sources.image import ImageError, open_image
 
-    rules = all_rules()
-    config = _config(args, [r.id for r in rules])
+    config = _config(args, all_rule_ids())
     fail_on = args.fail_on or config.fail_on or "warning"
     try:
-        with open_image(args.source, platform=args.platform, insecure=args.insecure) as image:
+        with open_image(
+            args.source,
+            platform=args.platform,
+            insecure=args.insecure,
+            verify=not args.no_verify,
+        ) as image:
             total = sum(layer.compressed_bytes for layer in image.layers) or None
             with progress(total, "reading layers", quiet=args.quiet) as advance:
                 facts = analyse(image, secrets=not args.no_secrets, on_bytes=advance)
@@ -113,6 +123,7 @@ def _run(args: argparse.Namespace, debug: bool) -> int:
     except OSError as error:
         raise _Usage(f"{args.source}: cannot read: {error.strerror or error}") from None
     project = image_project(image_part(facts), config)
+    rules = rules_for(project)  # an image project: only the modules that can report on it
     outcome = check_project(project, rules, debug=debug)
     findings = sorted(outcome.findings, key=lambda f: f.sort_key())
     # entries the analysis tolerated (a hard link to nothing, an unsafe name): said, not judged

@@ -52,12 +52,14 @@ def image_part(facts: ImageFacts) -> ImagePart:
     return ImagePart(facts, facts.source, facts.reference or None)
 
 
-def read_image(source: str, *, platform: str = "linux/amd64", insecure: bool = False) -> ImagePart:
+def read_image(
+    source: str, *, platform: str = "linux/amd64", insecure: bool = False, verify: bool = True
+) -> ImagePart:
     """Read and analyse an image (raises sources.image.ImageError when it cannot be read)."""
     from dockwise.imagescan.analysis import analyse
     from dockwise.sources.image import open_image
 
-    with open_image(source, platform=platform, insecure=insecure) as image:
+    with open_image(source, platform=platform, insecure=insecure, verify=verify) as image:
         facts = analyse(image)
     return image_part(facts)
 

@@ -4,7 +4,7 @@
 oci-archive tarball, an OCI layout folder, `-` (an archive on standard input) or
 `registry://host[:port]/name:tag` / `name@sha256:...`; skopeo-style prefixes
 (`docker-archive:`, `oci-archive:`, `oci:`) are accepted too. `FILE:NAME` picks one image of
-an archive that holds several. Every blob's sha256 is verified while its layer streams.
+an archive that holds several. Every blob's sha256 is verified while its layer streams (unless `verify=False`).
 """
 
 from __future__ import annotations
@@ -23,14 +23,19 @@ def open_image(
     platform: str = "linux/amd64",
     insecure: bool = False,
     limits: Limits | None = None,
+    verify: bool = True,
 ) -> Image:
-    """Open an image source; raises ImageError with a one-line message naming it."""
+    """Open an image source; raises ImageError with a one-line message naming it.
+    `verify=False` skips hashing the layer blobs (manifests and configs are still checked
+    against their digests): for an archive the caller trusts, such as one `docker save`
+    just wrote."""
     limits = limits or Limits()
     if source.startswith("registry://"):
         from dockwise.sources.image.registry import open_registry
 
         image = open_registry(source, platform=platform, insecure=insecure, timeout=limits.timeout)
         image.limits = limits
+        image.verify = verify
         return image
     kind = ""
     path = source
@@ -42,4 +47,5 @@ def open_image(
 
     image = open_stdin(kind, platform) if path == "-" else open_local(path, kind, platform)
     image.limits = limits
+    image.verify = verify
     return image

@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from dockwise.sources.image import manifest as mf
+from dockwise.sources.image.digests import RegionHasher
 from dockwise.sources.image.model import Entry, ImageError, Layer, Limits
 from dockwise.sources.image.tarstream import (
     BackgroundHashes,
-    HashingRegionSource,
+    RegionSource,
     StreamSource,
     iter_tar,
 )
@@ -94,6 +95,11 @@ class Image:
     ) -> None:
         self._store = store
         self.limits = limits or Limits()
+        # False: layer blobs are not hashed (the caller trusts the archive); manifests and
+        # configs are verified all the same
+        self.verify = True
+        self._hasher: RegionHasher | None = None
+        self._hasher_slots: dict[int, int] = {}
         self.source = source
         self.reference = reference
         self.config = config
@@ -110,6 +116,8 @@ class Image:
         self.close()
 
     def close(self) -> None:
+        if self._hasher is not None:
+            self._hasher.close()
         self._store.close()
 
     def __repr__(self) -> str:
@@ -145,12 +153,9 @@ class Image:
         on_bytes: Callable[[int], None] | None,
     ) -> Iterator[tuple[Entry, Callable[[int], bytes]]]:
         where = self._where(layer)
-        # One pass, one thread: the blob is read front to back in 1 MB chunks, each hashed and
-        # its headers parsed from memory. Hashing layers in threads ahead of the parse cost
-        # more CPU and memory, and on a busy machine far more time (each GIL hand-off waits
-        # for a scheduler slot): measured in the commit that removed them.
         fd, offset, size = region
-        src = HashingRegionSource(fd, offset, size, where)
+        hasher = self._region_hasher(layer) if self.verify else None
+        src = RegionSource(fd, offset, size, where)
         reported = offset
         for item in iter_tar(src, where):
             yield item
@@ -159,7 +164,10 @@ class Image:
                 reported = src.pos
         if on_bytes is not None:
             on_bytes(offset + size - reported)
-        got = src.finish()
+        if hasher is None:
+            return
+        assert hasher is not None
+        got = hasher.digest(self._hasher_slots[layer.index], where)
         expected = self._blobs[layer.index].digest or layer.diff_id
         if got != expected:
             raise ImageError(f"{where}: blob does not match its digest (got {short(got)})")
@@ -168,20 +176,42 @@ class Image:
                 f"{where}: uncompressed layer does not match its diff_id {short(layer.diff_id)}"
             )
 
+    def _region_hasher(self, layer: Layer) -> RegionHasher | None:
+        """The hashing processes, started with the first layer streamed: every layer blob
+        that lies in a file (compressed or not) is hashed there, while the parse seeks over
+        bodies or decompresses; None when this layer's blob is not in a file."""
+        if self._hasher is None:
+            regions: list[tuple[int, int, int]] = []
+            for candidate in self.layers:
+                found = self._store.region(self._blobs[candidate.index])
+                if found is not None:
+                    self._hasher_slots[candidate.index] = len(regions)
+                    regions.append(found)
+            self._hasher = RegionHasher(regions)
+        return self._hasher if layer.index in self._hasher_slots else None
+
     def _entries_stream(
         self, layer: Layer, on_bytes: Callable[[int], None] | None
     ) -> Iterator[tuple[Entry, Callable[[int], bytes]]]:
         where = self._where(layer)
         ref = self._blobs[layer.index]
+        # the stored blob is hashed in the hashing processes when it lies in a file, else on
+        # the hashing thread with the uncompressed tar
+        stored = self._region_hasher(layer) if self.verify else None
+        hashes = BackgroundHashes(2) if self.verify else None
         chunks = self._store.chunks(ref)
-        hashes = BackgroundHashes(2)  # the stored blob's, and the uncompressed tar's
         try:
-            stream = _LayerStream(chunks, layer, ref, where, on_bytes, self.limits, hashes)
+            stream = _LayerStream(
+                chunks, layer, ref, where, on_bytes, self.limits, hashes, stored is None
+            )
             src = StreamSource(stream.read, where)
             yield from iter_tar(src, where)
-            stream.finish()
+            stream.finish(
+                lambda: stored.digest(self._hasher_slots[layer.index], where) if stored else None
+            )
         finally:
-            hashes.close()
+            if hashes is not None:
+                hashes.close()
             close = getattr(chunks, "close", None)
             if close is not None:
                 close()
@@ -189,13 +219,13 @@ class Image:
 
 class _RawReader:
     """The stored blob as a file object for the decompressors, hashed (digest 0 of `hashes`,
-    on the hashing thread) as it is read."""
+    on the hashing thread) as it is read when `hashes` is given."""
 
     def __init__(
         self,
         chunks: Iterator[bytes],
         on_bytes: Callable[[int], None] | None,
-        hashes: BackgroundHashes,
+        hashes: BackgroundHashes | None,
     ) -> None:
         self._chunks = chunks
         self._buf = b""
@@ -207,7 +237,8 @@ class _RawReader:
     def _next(self) -> bytes:
         chunk = next(self._chunks, b"")
         if chunk:
-            self.hashes.update(0, chunk)
+            if self.hashes is not None:
+                self.hashes.update(0, chunk)
             self.count += len(chunk)
             if self._on_bytes is not None:
                 self._on_bytes(len(chunk))
@@ -238,9 +269,10 @@ class _RawReader:
 
 
 class _LayerStream:
-    """Decompressed layer bytes, with both digests (hashed on the hashing thread) and the
-    bomb limits checked. Decoding stays on the parsing thread: a decoding thread ahead of
-    the parse cost more CPU than it saved on a busy machine."""
+    """Decompressed layer bytes, with the bomb limits checked and, given `hashes`, the
+    uncompressed tar's digest (hashed on the hashing thread) and, with `hash_stored`, the
+    stored blob's. Decoding stays on the parsing thread: a decoding thread ahead of the parse
+    cost more CPU than it saved on a busy machine."""
 
     def __init__(
         self,
@@ -250,10 +282,12 @@ class _LayerStream:
         where: str,
         on_bytes: Callable[[int], None] | None,
         limits: Limits,
-        hashes: BackgroundHashes,
+        hashes: BackgroundHashes | None,
+        hash_stored: bool,
     ) -> None:
-        self.raw = _RawReader(chunks, on_bytes, hashes)
+        self.raw = _RawReader(chunks, on_bytes, hashes if hash_stored else None)
         self.hashes = hashes
+        self.hash_stored = hash_stored
         self.layer, self.ref, self.where = layer, ref, where
         self.out = 0
         stored = max(ref.size, layer.compressed_bytes, 1)
@@ -286,7 +320,8 @@ class _LayerStream:
                 f"{self.where}: corrupt {self.layer.compression} data ({exc.__class__.__name__}: {str(exc)[:80]})"
             ) from None
         if data:
-            self.hashes.update(1, data)
+            if self.hashes is not None:
+                self.hashes.update(1, data)
             self.out += len(data)
             if self.out > self.limit:
                 raise ImageError(
@@ -295,21 +330,34 @@ class _LayerStream:
                 )
         return data
 
-    def finish(self) -> None:
+    def finish(self, stored_digest: Callable[[], str | None]) -> None:
+        """Read to the end and check the sizes and digests; `stored_digest()` is the stored
+        blob's, when it was not hashed here."""
         while self.read():  # the end-of-archive padding, then bytes after the stream
             pass
         while self.raw.read(CHUNK):
             pass
-        got = self.hashes.hexdigest(0)
         if self.ref.size >= 0 and self.raw.count != self.ref.size:
             raise ImageError(
                 f"{self.where}: blob has {self.raw.count} bytes, expected {self.ref.size}"
             )
+        if self.hashes is None:
+            return
+        got = self.hashes.hexdigest(0) if self.hash_stored else stored_digest()
+        if got is not None:
+            self._check_stored(got)
+        if self.layer.compression and self.hashes.hexdigest(1) != self.layer.diff_id:
+            raise ImageError(
+                f"{self.where}: uncompressed layer does not match its diff_id {short(self.layer.diff_id)}"
+            )
+
+    def _check_stored(self, got: str) -> None:
+        """The stored blob's digest, `got`, against the manifest's (and the diff_id, for a
+        blob stored uncompressed)."""
         expected = self.ref.digest or (self.layer.diff_id if not self.layer.compression else "")
         if expected and got != expected:
             raise ImageError(f"{self.where}: blob does not match its digest (got {short(got)})")
-        diff = got if not self.layer.compression else self.hashes.hexdigest(1)
-        if diff != self.layer.diff_id:
+        if not self.layer.compression and got != self.layer.diff_id:
             raise ImageError(
                 f"{self.where}: uncompressed layer does not match its diff_id {short(self.layer.diff_id)}"
             )
