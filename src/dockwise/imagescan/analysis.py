@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from dockwise.imagescan import facts as f
 from dockwise.imagescan.dive import DiveEmulator
+from dockwise.imagescan.side_scan import SideScan, scan_entry
 
 if TYPE_CHECKING:
     from dockwise.sources.image import Entry, Image, Layer
@@ -117,6 +118,8 @@ class Analysis:
         self.counts: list[_LayerCount] = []
         self.problems: list[str] = []
         self.scanner = scanner
+        # what the scan found, when it ran elsewhere (the side scan)
+        self.collected: _Collected | None = None
         self.dive = DiveEmulator() if dive else None
 
     # -- one layer -----------------------------------------------------------------------
@@ -151,9 +154,7 @@ class Analysis:
                     elif entry.size > largest[0][0]:
                         heapq.heapreplace(largest, (entry.size, path))
                 if scanner is not None:
-                    wanted = scanner.wants(layer, entry)
-                    if wanted > 0:
-                        scanner.inspect(layer, entry, read(wanted))
+                    scan_entry(scanner, layer, entry, read)
             self._add(entry, path, index, count)
         if dive is not None:
             dive.end_layer()
@@ -347,6 +348,7 @@ class Analysis:
             )
             for layer, count in zip(image.layers, self.counts, strict=True)
         )
+        found: Any = self.collected or self.scanner
         largest_files, largest_dirs = _largest(self.tree)
         dive = self.dive.figures() if self.dive is not None else None
         return f.ImageFacts(
@@ -366,10 +368,10 @@ class Analysis:
             largest_dirs=largest_dirs,
             waste=_waste(self.tree),
             files=files,
-            secrets=tuple(self.scanner.found) if self.scanner is not None else (),
-            secrets_scanned=self.scanner is not None,
+            secrets=tuple(found.found) if found is not None else (),
+            secrets_scanned=found is not None,
             problems=tuple(self.problems),
-            accounts=dict(getattr(self.scanner, "accounts", None) or {}),
+            accounts=dict(getattr(found, "accounts", None) or {}),
         )
 
 
@@ -478,14 +480,39 @@ def _waste(tree: dict[str, _Node]) -> tuple[f.WasteItem, ...]:
     return tuple(items)
 
 
+class _Collected:
+    """What a scanner found elsewhere (the side scan), as `facts()` reads a scanner."""
+
+    def __init__(self, found: tuple[Any, ...], accounts: dict[str, tuple[int, str]]) -> None:
+        self.found = found
+        self.accounts = accounts
+
+
 def analyse(
     image: Image,
     *,
     secrets: bool = True,
     on_bytes: Callable[[int], None] | None = None,
 ) -> f.ImageFacts:
-    """Every layer read once, in order: the facts of the image."""
-    analysis = Analysis(secret_scanner() if secrets else None)
-    for layer in image.layers:
-        analysis.apply(layer, image.entries(layer, on_bytes))
+    """Every layer read once, in order: the facts of the image. The secret scan runs in a
+    forked process beside the size analysis where that pays (side_scan.py)."""
+    scanner = secret_scanner() if secrets else None
+    side = SideScan.start(image, type(scanner)) if scanner is not None else None
+    analysis = Analysis(None if side is not None else scanner)
+    try:
+        for layer in image.layers:
+            analysis.apply(layer, image.entries(layer, on_bytes))
+    except BaseException:
+        if side is not None:
+            side.cancel()
+        raise
+    if side is not None and scanner is not None:
+        collected = side.result()
+        if collected is None:  # the child failed: scan here, the findings are the same
+            for layer in image.layers:
+                for entry, read in image.entries(layer):
+                    scan_entry(scanner, layer, entry, read)
+            analysis.scanner = scanner
+        else:
+            analysis.collected = _Collected(*collected)
     return analysis.facts(image)

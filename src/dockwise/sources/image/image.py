@@ -123,6 +123,13 @@ class Image:
     def __repr__(self) -> str:
         return f"<Image {self.source} {self.reference or self.config_digest[:19]} {len(self.layers)} layers>"
 
+    def all_layers_in_place(self) -> bool:
+        """Whether every layer is an uncompressed tar lying in a local file (read by seeking)."""
+        return all(
+            not layer.compression and self._store.region(self._blobs[layer.index]) is not None
+            for layer in self.layers
+        )
+
     # -- streaming -----------------------------------------------------------------------
     def _where(self, layer: Layer) -> str:
         return f"{self._store.where}: layer {layer.index} ({short(layer.digest)})"
