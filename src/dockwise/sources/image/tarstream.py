@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import queue
+import struct
 import threading
 import zlib
 from collections.abc import Callable, Iterator
@@ -76,12 +77,28 @@ def _number(field: bytes) -> int:
         raise ValueError(f"bad number {text[:20]!r}") from None
 
 
+# mode, uid, gid, size, mtime: octal text (or GNU base-256) at fixed places of the header
+_NUMBERS = struct.Struct("100x8s8s8s12s12s")
+
+
+def _numbers(header: bytes) -> list[int]:
+    """[mode, uid, gid, size, mtime]; ValueError when one is not a number."""
+    fields = _NUMBERS.unpack_from(header)
+    try:  # the common case, plain octal text ended by NULs: one pass in C
+        return [int(field.rstrip(b"\0") or b"0", 8) for field in fields]
+    except ValueError:
+        return [_number(field) for field in fields]
+
+
 def _checksum_ok(header: bytes) -> bool:
     field = header[148:156]
     try:
-        stored = _number(field)
+        stored = int(field.rstrip(b"\0 ") or b"0", 8)
     except ValueError:
-        return False
+        try:
+            stored = _number(field)
+        except ValueError:
+            return False
     # adler32's low half is 1 + the sum of the bytes (mod 65521): the byte sum in C speed
     total = (zlib.adler32(header) & 0xFFFF) - 1 - sum(field) + 256
     if (stored - total) % 65521 == 0:
@@ -200,11 +217,7 @@ def iter_tar(src: ByteSource, where: str) -> Iterator[tuple[Entry, Callable[[int
         if not _checksum_ok(header):
             raise ImageError(f"{where}: corrupt tar header (bad checksum)")
         try:
-            stored_size = _number(header[124:136])
-            mode = _number(header[100:108])
-            uid = _number(header[108:116])
-            gid = _number(header[116:124])
-            mtime = _number(header[136:148])
+            mode, uid, gid, stored_size, mtime = _numbers(header)
         except ValueError as exc:
             raise ImageError(f"{where}: corrupt tar header ({exc})") from None
         if stored_size < 0:
@@ -403,7 +416,7 @@ def _empty(limit: int) -> bytes:
 class RegionSource:
     """An uncompressed tar stored at [offset, offset+size) of a file: seeks over bodies."""
 
-    WINDOW = 64 * 1024
+    WINDOW = 16 * 1024
 
     def __init__(self, fd: int, offset: int, size: int, where: str) -> None:
         self.fd = fd
