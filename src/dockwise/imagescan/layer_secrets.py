@@ -203,17 +203,49 @@ _PREFIX_GROUPS: Final = (
 _SINGLE_PREFIXES: Final = tuple(
     p for p in _TOKEN_PREFIXES if not any(g.fullmatch(p) for g in _PREFIX_GROUPS)
 )
+# A prefix holding one of these marks cannot be in a file without that mark: one pass
+# (translate) tells which marks a file has, and the prefixes of the others are never searched.
+# Prose and generated text lack most marks; half the passes go.
+_MARKS: Final = b"_-.:=/"
+_NOT_A_MARK: Final = bytes(b for b in range(256) if b not in _MARKS)
+
+
+def _mark_of(needle: bytes) -> int | None:
+    return next((b for b in needle if b in _MARKS), None)
+
+
+_UNMARKED_PREFIXES: Final = tuple(p for p in _SINGLE_PREFIXES if _mark_of(p) is None)
+_PREFIXES_BY_MARK: Final = {
+    mark: tuple(p for p in _SINGLE_PREFIXES if _mark_of(p) == mark) for mark in _MARKS
+}
+# a group's mark: one that every prefix it matches holds (the pattern's syntax has others)
+_GROUP_MARK: Final = {_PREFIX_GROUPS[0]: ord("_")}
+_GROUPS_BY_MARK: Final = {
+    mark: tuple(g for g in _PREFIX_GROUPS if _GROUP_MARK.get(g) == mark) for mark in _MARKS
+}
+_UNMARKED_GROUPS: Final = tuple(g for g in _PREFIX_GROUPS if g not in _GROUP_MARK)
 
 
 def _may_hold_secret(data: bytes) -> bool:
     lowered = data.lower()
     if any(word in lowered for word in _WORDS):
         return True
-    if any(prefix in data for prefix in _SINGLE_PREFIXES):
+    if any(prefix in data for prefix in _UNMARKED_PREFIXES):
         return True
-    if any(group.search(data) for group in _PREFIX_GROUPS):
+    if any(group.search(data) for group in _UNMARKED_GROUPS):
         return True
-    return b"://" in data and b"@" in data and _URL_PASSWORD.search(data) is not None
+    marks = set(data.translate(None, _NOT_A_MARK))
+    for mark in marks:
+        if any(prefix in data for prefix in _PREFIXES_BY_MARK[mark]):
+            return True
+        if any(group.search(data) for group in _GROUPS_BY_MARK[mark]):
+            return True
+    return (
+        ord(":") in marks
+        and ord("/") in marks
+        and b"@" in data
+        and _URL_PASSWORD.search(data) is not None
+    )
 
 
 # credential file kinds whose content is not a text assignment: the file is the finding
