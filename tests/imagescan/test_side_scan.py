@@ -109,3 +109,30 @@ def test_an_unreadable_layer_stops_the_child_too(
     with pytest.raises(ImageError, match="does not match"), open_image(str(archive)) as image:
         analyse(image)
     assert {child.pid for child in me.children(recursive=True)} - before == set()
+
+
+def test_the_cap_on_findings_stops_where_one_process_stops(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each share reads past the cap; merged in stream order, the list ends where the one
+    process scanner stopped reading (the cap is checked before each file)."""
+    from dockwise.imagescan import layer_secrets
+
+    monkeypatch.setattr(layer_secrets, "MAX_FOUND", 7)  # the forked child inherits it
+    tokens = [f"ghp_{i:02d}Xy7Qw2Rt9Lk3Zp8Vb4Nm6Jh1Gf5Dc0Sa3" for i in range(30)]
+    files = [
+        File(
+            f"app/conf{n}.py",
+            "".join(f"TOKEN_{k} = '{tokens[n * 3 + k]}'\n" for k in range(3)).encode(),
+        )
+        for n in range(10)
+    ]
+    archive = str(
+        make_image([LayerSpec(files[:4]), LayerSpec(files[4:])]).write_docker_archive(
+            tmp_path / "img.tar"
+        )
+    )
+    alone = facts_of(archive, monkeypatch, "1")
+    forked = facts_of(archive, monkeypatch, "2")
+    assert len(alone.secrets) == 9  # 3 files of 3: the cap (7) is passed inside the third
+    assert secrets_of(forked) == secrets_of(alone)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Callable, Iterable
+from functools import partial
 from typing import TYPE_CHECKING, Any, Protocol
 
 from dockwise.imagescan import facts as f
@@ -109,7 +110,12 @@ class _LayerCount:
 class Analysis:
     """The merged tree being built; `apply(layer, entries)` once per layer, in order."""
 
-    def __init__(self, scanner: SecretScanner | None = None, dive: bool = True) -> None:
+    def __init__(
+        self,
+        scanner: SecretScanner | None = None,
+        dive: bool = True,
+        feed: Callable[[Layer, Entry, Callable[[int], bytes]], None] | None = None,
+    ) -> None:
         root = _Node("dir", 0o755, 0, 0, "", -1)
         self.tree: dict[str, _Node] = {"": root}
         self.blobs: list[_Blob] = []
@@ -118,8 +124,10 @@ class Analysis:
         self.counts: list[_LayerCount] = []
         self.problems: list[str] = []
         self.scanner = scanner
-        # what the scan found, when it ran elsewhere (the side scan)
-        self.collected: _Collected | None = None
+        # where each file goes for secrets: the scanner, or a share of its work (side_scan)
+        self.feed = feed or (partial(scan_entry, scanner) if scanner is not None else None)
+        # (secrets, account files) when the scan's shares were merged elsewhere
+        self.found: tuple[tuple[Any, ...], dict[str, tuple[int, str]]] | None = None
         self.dive = DiveEmulator() if dive else None
 
     # -- one layer -----------------------------------------------------------------------
@@ -131,7 +139,7 @@ class Analysis:
         index = len(self.counts)
         count = _LayerCount()
         self.counts.append(count)
-        scanner, dive = self.scanner, self.dive
+        feed, dive = self.feed, self.dive
         for entry, read in entries:
             count.entries += 1
             path = entry.path
@@ -153,8 +161,8 @@ class Analysis:
                         heapq.heappush(largest, (entry.size, path))
                     elif entry.size > largest[0][0]:
                         heapq.heapreplace(largest, (entry.size, path))
-                if scanner is not None:
-                    scan_entry(scanner, layer, entry, read)
+                if feed is not None:
+                    feed(layer, entry, read)
             self._add(entry, path, index, count)
         if dive is not None:
             dive.end_layer()
@@ -348,7 +356,13 @@ class Analysis:
             )
             for layer, count in zip(image.layers, self.counts, strict=True)
         )
-        found: Any = self.collected or self.scanner
+        if self.found is not None:
+            secrets, accounts = self.found
+        elif self.scanner is not None:
+            secrets = self.scanner.found
+            accounts = getattr(self.scanner, "accounts", None) or {}
+        else:
+            secrets, accounts = (), {}
         largest_files, largest_dirs = _largest(self.tree)
         dive = self.dive.figures() if self.dive is not None else None
         return f.ImageFacts(
@@ -368,10 +382,10 @@ class Analysis:
             largest_dirs=largest_dirs,
             waste=_waste(self.tree),
             files=files,
-            secrets=tuple(found.found) if found is not None else (),
-            secrets_scanned=found is not None,
+            secrets=tuple(secrets),
+            secrets_scanned=self.scanner is not None,
             problems=tuple(self.problems),
-            accounts=dict(getattr(found, "accounts", None) or {}),
+            accounts=dict(accounts),
         )
 
 
@@ -480,25 +494,17 @@ def _waste(tree: dict[str, _Node]) -> tuple[f.WasteItem, ...]:
     return tuple(items)
 
 
-class _Collected:
-    """What a scanner found elsewhere (the side scan), as `facts()` reads a scanner."""
-
-    def __init__(self, found: tuple[Any, ...], accounts: dict[str, tuple[int, str]]) -> None:
-        self.found = found
-        self.accounts = accounts
-
-
 def analyse(
     image: Image,
     *,
     secrets: bool = True,
     on_bytes: Callable[[int], None] | None = None,
 ) -> f.ImageFacts:
-    """Every layer read once, in order: the facts of the image. The secret scan runs in a
-    forked process beside the size analysis where that pays (side_scan.py)."""
+    """Every layer read once, in order: the facts of the image. The secret scan is shared
+    with a forked process where that pays (side_scan.py)."""
     scanner = secret_scanner() if secrets else None
-    side = SideScan.start(image, type(scanner)) if scanner is not None else None
-    analysis = Analysis(None if side is not None else scanner)
+    side = SideScan.start(image) if scanner is not None else None
+    analysis = Analysis(scanner, feed=side.feed if side is not None else None)
     try:
         for layer in image.layers:
             analysis.apply(layer, image.entries(layer, on_bytes))
@@ -506,13 +512,6 @@ def analyse(
         if side is not None:
             side.cancel()
         raise
-    if side is not None and scanner is not None:
-        collected = side.result()
-        if collected is None:  # the child failed: scan here, the findings are the same
-            for layer in image.layers:
-                for entry, read in image.entries(layer):
-                    scan_entry(scanner, layer, entry, read)
-            analysis.scanner = scanner
-        else:
-            analysis.collected = _Collected(*collected)
+    if side is not None:
+        analysis.found = side.finish(image)
     return analysis.facts(image)

@@ -266,9 +266,11 @@ class LayerSecret:
 
 
 class LayerSecretScanner:
-    """Collects the secrets of every layer during the analysis' single pass."""
+    """Collects the secrets of every layer during the analysis' single pass. `capped=False`
+    reads on past MAX_FOUND (a share of the work: the cap is applied when shares merge)."""
 
-    def __init__(self) -> None:
+    def __init__(self, capped: bool = True) -> None:
+        self.capped = capped
         self._found: list[LayerSecret] = []
         self.files_read = 0
         self.bytes_read = 0
@@ -280,12 +282,22 @@ class LayerSecretScanner:
     def found(self) -> tuple[LayerSecret, ...]:
         return tuple(self._found)
 
+    def found_since(self, count: int) -> tuple[LayerSecret, ...]:
+        """What was found after the first `count` (see `found_count`)."""
+        return tuple(self._found[count:])
+
+    @property
+    def found_count(self) -> int:
+        return len(self._found)
+
     def wants(self, layer: Layer, entry: Entry) -> int:
         """How many bytes of this entry to read (0: skip it)."""
         path = entry.path
         if path in ACCOUNT_FILES and entry.kind == "file":
             return min(entry.size, MAX_ACCOUNT_FILE_BYTES)
-        if entry.kind != "file" or entry.size == 0 or len(self._found) >= MAX_FOUND:
+        if entry.kind != "file" or entry.size == 0:
+            return 0
+        if self.capped and len(self._found) >= MAX_FOUND:
             return 0
         base = path.rpartition("/")[2]
         if base.startswith(".wh."):
