@@ -197,3 +197,42 @@ def test_tolerated_entries_are_notes(tmp_path: Path, capsys: pytest.CaptureFixtu
     code, out, err = run(["image", str(path), "-f", "json"], capsys)
     assert "hard link b to nothere, which is not a file below it" in err
     assert "hard link b to nothere" in " ".join(json.loads(out)["notes"])
+
+
+def test_only_image_rules_can_report_on_an_image_read_alone(tmp_path: Path) -> None:
+    """`dockwise image` runs the image rules only: every other rule, run on the same
+    image project, reports nothing (they judge files such a project does not have)."""
+    from dockwise.config import Config
+    from dockwise.engine import check_project
+    from dockwise.imagescan.analysis import analyse
+    from dockwise.imagescan.join import image_part, image_project
+    from dockwise.rules import all_rules, image_rules
+    from dockwise.sources.image import open_image
+
+    token = "ghp_" + "Xy7Qw2Rt9Lk3Zp8Vb4Nm6Jh1Gf5Dc0Sa3Ee9"
+    archive = make_image(
+        [
+            LayerSpec([File("usr/bin/python3.11", b"\x7fELF" + b"\0" * 1000, mode=0o755)]),
+            LayerSpec(
+                [
+                    File("var/lib/apt/lists/deb.debian.org_dists", b"x" * 5000),
+                    File("root/.cache/pip/wheels/a.whl", b"w" * 5000),
+                    File("app/.env", f"GITHUB_TOKEN={token}\n".encode()),
+                ],
+                created_by="RUN pip install -r requirements.txt",
+            ),
+            LayerSpec([whiteout("app/.env")], created_by="RUN rm /app/.env"),
+        ],
+        config={
+            "User": "",
+            "Env": [f"GITHUB_TOKEN={token}"],
+            "Cmd": ["/bin/sh", "-c", "python3 -m app"],
+            "Healthcheck": {"Test": ["CMD", "curl", "-f", "http://localhost/"]},
+        },
+    ).write_docker_archive(tmp_path / "image.tar")
+    with open_image(str(archive)) as image:
+        project = image_project(image_part(analyse(image)), Config())
+    everything = check_project(project, all_rules()).findings
+    image_only = check_project(project, image_rules()).findings
+    assert len(image_only) >= 5
+    assert [f.fingerprint for f in everything] == [f.fingerprint for f in image_only]

@@ -103,7 +103,7 @@ def _run(args: argparse.Namespace, debug: bool) -> int:
     from dockwise.imagescan.join import image_part, image_project
     from dockwise.report import MACHINE_FORMATS, Report, render
     from dockwise.report.progress import progress
-    from dockwise.rules import all_rule_ids, rules_for
+    from dockwise.rules import all_rule_ids, image_rules
     from dockwise.sources.image import ImageError, open_image
 
     config = _config(args, all_rule_ids())
@@ -123,7 +123,7 @@ def _run(args: argparse.Namespace, debug: bool) -> int:
     except OSError as error:
         raise _Usage(f"{args.source}: cannot read: {error.strerror or error}") from None
     project = image_project(image_part(facts), config)
-    rules = rules_for(project)  # an image project: only the modules that can report on it
+    rules = image_rules()
     outcome = check_project(project, rules, debug=debug)
     findings = sorted(outcome.findings, key=lambda f: f.sort_key())
     # entries the analysis tolerated (a hard link to nothing, an unsafe name): said, not judged
