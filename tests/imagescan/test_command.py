@@ -232,7 +232,7 @@ def test_only_image_rules_can_report_on_an_image_read_alone(tmp_path: Path) -> N
     ).write_docker_archive(tmp_path / "image.tar")
     with open_image(str(archive)) as image:
         project = image_project(image_part(analyse(image)), Config())
-    everything = check_project(project, all_rules()).findings
-    image_only = check_project(project, image_rules()).findings
-    assert len(image_only) >= 5
-    assert [f.fingerprint for f in everything] == [f.fingerprint for f in image_only]
+    everything = sorted(check_project(project, all_rules()).findings, key=lambda f: f.sort_key())
+    image_only = sorted(check_project(project, image_rules()).findings, key=lambda f: f.sort_key())
+    assert len({f.rule for f in image_only}) >= 5
+    assert everything == image_only
