@@ -85,8 +85,11 @@ from dockwise.engine import PARALLEL_MIN_DOCKERFILES, check_project
 from dockwise.project import load_files
 from dockwise.rules import all_rules
 
-batch = load_files(_batch(Path(sys.argv[1]), PARALLEL_MIN_DOCKERFILES + 13, seed=11), Config())
+paths = _batch(Path(sys.argv[1]), PARALLEL_MIN_DOCKERFILES + 13, seed=11)
 rules = all_rules()
+# each run on a project of its own: what a project loads lazily (the build contexts) is
+# loaded by the run, in one process or two
+batch = load_files(paths, Config())
 one = check_project(batch, rules, jobs=1)
 forks = []
 fork = os.fork
@@ -94,15 +97,25 @@ def counted_fork():
     forks.append(1)
     return fork()
 os.fork = counted_fork
-two = check_project(batch, rules, jobs=2)
-automatic = check_project(batch, rules)
+shared = load_files(paths, Config())
+two = check_project(shared, rules, jobs=2)
+forks_two = len(forks)
+automatic = check_project(load_files(paths, Config()), rules)
+contexts = [shared.contexts[df.relpath] for df in shared.dockerfiles]
 print(json.dumps({
-    "forks": len(forks),
+    "forks": forks_two,
     "paths": len({f.path for f in one.findings}),
     "dockerfiles": len(batch.dockerfiles),
     "rules": len({f.rule for f in one.findings}),
     "two_equal": two == one,
     "automatic_equal": automatic == one,
+    "contexts_equal": shared.contexts == batch.contexts,
+    "contexts_in_order": list(shared.contexts) == list(batch.contexts),
+    # a context read by the helper points at the project's own Dockerfile, not a copy
+    "context_dockerfiles": all(
+        c.dockerfile is df for c, df in zip(contexts, shared.dockerfiles, strict=True)
+    ),
+    "files_sent": sum(len(c.files) for c in contexts),
 }))
 """
 
@@ -117,12 +130,16 @@ def test_two_processes_give_the_report_of_one(tmp_path: Path) -> None:
         check=True,
     )
     result = json.loads(done.stdout.strip().splitlines()[-1])
-    assert result["forks"] >= 1  # jobs=2 forked (the automatic choice may fork too)
+    assert result["forks"] == 2  # jobs=2 forked: once for the build contexts, once for rules
     assert result["paths"] > result["dockerfiles"] // 2
     assert result["rules"] > 20
     assert result["two_equal"]
     # the automatic choice (one process per core for a batch this large) agrees too
     assert result["automatic_equal"]
+    # the build contexts read by two processes are those one process reads, in order
+    assert result["contexts_equal"] and result["contexts_in_order"]
+    assert result["context_dockerfiles"]
+    assert result["files_sent"] > result["dockerfiles"]  # Dockerfiles, requirements.txt
 
 
 def test_most_rules_are_shared_between_processes() -> None:

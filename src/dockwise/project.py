@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -48,6 +48,10 @@ SKIPPED_DIRS = frozenset(
 )
 COMPOSE_STEMS = ("compose", "docker-compose")
 T = TypeVar("T")
+# `map_(function, items)`: `[function(item) for item in items]`, computed some way
+Mapper = Callable[
+    [Callable[["Dockerfile"], "BuildContext"], Sequence["Dockerfile"]], list["BuildContext"]
+]
 MAX_DISCOVERED_ENTRIES = 2_000_000
 
 
@@ -225,15 +229,26 @@ class Project:
         """Build context of each Dockerfile, keyed by the Dockerfile's relpath (loaded lazily).
 
         A Dockerfile read from stdin has none, whatever name it is reported under."""
+        return self.load_contexts()
+
+    def load_contexts(self, map_: Mapper | None = None) -> Mapping[str, BuildContext]:
+        """The build contexts `contexts` holds, each computed by `map_` (the engine shares
+        a large batch's with a forked helper, engine.py) or in turn; `contexts` keeps them."""
+        if "contexts" in self.__dict__:
+            return self.contexts
         from dockwise.sources.context import load_context
 
         on_disk = set(self.discovery.dockerfiles)
         scanned: dict[tuple[Path, str], FileContent] = {}  # shared by Dockerfiles of a context
-        return {
-            df.relpath: load_context(self.context_dir(df), df, self, scanned)
-            for df in self.dockerfiles
-            if df.path in on_disk
-        }
+
+        def load(dockerfile: Dockerfile) -> BuildContext:
+            return load_context(self.context_dir(dockerfile), dockerfile, self, scanned)
+
+        read = [df for df in self.dockerfiles if df.path in on_disk]
+        loaded = map_(load, read) if map_ is not None else [load(df) for df in read]
+        found = {df.relpath: context for df, context in zip(read, loaded, strict=True)}
+        self.__dict__["contexts"] = found  # what cached_property does: frozen, yet cached
+        return found
 
     def iter_dockerfiles(self) -> Iterator[Dockerfile]:
         return iter(self.dockerfiles)
@@ -493,13 +508,69 @@ def _display_path(path: Path) -> str:
 
 
 def _choices_above(paths: list[Path], root: Path) -> dict[str, StageChoice]:
+    """What the compose files beside or above each (resolved) Dockerfile say ships. Most
+    Dockerfiles of a batch have no compose file above them: that is found with one listing
+    of each folder and one look for .git in it, whatever the number of Dockerfiles."""
     choices: dict[str, StageChoice] = {}
     seen: dict[Path, list[str]] = {}
+    composes: dict[str, bool] = {}
+    tops: dict[str, str | None] = {}
     for path in paths:
+        if not _any_compose_above(os.path.dirname(path), composes, tops):
+            continue
         choice = _choice_above(path, seen)
         if choice is not None:
             choices[path.relative_to(root).as_posix()] = choice
     return choices
+
+
+def _any_compose_above(folder: str, composes: dict[str, bool], tops: dict[str, str | None]) -> bool:
+    """Whether a compose file is named in a folder `link.compose_files_above` reads for a
+    Dockerfile in `folder` (resolved): that folder and those above it, up to the
+    repository root, or MAX_PARENT_LEVELS above without one. `composes` keeps the answer
+    of each folder listed, `tops` the repository roots (paths as strings: many lookups)."""
+    from dockwise.model.link import MAX_PARENT_LEVELS
+
+    top = _repository_root(folder, tops)
+    levels = 0
+    while True:
+        found = composes.get(folder)
+        if found is None:
+            try:
+                found = any(is_compose_name(name) for name in os.listdir(folder))
+            except OSError:
+                found = False
+            composes[folder] = found
+        if found:
+            return True
+        levels += 1
+        parent = os.path.dirname(folder)
+        if folder == top or parent == folder:
+            return False
+        if top is None and levels > MAX_PARENT_LEVELS:
+            return False
+        folder = parent
+
+
+def _repository_root(folder: str, tops: dict[str, str | None]) -> str | None:
+    """The folder holding .git at or above `folder`, each folder looked at once."""
+    walked: list[str] = []
+    found: str | None = None
+    while True:
+        if folder in tops:
+            found = tops[folder]
+            break
+        walked.append(folder)
+        if os.path.exists(os.path.join(folder, ".git")):
+            found = folder
+            break
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            break
+        folder = parent
+    for each in walked:
+        tops[each] = found
+    return found
 
 
 def _sources(
