@@ -3,16 +3,19 @@ one-process pass, a fallback when the child fails, nothing left behind."""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
+from typing import Any
 
-import psutil
 import pytest
 from imagegen import File, LayerSpec, TestImage, make_image, whiteout
 
 from dockwise.imagescan import side_scan
 from dockwise.imagescan.analysis import analyse
-from dockwise.imagescan.facts import ImageFacts
-from dockwise.sources.image import ImageError, open_image
+from dockwise.sources.image import open_image
 
 AWS_KEY = "AKIA" + "Z7Q4XR2MPLK9WV3N"
 AWS_SECRET = "wJalrXUtnFEMI/K7MDENG+bPxRfiCY" + "Q4v8Nz2Lp9Rs"
@@ -45,30 +48,58 @@ def _aws_file() -> bytes:
     ).encode()
 
 
-def facts_of(source: str, monkeypatch: pytest.MonkeyPatch, jobs: str) -> ImageFacts:
-    monkeypatch.setenv("DOCKWISE_JOBS", jobs)
-    with open_image(source) as image:
-        return analyse(image)
+# run in a fresh interpreter: the test session may hold threads (a registry fixture's
+# server), and a process with threads never forks its scan
+_ANALYSE = """
+import json, os, sys
+from dockwise.imagescan import layer_secrets, side_scan
+from dockwise.imagescan.analysis import analyse
+from dockwise.sources.image import open_image
+exec(sys.argv[2])
+import psutil
+from dockwise.sources.image import ImageError
+error = None
+with open_image(sys.argv[1]) as image:
+    forks = side_scan.worth_forking(image)
+    try:
+        facts = analyse(image)
+    except ImageError as failed:
+        error = str(failed)
+if error is not None:  # the image closed: no process of the scan may be left
+    left = psutil.Process().children(recursive=True)
+    print(json.dumps({"forks": forks, "error": error, "left": len(left)}))
+    sys.exit(0)
+print(json.dumps({
+    "forks": forks,
+    "secrets": [[s.path, s.layer, s.kind, s.fingerprint] for s in facts.secrets],
+    "accounts": facts.accounts,
+    "size": facts.size_bytes,
+}))
+"""
 
 
-def secrets_of(facts: ImageFacts) -> list[tuple[str, int, str, str]]:
-    return [(s.path, s.layer, s.kind, s.fingerprint) for s in facts.secrets]
+def facts_of(source: str, jobs: str, patch: str = "") -> dict[str, Any]:
+    done = subprocess.run(
+        [sys.executable, "-c", _ANALYSE, source, patch],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "DOCKWISE_JOBS": jobs},
+        check=True,
+    )
+    found: dict[str, Any] = json.loads(done.stdout)
+    return found
 
 
 @pytest.mark.parametrize("layout", ["legacy", "oci"])
-def test_the_side_scan_finds_what_one_process_finds(
-    layout: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_the_side_scan_finds_what_one_process_finds(layout: str, tmp_path: Path) -> None:
     archive = str(secret_image().write_docker_archive(tmp_path / "img.tar", layout=layout))
-    with open_image(archive) as image:
-        assert side_scan.worth_forking(image)  # this test exercises the child
-    alone = facts_of(archive, monkeypatch, "1")
-    forked = facts_of(archive, monkeypatch, "2")
-    assert secrets_of(forked) == secrets_of(alone)
-    assert {s.kind for s in alone.secrets} >= {"dotenv", "aws-access-key-id"}
-    assert forked.accounts == alone.accounts and "etc/passwd" in alone.accounts
-    assert forked.secrets_scanned and alone.secrets_scanned
-    assert forked.size_bytes == alone.size_bytes and forked.hidden == alone.hidden
+    alone = facts_of(archive, "1")
+    forked = facts_of(archive, "2")
+    assert forked["forks"] and not alone["forks"]
+    assert forked["secrets"] == alone["secrets"]
+    assert {kind for _, _, kind, _ in alone["secrets"]} >= {"dotenv", "aws-access-key-id"}
+    assert forked["accounts"] == alone["accounts"] and "etc/passwd" in alone["accounts"]
+    assert forked["size"] == alone["size"]
 
 
 def test_compressed_layers_are_scanned_in_one_process(tmp_path: Path) -> None:
@@ -78,24 +109,18 @@ def test_compressed_layers_are_scanned_in_one_process(tmp_path: Path) -> None:
         assert {s.kind for s in analyse(image).secrets} >= {"dotenv", "aws-access-key-id"}
 
 
-def test_a_failing_child_falls_back_to_scanning_here(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_failing_child_falls_back_to_scanning_here(tmp_path: Path) -> None:
     archive = str(secret_image().write_docker_archive(tmp_path / "img.tar"))
-    alone = facts_of(archive, monkeypatch, "1")
-
-    def broken(*args: object) -> None:
-        raise RuntimeError("the child breaks")
-
-    monkeypatch.setattr(side_scan, "_scan_and_send", broken)  # the forked child inherits it
-    forked = facts_of(archive, monkeypatch, "2")
-    assert secrets_of(forked) == secrets_of(alone) != []
-    assert forked.accounts == alone.accounts
+    alone = facts_of(archive, "1")
+    # the forked child inherits the broken function
+    broken = "def broken(*args):\n    raise RuntimeError('the child breaks')\n"
+    forked = facts_of(archive, "2", broken + "side_scan._scan_and_send = broken")
+    assert forked["forks"]
+    assert forked["secrets"] == alone["secrets"] != []
+    assert forked["accounts"] == alone["accounts"]
 
 
-def test_an_unreadable_layer_stops_the_child_too(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_an_unreadable_layer_stops_the_child_too(tmp_path: Path) -> None:
     img = secret_image()
     archive = tmp_path / "img.tar"
     img.write_docker_archive(archive)
@@ -103,22 +128,15 @@ def test_an_unreadable_layer_stops_the_child_too(
     at = data.find(b"AWS_ACCESS_KEY_ID")
     data[at : at + 4] = b"XXXX"  # same size: only the digest tells
     archive.write_bytes(bytes(data))
-    monkeypatch.setenv("DOCKWISE_JOBS", "2")
-    me = psutil.Process()
-    before = {child.pid for child in me.children(recursive=True)}
-    with pytest.raises(ImageError, match="does not match"), open_image(str(archive)) as image:
-        analyse(image)
-    assert {child.pid for child in me.children(recursive=True)} - before == set()
+    found = facts_of(str(archive), "2")
+    assert found["forks"]
+    assert "does not match" in found["error"]
+    assert found["left"] == 0
 
 
-def test_the_cap_on_findings_stops_where_one_process_stops(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_the_cap_on_findings_stops_where_one_process_stops(tmp_path: Path) -> None:
     """Each share reads past the cap; merged in stream order, the list ends where the one
     process scanner stopped reading (the cap is checked before each file)."""
-    from dockwise.imagescan import layer_secrets
-
-    monkeypatch.setattr(layer_secrets, "MAX_FOUND", 7)  # the forked child inherits it
     tokens = [f"ghp_{i:02d}Xy7Qw2Rt9Lk3Zp8Vb4Nm6Jh1Gf5Dc0Sa3" for i in range(30)]
     files = [
         File(
@@ -132,7 +150,9 @@ def test_the_cap_on_findings_stops_where_one_process_stops(
             tmp_path / "img.tar"
         )
     )
-    alone = facts_of(archive, monkeypatch, "1")
-    forked = facts_of(archive, monkeypatch, "2")
-    assert len(alone.secrets) == 9  # 3 files of 3: the cap (7) is passed inside the third
-    assert secrets_of(forked) == secrets_of(alone)
+    cap = "layer_secrets.MAX_FOUND = 7"  # the forked child inherits it
+    alone = facts_of(archive, "1", cap)
+    forked = facts_of(archive, "2", cap)
+    assert forked["forks"]
+    assert len(alone["secrets"]) == 9  # 3 files of 3: the cap (7) is passed inside the third
+    assert forked["secrets"] == alone["secrets"]

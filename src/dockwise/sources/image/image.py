@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import queue
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -211,8 +214,17 @@ class Image:
             stream = _LayerStream(
                 chunks, layer, ref, where, on_bytes, self.limits, hashes, stored is None
             )
-            src = StreamSource(stream.read, where)
-            yield from iter_tar(src, where)
+            ahead = (
+                _Ahead(stream.read)
+                if stream.decoder is not None and not __import__("os").environ.get("NOAHEAD")
+                else None
+            )
+            src = StreamSource(ahead.read if ahead is not None else stream.read, where)
+            try:
+                yield from iter_tar(src, where)
+            finally:
+                if ahead is not None:
+                    ahead.close()
             stream.finish(
                 lambda: stored.digest(self._hasher_slots[layer.index], where) if stored else None
             )
@@ -222,6 +234,46 @@ class Image:
             close = getattr(chunks, "close", None)
             if close is not None:
                 close()
+
+
+class _Ahead:
+    """`read()` run on a thread of its own, a few chunks ahead of the caller: the parse of
+    one chunk overlaps the decompression of the next (isal and zstd drop the GIL while
+    they inflate). Errors are raised where the caller reads."""
+
+    DEPTH = 4
+
+    def __init__(self, read: Callable[[], bytes]) -> None:
+        self._read = read
+        self._queue: queue.Queue[bytes | BaseException] = queue.Queue(self.DEPTH)
+        self._stop = False
+        self._thread = threading.Thread(target=self._run, name="dockwise-inflate", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            while not self._stop:
+                data = self._read()
+                self._queue.put(data)
+                if not data:
+                    return
+        except BaseException as error:  # handed to the reader, raised there
+            self._queue.put(error)
+
+    def read(self) -> bytes:
+        item = self._queue.get()
+        if isinstance(item, BaseException):
+            self._stop = True
+            raise item
+        return item
+
+    def close(self) -> None:
+        """Stop the thread (it may be waiting for room in the queue) and wait for it."""
+        self._stop = True
+        while self._thread.is_alive():
+            with contextlib.suppress(queue.Empty):
+                self._queue.get(timeout=0.05)
+        self._thread.join()
 
 
 class _RawReader:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 
 class ImageError(Exception):
@@ -21,8 +22,9 @@ class Layer:
     compression: str = ""  # "" (plain tar), "gzip" or "zstd", from the blob's first bytes
 
 
-@dataclass(frozen=True)
-class Entry:
+class Entry(NamedTuple):
+    """One tar entry (a tuple: millions are made, and a tuple is made fastest)."""
+
     path: str  # normalised: no leading "./" or "/", no trailing "/"
     kind: str  # "file" | "dir" | "symlink" | "hardlink" | "char" | "block" | "fifo" | "other"
     size: int  # bytes of content (the real size for sparse files); 0 for non-files

@@ -77,17 +77,19 @@ def _number(field: bytes) -> int:
         raise ValueError(f"bad number {text[:20]!r}") from None
 
 
-# mode, uid, gid, size, mtime: octal text (or GNU base-256) at fixed places of the header
-_NUMBERS = struct.Struct("100x8s8s8s12s12s")
+# name, mode, uid, gid, size, mtime, (checksum), typeflag, linkname, magic, (version, uname,
+# gname, devmajor, devminor), prefix: the fields of a ustar header in one C call
+_HEADER = struct.Struct("100s8s8s8s12s12s8xc100s6s82x155s")
 
 
-def _numbers(header: bytes) -> list[int]:
-    """[mode, uid, gid, size, mtime]; ValueError when one is not a number."""
-    fields = _NUMBERS.unpack_from(header)
+def _numbers(fields: tuple[bytes, ...]) -> list[int]:
+    """[mode, uid, gid, size, mtime] of unpacked header fields; ValueError when one is not a
+    number."""
+    numbers = fields[1:6]
     try:  # the common case, plain octal text ended by NULs: one pass in C
-        return [int(field.rstrip(b"\0") or b"0", 8) for field in fields]
+        return [int(field.rstrip(b"\0") or b"0", 8) for field in numbers]
     except ValueError:
-        return [_number(field) for field in fields]
+        return [_number(field) for field in numbers]
 
 
 def _checksum_ok(header: bytes) -> bool:
@@ -216,14 +218,15 @@ def iter_tar(src: ByteSource, where: str) -> Iterator[tuple[Entry, Callable[[int
             return  # end of archive (the second zero block and padding are not needed)
         if not _checksum_ok(header):
             raise ImageError(f"{where}: corrupt tar header (bad checksum)")
+        fields_ = _HEADER.unpack_from(header)
         try:
-            mode, uid, gid, stored_size, mtime = _numbers(header)
+            mode, uid, gid, stored_size, mtime = _numbers(fields_)
         except ValueError as exc:
             raise ImageError(f"{where}: corrupt tar header ({exc})") from None
         if stored_size < 0:
             raise ImageError(f"{where}: corrupt tar header (negative size)")
-        typeflag = header[156:157]
-        magic = header[257:263]
+        typeflag = fields_[6]
+        magic = fields_[8]
         padded = (stored_size + BLOCK - 1) // BLOCK * BLOCK
 
         if typeflag in (b"x", b"g", b"L", b"K"):
@@ -253,17 +256,13 @@ def iter_tar(src: ByteSource, where: str) -> Iterator[tuple[Entry, Callable[[int
         elif "path" in fields:
             raw_name = fields["path"]
         else:
-            name = _nul(header[0:100])
+            name = fields_[0].partition(b"\0")[0]
             if magic == b"ustar\x00":
-                prefix = _nul(header[345:500])
+                prefix = fields_[9].partition(b"\0")[0]
                 if prefix:
                     name = prefix + b"/" + name
             raw_name = _text(name)
-        raw_link = (
-            long_link
-            if long_link is not None
-            else fields.get("linkpath", _text(_nul(header[157:257])))
-        )
+        raw_link = long_link
         long_name = long_link = None
         try:
             if "size" in fields:
@@ -352,21 +351,28 @@ def iter_tar(src: ByteSource, where: str) -> Iterator[tuple[Entry, Callable[[int
 
         path, unsafe = normalise(raw_name)
         linkname = ""
-        if kind == "hardlink":
-            linkname, link_unsafe = normalise(raw_link)
-            unsafe = unsafe or (link_unsafe and "link-" + link_unsafe)
-        elif kind == "symlink":
-            linkname = raw_link
+        if kind == "hardlink" or kind == "symlink":
+            if raw_link is None:
+                raw_link = (
+                    fields["linkpath"]
+                    if "linkpath" in fields
+                    else _text(fields_[7].partition(b"\0")[0])
+                )
+            if kind == "hardlink":
+                linkname, link_unsafe = normalise(raw_link)
+                unsafe = unsafe or (link_unsafe and "link-" + link_unsafe)
+            else:
+                linkname = raw_link
         entry = Entry(
-            path=path,
-            kind=kind,
-            size=real_size if kind == "file" else 0,
-            mode=mode & 0o7777,
-            uid=uid,
-            gid=gid,
-            mtime=mtime,
-            linkname=linkname,
-            unsafe=unsafe,
+            path,
+            kind,
+            real_size if kind == "file" else 0,
+            mode & 0o7777,
+            uid,
+            gid,
+            mtime,
+            linkname,
+            unsafe,
         )
         if not path or kind != "file":
             # the root directory itself is not an entry; other kinds have no body to read
@@ -375,35 +381,60 @@ def iter_tar(src: ByteSource, where: str) -> Iterator[tuple[Entry, Callable[[int
                 yield entry, _empty
             src.skip(padded - map_prefix)
             continue
-        data_size = body_size - map_prefix
-        direct = src.body_reader(data_size)
-        left = [data_size]
-
-        def read_stored(limit: int, _left: list[int] = left) -> bytes:
-            n = min(limit, _left[0])
-            if n <= 0:
-                return b""
-            chunk = src.read(n)
-            if len(chunk) < n:
-                raise ImageError(f"{where}: truncated file body")
-            _left[0] -= n
-            return chunk
-
-        base = direct if direct is not None else read_stored
-        reader = _sparse_reader(base, segments, real_size) if segments is not None else base
-        current = [True]
-
-        def checked(
-            limit: int, _read: Callable[[int], bytes] = reader, _current: list[bool] = current
-        ) -> bytes:
-            if not _current[0]:
-                raise ValueError("a tar entry's reader was used after the next entry")
-            return _read(limit)
-
-        yield entry, checked
-        current[0] = False
+        body = _Body(src, body_size - map_prefix, segments, real_size, where)
+        yield entry, body
+        body.valid = False
         # skip what the consumer left of the body and the padding
-        src.skip(padded - map_prefix - (data_size - left[0]))
+        src.skip(padded - map_prefix - body.consumed)
+
+
+class _Body:
+    """The reader of one file's body, handed out with its entry: read(limit) -> the next at
+    most `limit` bytes (b"" at the end). Made on first use (most bodies are never read),
+    valid until the iterator moves to the next entry."""
+
+    __slots__ = ("src", "size", "segments", "real_size", "where", "reader", "valid", "consumed")
+
+    def __init__(
+        self,
+        src: ByteSource,
+        size: int,
+        segments: list[tuple[int, int]] | None,
+        real_size: int,
+        where: str,
+    ) -> None:
+        self.src = src
+        self.size = size  # stored bytes
+        self.segments = segments
+        self.real_size = real_size
+        self.where = where
+        self.reader: Callable[[int], bytes] | None = None
+        self.valid = True
+        self.consumed = 0  # stored bytes read from `src` itself (not by a direct reader)
+
+    def __call__(self, limit: int) -> bytes:
+        if not self.valid:
+            raise ValueError("a tar entry's reader was used after the next entry")
+        reader = self.reader
+        if reader is None:
+            direct = self.src.body_reader(self.size)
+            base = direct if direct is not None else self._read_stored
+            reader = self.reader = (
+                _sparse_reader(base, self.segments, self.real_size)
+                if self.segments is not None
+                else base
+            )
+        return reader(limit)
+
+    def _read_stored(self, limit: int) -> bytes:
+        n = min(limit, self.size - self.consumed)
+        if n <= 0:
+            return b""
+        chunk = self.src.read(n)
+        if len(chunk) < n:
+            raise ImageError(f"{self.where}: truncated file body")
+        self.consumed += n
+        return chunk
 
 
 _NO_FIELDS: dict[str, str] = {}
