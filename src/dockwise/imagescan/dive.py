@@ -24,21 +24,15 @@ this module replicates dive's algorithm, mistakes included, and is checked again
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from dockwise.imagescan.facts import DiveFigures, SizedPath
 
 WHITEOUT = ".wh."
 AUFS_META = ".wh..wh."  # opaque markers and aufs metadata: dive refuses to add them
 
 
-@dataclass(slots=True)
-class _Payload:
-    is_dir: bool
-    size: int
-
-
-_EMPTY = _Payload(False, 0)
+# a node's payload: (is a directory, size); a plain tuple, one is made per tar entry
+_Payload = tuple[bool, int]
+_EMPTY: _Payload = (False, 0)
 
 
 class _Tree:
@@ -101,7 +95,7 @@ class _Tree:
         todo = [path]
         while todo:
             current = todo.pop()
-            total += self.nodes[current].size
+            total += self.nodes[current][1]
             todo.extend(self.kids.get(current, ()))
         return total
 
@@ -144,7 +138,7 @@ class DiveEmulator:
 
     def add(self, path: str, kind: str, size: int) -> None:
         self._layer_size += size
-        self._layer.add(path, _Payload(kind == "dir", size))
+        self._layer.add(path, (kind == "dir", size))
 
     def end_layer(self) -> None:
         layer, first = self._layer, not self._layer_sizes
@@ -161,9 +155,9 @@ class DiveEmulator:
                 if path not in below.nodes:
                     break  # GetNode fails: dive stops visiting this layer
                 previous = below.nodes[path]
-                size = below.size_below(path) if previous.is_dir else 0
+                size = below.size_below(path) if previous[0] else 0
             else:
-                size = layer.nodes[raw].size
+                size = layer.nodes[raw][1]
             self._count(path, size)
         self._stack(layer, order)
         self._layer_sizes.append(self._layer_size)

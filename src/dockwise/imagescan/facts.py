@@ -22,7 +22,7 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 # how a stored body was hidden
 OVERWRITTEN = "overwritten"  # a later entry at the same path (a later layer, or a duplicate)
@@ -32,9 +32,8 @@ OPAQUE = "opaque"  # an opaque marker on a directory above it (the directory was
 HOW = (OVERWRITTEN, DELETED, DIR_DELETED, OPAQUE)
 
 
-@dataclass(frozen=True, slots=True)
-class TreeEntry:
-    """One path of the final merged filesystem."""
+class TreeEntry(NamedTuple):
+    """One path of the final merged filesystem (a tuple: one per path is made)."""
 
     kind: str  # file | dir | symlink | hardlink | char | block | fifo | other
     size: int  # bytes of content (files and hard links to files); 0 otherwise
