@@ -137,3 +137,27 @@ def test_no_verify_option_of_the_command(tmp_path: Path) -> None:
     trusted = subprocess.run([*dockwise, "--no-verify", str(oci)], capture_output=True, text=True)
     assert trusted.returncode in (0, 1), trusted.stderr
     assert trusted.stdout.startswith("{")
+
+
+def test_without_an_interpreter_to_start_the_digests_are_computed_here(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys, "executable", "")
+    data = os.urandom(1 << 20)
+    path = tmp_path / "blob"
+    path.write_bytes(data)
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        hasher = RegionHasher([(fd, 0, 1 << 20), (fd, 10, 100), (fd, 1 << 19, 1 << 20)])
+        assert hasher.digest(1, "x") == "sha256:" + hashlib.sha256(data[10:110]).hexdigest()
+        assert hasher.digest(0, "x") == "sha256:" + hashlib.sha256(data).hexdigest()
+        with pytest.raises(ImageError, match="^b: truncated$"):
+            hasher.digest(2, "b")
+        hasher.close()
+    finally:
+        os.close(fd)
+    img = two_layers("")
+    oci = img.write_oci_dir(tmp_path / "oci")
+    tamper_second_layer(img, oci, "")
+    with pytest.raises(ImageError, match="layer 1 .*does not match its digest"):
+        read_all(str(oci), verify=True)

@@ -11,6 +11,7 @@ digest per line; it runs no code but the few lines below.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 import sys
@@ -59,7 +60,8 @@ class RegionHasher:
             self._owner.append((child, len(shares[child])))
             shares[child].append(region)
             loads[child] += region[2]
-        self._children = [_start(share) for share in shares if share]
+        self._shares = shares
+        self._children = [_start(share) for share in shares]
         self._digests: list[list[str]] = [[] for _ in self._children]
 
     def digest(self, index: int, where: str) -> str:
@@ -68,7 +70,15 @@ class RegionHasher:
         child, rank = self._owner[index]
         found = self._digests[child]
         process = self._children[child]
-        while len(found) <= rank and process.stdout is not None and not process.stdout.closed:
+        if process is None:  # no interpreter to start: hashed here, when asked
+            while len(found) <= rank:
+                found.append(_hash_here(*self._shares[child][len(found)]))
+        while (
+            process is not None
+            and len(found) <= rank
+            and process.stdout is not None
+            and not process.stdout.closed
+        ):
             line = process.stdout.readline()
             if not line:
                 break
@@ -82,6 +92,8 @@ class RegionHasher:
     def close(self) -> None:
         """Idempotent."""
         for process in self._children:
+            if process is None:
+                continue
             if process.poll() is None:
                 process.kill()
             process.wait()
@@ -89,7 +101,34 @@ class RegionHasher:
                 process.stdout.close()
 
 
-def _start(regions: Sequence[tuple[int, int, int]]) -> subprocess.Popen[str]:
+def _start(regions: Sequence[tuple[int, int, int]]) -> subprocess.Popen[str] | None:
+    """The hashing process for these regions; None when no interpreter can be started
+    (an embedded or frozen Python)."""
+    if not sys.executable:
+        return None
+    try:
+        return _popen(regions)
+    except OSError:
+        return None
+
+
+def _hash_here(fd: int, offset: int, size: int) -> str:
+    """What the hashing process prints for one region, computed in this process."""
+    digest = hashlib.sha256()
+    position, end = offset, offset + size
+    try:
+        while position < end:
+            data = os.pread(fd, min(4 << 20, end - position), position)
+            if not data:
+                return "! truncated"
+            digest.update(data)
+            position += len(data)
+    except OSError as error:
+        return f"! cannot read: {error.strerror or error}"
+    return f"sha256:{digest.hexdigest()}"
+
+
+def _popen(regions: Sequence[tuple[int, int, int]]) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [
             sys.executable,
