@@ -7,6 +7,7 @@ other thread runs, and earlier tests of the session may leave threads behind.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -97,3 +98,107 @@ def test_chunks_cover_every_item_once_in_order() -> None:
         assert all(a[1] == b[0] for a, b in zip(parts, parts[1:], strict=False))
         assert len(parts) <= 24
     assert chunks(0) == []
+
+
+LOADING = r"""
+import json, os, sys
+from pathlib import Path
+
+forks = []
+fork = os.fork
+def counted_fork():
+    forks.append(1)
+    return fork()
+os.fork = counted_fork
+
+from dockwise.config import Config
+from dockwise.engine import check_project
+from dockwise.project import load_files
+from dockwise.rules import all_rules
+
+paths = sorted(Path(sys.argv[1]).glob("*/Dockerfile*"))
+assert "dockerfile" not in sys.modules  # BuildKit's Go parser: not loaded yet
+shared = load_files(paths, Config())  # read by two processes, forked before the parser loads
+forks_loading = len(forks)
+alone = load_files(paths, Config())  # the parser is loaded: one process
+def facts(project):
+    return [
+        [
+            (i.start_line, dict(i.vars), sorted(i.arg_names), i.shell, i.workdir, i.expandable)
+            for i in df.iter_instructions()
+        ]
+        for df in project.dockerfiles
+    ]
+rules = all_rules()
+print(json.dumps({
+    "forks_loading": forks_loading,
+    "forks_after": len(forks) - forks_loading,
+    "count": len(shared.dockerfiles),
+    "dockerfiles_equal": shared.dockerfiles == alone.dockerfiles,
+    "facts_equal": facts(shared) == facts(alone),
+    "problems": [p.message for p in shared.problems],
+    "problems_equal": shared.problems == alone.problems,
+    "templates": [t.relpath for t in shared.templates],
+    "templates_equal": shared.templates == alone.templates,
+    "sources_equal": shared.stage_sources == alone.stage_sources,
+    "targets": sorted({df.target for df in shared.dockerfiles if df.target}),
+    "findings_equal": check_project(shared, rules, jobs=1) == check_project(alone, rules, jobs=1),
+}))
+"""
+
+
+def _loading_batch(folder: Path) -> None:
+    for index in range(60):
+        where = folder / f"svc{index:02d}"
+        where.mkdir()
+        text = [
+            "ARG BASE=python:3.12-slim",
+            f"FROM ${{BASE}} AS build{index}",
+            f"ENV APP_HOME=/srv/{index} PATH=/opt/venv/bin:$PATH",
+            "WORKDIR $APP_HOME",
+            "RUN <<EOF\npip install flask\nEOF",
+            f'FROM build{index} AS release\nUSER 10001\nCMD ["python", "app.py"]',
+        ]
+        (where / "Dockerfile").write_text("\n".join(text) + "\n")
+    # a compose file says which stage of one ships; a template; a file too large to read
+    (folder / "svc07" / "compose.yaml").write_text(
+        "services:\n  web:\n    build:\n      context: .\n      target: build7\n"
+    )
+    (folder / "svc08" / "Dockerfile").write_text("FROM {{ cookiecutter.base }}\n")
+    (folder / "svc09" / "Dockerfile").write_text("FROM scratch\n" + "# x\n" * 20_000)
+
+
+def test_a_large_batch_is_parsed_by_two_processes_as_by_one(tmp_path: Path) -> None:
+    _loading_batch(tmp_path)
+    done = subprocess.run(
+        [sys.executable, "-c", LOADING, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report["forks_loading"] == 1  # the batch was shared with a helper
+    assert report["forks_after"] == 0  # once the parser is loaded, no fork for loading
+    assert report["count"] == 58
+    assert report["dockerfiles_equal"] and report["facts_equal"]
+    assert report["problems_equal"] and len(report["problems"]) == 1
+    assert report["templates_equal"] and report["templates"] == ["svc08/Dockerfile"]
+    assert report["sources_equal"] and report["targets"] == ["build7"]
+    assert report["findings_equal"]
+
+
+def test_the_report_of_a_batch_is_the_same_in_one_process(tmp_path: Path) -> None:
+    _loading_batch(tmp_path)
+    files = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.glob("*/Dockerfile"))
+    script = Path(sys.executable).parent / "dockwise"
+    command = [str(script), "check", "--format", "json", "--fail-on", "never", *files]
+    reports = {}
+    for jobs in ("1", "2"):
+        env = {**os.environ, "DOCKWISE_JOBS": jobs}
+        reports[jobs] = subprocess.run(
+            command, capture_output=True, timeout=300, cwd=tmp_path, env=env
+        )
+    assert reports["1"].stdout == reports["2"].stdout
+    assert reports["1"].stderr == reports["2"].stderr
+    assert len(json.loads(reports["1"].stdout)["findings"]) > 60

@@ -276,9 +276,14 @@ def _suppressed(
 
 
 def _load_pragmas(project: Project, relpath: str) -> Suppressions | None:
-    for dockerfile in project.dockerfiles:
-        if dockerfile.relpath == relpath:
-            return parse_suppressions(dockerfile.text)
+    by_relpath = project.memo(
+        "dockerfiles by relpath",
+        project,
+        lambda: {df.relpath: df for df in reversed(project.dockerfiles)},
+    )
+    dockerfile = by_relpath.get(relpath)
+    if dockerfile is not None:
+        return parse_suppressions(dockerfile.text)
     path = project.root / relpath
     text = _read_small_text(path)
     return parse_suppressions(text) if text is not None else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -11,20 +12,16 @@ from typing import TYPE_CHECKING, TypeVar
 
 from dockwise.config import Config
 from dockwise.lazyre import lazy_compile
-from dockwise.sources.dockerfile import (
-    Dockerfile,
-    DockerfileError,
-    parse_dockerfile,
-    read_dockerfile_text,
-)
 
+# sources/dockerfile.py is imported where used: the Go parser it loads starts threads, and a
+# large batch is read by two processes forked before that (see `_map`)
 if TYPE_CHECKING:
     from dockwise.limits.usagefile import Usage
     from dockwise.model.link import ImageLink, StageChoice
     from dockwise.model.service import ImagePart, Service
     from dockwise.sources.compose import ComposeFile
     from dockwise.sources.context import BuildContext, FileContent
-    from dockwise.sources.dockerfile import Stage
+    from dockwise.sources.dockerfile import Dockerfile, Stage
     from dockwise.sources.kubernetes import ManifestFile
     from dockwise.sources.pyapp import PythonApp
 
@@ -473,6 +470,8 @@ def project_from_text(text: str, config: Config, name: str = "-") -> Project:
             templates=(TemplateFile(name, line, marker),),
         )
     chosen = config.target or (choices[name].target if name in choices else None)
+    from dockwise.sources.dockerfile import parse_dockerfile
+
     dockerfile = parse_dockerfile(text, Path(name), name, chosen)
     return Project(
         Path.cwd(),
@@ -643,6 +642,12 @@ def _compose_above_folder(root: Path) -> list[ComposeFile]:
     return [load_compose(path, _display_path(path)) for path in paths if path.parent != root]
 
 
+# a batch at least this large is read and parsed by two processes (forked.py)
+PARALLEL_MIN_DOCKERFILES = 48
+# the BuildKit parser's Go runtime: threads that would not survive a fork
+_GO_PARSER = "dockerfile"
+
+
 def _load_dockerfiles(
     paths: tuple[Path, ...],
     root: Path,
@@ -650,24 +655,47 @@ def _load_dockerfiles(
     target: str | None,
     choices: Mapping[str, StageChoice],
 ) -> tuple[tuple[Dockerfile, ...], tuple[InputProblem, ...], tuple[TemplateFile, ...]]:
-    loaded: list[Dockerfile] = []
-    problems: list[InputProblem] = []
-    templates: list[TemplateFile] = []
-    for path in paths:
+    """The Dockerfiles parsed, in order, with the read problems and templates among them."""
+
+    def load(path: Path) -> Dockerfile | InputProblem | TemplateFile:
         relpath = path.relative_to(root).as_posix()
         choice = choices.get(relpath)
         chosen = target or (choice.target if choice else None) or config.target
-        try:
-            text = read_dockerfile_text(path, relpath)
-        except DockerfileError as error:
-            problems.append(InputProblem(error.path, error.line, error.message))
-            continue
-        template = _template_marker(text)
-        if template is not None:
-            templates.append(TemplateFile(relpath, *template))
-            continue
-        loaded.append(parse_dockerfile(text, path, relpath, chosen))
-    return tuple(loaded), tuple(problems), tuple(templates)
+        return _load_dockerfile(path, relpath, chosen)
+
+    loaded = _map(load, paths)
+    problems = tuple(one for one in loaded if isinstance(one, InputProblem))
+    templates = tuple(one for one in loaded if isinstance(one, TemplateFile))
+    dockerfiles = tuple(one for one in loaded if not isinstance(one, InputProblem | TemplateFile))
+    return dockerfiles, problems, templates
+
+
+def _map(function: Callable[[Path], T], paths: Sequence[Path]) -> list[T]:
+    """`[function(path) for path in paths]`: for a large batch, shared with a helper
+    process forked before the parser is loaded (each process then loads its own); parsing
+    is most of what a batch does before the rules run, and the rest runs on every core."""
+    if len(paths) >= PARALLEL_MIN_DOCKERFILES and _GO_PARSER not in sys.modules:
+        from dockwise import forked
+
+        if forked.can_fork(forked.jobs_wanted(), len(paths)):
+            return forked.forked_map(function, paths)
+    return [function(path) for path in paths]
+
+
+def _load_dockerfile(
+    path: Path, relpath: str, target: str | None
+) -> Dockerfile | InputProblem | TemplateFile:
+    """One Dockerfile parsed, or why it is not: it cannot be read, it is a template."""
+    from dockwise.sources.dockerfile import DockerfileError, parse_dockerfile, read_dockerfile_text
+
+    try:
+        text = read_dockerfile_text(path, relpath)
+    except DockerfileError as error:
+        return InputProblem(error.path, error.line, error.message)
+    template = _template_marker(text)
+    if template is not None:
+        return TemplateFile(relpath, *template)
+    return parse_dockerfile(text, path, relpath, target)
 
 
 # Jinja/cookiecutter syntax: `{% ... %}` and `{# ... #}` never occur in a Dockerfile; `{{`
