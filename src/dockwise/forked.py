@@ -82,7 +82,10 @@ def forked_map(
     `first`, when given, runs here before this process takes its first chunk (work that
     must stay in this process: the helper meanwhile takes more chunks). The first
     `first_here` items are computed here before the fork: what they import or compile on
-    first use is then done once for both processes."""
+    first use is then done once for both processes.
+
+    The helper sends each chunk's results as soon as it has them, and this process reads
+    what has come between its own chunks: little is left to read once both are done."""
     import gc
 
     results = [function(item) for item in items[:first_here]]
@@ -91,33 +94,32 @@ def forked_map(
     os.write(queue_write, bytes(range(len(ranges))))
     os.close(queue_write)
     result_read, result_write = os.pipe()
+    _widen(result_write)
     gc.freeze()  # the objects loaded so far stay shared, untouched by either collector
     pid = os.fork()
-    if pid == 0:  # the helper: chunks only, results pickled to the parent
+    if pid == 0:  # the helper: chunks only, each one's results pickled to the parent
         status = 1
         try:
             os.close(result_read)
-            done = _take(function, items, ranges, queue_read)
-            with os.fdopen(result_write, "wb") as out:
-                _pickler(out, shared).dump(done)
+            _send_chunks(function, items, ranges, queue_read, result_write, shared)
             status = 0
         finally:
             os._exit(status)
     os.close(result_write)
+    inbox = _Inbox(result_read, shared)
+    done: dict[int, list[R]] = {}
     started = time.monotonic()
     try:
         if first is not None:
             first()
-        done = _take(function, items, ranges, queue_read)
+        while (taken := os.read(queue_read, 1)) != b"":
+            start, stop = ranges[taken[0]]
+            done[taken[0]] = [function(item) for item in items[start:stop]]
+            inbox.receive(done)
         waited = max(HELPER_GRACE, HELPER_SLOWER * (time.monotonic() - started))
-        data = _read_all(result_read, time.monotonic() + waited)
-        if data is not None:
-            _, status = os.waitpid(pid, 0)
+        if inbox.receive(done, until=time.monotonic() + waited):
+            os.waitpid(pid, 0)  # whatever its status, the chunks it sent are whole
             pid = 0
-            if status == 0 and data:
-                import io
-
-                done.update(_unpickler(io.BytesIO(data), shared).load())
     finally:
         os.close(result_read)
         os.close(queue_read)
@@ -128,39 +130,94 @@ def forked_map(
             os.waitpid(pid, 0)
         gc.unfreeze()
     for chunk, (start, stop) in enumerate(ranges):
-        if chunk not in done:  # the helper failed: its chunks run here
+        if chunk not in done:  # the helper failed or was stopped: its chunks run here
             done[chunk] = [function(item) for item in items[start:stop]]
         results.extend(done[chunk])
     return results
 
 
-def _read_all(fd: int, deadline: float) -> bytes | None:
-    """Everything the helper writes, or None when it is not done by `deadline` (stuck: a
-    library whose threads did not survive the fork, a machine far too busy)."""
-    import select
-
-    parts: list[bytes] = []
-    while True:
-        left = deadline - time.monotonic()
-        if left <= 0 or not select.select([fd], [], [], left)[0]:
-            return None
-        part = os.read(fd, 1 << 20)
-        if not part:
-            return b"".join(parts)
-        parts.append(part)
+# a chunk's results travel as a frame: their pickled length (8 bytes, big-endian), then them
+_LENGTH = 8
+# a pipe this large lets the helper send a batch's results without waiting for a reader
+_PIPE_BYTES = 1 << 20
 
 
-def _take(
-    function: Callable[[T], R], items: Sequence[T], ranges: Sequence[tuple[int, int]], queue: int
-) -> dict[int, list[R]]:
-    """The results of the chunks this process takes from the queue, by chunk."""
-    done: dict[int, list[R]] = {}
-    while True:
-        taken = os.read(queue, 1)
-        if not taken:
-            return done
+def _widen(fd: int) -> None:
+    import contextlib
+    import fcntl
+
+    # a smaller system limit: the helper waits for the reader now and then
+    with contextlib.suppress(OSError):
+        fcntl.fcntl(fd, getattr(fcntl, "F_SETPIPE_SZ", 1031), _PIPE_BYTES)
+
+
+def _send_chunks(
+    function: Callable[[T], R],
+    items: Sequence[T],
+    ranges: Sequence[tuple[int, int]],
+    queue: int,
+    out: int,
+    shared: Sequence[object],
+) -> None:
+    """The helper's work: take chunks from the queue, send each one's results."""
+    import io
+
+    while (taken := os.read(queue, 1)) != b"":
         start, stop = ranges[taken[0]]
-        done[taken[0]] = [function(item) for item in items[start:stop]]
+        found = [function(item) for item in items[start:stop]]
+        frame = io.BytesIO()
+        frame.write(bytes(_LENGTH))
+        _pickler(frame, shared).dump((taken[0], found))
+        data = frame.getbuffer()
+        data[:_LENGTH] = (len(data) - _LENGTH).to_bytes(_LENGTH, "big")
+        while data:
+            data = data[os.write(out, data) :]
+    os.close(out)
+
+
+class _Inbox:
+    """The frames the helper sends, read as they come."""
+
+    def __init__(self, fd: int, shared: Sequence[object]) -> None:
+        os.set_blocking(fd, False)
+        self.fd = fd
+        self.shared = shared
+        self.pending = bytearray()
+
+    def receive(self, done: dict[int, Any], until: float | None = None) -> bool:
+        """Reads what has come (with `until`: everything, waiting up to that time) into
+        `done`, by chunk. True once the helper has closed its end: nothing more comes."""
+        import select
+
+        while True:
+            try:
+                part = os.read(self.fd, _PIPE_BYTES)
+            except BlockingIOError:
+                left = 0.0 if until is None else until - time.monotonic()
+                if left > 0 and select.select([self.fd], [], [], left)[0]:
+                    continue
+                return False
+            if not part:
+                return True
+            self.pending += part
+            self._unpack(done)
+
+    def _unpack(self, done: dict[int, Any]) -> None:
+        """The whole frames received so far, unpickled; a partial one waits for its end."""
+        import io
+
+        pending = self.pending
+        used = 0
+        while len(pending) - used >= _LENGTH:
+            size = int.from_bytes(pending[used : used + _LENGTH], "big")
+            end = used + _LENGTH + size
+            if len(pending) < end:
+                break
+            body = io.BytesIO(pending[used + _LENGTH : end])
+            chunk, found = _unpickler(body, self.shared).load()
+            done[chunk] = found
+            used = end
+        del pending[:used]
 
 
 def _mapping_proxy(content: dict[Any, Any]) -> MappingProxyType[Any, Any]:
