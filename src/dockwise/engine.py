@@ -10,6 +10,7 @@ print. (Parsing stays before any fork: BuildKit's Go parser does not survive one
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
@@ -153,13 +154,14 @@ def _run_forked(project: Project, rules: Sequence[Rule]) -> list[_Result]:
     # what every rule reads, loaded once before the processes part; the build contexts by
     # both processes, each taking a part of the Dockerfiles (reading the context folders
     # and scanning the files that reach an image is most of what is left before the rules)
-    try:
+    # (the services, joined here meanwhile, do not need the contexts)
+    with contextlib.suppress(Exception):  # the rule that reads them reports it
         project.load_contexts(
-            lambda load, items: forked_map(load, items, shared=shared, first_here=1)
+            lambda load, items: forked_map(
+                load, items, shared=shared, first_here=1, first=lambda: _services(project)
+            )
         )
-        project.services  # noqa: B018
-    except Exception:  # noqa: S110  (the rule that reads them reports it, as in one process)
-        pass
+    _services(project)
     chunks = _chunks(len(project.dockerfiles))
     per_dockerfile = [index for index, rule in enumerate(rules) if is_per_dockerfile(rule)]
     others: dict[int, _Result] = {}
@@ -180,6 +182,13 @@ def _run_forked(project: Project, rules: Sequence[Rule]) -> list[_Result]:
         others[index] if index in others else _merged([part[index] for part in done])
         for index in range(len(rules))
     ]
+
+
+def _services(project: Project) -> None:
+    """The services joined, as every service rule reads them (a join that raises is
+    reported by the rules that need it, as in one process)."""
+    with contextlib.suppress(Exception):
+        project.services  # noqa: B018
 
 
 def _shared_models(project: Project) -> list[object]:
