@@ -408,3 +408,14 @@ def make_image(
         docker_media=docker_media,
         compressions=[spec.compression for spec in layers],
     )
+
+
+def same_size_layer(size: int, compression: str = "") -> bytes:
+    """A valid layer blob of exactly `size` bytes holding app/b.txt ("hellX\\n" x 50): put in
+    place of a layer of the same shape, only the digests can tell them apart."""
+    for c in b"abcdefghijklmnpqrstuvwxyz":
+        spec = LayerSpec([File("app/b.txt", (b"hell" + bytes([c]) + b"\n") * 50)], compression)
+        data = make_image([spec]).layers[0].data
+        if len(data) == size:
+            return data
+    raise AssertionError(f"no layer of {size} bytes")

@@ -26,6 +26,7 @@ from imagegen import (
     Sparse,
     TestImage,
     make_image,
+    same_size_layer,
 )
 
 from dockwise.sources.image import ImageError, Limits, open_image
@@ -141,21 +142,7 @@ def test_digest_mismatch_is_raised_at_the_end_of_the_layer(
     oci = img.write_oci_dir(tmp_path / "oci")
     blob = blob_path(oci, img.layers[1].digest)
     # a different, valid layer of the same size: only the digest can tell
-    size = blob.stat().st_size
-    replacement = next(
-        layer
-        for c in b"abcdefghijklmnpqrstuvwxyz"
-        for layer in make_image(
-            [
-                LayerSpec(
-                    [File("app/b.txt", (b"hell" + bytes([c]) + b"\n") * 50)],
-                    compression=compression,
-                )
-            ]
-        ).layers
-        if len(layer.data) == size
-    )
-    blob.write_bytes(replacement.data)
+    blob.write_bytes(same_size_layer(blob.stat().st_size, compression))
     with open_image(str(oci)) as image:
         list(image.entries(image.layers[0]))  # the untouched layer reads fine
         seen = []
