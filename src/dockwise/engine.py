@@ -5,7 +5,9 @@ process forks (forked.py), and the two processes take turns at contiguous chunks
 Dockerfiles, first to read their build contexts, then to run every per-Dockerfile rule over
 the chunks each takes; rules of other scopes run in the parent. Results are merged rule by
 rule, chunk by chunk, in input order, so the report is the one a single process would
-print. (Parsing stays before any fork: BuildKit's Go parser does not survive one.)
+print. The Dockerfiles themselves were read and parsed the same way (project.py), by
+processes forked before BuildKit's Go parser was loaded: its threads do not survive a fork,
+so no process forked here may parse.
 """
 
 from __future__ import annotations

@@ -8,8 +8,8 @@ sent by their place in that list, so a result that points at one points at the v
 object afterwards. If the helper fails (an exception, a signal), the chunks it did not hand
 back are computed here, where the same exception then surfaces as in one process. A helper
 still busy long after this process is done is stopped and its chunks computed here too: a
-library whose threads do not survive a fork (BuildKit's Go parser, for one: parsing stays
-before any fork) would otherwise hang the command.
+library whose threads do not survive a fork (BuildKit's Go parser, for one: a batch is
+parsed by processes forked before it is loaded) would otherwise hang the command.
 
 Forking costs little before the work (a few milliseconds) and needs no pickling of the
 inputs: the helper starts with everything loaded so far.
