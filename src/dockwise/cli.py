@@ -229,9 +229,12 @@ def _check(args: argparse.Namespace, debug: bool = False) -> int:
 
     from dockwise.config import ConfigError
     from dockwise.engine import check_project
+    from dockwise.forked import while_forked
     from dockwise.report import MACHINE_FORMATS, Report, render
-    from dockwise.rules import all_rule_ids, rules_for
+    from dockwise.rules import all_rule_ids, load_dockerfile_rules, rules_for
 
+    # a large batch is parsed by two processes: the rules load here meanwhile
+    while_forked(load_dockerfile_rules)
     args.format = _report_format(args)
     rule_ids = list(all_rule_ids())  # every rule's id; a project imports only the rules it needs
     metas: dict[str, RuleMeta] = {}  # of the rules that ran

@@ -68,6 +68,18 @@ def chunks(count: int, parts: int = CHUNKS) -> list[tuple[int, int]]:
     return [(start, min(start + size, count)) for start in range(0, count, size)]
 
 
+# work for this process while the next helper takes chunks (see `while_forked`)
+_WHILE_FORKED: list[Callable[[], object]] = []
+
+
+def while_forked(work: Callable[[], object]) -> None:
+    """Have the next `forked_map` run `work` here while its helper takes the first chunks:
+    loading what a later step needs (rule modules) costs nothing then. Runs once, and not at
+    all when nothing forks (the later step loads it anyway)."""
+    if work not in _WHILE_FORKED:
+        _WHILE_FORKED.append(work)
+
+
 def forked_map(
     function: Callable[[T], R],
     items: Sequence[T],
@@ -112,6 +124,8 @@ def forked_map(
     try:
         if first is not None:
             first()
+        while _WHILE_FORKED:
+            _WHILE_FORKED.pop(0)()
         while (taken := os.read(queue_read, 1)) != b"":
             start, stop = ranges[taken[0]]
             done[taken[0]] = [function(item) for item in items[start:stop]]
