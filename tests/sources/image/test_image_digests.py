@@ -151,3 +151,35 @@ def test_without_an_interpreter_to_start_the_digests_are_computed_here(
     tamper_second_layer(img, oci, "")
     with pytest.raises(ImageError, match="layer 1 .*does not match its digest"):
         read_all(str(oci), verify=True)
+
+
+def test_the_hashing_process_works_without_preadv(tmp_path: Path) -> None:
+    """macOS before 11 has no os.preadv: the hashing process reads with os.pread there."""
+    from dockwise.sources.image.digests import _HASHER
+
+    data = os.urandom(5 << 20)
+    path = tmp_path / "blob"
+    path.write_bytes(data)
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-I",
+                "-S",
+                "-c",
+                "import os\ndel os.preadv\n" + _HASHER,
+                f"{fd}:3:{(5 << 20) - 3}",
+                f"{fd}:0:{6 << 20}",
+            ],
+            capture_output=True,
+            text=True,
+            pass_fds=(fd,),
+            check=True,
+        )
+    finally:
+        os.close(fd)
+    assert done.stdout.splitlines() == [
+        "sha256:" + hashlib.sha256(data[3:]).hexdigest(),
+        "! truncated",
+    ]

@@ -24,16 +24,23 @@ _HASHER = """
 import hashlib, os, sys
 view = memoryview(bytearray(4 << 20))
 out = sys.stdout
+preadv = getattr(os, "preadv", None)  # not on every system (macOS before 11)
 for region in sys.argv[1:]:
     fd, offset, size = map(int, region.split(":"))
     digest = hashlib.sha256()
     position, end = offset, offset + size
     try:
         while position < end:
-            n = os.preadv(fd, [view[: min(len(view), end - position)]], position)
+            want = min(len(view), end - position)
+            if preadv is not None:
+                n = preadv(fd, [view[:want]], position)
+                data = view[:n]
+            else:
+                data = os.pread(fd, want, position)
+                n = len(data)
             if n <= 0:
                 raise EOFError
-            digest.update(view[:n])
+            digest.update(data)
             position += n
     except EOFError:
         out.write("! truncated\\n")
