@@ -176,7 +176,6 @@ class Image:
             on_bytes(offset + size - reported)
         if hasher is None:
             return
-        assert hasher is not None
         got = hasher.digest(self._hasher_slots[layer.index], where)
         expected = self._blobs[layer.index].digest or layer.diff_id
         if got != expected:
@@ -214,11 +213,7 @@ class Image:
             stream = _LayerStream(
                 chunks, layer, ref, where, on_bytes, self.limits, hashes, stored is None
             )
-            ahead = (
-                _Ahead(stream.read)
-                if stream.decoder is not None and not __import__("os").environ.get("NOAHEAD")
-                else None
-            )
+            ahead = _Ahead(stream.read) if stream.decoder is not None else None
             src = StreamSource(ahead.read if ahead is not None else stream.read, where)
             try:
                 yield from iter_tar(src, where)
@@ -330,8 +325,7 @@ class _RawReader:
 class _LayerStream:
     """Decompressed layer bytes, with the bomb limits checked and, given `hashes`, the
     uncompressed tar's digest (hashed on the hashing thread) and, with `hash_stored`, the
-    stored blob's. Decoding stays on the parsing thread: a decoding thread ahead of the parse
-    cost more CPU than it saved on a busy machine."""
+    stored blob's. The caller may run `read` on a thread ahead of the parse (_Ahead)."""
 
     def __init__(
         self,
