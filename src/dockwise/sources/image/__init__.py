@@ -4,7 +4,8 @@
 oci-archive tarball, an OCI layout folder, `-` (an archive on standard input) or
 `registry://host[:port]/name:tag` / `name@sha256:...`; skopeo-style prefixes
 (`docker-archive:`, `oci-archive:`, `oci:`) are accepted too. `FILE:NAME` picks one image of
-an archive that holds several. Every blob's sha256 is verified while its layer streams (unless `verify=False`).
+an archive that holds several. Every blob's sha256 is verified while its layer streams
+(unless `verify=False`).
 """
 
 from __future__ import annotations
