@@ -56,8 +56,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     # a short run that allocates much and frees little: fewer collections (start-up time)
     gc.set_threshold(20_000, 50, 50)
-    parser = _parser()
-    args = parser.parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    parser = _parser(_command_named(arguments))
+    args = parser.parse_args(arguments)
     debug = bool(getattr(args, "debug", False)) or os.environ.get(DEBUG_ENV, "") not in ("", "0")
     try:
         if args.command == "rules":
@@ -107,7 +108,14 @@ def _printable(text: str | None) -> str:
     return printable(text or "")
 
 
-def _parser() -> argparse.ArgumentParser:
+def _command_named(arguments: Sequence[str]) -> str | None:
+    """The command the arguments name (their first word that is not an option)."""
+    return next((word for word in arguments if not word.startswith("-")), None)
+
+
+def _parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The command line; with `command`, the options of the other package commands
+    (SUBCOMMANDS) are left out, so that their modules are not imported (start-up time)."""
     parser = argparse.ArgumentParser(
         prog="dockwise",
         description="Is your container project ready for production?",
@@ -201,7 +209,9 @@ def _parser() -> argparse.ArgumentParser:
     explain = sub.add_parser("explain", help="explain one rule (DW201, or a hadolint code)")
     explain.add_argument("rule", metavar="ID")
     for name, (_, help_text) in SUBCOMMANDS.items():
-        _subcommand(name).configure(sub.add_parser(name, help=help_text))
+        subparser = sub.add_parser(name, help=help_text)
+        if command is None or command == name:
+            _subcommand(name).configure(subparser)
     return parser
 
 
