@@ -156,3 +156,50 @@ def test_the_cap_on_findings_stops_where_one_process_stops(tmp_path: Path) -> No
     assert forked["forks"]
     assert len(alone["secrets"]) == 9  # 3 files of 3: the cap (7) is passed inside the third
     assert forked["secrets"] == alone["secrets"]
+
+
+_UNDER_A_PROGRESS_BAR = """
+import sys
+from dockwise.imagescan import side_scan
+started = []
+start = side_scan.SideScan.start.__func__
+def recording(cls, image):
+    found = start(cls, image)
+    started.append(found is not None)
+    return found
+side_scan.SideScan.start = classmethod(recording)
+from dockwise.cli import main
+code = main(["image", sys.argv[1], "--format", "json", "--output", sys.argv[2]])
+print(code, started)
+"""
+
+
+def test_the_secret_scan_forks_before_the_progress_bar_starts_its_thread(
+    tmp_path: Path,
+) -> None:
+    """On a terminal `dockwise image` draws a progress bar, whose thread would stop the
+    fork (a process with threads never forks): the scan is forked first."""
+    import pty
+
+    archive = str(secret_image().write_docker_archive(tmp_path / "img.tar"))
+    leader, follower = pty.openpty()
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", _UNDER_A_PROGRESS_BAR, archive, str(tmp_path / "tty.json")],
+            stdout=subprocess.PIPE,
+            stderr=follower,
+            text=True,
+            env={k: v for k, v in os.environ.items() if k != "DOCKWISE_JOBS"},
+            check=True,
+        )
+    finally:
+        os.close(follower)
+        os.close(leader)
+    assert done.stdout.split() == ["1", "[True]"]
+    alone = subprocess.run(
+        [str(Path(sys.executable).parent / "dockwise"), "image", archive, "-f", "json"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "DOCKWISE_JOBS": "1"},
+    )
+    assert json.loads((tmp_path / "tty.json").read_text()) == json.loads(alone.stdout)

@@ -494,16 +494,28 @@ def _waste(tree: dict[str, _Node]) -> tuple[f.WasteItem, ...]:
     return tuple(items)
 
 
+def start_secret_scan(image: Image) -> SideScan | None:
+    """The forked share of the secret scan, where it pays (side_scan.py). Call it before
+    any thread starts (a progress bar): a process with threads never forks."""
+    return SideScan.start(image) if secret_scanner() is not None else None
+
+
 def analyse(
     image: Image,
     *,
     secrets: bool = True,
     on_bytes: Callable[[int], None] | None = None,
+    side: SideScan | None = None,
 ) -> f.ImageFacts:
     """Every layer read once, in order: the facts of the image. The secret scan is shared
-    with a forked process where that pays (side_scan.py)."""
+    with a forked process where that pays: `side` when the caller started it
+    (`start_secret_scan`), else started here."""
     scanner = secret_scanner() if secrets else None
-    side = SideScan.start(image) if scanner is not None else None
+    if scanner is None and side is not None:
+        side.cancel()
+        side = None
+    elif scanner is not None and side is None:
+        side = SideScan.start(image)
     analysis = Analysis(scanner, feed=side.feed if side is not None else None)
     try:
         for layer in image.layers:

@@ -99,7 +99,7 @@ def _say(line: str) -> None:
 def _run(args: argparse.Namespace, debug: bool) -> int:
     from dockwise.cli import emit, exit_status
     from dockwise.engine import check_project
-    from dockwise.imagescan.analysis import analyse
+    from dockwise.imagescan.analysis import analyse, start_secret_scan
     from dockwise.imagescan.join import image_part, image_project
     from dockwise.report import MACHINE_FORMATS, Report, render
     from dockwise.report.progress import progress
@@ -116,8 +116,15 @@ def _run(args: argparse.Namespace, debug: bool) -> int:
             verify=not args.no_verify,
         ) as image:
             total = sum(layer.compressed_bytes for layer in image.layers) or None
-            with progress(total, "reading layers", quiet=args.quiet) as advance:
-                facts = analyse(image, secrets=not args.no_secrets, on_bytes=advance)
+            # the secret scan forks before the progress bar starts its thread
+            side = None if args.no_secrets else start_secret_scan(image)
+            try:
+                with progress(total, "reading layers", quiet=args.quiet) as advance:
+                    facts = analyse(image, secrets=not args.no_secrets, on_bytes=advance, side=side)
+            except BaseException:
+                if side is not None:
+                    side.cancel()
+                raise
     except ImageError as error:
         raise _Usage(str(error)) from None
     except OSError as error:

@@ -128,6 +128,7 @@ class SideScan:
     def __init__(self, pid: int, pipe: int, share: Share) -> None:
         self._pid = pid
         self._pipe = pipe
+        self._ended = False  # the child was waited for (collected or cancelled)
         self.share = share
 
     @classmethod
@@ -164,6 +165,7 @@ class SideScan:
 
     def _collect(self) -> Batches | None:
         chunks = []
+        self._ended = True
         try:
             while chunk := os.read(self._pipe, 1 << 20):
                 chunks.append(chunk)
@@ -176,10 +178,13 @@ class SideScan:
         return batches
 
     def cancel(self) -> None:
-        """Stop the child (the caller gave up on the image)."""
+        """Stop the child (the caller gave up on the image); idempotent."""
         import contextlib
         import signal
 
+        if self._ended:
+            return
+        self._ended = True
         with contextlib.suppress(ProcessLookupError):
             os.kill(self._pid, signal.SIGKILL)
         os.close(self._pipe)
