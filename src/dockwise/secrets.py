@@ -18,7 +18,6 @@ from __future__ import annotations
 import base64
 import binascii
 import bisect
-import hashlib
 import json
 import math
 import re
@@ -112,11 +111,15 @@ class SecretMatch:
 
     @property
     def fingerprint(self) -> str:
+        import hashlib  # here: loading OpenSSL costs a clean check's start-up
+
         return hashlib.sha256(f"{self.kind}\x00{self.value}".encode()).hexdigest()
 
 
 def redact(value: str) -> str:
     """A few leading characters (at most 4, fewer for short values) and a short hash."""
+    import hashlib
+
     digest = hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:8]
     keep = min(4, len(value) // 4)
     prefix = "".join(c if c.isprintable() else "?" for c in value[:keep])

@@ -7,7 +7,6 @@ a shipped stage.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -77,6 +76,8 @@ def ignore_note(context: BuildContext, relpath: str) -> tuple[str, Related | Non
 
 
 def digest(*parts: str) -> str:
+    import hashlib  # here: loading OpenSSL costs a clean check's start-up
+
     return hashlib.sha256("\0".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
 
 
