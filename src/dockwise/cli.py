@@ -108,6 +108,45 @@ def _printable(text: str | None) -> str:
     return printable(text or "")
 
 
+def _terminal_columns() -> int:
+    """What shutil.get_terminal_size() says of the width, without importing shutil (it loads
+    the bz2, lzma and zlib modules: a tenth of a clean check's start-up went there)."""
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            columns = 80
+    return columns or 80
+
+
+class _HelpFormatter(argparse.HelpFormatter):
+    """argparse's own, measuring the terminal with `_terminal_columns` (argparse makes one
+    for every option it declares)."""
+
+    def __init__(
+        self,
+        prog: str,
+        indent_increment: int = 2,
+        max_help_position: int = 24,
+        width: int | None = None,
+    ) -> None:
+        if width is None:
+            width = _terminal_columns() - 2  # as HelpFormatter does
+        super().__init__(prog, indent_increment, max_help_position, width)
+
+
+class _Parser(argparse.ArgumentParser):
+    """The commands' parsers, with `_HelpFormatter`."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _HelpFormatter)
+        super().__init__(*args, **kwargs)
+
+
 def _command_named(arguments: Sequence[str]) -> str | None:
     """The command the arguments name (their first word that is not an option)."""
     return next((word for word in arguments if not word.startswith("-")), None)
@@ -117,11 +156,12 @@ def _parser(command: str | None = None) -> argparse.ArgumentParser:
     """The command line; with `command`, the options of the other package commands
     (SUBCOMMANDS) are left out, so that their modules are not imported (start-up time)."""
     parser = argparse.ArgumentParser(
+        formatter_class=_HelpFormatter,
         prog="dockwise",
         description="Is your container project ready for production?",
     )
     parser.add_argument("--version", action="version", version=f"dockwise {__version__}")
-    sub = parser.add_subparsers(dest="command")
+    sub = parser.add_subparsers(dest="command", prog="dockwise", parser_class=_Parser)
 
     check = sub.add_parser("check", help="check project folders, Dockerfiles or stdin (-)")
     check.add_argument("paths", nargs="*", default=["."], metavar="PATH")

@@ -15,10 +15,8 @@ All regular expressions and tables are compiled once at import and never mutated
 
 from __future__ import annotations
 
-import base64
 import binascii
 import bisect
-import json
 import math
 import re
 from collections.abc import Callable, Iterator
@@ -685,6 +683,9 @@ def _openai_ok(token: str) -> bool:
 
 
 def _jwt_ok(token: str) -> bool:
+    import base64
+    import json
+
     header_part, _, rest = token.partition(".")
     signature = rest.partition(".")[2]
     try:
@@ -837,6 +838,8 @@ _MAX_DECODED: Final = 16 * 1024
 
 def _decode_base64_text(encoded: str) -> str | None:
     """The UTF-8 text a (padded, standard) base64 value encodes; the first 16 KB of it only."""
+    import base64
+
     chunk = encoded[:_MAX_DECODED]
     truncated = len(chunk) < len(encoded)
     if truncated:
@@ -1321,6 +1324,8 @@ _BASIC_B64: Final = lazy_compile(r"[A-Za-z0-9+/]+={0,2}")
 def _basic_credential(value: str) -> bool:
     """True when `value` can be an HTTP Basic credential: base64 of `user:password`
     (padding may be left out). A reference (`${AUTH}`) is judged elsewhere."""
+    import base64
+
     if "$" in value or "{" in value or not _BASIC_B64.fullmatch(value):
         return "$" in value or "{" in value
     padded = value.rstrip("=") + "=" * (-len(value.rstrip("=")) % 4)
@@ -1515,6 +1520,8 @@ def _is_non_secret_shape(value: str, *, quoted: bool) -> bool:
 
 
 def _decoded_base64_text(value: str) -> str | None:
+    import base64
+
     if len(value) < 8 or len(value) % 4 or not _B64_RE.fullmatch(value):
         return None
     try:

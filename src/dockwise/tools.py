@@ -8,7 +8,6 @@ when dockwise runs as `.venv/bin/dockwise` or `.venv/bin/python -m dockwise.cli`
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 from pathlib import Path
 
@@ -32,6 +31,8 @@ class ToolMissing(Exception):  # noqa: N818 - a condition, not a bug: the engine
 def find_tool(name: str) -> str | None:
     """The program `name`: first beside the running Python (its venv's bin/ or Scripts/),
     then on PATH; None when neither has it."""
+    import shutil  # here: it loads the compression modules, a clean check's start-up
+
     for folder in _beside_python():
         found = shutil.which(name, path=str(folder))
         if found is not None:

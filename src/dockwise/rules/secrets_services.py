@@ -18,7 +18,6 @@ judged (a `${VAR:-default}` default is written), and a value is only ever shown 
 
 from __future__ import annotations
 
-import base64
 import binascii
 import re
 import shlex
@@ -735,6 +734,8 @@ _NOT_SECRET_KEYS = frozenset(
 def _decoded(value: str, encoded: bool) -> str | None:
     if not encoded:
         return value
+    import base64
+
     try:
         return base64.b64decode("".join(value.split()), validate=True).decode("utf-8")
     except (binascii.Error, ValueError, UnicodeDecodeError):
