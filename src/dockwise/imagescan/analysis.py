@@ -384,6 +384,7 @@ class Analysis:
             files=files,
             secrets=tuple(secrets),
             secrets_scanned=self.scanner is not None,
+            layers_verified=image.verify,
             problems=tuple(self.problems),
             accounts=dict(accounts),
         )

@@ -315,6 +315,7 @@ def image_json(facts: ImageFacts) -> Mapping[str, Any]:
             for item in facts.waste[:30]
         ],
         "secrets_scanned": facts.secrets_scanned,
+        "layers_verified": facts.layers_verified,
     }
 
 
@@ -335,8 +336,9 @@ def layer_table(facts: ImageFacts) -> str:
     from dockwise.secrets import redact_source_line
 
     name = facts.reference or facts.source
+    unverified = "" if facts.layers_verified else ", not verified: --no-verify"
     lines = [
-        f"image {name} ({facts.platform}, {len(facts.layers)} layers)",
+        f"image {name} ({facts.platform}, {len(facts.layers)} layers{unverified})",
         f"  size {_size(facts.size_bytes)}, visible {_size(facts.visible_bytes)}, "
         f"wasted {_size(facts.wasted_bytes)}, efficiency {facts.efficiency:.1%}",
         f"  dive would say: efficiency {facts.dive.efficiency:.1%}, "

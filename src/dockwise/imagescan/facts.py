@@ -150,6 +150,8 @@ class ImageFacts:
     files: Mapping[str, TreeEntry]  # the final filesystem, by normalised path ("usr/bin/sh")
     secrets: tuple[Any, ...] = ()  # imagescan.layer_secrets.LayerSecret, when scanned
     secrets_scanned: bool = False
+    # False when the layer blobs were read without hashing them (`--no-verify`)
+    layers_verified: bool = True
     problems: tuple[str, ...] = field(default=())  # odd entries the analysis tolerated
     # /etc/passwd and /etc/group as the layer that stored them had them, by normalised
     # path: (layer, text); read by the secret scanner during the pass (layer_secrets.py)

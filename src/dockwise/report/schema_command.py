@@ -89,6 +89,10 @@ def check_schema() -> dict[str, Any]:
                 },
             },
             "layers": {"type": "array", "items": layer},
+            "layers_verified": {
+                "type": "boolean",
+                "description": "false when the layers were read without hashing (--no-verify)",
+            },
             "largest_files": {
                 "type": "array",
                 "items": {

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -126,7 +127,14 @@ def test_no_verify_option_of_the_command(tmp_path: Path) -> None:
     assert refused.stderr.count("\n") == 1
     trusted = subprocess.run([*dockwise, "--no-verify", str(oci)], capture_output=True, text=True)
     assert trusted.returncode in (0, 1), trusted.stderr
-    assert trusted.stdout.startswith("{")
+    assert json.loads(trusted.stdout)["image"]["layers_verified"] is False
+    text = subprocess.run(
+        [*dockwise[:2], "--no-verify", str(oci)], capture_output=True, text=True
+    ).stdout
+    assert "not verified: --no-verify" in text.splitlines()[0]
+    clean = two_layers("").write_oci_dir(tmp_path / "clean")
+    verified = subprocess.run([*dockwise, str(clean)], capture_output=True, text=True)
+    assert json.loads(verified.stdout)["image"]["layers_verified"] is True
 
 
 def test_without_an_interpreter_to_start_the_digests_are_computed_here(
