@@ -38,13 +38,19 @@ Batches = list[tuple[int, tuple["LayerSecret", ...]]]  # (candidate number, its 
 
 def scan_entry(scanner: Any, layer: Layer, entry: Entry, read: Callable[[int], bytes]) -> None:
     """Give one tar entry to the layer secret scanner (files only, whiteouts never)."""
-    if entry.kind != "file" or not entry.path:
-        return
-    if entry.path.rpartition("/")[2].startswith(WHITEOUT):
-        return
-    wanted = scanner.wants(layer, entry)
+    wanted = _wanted(scanner, layer, entry)
     if wanted > 0:
         scanner.inspect(layer, entry, read(wanted))
+
+
+def _wanted(scanner: Any, layer: Layer, entry: Entry) -> int:
+    """How many bytes of the entry the scanner reads: files only, whiteouts never."""
+    if entry.kind != "file" or not entry.path:
+        return 0
+    if entry.path.rpartition("/")[2].startswith(WHITEOUT):
+        return 0
+    wanted: int = scanner.wants(layer, entry)
+    return wanted
 
 
 class Share:
@@ -61,12 +67,8 @@ class Share:
         self.batches: Batches = []
 
     def feed(self, layer: Layer, entry: Entry, read: Callable[[int], bytes]) -> None:
-        if entry.kind != "file" or not entry.path:
-            return
-        if entry.path.rpartition("/")[2].startswith(WHITEOUT):
-            return
         scanner = self.scanner
-        wanted = scanner.wants(layer, entry)
+        wanted = _wanted(scanner, layer, entry)
         if wanted <= 0:
             return
         if entry.path in self._account_files:
