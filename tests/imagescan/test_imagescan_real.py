@@ -5,12 +5,10 @@ it is installed, and the size findings of `dockwise image`."""
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
+from needs import dive_image_figures
 from realimages import RealImage, build_test_image, export, real_image  # noqa: F401 (fixture)
 from replay import replay
 
@@ -83,23 +81,11 @@ def test_size_findings_of_the_waste_image(
     assert document["image"]["wasted_bytes"] > 7_000_000  # with the files chown -R stored again
 
 
-@pytest.mark.skipif(
-    not (os.environ.get("DIVE") or shutil.which("dive")), reason="dive is not installed"
-)
 def test_dive_figures_equal_dive_on_the_waste_image(
     waste_image: dict[str, Path], tmp_path: Path
 ) -> None:
-    out = tmp_path / "dive.json"
-    dive = os.environ.get("DIVE") or shutil.which("dive")
-    assert dive is not None
     archive = waste_image["docker-archive"]
-    subprocess.run(
-        [dive, "--source", "docker-archive", str(archive), "--json", str(out)],
-        env={**os.environ, "CI": "true"},
-        capture_output=True,
-        timeout=300,
-    )
-    theirs = json.loads(out.read_text())["image"]
+    theirs = dive_image_figures(archive, tmp_path)
     ours = facts_of(str(archive)).dive
     assert ours.efficiency == pytest.approx(theirs["efficiencyScore"], rel=1e-3)
     assert ours.wasted_bytes == pytest.approx(theirs["inefficientBytes"], rel=1e-3)
