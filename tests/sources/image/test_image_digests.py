@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
@@ -74,12 +76,21 @@ def test_every_layer_of_an_archive_is_verified_by_the_processes(tmp_path: Path) 
             assert [e.path for e, _ in image.entries(layer)][-1].endswith("/f")
 
 
-def test_region_hasher_digests_and_errors(tmp_path: Path) -> None:
-    data = os.urandom(3 << 20)
+@contextlib.contextmanager
+def random_blob(tmp_path: Path, size: int) -> Iterator[tuple[bytes, int]]:
+    """(the bytes, a read-only descriptor) of a file of `size` random bytes."""
+    data = os.urandom(size)
     path = tmp_path / "blob"
     path.write_bytes(data)
     fd = os.open(path, os.O_RDONLY)
     try:
+        yield data, fd
+    finally:
+        os.close(fd)
+
+
+def test_region_hasher_digests_and_errors(tmp_path: Path) -> None:
+    with random_blob(tmp_path, 3 << 20) as (data, fd):
         regions = [(fd, 0, 10), (fd, 5, (3 << 20) - 5), (fd, 1 << 20, 5 << 20), (fd, 7, 0)]
         hasher = RegionHasher(regions)
         try:
@@ -94,8 +105,6 @@ def test_region_hasher_digests_and_errors(tmp_path: Path) -> None:
             assert hasher.digest(3, "x") == "sha256:" + hashlib.sha256(b"").hexdigest()
         finally:
             hasher.close()
-    finally:
-        os.close(fd)
 
 
 def test_closing_an_image_mid_layer_stops_the_hashing_processes(tmp_path: Path) -> None:
@@ -141,19 +150,13 @@ def test_without_an_interpreter_to_start_the_digests_are_computed_here(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(sys, "executable", "")
-    data = os.urandom(1 << 20)
-    path = tmp_path / "blob"
-    path.write_bytes(data)
-    fd = os.open(path, os.O_RDONLY)
-    try:
+    with random_blob(tmp_path, 1 << 20) as (data, fd):
         hasher = RegionHasher([(fd, 0, 1 << 20), (fd, 10, 100), (fd, 1 << 19, 1 << 20)])
         assert hasher.digest(1, "x") == "sha256:" + hashlib.sha256(data[10:110]).hexdigest()
         assert hasher.digest(0, "x") == "sha256:" + hashlib.sha256(data).hexdigest()
         with pytest.raises(ImageError, match="^b: truncated$"):
             hasher.digest(2, "b")
         hasher.close()
-    finally:
-        os.close(fd)
     img = two_layers("")
     oci = img.write_oci_dir(tmp_path / "oci")
     tamper_second_layer(img, oci, "")
@@ -165,11 +168,7 @@ def test_the_hashing_process_works_without_preadv(tmp_path: Path) -> None:
     """macOS before 11 has no os.preadv: the hashing process reads with os.pread there."""
     from dockwise.sources.image.digests import _HASHER
 
-    data = os.urandom(5 << 20)
-    path = tmp_path / "blob"
-    path.write_bytes(data)
-    fd = os.open(path, os.O_RDONLY)
-    try:
+    with random_blob(tmp_path, 5 << 20) as (data, fd):
         done = subprocess.run(
             [
                 sys.executable,
@@ -185,8 +184,6 @@ def test_the_hashing_process_works_without_preadv(tmp_path: Path) -> None:
             pass_fds=(fd,),
             check=True,
         )
-    finally:
-        os.close(fd)
     assert done.stdout.splitlines() == [
         "sha256:" + hashlib.sha256(data[3:]).hexdigest(),
         "! truncated",
