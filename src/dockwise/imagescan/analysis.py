@@ -517,7 +517,7 @@ def analyse(
         side = None
     elif scanner is not None and side is None:
         side = SideScan.start(image)
-    analysis = Analysis(scanner, feed=side.feed if side is not None else None)
+    analysis = Analysis(scanner, feed=side.share.feed if side is not None else None)
     try:
         for layer in image.layers:
             analysis.apply(layer, image.entries(layer, on_bytes))

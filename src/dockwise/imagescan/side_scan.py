@@ -125,7 +125,7 @@ def worth_forking(image: Image) -> bool:
 
 
 class SideScan:
-    """This process' share (`feed`, during the size analysis) and the forked child's."""
+    """This process' share (`share.feed`, during the size analysis) and the forked child's."""
 
     def __init__(self, pid: int, pipe: int, share: Share) -> None:
         self._pid = pid
@@ -154,9 +154,6 @@ class SideScan:
                 os._exit(status)
         os.close(write_end)
         return cls(pid, read_end, Share(LayerSecretScanner(capped=False), _parent_takes, True))
-
-    def feed(self, layer: Layer, entry: Entry, read: Callable[[int], bytes]) -> None:
-        self.share.feed(layer, entry, read)
 
     def finish(self, image: Image) -> tuple[tuple[Any, ...], dict[str, tuple[int, str]]]:
         """(secrets found, account files), as one process would have them."""
