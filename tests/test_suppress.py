@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from msgspec.structs import replace
 
 from dockwise.config import Config, config_from_table
 from dockwise.engine import check_project

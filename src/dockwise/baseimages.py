@@ -28,8 +28,9 @@ Sources of the knowledge (checked against the images' own Dockerfiles and docs):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import lru_cache
+
+from msgspec import Struct
 
 from dockwise.lazyre import lazy_compile
 from dockwise.sources.imageref import parse_image_ref
@@ -57,8 +58,7 @@ TOOLS = frozenset(
 BUSYBOX_APPLETS = frozenset({"sh", "ash", "wget", "nc", "pgrep", "ps", "busybox"})
 
 
-@dataclass(frozen=True)
-class BaseTools:
+class BaseTools(Struct, frozen=True):
     """What one base image ships: `has(tool)` is True, False or None (unknown)."""
 
     image: str  # the reference as given
@@ -494,8 +494,7 @@ BARE_OFFICIAL = frozenset(
 )
 
 
-@dataclass(frozen=True)
-class BaseUser:
+class BaseUser(Struct, frozen=True):
     """Which user a base image starts its process as.
 
     kind: "nonroot" (its USER is not root), "drops" (its entrypoint starts the server as

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
+
+from msgspec import Struct, field
 
 from dockwise.findings import Severity
 from dockwise.imagescan.gates import GateError, Gates, gates_from_table
@@ -19,8 +20,7 @@ class ConfigError(Exception):
     """A configuration file dockwise cannot use; the message names the file."""
 
 
-@dataclass(frozen=True)
-class Config:
+class Config(Struct, frozen=True):
     source: str | None = None  # the file it was read from
     section: str = ""  # how its keys are named in that file: "tool.dockwise." in pyproject
     select: tuple[str, ...] = ()  # rule ids, id prefixes or lessons; empty = defaults

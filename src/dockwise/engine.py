@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
+
+from msgspec import Struct
+from msgspec.structs import replace
 
 from dockwise.findings import Finding, Hit, Rule
 from dockwise.project import InputProblem, Project
@@ -30,8 +32,7 @@ PARALLEL_MIN_DOCKERFILES = 48
 PARALLEL_CHUNKS = 24
 
 
-@dataclass(frozen=True)
-class Outcome:
+class Outcome(Struct, frozen=True):
     """What checking a project gave: findings, input problems, notes."""
 
     findings: tuple[Finding, ...]
@@ -40,8 +41,7 @@ class Outcome:
     notes: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class _Result:
+class _Result(Struct, frozen=True):
     """What one rule gave over some Dockerfiles (or the whole project): its findings after
     suppressions, or why it gave none (the name of the exception it raised, a note)."""
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from msgspec import Struct
 
 if TYPE_CHECKING:
     from dockwise.project import Project
@@ -40,8 +41,7 @@ class Severity(enum.IntEnum):
         return self.name.lower()
 
 
-@dataclass(frozen=True)
-class Related:
+class Related(Struct, frozen=True):
     """Another place a finding involves (the COPY that takes a secret, the ignore line...)."""
 
     path: str
@@ -49,8 +49,7 @@ class Related:
     message: str
 
 
-@dataclass(frozen=True)
-class Hit:
+class Hit(Struct, frozen=True):
     """What a rule yields: where and what; the engine adds the rule's metadata."""
 
     path: str
@@ -67,8 +66,7 @@ class Hit:
     severity: Severity | None = None
 
 
-@dataclass(frozen=True)
-class Finding:
+class Finding(Struct, frozen=True):
     """A rule's hit with the rule's metadata: what every report prints."""
 
     rule: str

@@ -5,10 +5,11 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
+
+from msgspec import Struct, field
 
 from dockwise.config import Config
 from dockwise.lazyre import lazy_compile
@@ -52,8 +53,7 @@ Mapper = Callable[
 MAX_DISCOVERED_ENTRIES = 2_000_000
 
 
-@dataclass(frozen=True)
-class InputProblem:
+class InputProblem(Struct, frozen=True):
     """Input dockwise could not use: reported on stderr and turns the exit status to 2."""
 
     path: str
@@ -134,8 +134,7 @@ def is_compose_name(name: str) -> bool:
     return stem in COMPOSE_STEMS or stem.startswith(("compose.", "docker-compose."))
 
 
-@dataclass(frozen=True)
-class Discovery:
+class Discovery(Struct, frozen=True):
     dockerfiles: tuple[Path, ...] = ()
     ignore_files: tuple[Path, ...] = ()
     compose_files: tuple[Path, ...] = ()
@@ -148,8 +147,7 @@ class Discovery:
     scripts: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class TemplateFile:
+class TemplateFile(Struct, frozen=True):
     """A Dockerfile that is a Jinja/cookiecutter template: not checked, reported once."""
 
     relpath: str
@@ -157,8 +155,7 @@ class TemplateFile:
     marker: str  # the template syntax seen, e.g. `{% if ... %}`
 
 
-@dataclass(frozen=True)
-class Project:
+class Project(Struct, frozen=True, dict=True, weakref=True):
     root: Path  # the folder paths are relative to
     config: Config
     dockerfiles: tuple[Dockerfile, ...]
@@ -633,13 +630,16 @@ def _compose_above_folder(root: Path) -> list[ComposeFile]:
     """Compose files above a checked folder, up to its repository root (a folder inside a
     repository is often built by the compose file at the top)."""
     from dockwise.model import link
-    from dockwise.sources.compose import load_compose
 
     top = link.repository_root(root)
     if top is None or top == root:
         return []
-    paths = link.compose_files_above(root, stop=top)
-    return [load_compose(path, _display_path(path)) for path in paths if path.parent != root]
+    paths = [path for path in link.compose_files_above(root, stop=top) if path.parent != root]
+    if not paths:
+        return []
+    from dockwise.sources.compose import load_compose  # 25 record classes: only when needed
+
+    return [load_compose(path, _display_path(path)) for path in paths]
 
 
 # a batch at least this large is read and parsed by two processes (forked.py)

@@ -20,10 +20,12 @@ import bisect
 import math
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
 from functools import cached_property, lru_cache
 from itertools import accumulate, chain
 from typing import Final, Literal
+
+from msgspec import Struct
+from msgspec.structs import replace
 
 from dockwise.lazyre import lazy_compile
 
@@ -92,16 +94,21 @@ KINDS: Final[dict[str, str]] = {
 # --------------------------------------------------------------------------- the match
 
 
-@dataclass(frozen=True)
-class SecretMatch:
+class SecretMatch(Struct, frozen=True):
     """One secret found in a text; ``value`` never appears in ``repr``/``str``."""
 
     kind: str
     description: str
     line: int
     column: int
-    value: str = field(repr=False)
+    value: str
     confidence: Confidence = "high"
+
+    def __repr__(self) -> str:
+        return (
+            f"SecretMatch(kind={self.kind!r}, description={self.description!r}, "
+            f"line={self.line!r}, column={self.column!r}, confidence={self.confidence!r})"
+        )
 
     @property
     def redacted(self) -> str:
@@ -588,8 +595,7 @@ def _is_kubeconfig(text: str) -> bool:
 # --------------------------------------------------------------------------- text model
 
 
-@dataclass(frozen=True)
-class _Hit:
+class _Hit(Struct, frozen=True):
     priority: int
     start: int
     end: int
@@ -599,8 +605,7 @@ class _Hit:
     confidence: Confidence = "high"
 
 
-@dataclass(frozen=True)
-class _Text:
+class _Text(Struct, frozen=True, dict=True):
     text: str
     style: Literal["code", "json", "config"]
     path: str
@@ -654,8 +659,7 @@ def _boundary_after(text: str, end: int, extra: str = "") -> bool:
 # --------------------------------------------------------------------------- known formats
 
 
-@dataclass(frozen=True)
-class _Format:
+class _Format(Struct, frozen=True):
     kind: str
     prefilter: tuple[str, ...]
     pattern: re.Pattern[str]
@@ -765,8 +769,7 @@ def is_provider_token(kind: str) -> bool:
     return kind in _PROVIDER_KINDS
 
 
-@dataclass(frozen=True)
-class _Words:
+class _Words(Struct, frozen=True):
     """The long whitespace-separated words of a text, joined: every token format lives in one.
 
     Scanning this much smaller text instead of the whole file keeps the per-format regex

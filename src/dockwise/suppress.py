@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+
+from msgspec import Struct
 
 from dockwise.lazyre import lazy_compile
 
@@ -21,15 +22,13 @@ _PRAGMA = lazy_compile(
 _FROM = lazy_compile(r"^\s*FROM\s", re.IGNORECASE)
 
 
-@dataclass(frozen=True)
-class Pragma:
+class Pragma(Struct, frozen=True):
     line: int
     scope: str  # "line", "global" or "stage"
     codes: frozenset[str]
 
 
-@dataclass(frozen=True)
-class Suppressions:
+class Suppressions(Struct, frozen=True):
     """The pragmas of one file, ready to answer 'is this finding suppressed?'."""
 
     pragmas: tuple[Pragma, ...]

@@ -9,8 +9,9 @@ import json
 import os
 import subprocess
 import sys
-from dataclasses import replace
 from pathlib import Path
+
+from msgspec.structs import replace
 
 from dockwise.config import find_config, load_config
 from dockwise.engine import check_project

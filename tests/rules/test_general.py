@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import shutil
 import textwrap
-from dataclasses import replace
 
 import pytest
+from msgspec.structs import replace
 
 from dockwise.config import Config
 from dockwise.engine import check_project

@@ -45,7 +45,7 @@ def run(rule_id: str, files: dict[str, str], folder: Path, **project: object) ->
     assert rule is not None
     loaded = load_project(folder, Config(select=(rule_id,)))
     if project:
-        from dataclasses import replace
+        from msgspec.structs import replace
 
         loaded = replace(loaded, **project)  # type: ignore[arg-type]
     outcome = check_project(loaded, [rule])

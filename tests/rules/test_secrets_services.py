@@ -6,10 +6,10 @@ from __future__ import annotations
 import base64
 import json
 import textwrap
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from msgspec.structs import replace
 
 from dockwise.cli import main
 from dockwise.config import Config

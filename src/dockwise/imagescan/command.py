@@ -159,7 +159,7 @@ def _run(args: argparse.Namespace, debug: bool) -> int:
 
 
 def _config(args: argparse.Namespace, rule_ids: Sequence[str]) -> Config:
-    from dataclasses import replace
+    from msgspec.structs import replace
     from pathlib import Path
 
     from dockwise.config import ConfigError, check_rule_ids, find_config, load_config

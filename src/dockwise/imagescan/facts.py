@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
 from typing import Any, NamedTuple
+
+from msgspec import Struct, field
 
 # how a stored body was hidden
 OVERWRITTEN = "overwritten"  # a later entry at the same path (a later layer, or a duplicate)
@@ -44,8 +45,7 @@ class TreeEntry(NamedTuple):
     layer: int  # the layer whose entry made this path what it is
 
 
-@dataclass(frozen=True, slots=True)
-class HiddenFile:
+class HiddenFile(Struct, frozen=True):
     """A body a layer stores that the final filesystem does not show."""
 
     path: str  # where the body was stored
@@ -55,15 +55,13 @@ class HiddenFile:
     how: str  # one of HOW
 
 
-@dataclass(frozen=True, slots=True)
-class SizedPath:
+class SizedPath(Struct, frozen=True):
     path: str
     size: int
     layer: int | None = None  # for files: the layer that stored the body shown
 
 
-@dataclass(frozen=True)
-class LayerFacts:
+class LayerFacts(Struct, frozen=True):
     index: int
     digest: str
     diff_id: str
@@ -87,8 +85,7 @@ class LayerFacts:
         return (self.size_bytes - self.wasted_bytes) / self.size_bytes
 
 
-@dataclass(frozen=True)
-class DiveFigures:
+class DiveFigures(Struct, frozen=True):
     """dive's figures, as dive 0.13 computes them (see dive.py for its known mistakes)."""
 
     efficiency: float
@@ -119,8 +116,7 @@ PACKAGE_DOCS = "docs in site-packages"
 GIT = ".git folder"
 
 
-@dataclass(frozen=True, slots=True)
-class WasteItem:
+class WasteItem(Struct, frozen=True):
     """Bytes of one kind under one folder of the final filesystem."""
 
     kind: str
@@ -130,8 +126,7 @@ class WasteItem:
     layer: int  # the layer that stored most of those bytes
 
 
-@dataclass(frozen=True)
-class ImageFacts:
+class ImageFacts(Struct, frozen=True):
     source: str  # as given: an archive path, an OCI folder, registry://...
     reference: str  # the name the image carries ("" when none)
     platform: str

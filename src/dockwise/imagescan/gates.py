@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+
+from msgspec import Struct
+from msgspec.structs import fields, replace
 
 from dockwise.units import BYTE_UNITS
 
@@ -37,8 +39,7 @@ class GateError(ValueError):
     """A gate value dockwise cannot read (the message says what was expected)."""
 
 
-@dataclass(frozen=True)
-class Gates:
+class Gates(Struct, frozen=True):
     max_size: int | None = None
     lowest_efficiency: float | None = None
     highest_wasted_bytes: int | None = None

@@ -20,9 +20,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from msgspec import Struct
+from msgspec.structs import replace
 
 from dockwise.findings import Related
 from dockwise.model.service import ImagePart
@@ -99,8 +101,7 @@ def image_of(project: Project, dockerfile: Dockerfile) -> ImageFacts | None:
 # --- history ------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Step:
+class Step(Struct, frozen=True):
     """One history entry, as the instruction that made it."""
 
     index: int  # in config["history"]

@@ -16,8 +16,9 @@ fingerprint.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
+
+from msgspec import Struct
 
 if TYPE_CHECKING:
     from dockwise.sources.image.model import Entry, Layer
@@ -252,8 +253,7 @@ def _may_hold_secret(data: bytes) -> bool:
 _WHOLE_FILE_MARKERS: Final = (b"-----BEGIN", b"PuTTY-User-Key-File", b"service_account")
 
 
-@dataclass(frozen=True)
-class LayerSecret:
+class LayerSecret(Struct, frozen=True):
     """A secret in a file of one layer. `preview` is redacted; the value is never kept."""
 
     path: str  # absolute, as the container sees it: "/app/.env"

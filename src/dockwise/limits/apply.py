@@ -13,9 +13,10 @@ from __future__ import annotations
 import difflib
 import io
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from msgspec import Struct, field
 
 from dockwise.limits.errors import LimitsError
 from dockwise.limits.output import (
@@ -122,8 +123,7 @@ def _set(node: Any, key: str, value: str, quoted: bool = False, number: bool = F
         node[key] = DoubleQuotedScalarString(value) if quoted else value
 
 
-@dataclass
-class _Chunk:
+class _Chunk(Struct):
     """One YAML document of the file, with its own text and indentation: a document
     dockwise does not change is written back byte for byte."""
 
@@ -140,8 +140,7 @@ class _Chunk:
         return stream.getvalue()
 
 
-@dataclass
-class Target:
+class Target(Struct):
     path: Path
     kind: str  # "compose" | "kubernetes"
     original: str

@@ -20,8 +20,9 @@ import math
 import os
 import re
 import time
-from dataclasses import dataclass
 from pathlib import Path
+
+from msgspec import Struct
 
 from dockwise.limits.errors import LimitsError
 from dockwise.limits.series import UsageSeries
@@ -29,8 +30,7 @@ from dockwise.limits.series import UsageSeries
 _NO_LIMIT = 2**60  # v1 shows "no limit" as the largest page-aligned int64
 
 
-@dataclass(frozen=True)
-class Cgroup:
+class Cgroup(Struct, frozen=True):
     """Where one cgroup's files are: one directory (v2) or one per controller (v1)."""
 
     version: int  # 1 or 2
@@ -40,8 +40,7 @@ class Cgroup:
     cpu: Path | None  # v2: the same directory; v1: the cpu controller directory (quota)
 
 
-@dataclass(frozen=True)
-class CgroupReading:
+class CgroupReading(Struct, frozen=True):
     """One look at a cgroup's files (nan or None where a file is missing)."""
 
     time: float  # unix seconds
@@ -54,8 +53,7 @@ class CgroupReading:
     cpu_limit_cores: float | None
 
 
-@dataclass(frozen=True)
-class _Mount:
+class _Mount(Struct, frozen=True):
     root: str  # the hierarchy's path mounted here
     point: Path
     version: int
@@ -372,6 +370,6 @@ def _alive(group: Cgroup) -> bool:
 
 
 def _with_warning(series: UsageSeries, warning: str) -> UsageSeries:
-    from dataclasses import replace
+    from msgspec.structs import replace
 
     return replace(series, warnings=(*series.warnings, warning))

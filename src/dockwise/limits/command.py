@@ -321,7 +321,7 @@ def _with_current(
 ) -> Recommendation:
     """The current limits the --apply file sets (the ones the diff replaces), else the
     ones the series carries."""
-    from dataclasses import replace
+    from msgspec.structs import replace
 
     from dockwise.limits.apply import Target
 

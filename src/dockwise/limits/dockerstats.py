@@ -35,9 +35,10 @@ import json
 import math
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+
+from msgspec import Struct, field
 
 from dockwise.limits.errors import LimitsError
 from dockwise.limits.series import UsageSeries
@@ -102,8 +103,7 @@ def _parse_time(value: object) -> float | None:
     return moment.timestamp()
 
 
-@dataclass
-class _Track:
+class _Track(Struct):
     """What one container's lines said, in file order."""
 
     times: list[float] = field(default_factory=list)

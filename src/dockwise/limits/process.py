@@ -25,9 +25,10 @@ import signal
 import subprocess
 import tempfile
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
+
+from msgspec import Struct, field
 
 from dockwise.limits.errors import LimitsError
 from dockwise.limits.series import UsageSeries
@@ -36,8 +37,7 @@ if TYPE_CHECKING:
     import psutil
 
 
-@dataclass
-class _Sampler:
+class _Sampler(Struct):
     """The tree's cumulative CPU per process from one sample to the next."""
 
     root: psutil.Process

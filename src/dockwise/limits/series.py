@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from msgspec import Struct
 
 
-@dataclass(frozen=True)
-class UsageSeries:
+class UsageSeries(Struct, frozen=True):
     """Memory and CPU use of one container over time, as a sampler saw it."""
 
     container: str  # compose service, "namespace/workload/container", or a process name

@@ -22,7 +22,8 @@ from __future__ import annotations
 import bisect
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+
+from msgspec import Struct, field
 
 from dockwise.limits.errors import LimitsError
 from dockwise.limits.series import UsageSeries
@@ -60,8 +61,7 @@ class StrategyError(LimitsError):
     """A series no recommendation can be made from; the message is one line."""
 
 
-@dataclass(frozen=True)
-class Options:
+class Options(Struct, frozen=True):
     headroom: float = 0.5
     horizon_s: float = 7 * DAY
     strategy: str = "auto"  # "auto": adaptive when the data allow it; "lesson": always peak x 1.5
@@ -77,8 +77,7 @@ class Options:
     adaptive_samples: int = 100
 
 
-@dataclass(frozen=True)
-class Recommendation:
+class Recommendation(Struct, frozen=True):
     container: str
     source: str
     samples: int
@@ -176,8 +175,7 @@ def format_duration(seconds: float) -> str:
 # --- cleaning --------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Clean:
+class _Clean(Struct, frozen=True):
     times: tuple[float, ...]
     memory: tuple[float, ...]
     cpu: tuple[float, ...]
@@ -408,8 +406,7 @@ def _daily_peaks(times: Sequence[float], values: Sequence[float], slope: float) 
     return [buckets[day] for day in sorted(buckets)]
 
 
-@dataclass(frozen=True)
-class _Adaptive:
+class _Adaptive(Struct, frozen=True):
     limit: float
     headroom: float
     leak_per_day: float

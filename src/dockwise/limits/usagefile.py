@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from msgspec import Struct
 
 from dockwise.limits.errors import LimitsError
 from dockwise.limits.output import service_name
@@ -17,8 +18,7 @@ USAGE_FILE = "dockwise-usage.json"  # found at a project's root when no --usage 
 MAX_BYTES = 16 * 1024 * 1024
 
 
-@dataclass(frozen=True)
-class UsageEntry:
+class UsageEntry(Struct, frozen=True):
     name: str  # as `dockwise limits` named it: a service, "ns/workload/container", a process
     samples: int
     window_s: float
@@ -46,8 +46,7 @@ class UsageEntry:
         return container in (self.name, self.service)
 
 
-@dataclass(frozen=True)
-class Usage:
+class Usage(Struct, frozen=True):
     path: str  # as given, for messages
     entries: tuple[UsageEntry, ...]
     raw: dict[str, Any]  # the document, for the reporters

@@ -29,9 +29,10 @@ from __future__ import annotations
 import os
 import shlex
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from msgspec import Struct, field
 
 from dockwise.lazyre import lazy_compile
 from dockwise.model.service import ComposePart, ContainerPart, ImagePart, Join, Service
@@ -73,8 +74,7 @@ def is_dev_name(name: str | None) -> bool:
     return any(word in DEV_WORDS for word in _WORD_SPLIT.split(name.lower()))
 
 
-@dataclass(frozen=True)
-class StageChoice:
+class StageChoice(Struct, frozen=True):
     """What says which stage of a Dockerfile ships."""
 
     target: str | None  # the stage to judge; None: the last one
@@ -160,8 +160,7 @@ def image_key(reference: str) -> str | None:
     return f"{ref.registry}/{ref.repository}"
 
 
-@dataclass(frozen=True)
-class ImageLink:
+class ImageLink(Struct, frozen=True):
     """`image` is built from `dockerfile` (a project path); `how` says what tells so."""
 
     image: str
@@ -305,8 +304,7 @@ def names_of(relpath: str) -> set[str]:
 # --- services: the parts that run one image ------------------------------------------
 
 
-@dataclass
-class _Draft:
+class _Draft(Struct):
     name: str
     dockerfile: Dockerfile | None = None
     context_dir: Path | None = None

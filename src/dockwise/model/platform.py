@@ -22,9 +22,10 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from msgspec import Struct
 
 from dockwise.lazyre import lazy_compile
 from dockwise.model.link import MAX_PARENT_LEVELS, repository_root
@@ -78,8 +79,7 @@ _FOLDER_WORDS = (
 _WORDS = lazy_compile(r"[-_.]+")
 
 
-@dataclass(frozen=True)
-class Platform:
+class Platform(Struct, frozen=True):
     what: str  # "Amazon SageMaker (it probes /ping)"
     where: str  # the file that says so
 

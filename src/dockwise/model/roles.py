@@ -27,8 +27,9 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from msgspec import Struct
 
 from dockwise.lazyre import lazy_compile
 from dockwise.model.link import is_dev_name
@@ -55,8 +56,7 @@ THROWAWAY = TRIAL | {DEMO}
 NOT_A_SERVICE = THROWAWAY | {BATCH}
 
 
-@dataclass(frozen=True)
-class Role:
+class Role(Struct, frozen=True):
     kind: str = PRODUCTION
     reason: str = ""
 

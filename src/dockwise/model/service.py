@@ -10,9 +10,10 @@ elsewhere, a Dockerfile nobody orchestrates here. Each part carries the reason i
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from msgspec import Struct
 
 if TYPE_CHECKING:
     from dockwise.imagescan.facts import ImageFacts
@@ -21,8 +22,7 @@ if TYPE_CHECKING:
     from dockwise.sources.kubernetes import Container, ManifestFile, Workload
 
 
-@dataclass(frozen=True)
-class Join:
+class Join(Struct, frozen=True):
     """One part of a service and why it belongs to it."""
 
     kind: str  # dockerfile, compose, kubernetes, image
@@ -36,8 +36,7 @@ class Join:
         return f"{self.kind:<10} {where}  {self.what}  ({self.because})"
 
 
-@dataclass(frozen=True)
-class ComposePart:
+class ComposePart(Struct, frozen=True):
     file: ComposeFile
     service: ComposeService
 
@@ -50,8 +49,7 @@ class ComposePart:
         return self.service.origin.line
 
 
-@dataclass(frozen=True)
-class ContainerPart:
+class ContainerPart(Struct, frozen=True):
     manifest: ManifestFile
     workload: Workload
     container: Container
@@ -65,8 +63,7 @@ class ContainerPart:
         return f"{self.workload.label} container {self.container.name}"
 
 
-@dataclass(frozen=True)
-class ImagePart:
+class ImagePart(Struct, frozen=True):
     """A built image dockwise read (`dockwise image SOURCE`, `check PATH --image SOURCE`):
     what the analysis found in it, and the name its findings are reported under."""
 
@@ -79,8 +76,7 @@ class ImagePart:
         return self.reference or self.path
 
 
-@dataclass(frozen=True)
-class Service:
+class Service(Struct, frozen=True):
     name: str
     dockerfile: Dockerfile | None
     compose: tuple[ComposePart, ...] = ()

@@ -10,21 +10,20 @@ from __future__ import annotations
 
 import argparse
 import shlex
-from dataclasses import dataclass, field
+
+from msgspec import Struct, field
 
 SHELLS = ("bash", "zsh", "fish")
 
 
-@dataclass
-class Option:
+class Option(Struct):
     flags: list[str]
     help: str
     takes_value: bool
     choices: list[str] = field(default_factory=list)
 
 
-@dataclass
-class Command:
+class Command(Struct):
     name: str
     help: str
     options: list[Option]

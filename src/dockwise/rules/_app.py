@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
+from msgspec import Struct
+
 from dockwise.findings import Related
 from dockwise.lazyre import lazy_compile
 from dockwise.sources.dockerfile import key_values
@@ -40,6 +42,7 @@ _VAR = lazy_compile(r"\$(?:\{(\w+)(?::?-([^}]*))?\}|(\w+))")
 _TEST_PARTS = frozenset({"test", "tests", "testing", "conftest.py"})
 
 
+# a dataclass, not a Struct like the other records: `env` stays out of equality
 @dataclass(frozen=True)
 class StartCommand:
     """One command a service starts with, and where it is written."""
@@ -62,8 +65,7 @@ class StartCommand:
         return Related(self.path, self.line, message or f"{self.where} starts `{self.shown}`")
 
 
-@dataclass(frozen=True)
-class Entry:
+class Entry(Struct, frozen=True):
     """A module a start command runs, in the app rooted where Python finds it."""
 
     module: PyModule
@@ -82,8 +84,7 @@ class Entry:
         return self.as_script and module.relpath == self.module.relpath
 
 
-@dataclass(frozen=True)
-class ServiceCode:
+class ServiceCode(Struct, frozen=True):
     """A service's Python code: the app under its build context and what the service runs."""
 
     app: PythonApp  # every module of the build context

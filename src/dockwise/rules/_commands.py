@@ -8,9 +8,10 @@ security and the app model)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
+
+from msgspec import Struct
 
 from dockwise.lazyre import lazy_compile
 from dockwise.project import Project
@@ -166,8 +167,7 @@ def _compose_services_by_dockerfile(project: Project) -> dict[str, list[Mapping[
 # --- the entrypoint script ---------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class EntrypointScript:
+class EntrypointScript(Struct, frozen=True):
     path: str  # where the image has it
     source: Instruction  # the COPY/ADD that puts it there
     text: str | None  # None when the content cannot be read

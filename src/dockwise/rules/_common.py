@@ -22,10 +22,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from msgspec import Struct
+from msgspec.structs import replace
 
 from dockwise.findings import Hit, Related, Rule, Severity, rule
 from dockwise.lazyre import lazy_compile
@@ -55,8 +57,7 @@ SERVICE_RULES = frozenset({"DW701", "DW801", "DW809"})
 _PIN_RULES = frozenset({"DW906", "DW908", "DW916", "DW930"})
 
 
-@dataclass(frozen=True)
-class _KindPolicy:
+class _KindPolicy(Struct, frozen=True):
     """What one kind of non-service image means for the rules: skipped, or advice (info)."""
 
     skip_lessons: frozenset[str] = frozenset()
@@ -241,8 +242,7 @@ def expand_word(instruction: Instruction, word: str) -> str:
 # --- which stage ships, and how sure that is --------------------------------------------
 
 
-@dataclass(frozen=True)
-class ShippedJudgement:
+class ShippedJudgement(Struct, frozen=True):
     """The stage judged as the image, and why it is that one.
 
     `sure`: the file has one stage, every stage feeds the last one (a builder pattern), or
@@ -371,8 +371,7 @@ _LAMBDA_MARKERS = lazy_compile(
 )
 
 
-@dataclass(frozen=True)
-class NotAService:
+class NotAService(Struct, frozen=True):
     """Why an image is not a long-running service, and what that means for a hit."""
 
     # "tooling" (test, CI, development, devcontainer, docs-tool), "job" (runs once and

@@ -8,8 +8,9 @@ a shipped stage.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+
+from msgspec import Struct, field
 
 from dockwise.findings import Hit, Related
 
@@ -81,8 +82,7 @@ def digest(*parts: str) -> str:
     return hashlib.sha256("\0".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
 
 
-@dataclass
-class Pending:
+class Pending(Struct):
     """One finding being gathered across Dockerfiles that share a context."""
 
     hit: Hit

@@ -6,10 +6,11 @@ plus the server a part of a service starts (for the cross-checks of `health_serv
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
+
+from msgspec import Struct
 
 from dockwise.digits import is_digits, small_int
 from dockwise.lazyre import lazy_compile
@@ -31,8 +32,7 @@ _PYTHON_SOCKET = lazy_compile(r"\(\s*\(\s*['\"]([^'\"]+)['\"]\s*,\s*(\d+)\s*\)")
 _PROBE_CLIENTS = frozenset({"curl", "wget", "http", "https", "httpx", "xh"})
 
 
-@dataclass(frozen=True)
-class Target:
+class Target(Struct, frozen=True):
     """Where a probe or health check connects: host, port, path."""
 
     host: str
@@ -40,8 +40,7 @@ class Target:
     path: str | None  # None: not HTTP (a TCP connect, a socket)
 
 
-@dataclass(frozen=True)
-class Check:
+class Check(Struct, frozen=True):
     """One health check of a service, wherever it is written."""
 
     what: str  # "HEALTHCHECK", "compose healthcheck", "liveness probe"
@@ -171,8 +170,7 @@ def probe_checks(part: ContainerPart) -> Iterator[Check]:
 # --- the server a part starts ------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Server:
+class Server(Struct, frozen=True):
     """The server a service runs, and where its command is written."""
 
     command: ServerCommand
@@ -213,7 +211,7 @@ def _expand(word: str, env: Mapping[str, str]) -> str:
 def _from_env(command: ServerCommand, env: Mapping[str, str]) -> tuple[ServerCommand, str | None]:
     """The command as the environment changes it (gunicorn binds 0.0.0.0:$PORT when PORT is
     set; uvicorn reads UVICORN_HOST/UVICORN_PORT); has_variables when it cannot be read."""
-    from dataclasses import replace
+    from msgspec.structs import replace
 
     if command.host is not None or command.port is not None or command.unix_socket:
         return command, None
@@ -377,7 +375,7 @@ def _server_of(
 def _with_config(server: Server, project: Project, service: Service) -> Server | None:
     """gunicorn reads `gunicorn.conf.py` from its working folder, or the file `-c` names:
     its bind applies when the command line has none; None when it cannot be read."""
-    from dataclasses import replace
+    from msgspec.structs import replace
 
     from dockwise.sources.servercmd import read_gunicorn_config, with_gunicorn_config
 
@@ -417,7 +415,7 @@ def dockerfile_server(
 ) -> Server | None:
     """The server the image starts: ENTRYPOINT and CMD as Docker joins them; a CMD behind an
     ENTRYPOINT script is read too, noting that the script runs first."""
-    from dataclasses import replace
+    from msgspec.structs import replace
 
     from dockwise.rules._commands import effective, unwrap
 

@@ -7,8 +7,9 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from msgspec import Struct
 
 from dockwise.digits import small_int
 
@@ -34,8 +35,7 @@ def config_of(facts: ImageFacts) -> Mapping[str, Any]:
     return facts.image_config
 
 
-@dataclass(frozen=True)
-class HealthCheck:
+class HealthCheck(Struct, frozen=True):
     kind: str  # "CMD", "CMD-SHELL", "NONE"
     argv: tuple[str, ...]  # CMD: the program and its arguments; CMD-SHELL: (script,)
 

@@ -4,8 +4,9 @@ the public image (baseimages.py)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from msgspec import Struct
 
 from dockwise.digits import is_digits, small_int
 
@@ -15,8 +16,7 @@ if TYPE_CHECKING:
     from dockwise.sources.dockerfile import Dockerfile
 
 
-@dataclass(frozen=True)
-class ImageUser:
+class ImageUser(Struct, frozen=True):
     """kind: "nonroot", "root", "drops" (the entrypoint starts the server as another user),
     "workers" (a root master with unprivileged workers), "windows" or "unknown"."""
 
@@ -46,7 +46,7 @@ def image_user(service: Service, image: str | None, project: Project) -> ImageUs
     known = _declared_user(service, image, project)
     if known.kind != "unknown" or service.image is None:
         return known
-    from dataclasses import replace
+    from msgspec.structs import replace
 
     from dockwise.rules._image_config import runs_as_root, user
 

@@ -9,8 +9,10 @@ they stand for, and pip's unambiguous prefixes of long options (`--no-cache` for
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
 from functools import lru_cache
+
+from msgspec import Struct
+from msgspec.structs import replace
 
 from dockwise.lazyre import lazy_compile
 from dockwise.sources.dockerfile import Instruction
@@ -160,8 +162,7 @@ _VERB_ALIASES = {
 }
 
 
-@dataclass(frozen=True)
-class PackageCommand:
+class PackageCommand(Struct, frozen=True):
     """A system package manager command: manager, verb, operands."""
 
     manager: str  # apt, apk, yum, dnf, zypper
@@ -329,8 +330,7 @@ def pip_long_option(word: str) -> str | None:
     return matches[0] if len(matches) == 1 else None
 
 
-@dataclass(frozen=True)
-class PipCommand:
+class PipCommand(Struct, frozen=True):
     """A pip or uv command: verb, options and operands."""
 
     tool: str  # "pip" or "uv"

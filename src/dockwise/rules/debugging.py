@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
 from urllib.parse import urlsplit
+
+from msgspec import Struct
 
 from dockwise.findings import Hit
 from dockwise.lazyre import lazy_compile
@@ -18,8 +19,7 @@ OCI_REVISION = "org.opencontainers.image.revision"
 TRACEABILITY_LABELS = (OCI_SOURCE, OCI_REVISION)
 
 
-@dataclass(frozen=True)
-class Label:
+class Label(Struct, frozen=True):
     """One label as the shipped image ends up with it: the last LABEL that sets the key."""
 
     key: str
@@ -239,8 +239,7 @@ def _is_license_id(token: str) -> bool:
     return token.removesuffix("+").lower() in SPDX_IDS
 
 
-@dataclass(frozen=True)
-class LabelType:
+class LabelType(Struct, frozen=True):
     rule_id: str
     check: Callable[[str], bool]
     expected: str

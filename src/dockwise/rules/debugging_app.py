@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+
+from msgspec import Struct
 
 from dockwise.findings import Hit
 from dockwise.model.link import is_dev_name
@@ -69,8 +70,7 @@ def _example(app: str) -> dict[str, str]:
     return {"Dockerfile": _DOCKERFILE, "shop/__init__.py": "", "shop/main.py": app}
 
 
-@dataclass(frozen=True)
-class _Capability:
+class _Capability(Struct, frozen=True):
     name: str
     # text that shows the capability anywhere in the service's Python code
     markers: tuple[bytes, ...]

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
+
+from msgspec import Struct
+from msgspec.structs import replace
 
 from dockwise.digits import is_digits, small_int
 from dockwise.findings import Hit, Severity, rule
@@ -2202,8 +2204,7 @@ _SHELLCHECK_DIALECTS |= {"bash": "bash", "ksh": "ksh", "mksh": "ksh"}
 _IDENTIFIER = lazy_compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
-@dataclass(frozen=True)
-class _Script:
+class _Script(Struct, frozen=True):
     dockerfile: Dockerfile
     run: Instruction
     text: str

@@ -5,9 +5,11 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
 from urllib.parse import urlsplit
+
+from msgspec import Struct
+from msgspec.structs import replace
 
 from dockwise.baseimages import BaseTools, base_tools, installs_tool
 from dockwise.digits import is_digits, small_int
@@ -154,8 +156,7 @@ def probe_target(instruction: Instruction) -> tuple[str, int, str] | None:
 # --- what the shipped image contains --------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ShippedTools:
+class ShippedTools(Struct, frozen=True):
     """Executables of the shipped image: its base, what RUN installs, what COPY adds."""
 
     base: BaseTools

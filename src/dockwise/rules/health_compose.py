@@ -4,8 +4,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import replace
 from typing import TYPE_CHECKING
+
+from msgspec.structs import replace
 
 from dockwise.findings import Hit, Related, Severity
 from dockwise.rules._health_probes import compose_commands, compose_server, compose_shell

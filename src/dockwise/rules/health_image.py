@@ -5,7 +5,8 @@ rules (DW201, DW202) give way to these where the image knows better."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import replace
+
+from msgspec.structs import replace
 
 from dockwise.findings import Hit, Related, Severity
 from dockwise.imagescan.facts import ImageFacts

@@ -6,8 +6,9 @@ Jobs, CronJobs and init containers are never asked for probes."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import replace
 from typing import TYPE_CHECKING
+
+from msgspec.structs import replace
 
 from dockwise.digits import is_digits
 from dockwise.findings import Hit, Related, Severity

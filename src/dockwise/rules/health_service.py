@@ -11,8 +11,10 @@ command/args (else the image's).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
+
+from msgspec import Struct
+from msgspec.structs import replace
 
 from dockwise.digits import is_digits
 from dockwise.findings import Hit, Related, Severity
@@ -55,8 +57,7 @@ def healthz() -> dict[str, str]:
 """
 
 
-@dataclass(frozen=True)
-class _Pair:
+class _Pair(Struct, frozen=True):
     """A health check and the server running in the container it checks."""
 
     check: Check

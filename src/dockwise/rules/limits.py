@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
+
+from msgspec import Struct
+from msgspec.structs import replace
 
 from dockwise.digits import is_digits, small_int
 from dockwise.findings import Hit, Related, Severity, rule
@@ -232,8 +234,7 @@ def compose_without_cpu_limit(project: Project) -> Iterator[Hit]:
 # --- Kubernetes ------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Elsewhere:
+class _Elsewhere(Struct, frozen=True):
     """What other copies of the same workload's container set (a Kustomize base and its
     overlays, a patch that adds resources): a value set in any copy counts."""
 
@@ -610,8 +611,7 @@ def memory_limit_too_small(project: Project) -> Iterator[Hit]:
 # --- workers against the memory limit --------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Workers:
+class Workers(Struct, frozen=True):
     server: str
     count: int
     source: str  # "-w 4", "WEB_CONCURRENCY=4", "gunicorn's default"

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import replace
+
+from msgspec.structs import replace
 
 from dockwise.baseimages import base_shell, base_tools
 from dockwise.digits import is_digits

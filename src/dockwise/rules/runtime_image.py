@@ -4,7 +4,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import replace
+
+from msgspec.structs import replace
 
 from dockwise.findings import Hit, Severity
 from dockwise.imagescan.facts import ImageFacts

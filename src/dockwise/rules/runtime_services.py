@@ -6,9 +6,11 @@ the server's own graceful-shutdown timeout (compose `stop_grace_period`, Kuberne
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
+
+from msgspec import Struct
+from msgspec.structs import replace
 
 from dockwise.findings import Hit, Related, Severity
 from dockwise.model.roles import THROWAWAY, compose_role, container_role
@@ -228,8 +230,7 @@ def compose_background_jobs(part: ComposePart, service: Service, project: Projec
 # --- grace periods against the server's graceful-shutdown timeout --------------------------
 
 
-@dataclass(frozen=True)
-class _Graceful:
+class _Graceful(Struct, frozen=True):
     seconds: float
     said: str  # "gunicorn --graceful-timeout 60", "gunicorn's default graceful timeout"
     server: Server

@@ -11,8 +11,10 @@ from __future__ import annotations
 import re
 import shlex
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
+
+from msgspec import Struct
+from msgspec.structs import replace
 
 from dockwise.findings import Hit, Related, Severity, rule
 from dockwise.lazyre import lazy_compile
@@ -83,8 +85,7 @@ def _only_references(value: str) -> bool:
 _NOT_A_VALUE = frozenset({"true", "false", "yes", "no", "none", "null", "nil", "0", "1", "-"})
 
 
-@dataclass(frozen=True)
-class Literal:
+class Literal(Struct, frozen=True):
     """A credential a Dockerfile writes down, and how sure dockwise is that it is one."""
 
     match: SecretMatch
@@ -224,8 +225,7 @@ def _arg_env_message(
 # DW502: credential build args consumed by RUN in the shipped image
 
 
-@dataclass(frozen=True)
-class SecretMount:
+class SecretMount(Struct, frozen=True):
     id: str
     target: str
     env: str | None

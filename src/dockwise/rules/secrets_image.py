@@ -6,8 +6,9 @@ redacted preview only."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import replace
 from typing import TYPE_CHECKING
+
+from msgspec.structs import replace
 
 from dockwise.findings import Hit, Related, Severity
 from dockwise.imagescan.facts import DELETED, DIR_DELETED, OPAQUE, ImageFacts

@@ -22,9 +22,10 @@ import binascii
 import re
 import shlex
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from msgspec import Struct
 
 from dockwise.findings import Hit, Rule, Severity, rule
 from dockwise.lazyre import lazy_compile
@@ -58,8 +59,7 @@ if TYPE_CHECKING:
 # grading, shared by every rule below
 
 
-@dataclass(frozen=True)
-class Graded:
+class Graded(Struct, frozen=True):
     """A credential written in a service file, and how bad it is before any discount."""
 
     match: SecretMatch
@@ -846,8 +846,7 @@ _SETTING_LINE = re.compile(
 )
 
 
-@dataclass(frozen=True)
-class _Setting:
+class _Setting(Struct, frozen=True):
     path: str  # as the project reports it
     name: str
     line: int

@@ -6,7 +6,9 @@ import fnmatch
 import posixpath
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+
+from msgspec import Struct
+from msgspec.structs import replace
 
 from dockwise.baseimages import base_user, installs_tool
 from dockwise.digits import is_digits
@@ -102,8 +104,7 @@ _DROPS_IN_SCRIPT = lazy_compile(
 )
 
 
-@dataclass(frozen=True)
-class _BaseVerdict:
+class _BaseVerdict(Struct, frozen=True):
     """What the image starts as when the Dockerfile sets no USER."""
 
     kind: str  # "root", "nonroot", "drops", "windows", "unknown"
@@ -437,8 +438,7 @@ def _never_unprivileged(dockerfile: Dockerfile, project: Project) -> bool:
 # ---------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Mode:
+class _Mode(Struct, frozen=True):
     others_write: bool
     sticky: bool
     setuid: bool

@@ -4,8 +4,9 @@ undoes a non-root image, a writable root filesystem for the images built here.""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import replace
 from typing import TYPE_CHECKING
+
+from msgspec.structs import replace
 
 from dockwise.findings import Hit, Related, Severity
 from dockwise.model.roles import THROWAWAY, compose_role

@@ -5,7 +5,8 @@ what the image says rather than by what dockwise knows of the base."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import replace
+
+from msgspec.structs import replace
 
 from dockwise.findings import Hit, Related, Severity
 from dockwise.imagescan.facts import ImageFacts

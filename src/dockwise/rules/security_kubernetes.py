@@ -5,8 +5,9 @@ runAsUser); init containers and the containers of Jobs and CronJobs are checked 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import replace
 from typing import TYPE_CHECKING
+
+from msgspec.structs import replace
 
 from dockwise.findings import Hit, Related, Severity
 from dockwise.lazyre import lazy_compile

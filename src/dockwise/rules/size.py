@@ -7,8 +7,10 @@ import posixpath
 import re
 import weakref
 from collections.abc import Callable, ItemsView, Iterable, Iterator, Mapping
-from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
+
+from msgspec import Struct
+from msgspec.structs import replace
 
 from dockwise.baseimages import is_windows_image
 from dockwise.digits import is_digits
@@ -185,8 +187,7 @@ def _size_rule(id: str, **meta: Any) -> Callable[[DockerfileCheck], Rule]:
 # ---------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _SlimAdvice:
+class _SlimAdvice(Struct, frozen=True):
     """Sizes of an image family's full and slim variants."""
 
     full_size: str
@@ -936,8 +937,7 @@ def _apk_refreshes_index(run: Instruction) -> bool:
     )
 
 
-@dataclass(frozen=True)
-class _CleanPolicy:
+class _CleanPolicy(Struct, frozen=True):
     """How a package manager's cache is cleaned in the RUN that fills it."""
 
     managers: tuple[str, ...]  # command names
@@ -1436,8 +1436,7 @@ def _extracts(command: ShellCommand) -> bool:
     return True
 
 
-@dataclass(frozen=True)
-class _Copied:
+class _Copied(Struct, frozen=True):
     """A path a COPY or ADD puts into the image."""
 
     instruction: Instruction
@@ -2064,8 +2063,7 @@ def _junk_of(relpath: str, venvs: frozenset[str]) -> tuple[str, str] | None:
     return None
 
 
-@dataclass
-class _Junk:
+class _Junk(Struct):
     """Files of one kind a COPY takes that the image does not need."""
 
     what: str

@@ -18,8 +18,9 @@ import os
 import re
 import shlex
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
+
+from msgspec import Struct, field
 
 from dockwise.sources.templates import template_marker
 from dockwise.sources.yamlload import (
@@ -49,8 +50,7 @@ OVERRIDE_NAMES = (
 # --- the model ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Origin:
+class Origin(Struct, frozen=True):
     """Where a value is written: file (relative to the project root), 1-based line/column."""
 
     path: str
@@ -61,8 +61,7 @@ class Origin:
         return f"{self.path}:{self.line}"
 
 
-@dataclass(frozen=True, slots=True)
-class ComposeProblem:
+class ComposeProblem(Struct, frozen=True):
     """Something docker compose would refuse (or that dockwise could not read)."""
 
     path: str
@@ -78,8 +77,7 @@ class ComposeProblem:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class Text:
+class Text(Struct, frozen=True):
     """A string value. `written` is the text as written before interpolation; `interpolated`
     says a `${VAR}` was substituted (the value then may come from `.env`: never print it)."""
 
@@ -92,35 +90,30 @@ class Text:
         return self.value
 
 
-@dataclass(frozen=True, slots=True)
-class Flag:
+class Flag(Struct, frozen=True):
     value: bool
     origin: Origin
 
 
-@dataclass(frozen=True, slots=True)
-class Number:
+class Number(Struct, frozen=True):
     value: float  # an int where compose wants one (retries)
     origin: Origin
     written: str
 
 
-@dataclass(frozen=True, slots=True)
-class Duration:
+class Duration(Struct, frozen=True):
     seconds: float
     origin: Origin
     written: str
 
 
-@dataclass(frozen=True, slots=True)
-class ByteSize:
+class ByteSize(Struct, frozen=True):
     bytes: int
     origin: Origin
     written: str
 
 
-@dataclass(frozen=True, slots=True)
-class Variable:
+class Variable(Struct, frozen=True):
     """One entry of `environment` or `build.args`: value None = taken from the host
     environment at run time (`- NAME` or `NAME:` with no value)."""
 
@@ -131,8 +124,7 @@ class Variable:
     interpolated: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class Command:
+class Command(Struct, frozen=True):
     """`command`, `entrypoint`: `argv` as compose runs it (a string is split like a shell
     would, but is not run by one); `shell_form` when it was written as one string."""
 
@@ -142,8 +134,7 @@ class Command:
     written: str
 
 
-@dataclass(frozen=True, slots=True)
-class Healthcheck:
+class Healthcheck(Struct, frozen=True):
     origin: Origin
     test: tuple[str, ...] = ()  # as written in list form: ("CMD", ...), ("CMD-SHELL", s), ("NONE",)
     test_origin: Origin | None = None
@@ -170,8 +161,7 @@ class Healthcheck:
         return self.test[1:]
 
 
-@dataclass(frozen=True, slots=True)
-class Resources:
+class Resources(Struct, frozen=True):
     """One of deploy.resources.limits / reservations."""
 
     origin: Origin
@@ -180,15 +170,13 @@ class Resources:
     pids: Number | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Logging:
+class Logging(Struct, frozen=True):
     origin: Origin
     driver: Text | None = None
     options: Mapping[str, Text] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
-class Port:
+class Port(Struct, frozen=True):
     """One `ports` entry. Numbers stay text: a range (`8000-8010`) or a variable is legal."""
 
     origin: Origin
@@ -199,8 +187,7 @@ class Port:
     protocol: str = "tcp"
 
 
-@dataclass(frozen=True, slots=True)
-class Volume:
+class Volume(Struct, frozen=True):
     origin: Origin
     written: str
     type: str  # bind, volume, tmpfs, npipe, image, cluster
@@ -209,15 +196,13 @@ class Volume:
     read_only: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class ServiceSecret:
+class ServiceSecret(Struct, frozen=True):
     origin: Origin
     source: str
     target: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Dependency:
+class Dependency(Struct, frozen=True):
     service: str
     origin: Origin
     condition: str = "service_started"  # service_healthy, service_completed_successfully
@@ -225,16 +210,14 @@ class Dependency:
     restart: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class EnvFile:
+class EnvFile(Struct, frozen=True):
     path: Path
     origin: Origin
     written: str
     required: bool = True
 
 
-@dataclass(frozen=True, slots=True)
-class Build:
+class Build(Struct, frozen=True):
     """A service's `build:`. `context` is None for a remote context (`remote` holds the URL).
     `outside_root` when the local context is not inside the project folder: report it,
     don't walk it. `context_error` when the context cannot be a folder (a symlink loop...)."""
@@ -250,8 +233,7 @@ class Build:
     context_error: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class ComposeService:
+class ComposeService(Struct, frozen=True):
     name: str
     origin: Origin  # the service's key
     image: Text | None = None
@@ -292,8 +274,7 @@ class ComposeService:
         return (self.limits.cpus if self.limits else None) or self.cpus
 
 
-@dataclass(frozen=True, slots=True)
-class TopLevel:
+class TopLevel(Struct, frozen=True):
     """An entry of top-level `secrets`, `configs`, `volumes` or `networks`."""
 
     name: str
@@ -303,8 +284,7 @@ class TopLevel:
     external: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class Unset:
+class Unset(Struct, frozen=True):
     """A variable the compose file uses that `.env` does not set."""
 
     name: str
@@ -312,8 +292,7 @@ class Unset:
     required: bool  # `${VAR:?err}` / `${VAR?err}`: compose refuses to run without it
 
 
-@dataclass(frozen=True, slots=True)
-class ComposeBuild:
+class ComposeBuild(Struct, frozen=True):
     """A service build with a local context and Dockerfile (what links a compose service
     to a Dockerfile in the project). Remote and inline builds are only in `Build`."""
 
@@ -327,8 +306,7 @@ class ComposeBuild:
     origin: Origin | None = None
 
 
-@dataclass(frozen=True)
-class ComposeFile:
+class ComposeFile(Struct, frozen=True):
     path: Path
     relpath: str
     services: Mapping[str, ComposeService]
@@ -433,8 +411,7 @@ class _InterpolationError(Exception):
     pass
 
 
-@dataclass
-class _Interpolated:
+class _Interpolated(Struct):
     text: str
     substituted: bool
 
@@ -590,8 +567,7 @@ def _expand_env(value: str, env: Mapping[str, str]) -> str:
 # --- reading, interpolating and merging the node trees -----------------------------------
 
 
-@dataclass
-class _Source:
+class _Source(Struct):
     relpath: str
     base: Path  # relative paths in it resolve from here
     env: Mapping[str, str]

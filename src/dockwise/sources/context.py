@@ -19,6 +19,10 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from msgspec import Struct
+from msgspec import field as struct_field
+from msgspec.structs import force_setattr
+
 from dockwise.sources.dockerfile import Dockerfile, Instruction, Stage
 from dockwise.sources.dockerignore import DockerIgnore, find_ignore_file, load_dockerignore
 from dockwise.sources.globmatch import go_match
@@ -31,8 +35,7 @@ MAX_CONTEXT_ENTRIES = 300_000
 HEAD_BYTES = 8192
 
 
-@dataclass(frozen=True)
-class ContextFile:
+class ContextFile(Struct, frozen=True):
     relpath: str  # relative to the context folder, '/' separated
     size: int
     is_symlink: bool = False
@@ -46,12 +49,12 @@ class ContextFile:
         return self.disk_path if self.disk_path is not None else self.relpath
 
 
-@dataclass(frozen=True)
-class ContextProblem:
+class ContextProblem(Struct, frozen=True):
     relpath: str
     message: str
 
 
+# a dataclass, not a Struct like the other records: `landings` stays out of equality
 @dataclass(frozen=True)
 class CopyTake:
     """One COPY/ADD and the context files it takes."""
@@ -69,8 +72,7 @@ class CopyTake:
         return frozenset(self.files)
 
 
-@dataclass(frozen=True)
-class FileContent:
+class FileContent(Struct, frozen=True):
     """What the secret detector saw in one file that reaches a shipped stage."""
 
     relpath: str
@@ -79,8 +81,7 @@ class FileContent:
     skipped: str | None = None  # why the content was not scanned (binary, too large)
 
 
-@dataclass(frozen=True)
-class BuildContext:
+class BuildContext(Struct, frozen=True, dict=True):
     root: Path  # the context folder
     prefix: str  # the context folder relative to the project root ('' or 'svc/')
     dockerfile: Dockerfile
@@ -90,9 +91,9 @@ class BuildContext:
     excluded: int  # files left out by the ignore file
     problems: tuple[ContextProblem, ...]
     truncated: bool = False
-    contents: Mapping[str, FileContent] = field(default_factory=dict)
+    contents: Mapping[str, FileContent] = struct_field(default_factory=dict)
     # credential files (relpath -> credential kind) that only builder stages take
-    builder_credentials: Mapping[str, str] = field(default_factory=dict)
+    builder_credentials: Mapping[str, str] = struct_field(default_factory=dict)
 
     @property
     def sent_bytes(self) -> int:
@@ -234,13 +235,13 @@ def load_context(
         todo = [file for file in shipped if (root, file.relpath) not in scanned]
         scanned.update(((root, relpath), found) for relpath, found in _scan_all(root, todo).items())
         contents = {file.relpath: scanned[(root, file.relpath)] for file in shipped}
-    object.__setattr__(context, "contents", contents)
+    force_setattr(context, "contents", contents)
     builder = {
         relpath: kind
         for relpath in context.builder_files
         if (kind := _credential_kind(root, context.by_path[relpath])) is not None
     }
-    object.__setattr__(context, "builder_credentials", builder)
+    force_setattr(context, "builder_credentials", builder)
     return context
 
 

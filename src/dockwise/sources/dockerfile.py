@@ -13,6 +13,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 import dockerfile as buildkit
+from msgspec import Struct
 
 from dockwise.digits import is_digits
 from dockwise.lazyre import lazy_compile
@@ -61,14 +62,14 @@ DEFAULT_SHELL = ("/bin/sh", "-c")
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 
-@dataclass(frozen=True)
-class Heredoc:
+class Heredoc(Struct, frozen=True):
     """A here-document of an instruction: its delimiter name and body."""
 
     name: str
     content: str
 
 
+# a dataclass, not a Struct like the other records: its scope stays out of equality
 @dataclass(frozen=True)
 class Instruction:
     """One instruction as BuildKit parsed it, with the scope it runs in."""
@@ -154,8 +155,7 @@ class Instruction:
         return range(self.start_line, self.end_line + 1)
 
 
-@dataclass(frozen=True)
-class Stage:
+class Stage(Struct, frozen=True, dict=True):
     """A build stage: its FROM and the instructions after it."""
 
     index: int
@@ -216,16 +216,14 @@ class Stage:
         return self.instructions[-1].vars if self.instructions else self.from_instruction.vars
 
 
-@dataclass(frozen=True)
-class ParseProblem:
+class ParseProblem(Struct, frozen=True):
     """A line dockwise or BuildKit could not read as a Dockerfile."""
 
     line: int | None
     message: str
 
 
-@dataclass(frozen=True)
-class Dockerfile:
+class Dockerfile(Struct, frozen=True, dict=True):
     """A parsed Dockerfile: instructions, stages, and which stage ships."""
 
     path: Path
@@ -266,7 +264,7 @@ class Dockerfile:
         return self.stages[-1]
 
     def with_target(self, target: str | None) -> Dockerfile:
-        from dataclasses import replace
+        from msgspec.structs import replace
 
         return replace(self, target=target)
 
@@ -554,8 +552,7 @@ def _parse_span(lines: list[str], header: list[str], first: int, last: int) -> l
     ]
 
 
-@dataclass
-class _Chunk:
+class _Chunk(Struct):
     """One instruction's physical lines: first..last (1-based, inclusive; comments and blank
     lines after it included); `lines` and `size` count only the instruction's own lines."""
 

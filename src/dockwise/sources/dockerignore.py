@@ -30,6 +30,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from msgspec import Struct
+
 from dockwise.lazyre import lazy_compile
 from dockwise.sources.globmatch import go_match, match_or_error
 
@@ -71,6 +73,7 @@ def _never(_path: str) -> bool:
 # ---------------------------------------------------------------------------------------
 
 
+# dataclasses, not Structs like the other records: their matchers stay out of equality
 @dataclass(frozen=True)
 class IgnorePattern:
     """One effective pattern of an ignore file."""
@@ -88,8 +91,7 @@ class IgnorePattern:
         return self._match(relpath)
 
 
-@dataclass(frozen=True)
-class IgnoreVerdict:
+class IgnoreVerdict(Struct, frozen=True):
     ignored: bool
     pattern: IgnorePattern | None  # the deciding (last matching) pattern, None if none
 

@@ -10,8 +10,11 @@ and CRDs are skipped quietly. A loader: it never judges.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from msgspec import Struct
+from msgspec.structs import replace
 
 from dockwise.digits import is_digits, small_int
 from dockwise.sources.templates import template_marker
@@ -41,8 +44,7 @@ WORKLOAD_KINDS = frozenset(
 BATCH_KINDS = frozenset({"Job", "CronJob"})
 
 
-@dataclass(frozen=True)
-class Probe:
+class Probe(Struct, frozen=True):
     kind: str  # liveness, readiness, startup
     handler: str | None  # httpGet, tcpSocket, exec, grpc
     line: int
@@ -55,23 +57,20 @@ class Probe:
     failure_threshold: int | None = None
 
 
-@dataclass(frozen=True)
-class EnvVar:
+class EnvVar(Struct, frozen=True):
     name: str
     line: int
     value: str | None = None  # a literal `value:`
     source: str = "value"  # value, secretKeyRef, configMapKeyRef, fieldRef, resourceFieldRef
 
 
-@dataclass(frozen=True)
-class Quantity:
+class Quantity(Struct, frozen=True):
     text: str
     value: float | None  # bytes for memory, cores for cpu; None when unreadable
     line: int
 
 
-@dataclass(frozen=True)
-class Resources:
+class Resources(Struct, frozen=True):
     line: int | None = None
     requests_memory: Quantity | None = None
     requests_cpu: Quantity | None = None
@@ -82,8 +81,7 @@ class Resources:
     accelerators: tuple[tuple[str, int], ...] = ()
 
 
-@dataclass(frozen=True)
-class SecurityContext:
+class SecurityContext(Struct, frozen=True):
     line: int | None = None
     run_as_non_root: bool | None = None
     run_as_user: int | None = None
@@ -98,8 +96,7 @@ class SecurityContext:
         return next((line for name, line in self.key_lines if name == key), None)
 
 
-@dataclass(frozen=True)
-class PreStop:
+class PreStop(Struct, frozen=True):
     """A container's `lifecycle.preStop` hook; `seconds` when it only sleeps a known time
     (`exec: [sleep, 5]`, `sleep: {seconds: 5}`)."""
 
@@ -107,15 +104,13 @@ class PreStop:
     seconds: float | None = None
 
 
-@dataclass(frozen=True)
-class ContainerPort:
+class ContainerPort(Struct, frozen=True):
     number: int | None
     name: str | None
     line: int
 
 
-@dataclass(frozen=True)
-class Container:
+class Container(Struct, frozen=True):
     name: str
     line: int
     image: str | None
@@ -139,8 +134,7 @@ class Container:
         return None
 
 
-@dataclass(frozen=True)
-class Workload:
+class Workload(Struct, frozen=True):
     kind: str
     name: str
     namespace: str | None
@@ -167,6 +161,7 @@ class Workload:
         return f"{self.kind}/{self.name}"
 
 
+# a dataclass, not a Struct like the other records: `value` stays out of its repr
 @dataclass(frozen=True)
 class SecretEntry:
     """One key of a Secret's `data` (base64, as written) or `stringData` (plain text)."""
@@ -177,8 +172,7 @@ class SecretEntry:
     encoded: bool  # under `data:`: base64 as written
 
 
-@dataclass(frozen=True)
-class SecretDocument:
+class SecretDocument(Struct, frozen=True):
     """A `kind: Secret` document and the values it commits."""
 
     name: str
@@ -187,8 +181,7 @@ class SecretDocument:
     entries: tuple[SecretEntry, ...] = ()
 
 
-@dataclass(frozen=True)
-class ManifestFile:
+class ManifestFile(Struct, frozen=True):
     path: str
     workloads: tuple[Workload, ...] = ()
     kinds: tuple[tuple[str, str, int], ...] = ()  # (kind, name, line) of every document

@@ -14,9 +14,10 @@ import ast
 import os
 import re
 from collections.abc import Container, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
+
+from msgspec import Struct, field
 
 MAX_PYTHON_BYTES = 1024 * 1024
 MAX_APP_PARSE_BYTES = 1024 * 1024  # Python parsed for one service, all modules together
@@ -62,16 +63,14 @@ OBSERVABILITY_PACKAGES = {
 _REQUEST_ID_HEADER = re.compile(r"^x-(request|correlation)-id$", re.IGNORECASE)
 
 
-@dataclass(frozen=True)
-class Route:
+class Route(Struct, frozen=True):
     path: str  # the full path when includes are resolved, else as written
     file: str
     line: int
     framework: str
 
 
-@dataclass(frozen=True)
-class LogFileSink:
+class LogFileSink(Struct, frozen=True):
     """A logging setup that writes to a file: which construct, where it writes."""
 
     kind: str  # "RotatingFileHandler", "basicConfig(filename=...)", "dictConfig"
@@ -80,8 +79,7 @@ class LogFileSink:
     line: int
 
 
-@dataclass(frozen=True)
-class Setting:
+class Setting(Struct, frozen=True):
     """A module-level `NAME = "literal"` (settings files, config modules)."""
 
     name: str
@@ -89,15 +87,13 @@ class Setting:
     line: int
 
 
-@dataclass(frozen=True)
-class _LocalRoute:
+class _LocalRoute(Struct, frozen=True):
     owner: str  # the router variable the route is declared on ("" for Django urlpatterns)
     path: str | None  # None: not a literal
     line: int
 
 
-@dataclass(frozen=True)
-class _Include:
+class _Include(Struct, frozen=True):
     parent: str  # router variable in this module ("" for urlpatterns)
     child: tuple[str, ...]  # dotted reference as written: ("api", "router") or ("router",)
     prefix: str | None  # None: not a literal
@@ -105,8 +101,7 @@ class _Include:
     django_module: str | None = None  # include("app.urls")
 
 
-@dataclass(frozen=True)
-class PyModule:
+class PyModule(Struct, frozen=True):
     relpath: str
     dotted: str  # dotted name from the loaded root ("app.api.routes")
     syntax_error: str | None = None

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
+
+from msgspec import Struct
+from msgspec.structs import replace
 
 from dockwise.digits import is_digits
 
@@ -35,8 +37,7 @@ _DEFAULT_HOST = {
 }
 
 
-@dataclass(frozen=True)
-class ServerCommand:
+class ServerCommand(Struct, frozen=True):
     """A server started by a command line; None means the command line does not say."""
 
     server: str
@@ -436,8 +437,7 @@ class _Scope:
         self.bound = dict(bound or {})
 
 
-@dataclass(frozen=True)
-class _Instance:
+class _Instance(Struct, frozen=True):
     """An object made by calling a class: its keyword arguments and the class body."""
 
     cls: ast.ClassDef
@@ -445,8 +445,7 @@ class _Instance:
     keywords: Mapping[str, tuple[ast.expr, _Scope]]
 
 
-@dataclass(frozen=True)
-class _Reference:
+class _Reference(Struct, frozen=True):
     """A module-level object of the app (`app.main:app`, `app.main:create_app`)."""
 
     target: str
@@ -733,8 +732,7 @@ class _Evaluator:
         return first if all(_same(first, v) for v in values[1:]) else _UNKNOWN
 
 
-@dataclass(frozen=True)
-class _External:
+class _External(Struct, frozen=True):
     """A name imported from outside the app (`uvicorn.Config`)."""
 
     target: str
@@ -1076,8 +1074,7 @@ class _LaunchReader:
         return bool(self.evaluator.app.has_module(dotted))
 
 
-@dataclass(frozen=True)
-class _Options:
+class _Options(Struct, frozen=True):
     """A dict literal: its values, read when asked."""
 
     items: Mapping[str, tuple[ast.expr, _Scope]]

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
+
+from msgspec import Struct, field
 
 from dockwise.lazyre import lazy_compile
 
@@ -24,8 +25,7 @@ _MIDWORD_HASH = lazy_compile(r"[^\s;&|()<>]#")
 _ASSIGNMENT = lazy_compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 
 
-@dataclass(frozen=True)
-class ShellCommand:
+class ShellCommand(Struct, frozen=True, dict=True):
     """One simple command: `argv[0]` is the program (after leading VAR=value assignments)."""
 
     argv: tuple[str, ...]
@@ -68,8 +68,7 @@ class ShellCommand:
         return " ".join(self.argv)
 
 
-@dataclass(frozen=True)
-class Pipeline:
+class Pipeline(Struct, frozen=True):
     """Commands joined by `|`, one tuple of simple commands per stage (a `{ a; b; }` or a
     `while` loop is one stage holding several commands)."""
 
@@ -83,8 +82,7 @@ class Pipeline:
         return tuple(command for stage in self.stages[:-1] for command in stage)
 
 
-@dataclass(frozen=True)
-class ShellScript:
+class ShellScript(Struct, frozen=True):
     """A shell script split into simple commands and pipelines."""
 
     commands: tuple[ShellCommand, ...]

@@ -23,8 +23,9 @@ import os
 import re
 import stat
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
+
+from msgspec import Struct, field
 
 MAX_YAML_BYTES = 2 * 1024 * 1024
 MAX_NODES = 100_000  # values after alias expansion; real compose files hold a few thousand
@@ -48,15 +49,13 @@ class YamlReadError(Exception):
         self.message = message
 
 
-@dataclass(frozen=True, slots=True)
-class YamlProblem:
+class YamlProblem(Struct, frozen=True):
     line: int | None
     column: int | None
     message: str
 
 
-@dataclass(frozen=True, slots=True)
-class Scalar:
+class Scalar(Struct, frozen=True):
     """A scalar. `kind` is str, int, float, bool or null; `value` the Python value (an int
     too long for MAX_INT_DIGITS keeps its text); `text` the scalar as written (unquoted)."""
 
@@ -69,8 +68,7 @@ class Scalar:
     source: str = ""  # the file it was read from, as the loader named it
 
 
-@dataclass(frozen=True, slots=True)
-class Seq:
+class Seq(Struct, frozen=True):
     items: tuple[Node, ...]
     line: int
     column: int
@@ -78,8 +76,7 @@ class Seq:
     source: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class Map:
+class Map(Struct, frozen=True):
     """A mapping with string keys (as written), in document order. `keys` gives the
     position of each key: for a block value, the key's line is where a reader looks."""
 
@@ -101,8 +98,7 @@ class Map:
 Node = Scalar | Seq | Map
 
 
-@dataclass(frozen=True, slots=True)
-class YamlDocuments:
+class YamlDocuments(Struct, frozen=True):
     documents: tuple[Node, ...]
     problems: tuple[YamlProblem, ...]
 

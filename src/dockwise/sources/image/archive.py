@@ -16,6 +16,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from msgspec.structs import replace
+
 from dockwise.sources.image import manifest as mf
 from dockwise.sources.image.image import (
     CHUNK,
@@ -348,7 +350,7 @@ def _open_docker(store: TarStore, source: str, name: str) -> Image:
         if layer.compression and not ref.digest:
             digest = "sha256:" + _hash_member(store, ref).hexdigest()
             ref = BlobRef(ref.key, digest, ref.size)
-            layer = Layer(**{**layer.__dict__, "digest": digest})
+            layer = replace(layer, digest=digest)
         fixed.append((layer, ref))
     tags = [t for t in (chosen.get("RepoTags") or []) if isinstance(t, str)]
     return Image(

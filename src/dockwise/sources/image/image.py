@@ -7,8 +7,9 @@ import hashlib
 import queue
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import Any, Protocol
+
+from msgspec import Struct
 
 from dockwise.sources.image import manifest as mf
 from dockwise.sources.image.digests import RegionHasher
@@ -36,8 +37,7 @@ def compression_of(head: bytes) -> str:
     return ""
 
 
-@dataclass(frozen=True)
-class BlobRef:
+class BlobRef(Struct, frozen=True):
     key: str  # what the store finds it by: a digest, or a path inside a docker-archive
     digest: str  # "sha256:..." the bytes must hash to ("" when unknown: verify diff_id only)
     size: int  # -1 when unknown

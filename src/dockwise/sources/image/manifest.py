@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any
+
+from msgspec import Struct
 
 from dockwise.sources.image.model import ImageError
 
@@ -20,8 +21,7 @@ INDEX_TYPES = frozenset({OCI_INDEX, DOCKER_LIST})
 MANIFEST_TYPES = frozenset({OCI_MANIFEST, DOCKER_MANIFEST})
 
 
-@dataclass(frozen=True)
-class Descriptor:
+class Descriptor(Struct, frozen=True):
     media_type: str
     digest: str
     size: int
@@ -139,8 +139,7 @@ def index_entries(doc: Any, where: str) -> list[Descriptor]:
     return [descriptor(m, where) for m in doc["manifests"]]
 
 
-@dataclass(frozen=True)
-class ImageManifest:
+class ImageManifest(Struct, frozen=True):
     config: Descriptor
     layers: tuple[Descriptor, ...]
 

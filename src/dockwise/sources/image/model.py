@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import NamedTuple
+
+from msgspec import Struct
 
 
 class ImageError(Exception):
     """A source that cannot be read: a one-line message naming the source (and blob)."""
 
 
-@dataclass(frozen=True)
-class Layer:
+class Layer(Struct, frozen=True):
     index: int  # 0 = base layer
     digest: str  # "sha256:..." of the blob as stored
     diff_id: str  # "sha256:..." of the uncompressed tar (config rootfs.diff_ids)
@@ -36,8 +36,7 @@ class Entry(NamedTuple):
     unsafe: str = ""  # "absolute" / "dotdot" / "link-dotdot"...: the raw name was unsafe
 
 
-@dataclass(frozen=True)
-class Limits:
+class Limits(Struct, frozen=True):
     """Bounds on hostile input. A compressed layer may inflate to `ratio` x its stored size
     once past `ratio_floor` bytes, and never past `max_layer_bytes` (real layers inflate 2-5x;
     gzip tops out near 1000x, zstd far higher). A registry that sends nothing for `timeout`
