@@ -159,8 +159,9 @@ def _run(args: argparse.Namespace, debug: bool) -> int:
 
 
 def _config(args: argparse.Namespace, rule_ids: Sequence[str]) -> Config:
-    from msgspec.structs import replace
     from pathlib import Path
+
+    from msgspec.structs import replace
 
     from dockwise.config import ConfigError, check_rule_ids, find_config, load_config
 
