@@ -202,3 +202,68 @@ def test_the_report_of_a_batch_is_the_same_in_one_process(tmp_path: Path) -> Non
     assert reports["1"].stdout == reports["2"].stdout
     assert reports["1"].stderr == reports["2"].stderr
     assert len(json.loads(reports["1"].stdout)["findings"]) > 60
+
+
+CONTEXTS = r"""
+import json, os, sys
+from pathlib import Path
+
+import dockwise.sources.context as context
+
+computed_here = []
+load_context = context.load_context
+def counted(*args, **kwargs):
+    computed_here.append(os.getpid())
+    return load_context(*args, **kwargs)
+context.load_context = counted
+
+from dockwise.config import Config
+from dockwise.engine import check_project
+from dockwise.project import load_files
+from dockwise.rules import all_rules
+
+paths = sorted(Path(sys.argv[1]).glob("*/Dockerfile"))
+rules = all_rules()
+shared = load_files(paths, Config())
+shared_outcome = check_project(shared, rules, jobs=2)
+here = len(computed_here)
+alone = load_files(paths, Config())
+alone_outcome = check_project(alone, rules, jobs=1)
+def ignored(project):
+    return {
+        name: sorted(f for f in ("app.py", ".env", "notes.md", "keep.md") if c.ignore and c.ignore.is_ignored(f))
+        for name, c in project.contexts.items()
+    }
+print(json.dumps({
+    "count": len(paths),
+    "computed_here": here,
+    "contexts": len(shared.contexts),
+    "ignored_equal": ignored(shared) == ignored(alone),
+    "ignored": ignored(shared)["svc03/Dockerfile"],
+    "findings_equal": shared_outcome == alone_outcome,
+}))
+"""
+
+
+def test_build_contexts_with_ignore_files_come_back_from_the_helper(tmp_path: Path) -> None:
+    """An ignore file's matchers are closures, which pickle cannot take: they travel as
+    their patterns, so the helper's share of the contexts is not computed again here."""
+    for index in range(60):
+        where = tmp_path / f"svc{index:02d}"
+        where.mkdir()
+        (where / "Dockerfile").write_text("FROM python:3.12-slim\nCOPY . /srv\nUSER 10001\n")
+        (where / ".dockerignore").write_text(".env\n*.md\n!keep.md\n")
+        for name in ("app.py", ".env", "notes.md", "keep.md"):
+            (where / name).write_text("x = 1\n")
+    done = subprocess.run(
+        [sys.executable, "-c", CONTEXTS, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report["count"] == report["contexts"] == 60
+    assert report["computed_here"] < 50  # the helper's chunks were not redone here
+    assert report["ignored"] == [".env", "notes.md"]
+    assert report["ignored_equal"] and report["findings_equal"]

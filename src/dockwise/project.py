@@ -481,10 +481,12 @@ def project_from_text(text: str, config: Config, name: str = "-") -> Project:
 
 
 def _choice_above(
-    dockerfile: Path, seen: dict[Path, list[str]] | None = None
+    dockerfile: Path,
+    seen: dict[Path, list[str]] | None = None,
+    loaded: dict[Path, ComposeFile] | None = None,
 ) -> StageChoice | None:
-    """What the compose files beside or above a Dockerfile say ships (`seen`: the folders
-    already listed, for many Dockerfiles at once)."""
+    """What the compose files beside or above a Dockerfile say ships (for many Dockerfiles
+    at once, `seen`: the folders already listed, `loaded`: the compose files read)."""
     from dockwise.model import link
 
     paths = link.compose_files_above(dockerfile, listings=seen)
@@ -492,8 +494,11 @@ def _choice_above(
         return None
     from dockwise.sources.compose import load_compose
 
-    composes = [load_compose(path, path.name) for path in paths]
-    return link.stage_choice(dockerfile, composes, _display_path)
+    loaded = {} if loaded is None else loaded
+    for path in paths:
+        if path not in loaded:
+            loaded[path] = load_compose(path, path.name)
+    return link.stage_choice(dockerfile, [loaded[path] for path in paths], _display_path)
 
 
 def _display_path(path: Path) -> str:
@@ -509,12 +514,13 @@ def _choices_above(paths: list[Path], root: Path) -> dict[str, StageChoice]:
     of each folder and one look for .git in it, whatever the number of Dockerfiles."""
     choices: dict[str, StageChoice] = {}
     seen: dict[Path, list[str]] = {}
+    loaded: dict[Path, ComposeFile] = {}
     composes: dict[str, bool] = {}
     tops: dict[str, str | None] = {}
     for path in paths:
         if not _any_compose_above(os.path.dirname(path), composes, tops):
             continue
-        choice = _choice_above(path, seen)
+        choice = _choice_above(path, seen, loaded)
         if choice is not None:
             choices[path.relative_to(root).as_posix()] = choice
     return choices

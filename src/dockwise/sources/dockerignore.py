@@ -90,6 +90,11 @@ class IgnorePattern:
         """Whether this pattern alone matches ``relpath`` itself (no parent logic)."""
         return self._match(relpath)
 
+    def __reduce__(self) -> tuple[Callable[..., IgnorePattern], tuple[object, ...]]:
+        # its matcher is a closure, which pickle cannot take (a batch's build contexts come
+        # back pickled from a helper process, forked.py): it travels as its pattern
+        return _compiled_again, (self.line, self.raw, self.pattern, self.exclusion)
+
 
 class IgnoreVerdict(Struct, frozen=True):
     ignored: bool
@@ -115,6 +120,10 @@ class DockerIgnore:
     _table: tuple[tuple[bool, Matcher], ...] = field(
         default=(), init=False, repr=False, compare=False
     )
+
+    def __reduce__(self) -> tuple[type[DockerIgnore], tuple[object, ...]]:
+        # without its matchers and cache of verdicts: made again from the patterns
+        return DockerIgnore, (self.path, self.patterns, self.errors, self.suspicious)
 
     def __post_init__(self) -> None:
         table = tuple((pat.exclusion, pat._match) for pat in self.patterns)
@@ -378,6 +387,15 @@ def _new_pattern(line: int, raw: str, entry: str) -> tuple[IgnorePattern, list[s
         return compiled
     kind, matcher, source, notes = compiled
     return IgnorePattern(line, raw, text, exclusion, kind, matcher, source), notes
+
+
+def _compiled_again(line: int, raw: str, pattern: str, exclusion: bool) -> IgnorePattern:
+    """A pattern that compiled once, compiled again (IgnorePattern.__reduce__)."""
+    compiled = _compile(pattern)
+    if isinstance(compiled, str):  # it did compile: the same text gives the same result
+        raise ValueError(compiled)
+    kind, matcher, source, _ = compiled
+    return IgnorePattern(line, raw, pattern, exclusion, kind, matcher, source)
 
 
 def _compile(pattern: str) -> _Compiled | str:
