@@ -409,9 +409,14 @@ def load_files(paths: list[Path], config: Config, target: str | None = None) -> 
     resolved = [path.resolve() for path in paths]
     root = Path(os.path.commonpath([path.parent for path in resolved]))
     discovery = Discovery(dockerfiles=tuple(resolved))
-    choices = _choices_above(resolved, root)
+    choices: dict[str, StageChoice] = {}
     dockerfiles, problems, templates = _load_dockerfiles(
-        discovery.dockerfiles, root, config, target, choices
+        discovery.dockerfiles,
+        root,
+        config,
+        target,
+        choices,
+        find_choices=lambda: choices.update(_choices_above(resolved, root)),
     )
     return Project(
         root,
@@ -601,24 +606,27 @@ def _load_folder(root: Path, config: Config, target: str | None) -> Project:
     shell = Project(root, config, (), discovery)
     choices: dict[str, StageChoice] = {}
     context_dirs: dict[str, Path] = {}
-    if discovery.compose_files:
-        for compose in shell.compose_files:
-            for build in compose.builds:
-                context_dirs.setdefault(shell.relpath(build.dockerfile), build.context)
-        resolved: dict[Path, Path] = {}
-        for path in discovery.dockerfiles:
-            choice = link.stage_choice(path, shell.compose_files, shell.relpath, resolved)
-            if choice is not None:
-                choices[shell.relpath(path)] = choice
-    above = _compose_above_folder(root)
-    if above:
-        for path in discovery.dockerfiles:
-            if shell.relpath(path) not in choices:
-                choice = link.stage_choice(path, above, _display_path)
+
+    def find_choices() -> None:
+        if discovery.compose_files:
+            for compose in shell.compose_files:
+                for build in compose.builds:
+                    context_dirs.setdefault(shell.relpath(build.dockerfile), build.context)
+            resolved: dict[Path, Path] = {}
+            for path in discovery.dockerfiles:
+                choice = link.stage_choice(path, shell.compose_files, shell.relpath, resolved)
                 if choice is not None:
                     choices[shell.relpath(path)] = choice
+        above = _compose_above_folder(root)
+        if above:
+            for path in discovery.dockerfiles:
+                if shell.relpath(path) not in choices:
+                    choice = link.stage_choice(path, above, _display_path)
+                    if choice is not None:
+                        choices[shell.relpath(path)] = choice
+
     dockerfiles, problems, templates = _load_dockerfiles(
-        discovery.dockerfiles, root, config, target, choices
+        discovery.dockerfiles, root, config, target, choices, find_choices
     )
     return Project(
         root,
@@ -660,37 +668,44 @@ def _load_dockerfiles(
     config: Config,
     target: str | None,
     choices: Mapping[str, StageChoice],
+    find_choices: Callable[[], object],
 ) -> tuple[tuple[Dockerfile, ...], tuple[InputProblem, ...], tuple[TemplateFile, ...]]:
-    """The Dockerfiles parsed, in order, with the read problems and templates among them."""
+    """The Dockerfiles parsed, in order, with the read problems and templates among them.
+    `find_choices` fills `choices` (what compose files say ships); for a large batch it runs
+    while a helper parses, so the stage that ships is set on each Dockerfile once parsed."""
 
     def load(path: Path) -> Dockerfile | InputProblem | TemplateFile:
-        relpath = path.relative_to(root).as_posix()
-        choice = choices.get(relpath)
-        chosen = target or (choice.target if choice else None) or config.target
-        return _load_dockerfile(path, relpath, chosen)
+        return _load_dockerfile(path, path.relative_to(root).as_posix())
 
-    loaded = _map(load, paths)
+    loaded = _map(load, paths, find_choices)
     problems = tuple(one for one in loaded if isinstance(one, InputProblem))
     templates = tuple(one for one in loaded if isinstance(one, TemplateFile))
-    dockerfiles = tuple(one for one in loaded if not isinstance(one, InputProblem | TemplateFile))
-    return dockerfiles, problems, templates
+    dockerfiles = []
+    for one in loaded:
+        if not isinstance(one, InputProblem | TemplateFile):
+            choice = choices.get(one.relpath)
+            chosen = target or (choice.target if choice else None) or config.target
+            dockerfiles.append(one.with_target(chosen) if chosen else one)
+    return tuple(dockerfiles), problems, templates
 
 
-def _map(function: Callable[[Path], T], paths: Sequence[Path]) -> list[T]:
-    """`[function(path) for path in paths]`: for a large batch, shared with a helper
-    process forked before the parser is loaded (each process then loads its own); parsing
-    is most of what a batch does before the rules run, and the rest runs on every core."""
+def _map(
+    function: Callable[[Path], T], paths: Sequence[Path], first: Callable[[], object]
+) -> list[T]:
+    """`[function(path) for path in paths]` after `first()`: for a large batch, shared with
+    a helper process forked before the parser is loaded (each process then loads its own),
+    `first` running here meanwhile; parsing is most of what a batch does before the rules
+    run, and the rest runs on every core."""
     if len(paths) >= PARALLEL_MIN_DOCKERFILES and _GO_PARSER not in sys.modules:
         from dockwise import forked
 
         if forked.can_fork(forked.jobs_wanted(), len(paths)):
-            return forked.forked_map(function, paths)
+            return forked.forked_map(function, paths, first=first)
+    first()
     return [function(path) for path in paths]
 
 
-def _load_dockerfile(
-    path: Path, relpath: str, target: str | None
-) -> Dockerfile | InputProblem | TemplateFile:
+def _load_dockerfile(path: Path, relpath: str) -> Dockerfile | InputProblem | TemplateFile:
     """One Dockerfile parsed, or why it is not: it cannot be read, it is a template."""
     from dockwise.sources.dockerfile import DockerfileError, parse_dockerfile, read_dockerfile_text
 
@@ -701,7 +716,7 @@ def _load_dockerfile(
     template = _template_marker(text)
     if template is not None:
         return TemplateFile(relpath, *template)
-    return parse_dockerfile(text, path, relpath, target)
+    return parse_dockerfile(text, path, relpath)
 
 
 # Jinja/cookiecutter syntax: `{% ... %}` and `{# ... #}` never occur in a Dockerfile; `{{`
