@@ -30,7 +30,7 @@ report = {}
 report["squares"] = forked_map(lambda n: n * n, items) == [n * n for n in items]
 import time
 report["pids"] = len(set(forked_map(lambda n: (time.sleep(0.002), os.getpid())[1], items)))
-report["first_here"] = forked_map(lambda n: -n, items, first_here=1) == [-n for n in items]
+report["first"] = forked_map(lambda n: -n, items, first=lambda: None) == [-n for n in items]
 
 # objects both processes hold come back as the very same objects, others as equal copies
 class Model:
@@ -83,7 +83,7 @@ def test_forked_map_gives_the_map_of_one_process(tmp_path: Path) -> None:
     )
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert report["forks"] == 7  # every call shared its work
-    assert report["squares"] and report["first_here"]
+    assert report["squares"] and report["first"]
     assert report["pids"] == 2  # both processes took chunks
     assert report["shared_identical"] and report["others_equal"]
     assert report["helper_fails"]

@@ -160,7 +160,7 @@ def _run_forked(project: Project, rules: Sequence[Rule]) -> list[_Result]:
     with contextlib.suppress(Exception):  # the rule that reads them reports it
         project.load_contexts(
             lambda load, items: forked_map(
-                load, items, shared=shared, first_here=1, first=lambda: _services(project)
+                load, items, shared=shared, first=lambda: _services(project)
             )
         )
     _services(project)

@@ -87,21 +87,18 @@ def forked_map(
     shared: Sequence[object] = (),
     parts: int = CHUNKS,
     first: Callable[[], object] | None = None,
-    first_here: int = 0,
 ) -> list[R]:
     """`[function(item) for item in items]`, computed by this process and a forked helper.
 
     `first`, when given, runs here before this process takes its first chunk (work that
-    must stay in this process: the helper meanwhile takes more chunks). The first
-    `first_here` items are computed here before the fork: what they import or compile on
-    first use is then done once for both processes.
+    must stay in this process: the helper meanwhile takes more chunks).
 
     The helper sends each chunk's results as soon as it has them, and this process reads
     what has come between its own chunks: little is left to read once both are done."""
     import gc
 
-    results = [function(item) for item in items[:first_here]]
-    ranges = [(max(start, first_here), stop) for start, stop in chunks(len(items), min(parts, 255))]
+    results: list[R] = []
+    ranges = chunks(len(items), min(parts, 255))
     queue_read, queue_write = os.pipe()  # the chunks not taken yet, one byte each
     os.write(queue_write, bytes(range(len(ranges))))
     os.close(queue_write)
