@@ -132,3 +132,33 @@ def test_simple_command() -> None:
     assert parse_script("python /app/app.py").is_simple_command()
     assert not parse_script("cd /app && python app.py").is_simple_command()
     assert not parse_script("python app.py | tee x").is_simple_command()
+
+
+CASE_ONLY = r"""
+import sys
+from dockwise.sources.shell import parse_script
+
+script = parse_script(
+    'set -eux; arch="$(dpkg --print-architecture)"; \\\n'
+    '  case "$arch" in amd64) url=x ;; arm64) url=y ;; esac; \\\n  curl -fsSL "$url" | tar -xz'
+)
+print(script.parsed_by, sorted(c.name for c in script.commands), "bashlex" in sys.modules)
+"""
+
+
+def test_a_case_statement_goes_to_the_fallback_without_bashlex() -> None:
+    """bashlex implements no `case` (it raises on any): such a script is not handed to it,
+    and bashlex (whose import builds its parser tables) is not even imported."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", CASE_ONLY], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.split() == ["fallback", "['curl',", "'dpkg',", "'set',", "'tar']", "False"]
+
+
+def test_case_words_outside_a_case_statement_still_go_to_bashlex() -> None:
+    script = parse_script('echo "case x in"; for f in a b; do echo "$f" | cat; done')
+    assert script.parsed_by == "bashlex"
+    assert [c.name for c in script.commands] == ["echo", "echo", "cat"]

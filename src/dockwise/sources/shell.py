@@ -112,10 +112,22 @@ def _parse_cached(script: str) -> ShellScript:
         fast = _fast_split(script)
         if fast is not None:
             return fast
-    exact = _bashlex_split(script)
+    exact = None if _has_case_statement(script) else _bashlex_split(script)
     if exact is not None:
         return exact
     return _fallback_split(script)
+
+
+def _has_case_statement(script: str) -> bool:
+    """bashlex implements no `case` statement (it raises on any): such a script goes
+    straight to the fallback, without a failed parse or, often, bashlex's import."""
+    return "esac" in script and _CASE_HEAD.search(script) is not None
+
+
+# `case WORD in` where a command starts
+_CASE_HEAD = lazy_compile(
+    r"(?m)(?:^|[;&|({]|\b(?:then|do|else)\b)[ \t]*\n?[ \t]*case[ \t]+\S+[ \t\n]+in(?:[ \t\n]|$)"
+)
 
 
 def _fast_split(script: str, strict: bool = True) -> ShellScript | None:
