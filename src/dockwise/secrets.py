@@ -459,6 +459,10 @@ def _access_key_id(tokens: list[str]) -> bool:
     return not _ACCESS_KEY_SECRET_WORDS.intersection(tokens)
 
 
+_classify_cached: Final = lru_cache(maxsize=16384)(_classify_name)
+"""The assignment pass meets the same names (`password`, `api_key`) in file after file."""
+
+
 def is_credential_name(name: str) -> bool:
     """True for variable/key names that hold a credential (``DB_PASS``, ``apiKey``...)."""
     return _classify_name(name) is not None
@@ -611,8 +615,18 @@ class _Text(Struct, frozen=True, dict=True):
     path: str
 
     @cached_property
-    def lower(self) -> str:
-        return self.text.lower()
+    def raw(self) -> bytes:
+        """The text one byte a character (`?` beyond Latin-1): the offsets of the text, for
+        literal searches that cost half or less on bytes than on a wide string."""
+        return self.text.encode("latin-1", "replace")
+
+    @cached_property
+    def folded(self) -> bytes:
+        """`raw` with ASCII letters lowered: where `str.lower()` finds an ASCII word, this does,
+        at the text's own offsets (`İ`, lowered to two characters, would shift those)."""
+        if "\u212a" in self.text:  # KELVIN SIGN, which str.lower() makes a `k`
+            return self.text.replace("\u212a", "k").encode("latin-1", "replace").lower()
+        return self.raw.lower()
 
     @cached_property
     def words(self) -> _Words:
@@ -661,7 +675,7 @@ def _boundary_after(text: str, end: int, extra: str = "") -> bool:
 
 class _Format(Struct, frozen=True):
     kind: str
-    prefilter: tuple[str, ...]
+    signature: str  # a regex every match of `pattern` contains, led by a rare character
     pattern: re.Pattern[str]
     group: int = 0
     confidence: Confidence = "high"
@@ -702,58 +716,65 @@ def _jwt_ok(token: str) -> bool:
 
 
 _FORMATS: Final[tuple[_Format, ...]] = (
-    _Format("aws-access-key-id", ("AKIA", "ASIA", "ABIA", "ACCA"),
+    _Format("aws-access-key-id", r"A(?:KIA|SIA|BIA|CCA)[A-Z0-9]{16}",
             lazy_compile(r"(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}")),
-    _Format("gcp-api-key", ("AIza",), lazy_compile(r"AIza[0-9A-Za-z_\-]{35}"), tail="-"),
-    _Format("google-oauth-client-secret", ("GOCSPX-",), lazy_compile(r"GOCSPX-[A-Za-z0-9_\-]{28}")),
-    _Format("azure-storage-key", ("AccountKey=",),
+    _Format("gcp-api-key", r"AIza", lazy_compile(r"AIza[0-9A-Za-z_\-]{35}"), tail="-"),
+    _Format("google-oauth-client-secret", r"GOCSPX-",
+            lazy_compile(r"GOCSPX-[A-Za-z0-9_\-]{28}")),
+    _Format("azure-storage-key", r"AccountKey=",
             lazy_compile(r"AccountKey=([A-Za-z0-9+/]{86}==)"), group=1),
-    _Format("azure-shared-access-key", ("SharedAccessKey=",),
+    _Format("azure-shared-access-key", r"SharedAccessKey=",
             lazy_compile(r"SharedAccessKey=([A-Za-z0-9+/]{42,43}=)"), group=1),
-    _Format("azure-sas-token", ("sig=",),
+    _Format("azure-sas-token", r"\?sig=|&sig=|;sig=",
             lazy_compile(r"[?&;]sig=([A-Za-z0-9%+/]{40,100}(?:%3D|=)*)"), group=1,
             check=lambda v: _mixed(v)),
-    _Format("azure-ad-client-secret", ("Q~",),
+    _Format("azure-ad-client-secret", r"Q~[A-Za-z0-9_~.\-]{31}",
             lazy_compile(r"[A-Za-z0-9_~.\-]{3}\dQ~[A-Za-z0-9_~.\-]{31,34}"), check=_mixed),
-    _Format("github-token", ("ghp_", "gho_", "ghu_", "ghs_", "ghr_"),
+    _Format("github-token", r"_(?<=gh[pousr]_)[A-Za-z0-9]{36}",
             lazy_compile(r"gh[pousr]_[A-Za-z0-9]{36,251}")),
-    _Format("github-token", ("github_pat_",), lazy_compile(r"github_pat_[A-Za-z0-9_]{60,255}")),
-    _Format("gitlab-token", ("gl",),
+    _Format("github-token", r"_(?<=github_)pat_",
+            lazy_compile(r"github_pat_[A-Za-z0-9_]{60,255}")),
+    _Format("gitlab-token",
+            r"-(?:(?<=glpat-)|(?<=glrt-)|(?<=gldt-)|(?<=glptt-)|(?<=glcbt-)|(?<=glft-)"
+            r"|(?<=glsoat-)|(?<=glimt-))[A-Za-z0-9_\-]{20}",
             lazy_compile(r"gl(?:pat|rt|dt|ptt|cbt|ft|soat|imt)-[A-Za-z0-9_\-]{20,64}"
                        r"(?:\.[A-Za-z0-9_\-]{2,}){0,2}"), check=_mixed),
-    _Format("bitbucket-app-password", ("ATBB",), lazy_compile(r"ATBB[A-Za-z0-9_=.\-]{24,}"),
+    _Format("bitbucket-app-password", r"ATBB", lazy_compile(r"ATBB[A-Za-z0-9_=.\-]{24,}"),
             check=_mixed),
-    _Format("atlassian-api-token", ("ATATT",), lazy_compile(r"ATATT[A-Za-z0-9_=\-]{40,}"),
+    _Format("atlassian-api-token", r"ATATT", lazy_compile(r"ATATT[A-Za-z0-9_=\-]{40,}"),
             check=_mixed),
-    _Format("slack-token", ("xox",),
+    _Format("slack-token", r"-(?<=xox[abposre]-)",
             lazy_compile(r"xox[abposre]-[0-9A-Za-z]{1,16}-[0-9A-Za-z\-]{10,}"),
             check=lambda v: sum(c.isdigit() for c in v) >= 6, tail="-"),
-    _Format("slack-token", ("xapp-",), lazy_compile(r"xapp-\d-[A-Z0-9]+-\d+-[a-z0-9]{32,}")),
-    _Format("slack-webhook", ("hooks.slack.com",),
+    _Format("slack-token", r"-(?<=xapp-)",
+            lazy_compile(r"xapp-\d-[A-Z0-9]+-\d+-[a-z0-9]{32,}")),
+    _Format("slack-webhook", r"/(?<=hooks\.slack\.com/)",
             lazy_compile(r"hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9_]{6,}/"
                        r"[A-Za-z0-9_]{6,}/[A-Za-z0-9_]{8,}")),
-    _Format("discord-webhook", ("/api/webhooks/",),
+    _Format("discord-webhook", r"/api/webhooks/",
             lazy_compile(r"discord(?:app)?\.com/api/webhooks/\d{5,}/[A-Za-z0-9_\-]{40,}")),
-    _Format("telegram-bot-token", (":AA",), lazy_compile(r"\d{8,10}:AA[A-Za-z0-9_\-]{33}"),
-            tail="-"),
-    _Format("stripe-secret-key", ("sk_live_", "rk_live_"),
+    _Format("telegram-bot-token", r"A(?<=:A)A[A-Za-z0-9_\-]{33}",
+            lazy_compile(r"\d{8,10}:AA[A-Za-z0-9_\-]{33}"), tail="-"),
+    _Format("stripe-secret-key", r"_(?<=[rs]k_)live_",
             lazy_compile(r"[rs]k_live_[0-9A-Za-z]{10,247}")),
-    _Format("stripe-test-key", ("sk_test_", "rk_test_"),
+    _Format("stripe-test-key", r"_(?<=[rs]k_)test_",
             lazy_compile(r"[rs]k_test_[0-9A-Za-z]{10,247}"), confidence="low"),
-    _Format("stripe-webhook-secret", ("whsec_",), lazy_compile(r"whsec_[A-Za-z0-9+/]{32,}")),
-    _Format("twilio-api-key", ("SK",), lazy_compile(r"SK[0-9a-fA-F]{32}"), check=_mixed),
-    _Format("twilio-auth-token", ("AC",), lazy_compile(r"AC[0-9a-f]{32}:([0-9a-f]{32})"),
-            group=1),
-    _Format("sendgrid-api-key", ("SG.",),
+    _Format("stripe-webhook-secret", r"_(?<=whsec_)",
+            lazy_compile(r"whsec_[A-Za-z0-9+/]{32,}")),
+    _Format("twilio-api-key", r"SK[0-9a-fA-F]{32}", lazy_compile(r"SK[0-9a-fA-F]{32}"),
+            check=_mixed),
+    _Format("twilio-auth-token", r"AC[0-9a-f]{32}:",
+            lazy_compile(r"AC[0-9a-f]{32}:([0-9a-f]{32})"), group=1),
+    _Format("sendgrid-api-key", r"SG\.",
             lazy_compile(r"SG\.[A-Za-z0-9_\-]{16,32}\.[A-Za-z0-9_\-]{30,50}"), tail="-"),
-    _Format("anthropic-api-key", ("sk-ant-",), lazy_compile(r"sk-ant-[a-z0-9]+-[A-Za-z0-9_\-]{32,}"),
-            tail="-"),
-    _Format("openai-api-key", ("sk-",),
+    _Format("anthropic-api-key", r"-(?<=sk-)ant-",
+            lazy_compile(r"sk-ant-[a-z0-9]+-[A-Za-z0-9_\-]{32,}"), tail="-"),
+    _Format("openai-api-key", r"-(?<=sk-)[A-Za-z0-9_\-]{32}",
             lazy_compile(r"sk-(?:(?:proj|svcacct|admin|None)-)?[A-Za-z0-9_\-]{32,}"),
             check=_openai_ok, tail="-"),
-    _Format("npm-token", ("npm_",), lazy_compile(r"npm_[A-Za-z0-9]{36}")),
-    _Format("pypi-token", ("pypi-Ag",), lazy_compile(r"pypi-Ag[A-Za-z0-9_\-]{60,}")),
-    _Format("jwt", ("eyJ",),
+    _Format("npm-token", r"_(?<=npm_)", lazy_compile(r"npm_[A-Za-z0-9]{36}")),
+    _Format("pypi-token", r"-(?<=pypi-)Ag", lazy_compile(r"pypi-Ag[A-Za-z0-9_\-]{60,}")),
+    _Format("jwt", r"J(?<=eyJ)",
             lazy_compile(r"eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]*"),
             check=_jwt_ok, tail="-."),
 )  # fmt: skip
@@ -805,13 +826,31 @@ def _locate_words(text: str, words: _Words, indexes: list[int]) -> dict[int, int
     return located
 
 
+_SIGNATURES: Final = tuple(lazy_compile(fmt.signature) for fmt in _FORMATS)
+_ANY_SIGNATURE: Final = lazy_compile("|".join(fmt.signature for fmt in _FORMATS))
+"""Every signature begins with one of a few characters (`A`, `S`, `_`, `-`, ...), which the
+regex engine skips to: one pass finds which formats can match, where a literal prefilter
+per format took one pass each."""
+
+
+def _present_formats(joined: str) -> list[_Format]:
+    """The formats whose signature is in ``joined``: the only ones that can match there."""
+    found: set[int] = set()
+    match = _ANY_SIGNATURE.search(joined)
+    while match is not None:
+        at = match.start()
+        for number, signature in enumerate(_SIGNATURES):
+            if number not in found and signature.match(joined, at) is not None:
+                found.add(number)
+        match = _ANY_SIGNATURE.search(joined, at + 1)
+    return [fmt for number, fmt in enumerate(_FORMATS) if number in found]
+
+
 def _known_format_hits(doc: _Text) -> Iterator[_Hit]:
     words = doc.words
     joined = words.joined
     found: list[tuple[int, int, int, _Format, str]] = []  # (word, start, end, format, value)
-    for fmt in _FORMATS:
-        if not any(p in joined for p in fmt.prefilter):
-            continue
+    for fmt in _present_formats(joined):
         for match in fmt.pattern.finditer(joined):
             start, end = match.span()
             if not _boundary_before(joined, start) or not _boundary_after(joined, end, fmt.tail):
@@ -832,9 +871,12 @@ def _known_format_hits(doc: _Text) -> Iterator[_Hit]:
 
 # --------------------------------------------------------------------------- base64 values
 
-_ENCODED_VALUE: Final = lazy_compile(
-    r"^[\"']?(?P<b64>[A-Za-z0-9+/]{20,}={0,2})[\"']?[,;]?$", re.MULTILINE
-)  # one whole word of _Words.joined: a YAML/JSON value (``key: value``, ``"key": "value"``)
+_ENCODED_BODY: Final = r"[\"']?(?P<b64>[A-Za-z0-9+/]{20,}={0,2})[\"']?[,;]?"
+_ENCODED_VALUE: Final = lazy_compile(rf"{_ENCODED_BODY}(?=\n|\Z)")
+_ENCODED_NEXT: Final = lazy_compile(rf"\n{_ENCODED_BODY}(?=\n|\Z)")
+"""One whole word of _Words.joined: a YAML/JSON value (``key: value``, ``"key": "value"``).
+The first word is matched at 0, the others after their newline: the engine skips from newline
+to newline, where a `^` in multiline mode is tried at every character."""
 _MAX_DECODED: Final = 16 * 1024
 """Encoded characters decoded per value: enough for a PEM key or any URL, bounded for speed."""
 
@@ -872,11 +914,12 @@ def _encoded_hits(doc: _Text) -> Iterator[_Hit]:
     words = doc.words
     values: list[tuple[int, int, int]] = []  # (word index, start, end) of each encoded value
     decoded_texts: list[str] = []
-    for match in _ENCODED_VALUE.finditer(words.joined):
+    first = _ENCODED_VALUE.match(words.joined)
+    for match in chain((first,) if first else (), _ENCODED_NEXT.finditer(words.joined)):
         decoded = _decode_base64_text(match.group("b64"))
         if decoded is None or not decoded.strip():
             continue
-        index = bisect.bisect_right(words.starts, match.start()) - 1
+        index = bisect.bisect_right(words.starts, match.start("b64")) - 1
         start, end = (p - words.starts[index] for p in match.span("b64"))
         values.append((index, start, end))
         decoded_texts.append(decoded)
@@ -911,7 +954,7 @@ _KEY_LABELS: Final = {"RSA": "RSA", "EC": "EC", "DSA": "DSA", "OPENSSH": "OpenSS
 
 def _private_key_hits(doc: _Text) -> Iterator[_Hit]:
     text = doc.text
-    if "PRIVATE KEY" not in text and "PuTTY-User-Key-File" not in text:
+    if b"PRIVATE KEY" not in doc.raw and b"PuTTY-User-Key-File" not in doc.raw:
         return
     for match in _PRIVATE_KEY_HEADER.finditer(text):
         start, header_end = match.span()
@@ -956,7 +999,8 @@ _DOC_HOSTS: Final = lazy_compile(r"(?i)(?:^|\.)(example\.(?:com|org|net)|example
 
 def _url_hits(doc: _Text) -> Iterator[_Hit]:
     text = doc.text
-    position = text.find("://")
+    raw = doc.raw
+    position = raw.find(b"://")
     while position >= 0:
         start = position
         while start > 0 and position - start < 32 and text[start - 1] in _SCHEME_CHARS:
@@ -967,7 +1011,7 @@ def _url_hits(doc: _Text) -> Iterator[_Hit]:
             hit = _judge_url(scheme, match)
             if hit is not None:
                 yield hit
-        position = text.find("://", position + 3)
+        position = raw.find(b"://", position + 3)
 
 
 def _judge_url(scheme: str, match: re.Match[str]) -> _Hit | None:
@@ -1001,8 +1045,8 @@ _CURL_USER: Final = lazy_compile(
 
 def _curl_hits(doc: _Text) -> Iterator[_Hit]:
     text = doc.text
-    for flag in (" -u", "--user"):
-        position = text.find(flag)
+    for flag in (b" -u", b"--user"):
+        position = doc.raw.find(flag)
         while position >= 0:
             match = _CURL_USER.match(text, position)
             if match is not None:
@@ -1015,7 +1059,7 @@ def _curl_hits(doc: _Text) -> Iterator[_Hit]:
                     yield _Hit(
                         2, match.start("pw"), match.end("pw"), "basic-auth-credential", password
                     )
-            position = text.find(flag, position + 3)
+            position = doc.raw.find(flag, position + 3)
 
 
 _CLI_P_COMMAND: Final = lazy_compile(
@@ -1028,7 +1072,7 @@ _CLI_P_VALUE: Final = lazy_compile(r"-p(?P<gap>[ \t]*)(?P<pw>\"[^\"\n]+\"|'[^'\n
 def _cli_password_hits(doc: _Text) -> Iterator[_Hit]:
     """``docker login -p PW``, ``mysql -pPW``, ``sshpass -p PW``."""
     text = doc.text
-    position = text.find(" -p")
+    position = doc.raw.find(b" -p")
     while position >= 0:
         line_start, line_end = doc.line_bounds(position)
         command = _CLI_P_COMMAND.search(text, line_start, position)
@@ -1038,13 +1082,14 @@ def _cli_password_hits(doc: _Text) -> Iterator[_Hit]:
             if len(password) >= 4 and not looks_like_placeholder(password):
                 start = value.start("pw") + (value.group("pw")[0] in "\"'")
                 yield _Hit(2, start, start + len(password), "command-line-password", password)
-        position = text.find(" -p", position + 3)
+        position = doc.raw.find(b" -p", position + 3)
 
 
 # --------------------------------------------------------------------------- assignments
 
 _KEYWORDS: Final = ("pass", "pw", "secret", "token", "key", "auth", "cred")
-_NAME_CHARS: Final = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
+_KEYWORD_BYTES: Final = tuple(keyword.encode() for keyword in _KEYWORDS)
+_NAME_CHARS: Final = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-"
 _NAME_END: Final = lazy_compile(r"[\w.\-]*")
 _QUOTED: Final = r"\"(?:[^\"\\\n]|\\.){0,2000}\"|'(?:[^'\\\n]|\\.){0,2000}'|`[^`\n]{0,2000}`"
 _UNQUOTED: Final = r"[^\s\"'`,;<>\\]{1,2000}"
@@ -1079,9 +1124,9 @@ _AUTH_SCHEMES: Final = frozenset({"bearer", "basic", "token", "digest"})
 
 
 def _keyword_offsets(doc: _Text) -> list[int]:
-    low = doc.lower
+    low = doc.folded
     offsets: list[int] = []
-    for keyword in _KEYWORDS:
+    for keyword in _KEYWORD_BYTES:
         position = low.find(keyword)
         while position >= 0:
             offsets.append(position)
@@ -1092,26 +1137,23 @@ def _keyword_offsets(doc: _Text) -> list[int]:
 
 def _assignment_hits(doc: _Text) -> Iterator[_Hit]:
     text = doc.text
-    if "kind: SealedSecret" in text:  # values are ciphertext for the cluster's key
+    if b"kind: SealedSecret" in doc.raw:  # values are ciphertext for the cluster's key
         return
-    classes: dict[str, NameClass | None] = {}
     covered = -1
+    name_end = _NAME_END.match
     for offset in _keyword_offsets(doc):
         if offset < covered:
             continue
-        start = offset
-        while start > 0 and offset - start < 100 and text[start - 1] in _NAME_CHARS:
-            start -= 1
-        name_match = _NAME_END.match(text, offset)
-        end = name_match.end() if name_match else offset
+        # the name runs back over name characters, 100 at most
+        window = text[max(0, offset - 100) : offset]
+        start = offset - len(window) + len(window.rstrip(_NAME_CHARS))
+        end = name_end(text, offset).end()  # type: ignore[union-attr]  # `*` always matches
         covered = end
         raw_name = text[start:end]
         name = raw_name.strip(".-")
         if not name or len(name) > 100:
             continue
-        if name not in classes:
-            classes[name] = _classify_name(name)
-        name_class = classes[name]
+        name_class = _classify_cached(name)
         if name_class is None and name.lower() == "pwd" and _pwd_is_password(text, start, end):
             name_class = "password"
         if name_class is None or (
@@ -1214,7 +1256,7 @@ def _assignment_at(
         return None  # a query parameter of a documentation URL (RFC examples, example.com)
     if previous == "$" and text.startswith(":", end):
         return None  # a GraphQL variable and its type: `$key: String!`
-    if _CALL_BEFORE.search(before):
+    if before.endswith(_QUOTES) and _CALL_BEFORE.search(before):  # (`$` ends on a quote)
         call = _CALL_DEFAULT.match(text, end, line_end)
         return _judge_value(doc, call, name, name_class, previous) if call else None
     if before.endswith("${"):  # shell parameter expansion: only a default is a literal
@@ -1227,7 +1269,7 @@ def _assignment_at(
         match = _SPACED_VALUE.match(text, end, line_end)
         if match is not None and _OPTION_LIST.match(match.group("val").strip("\"'")):
             return None  # `--secret id=npm_token,env=NPM_TOKEN`: options naming a secret
-    if match is None and _NAME_KEY_BEFORE.search(before):
+    if match is None and _may_end_name_key(before) and _NAME_KEY_BEFORE.search(before):
         tail_end = line_end
         for _ in range(3):
             nxt = text.find("\n", tail_end + 1)
@@ -1238,6 +1280,16 @@ def _assignment_at(
     if doc.style != "config" and _inside_string(before) and previous not in ("?", "&"):
         previous = ";"  # a key=value list inside a string literal (DSN, connection string)
     return _judge_value(doc, match, name, name_class, previous)
+
+
+_QUOTES: Final = ("'", '"')
+
+
+def _may_end_name_key(before: str) -> bool:
+    """False when `_NAME_KEY_BEFORE` cannot match: it ends on `:`, `=`, `[` or a space, and
+    then an optional quote (`before` is one line: its `$` is its end)."""
+    last = before[-2:-1] if before.endswith(_QUOTES) else before[-1:]
+    return last in (":", "=", "[") or last.isspace()
 
 
 def _inside_string(before: str) -> bool:
@@ -1251,7 +1303,8 @@ def _spaced_context(doc: _Text, before: str, raw_name: str, start: int) -> bool:
         return True  # CREATE USER x WITH [ENCRYPTED] PASSWORD '...'
     if raw_name.startswith("--"):
         return True
-    if stripped.upper() in {"ENV", "ARG"} or stripped.upper().endswith(" ENV"):
+    upper = stripped.upper()
+    if upper in {"ENV", "ARG"} or upper.endswith(" ENV"):
         return True
     if stripped.endswith((" set", " config")):  # aws configure set NAME VALUE
         return True
@@ -1268,6 +1321,25 @@ _SQL_IDENTIFIED_BY: Final = lazy_compile(
 )
 
 
+def _sql_identified_by(doc: _Text) -> Iterator[re.Match[str]]:
+    """`_SQL_IDENTIFIED_BY.finditer(doc.text)`, tried only where `identified` is: the regex,
+    being case-insensitive, would be tried at every character. Its `i` also matches `İ` and
+    `ı`, which `folded` does not see: a text holding one is searched whole."""
+    text = doc.text
+    if "\u0130" in text or "\u0131" in text:
+        yield from _SQL_IDENTIFIED_BY.finditer(text)
+        return
+    folded = doc.folded
+    position = folded.find(b"identified")
+    while position >= 0:
+        match = _SQL_IDENTIFIED_BY.match(text, position)
+        if match is not None:
+            yield match
+            position = folded.find(b"identified", match.end())
+        else:
+            position = folded.find(b"identified", position + 1)
+
+
 def _in_sql_role_statement(text: str, start: int) -> bool:
     """True inside ``CREATE|ALTER USER|ROLE|LOGIN ...`` or ``GRANT ... TO ...`` (same statement)."""
     window = max(0, start - 300, text.rfind(";", max(0, start - 300), start) + 1)
@@ -1276,9 +1348,9 @@ def _in_sql_role_statement(text: str, start: int) -> bool:
 
 def _sql_password_hits(doc: _Text) -> Iterator[_Hit]:
     """``CREATE USER x IDENTIFIED BY '...'`` (MySQL, Oracle), ``ALTER USER ... IDENTIFIED BY``."""
-    if "identified" not in doc.lower:
+    if b"identified" not in doc.folded:
         return
-    for match in _SQL_IDENTIFIED_BY.finditer(doc.text):
+    for match in _sql_identified_by(doc):
         if _in_sql_role_statement(doc.text, match.start()):
             hit = _judge_value(doc, match, "password", "password", ";")
             if hit is not None:
