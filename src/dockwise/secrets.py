@@ -1011,10 +1011,10 @@ _DOC_HOSTS: Final = lazy_compile(r"(?i)(?:^|\.)(example\.(?:com|org|net)|example
 
 def _url_hits(doc: _Text) -> Iterator[_Hit]:
     text = doc.text
-    raw = doc.raw
-    position = raw.find(b"://")
-    while position >= 0:
-        match = _USERINFO.match(text, position + 3)  # most URLs have none: no scheme needed
+    userinfo = _USERINFO.match
+    for separator in _bytes_re(rb"://").finditer(doc.raw):
+        position = separator.start()
+        match = userinfo(text, position + 3)  # most URLs have none: no scheme needed
         if match is not None:
             start = position
             while start > 0 and position - start < 32 and text[start - 1] in _SCHEME_CHARS:
@@ -1023,7 +1023,6 @@ def _url_hits(doc: _Text) -> Iterator[_Hit]:
             hit = _judge_url(scheme, match) if scheme else None
             if hit is not None:
                 yield hit
-        position = raw.find(b"://", position + 3)
 
 
 def _judge_url(scheme: str, match: re.Match[str]) -> _Hit | None:
