@@ -613,20 +613,21 @@ class _Text(Struct, frozen=True, dict=True):
     text: str
     style: Literal["code", "json", "config"]
     path: str
+    raw: bytes
+    """The text one byte a character (`?` beyond Latin-1): the offsets of the text, for
+    literal searches that cost half or less on bytes than on a wide string."""
+    folded: bytes
+    """`raw` with ASCII letters lowered: where `str.lower()` finds an ASCII word, this does,
+    at the text's own offsets (`İ`, lowered to two characters, would shift those)."""
 
-    @cached_property
-    def raw(self) -> bytes:
-        """The text one byte a character (`?` beyond Latin-1): the offsets of the text, for
-        literal searches that cost half or less on bytes than on a wide string."""
-        return self.text.encode("latin-1", "replace")
-
-    @cached_property
-    def folded(self) -> bytes:
-        """`raw` with ASCII letters lowered: where `str.lower()` finds an ASCII word, this does,
-        at the text's own offsets (`İ`, lowered to two characters, would shift those)."""
-        if "\u212a" in self.text:  # KELVIN SIGN, which str.lower() makes a `k`
-            return self.text.replace("\u212a", "k").encode("latin-1", "replace").lower()
-        return self.raw.lower()
+    @classmethod
+    def of(cls, text: str, style: Literal["code", "json", "config"], path: str) -> _Text:
+        raw = text.encode("latin-1", "replace")
+        if "\u212a" in text:  # KELVIN SIGN, which str.lower() makes a `k`
+            folded = text.replace("\u212a", "k").encode("latin-1", "replace").lower()
+        else:
+            folded = raw.lower()
+        return cls(text, style, path, raw, folded)
 
     @cached_property
     def words(self) -> _Words:
@@ -659,7 +660,7 @@ def _style(path: str | None) -> Literal["code", "json", "config"]:
 
 
 def _prepare(text: str, path: str | None) -> _Text:
-    return _Text(text, _style(path), (path or "").lower())
+    return _Text.of(text, _style(path), (path or "").lower())
 
 
 def _boundary_before(text: str, start: int) -> bool:
@@ -845,9 +846,13 @@ def _signature_groups() -> tuple[tuple[re.Pattern[str], tuple[int, ...]], ...]:
 def _present_formats(joined: str) -> list[_Format]:
     """The formats whose signature is in ``joined``: the only ones that can match there."""
     found: set[int] = set()
+    if not joined:  # no long word: a short line, most texts handed over one by one
+        return []
     for group, numbers in _signature_groups():
-        missing = set(numbers)
         match = group.search(joined)
+        if match is None:
+            continue
+        missing = set(numbers)
         while match is not None and missing:
             at = match.start()
             for number in sorted(missing):
@@ -940,10 +945,10 @@ def _encoded_hits(doc: _Text) -> Iterator[_Hit]:
     found: dict[int, _Hit] = {}  # value number -> the first hit in its decoded text
     for number, decoded in enumerate(decoded_texts):
         if "PRIVATE KEY" in decoded or "PuTTY-User-Key-File" in decoded:
-            key = next(_private_key_hits(_Text(decoded, "config", doc.path)), None)
+            key = next(_private_key_hits(_Text.of(decoded, "config", doc.path)), None)
             if key is not None:
                 found[number] = key
-    combined = _Text("\n".join(decoded_texts), "config", doc.path)
+    combined = _Text.of("\n".join(decoded_texts), "config", doc.path)
     bounds = list(accumulate((len(t) + 1 for t in decoded_texts[:-1]), initial=0))
     for hit in sorted(chain(_known_format_hits(combined), _url_hits(combined)),
                       key=lambda h: (h.priority, h.start)):  # fmt: skip
@@ -1253,7 +1258,7 @@ def _embedded_code_hits(doc: _Text) -> Iterator[_Hit]:
                 continue
             decoded, offsets = _decode_json_string(raw)
             base = literal.start("body")
-            for hit in _assignment_hits(_Text(decoded, "code", doc.path)):
+            for hit in _assignment_hits(_Text.of(decoded, "code", doc.path)):
                 start = base + offsets[hit.start]
                 end = base + (offsets[hit.end] if hit.end < len(offsets) else len(raw))
                 yield replace(hit, start=start, end=end)
