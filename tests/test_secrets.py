@@ -950,3 +950,14 @@ def test_basic_credential_found_with_or_without_padding() -> None:
     for value in (encoded, encoded.rstrip("=")):
         text = f'headers = {{"Authorization": "Basic {value}"}}\n'
         assert [m.value for m in scan_text(text, path="client.py")] == [value]
+
+
+def test_a_letter_that_lowers_to_two_characters_shifts_no_offset() -> None:
+    """`İ`.lower() is two characters: keywords looked for in a lowered copy of the text
+    were placed after it by one character per `İ` (a missed password; an IndexError, so an
+    internal error, near the end of a text)."""
+    line = 'x = "İİİİİİİİİİİİ"; password = "Zk3v9Q2mX8pLr7Tw"\n'
+    [found] = scan_text(line, path="settings.py")
+    assert (found.kind, found.line, found.column) == ("password-assignment", 1, 33)
+    assert line[found.column - 1 :].startswith("Zk3v9Q2mX8pLr7Tw")
+    assert list(scan_text("İ" * 40 + "\nAPI_TOKEN: Zk3v9Q2mX8pLr7TwQa91\n", path="a.py")) == []
