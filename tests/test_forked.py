@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from dockwise.forked import chunks
 
@@ -72,16 +73,22 @@ print(json.dumps(report))
 """
 
 
-def test_forked_map_gives_the_map_of_one_process(tmp_path: Path) -> None:
+def _report_of(script: str, *args: str, cwd: Path | None = None) -> dict[str, Any]:
+    """The JSON line a script prints last, run in a fresh interpreter."""
     done = subprocess.run(
-        [sys.executable, "-c", SCRIPT],
+        [sys.executable, "-c", script, *args],
         capture_output=True,
         text=True,
         timeout=300,
         check=True,
-        cwd=tmp_path,
+        cwd=cwd,
     )
-    report = json.loads(done.stdout.strip().splitlines()[-1])
+    report: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return report
+
+
+def test_forked_map_gives_the_map_of_one_process(tmp_path: Path) -> None:
+    report = _report_of(SCRIPT, cwd=tmp_path)
     assert report["forks"] == 7  # every call shared its work
     assert report["squares"] and report["first"]
     assert report["pids"] == 2  # both processes took chunks
@@ -170,14 +177,7 @@ def _loading_batch(folder: Path) -> None:
 
 def test_a_large_batch_is_parsed_by_two_processes_as_by_one(tmp_path: Path) -> None:
     _loading_batch(tmp_path)
-    done = subprocess.run(
-        [sys.executable, "-c", LOADING, str(tmp_path)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=True,
-    )
-    report = json.loads(done.stdout.strip().splitlines()[-1])
+    report = _report_of(LOADING, str(tmp_path))
     assert report["forks_loading"] == 1  # the batch was shared with a helper
     assert report["forks_after"] == 0  # once the parser is loaded, no fork for loading
     assert report["count"] == 58
@@ -255,14 +255,7 @@ def test_build_contexts_with_ignore_files_come_back_from_the_helper(tmp_path: Pa
         (where / ".dockerignore").write_text(".env\n*.md\n!keep.md\n")
         for name in ("app.py", ".env", "notes.md", "keep.md"):
             (where / name).write_text("x = 1\n")
-    done = subprocess.run(
-        [sys.executable, "-c", CONTEXTS, str(tmp_path)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=True,
-    )
-    report = json.loads(done.stdout.strip().splitlines()[-1])
+    report = _report_of(CONTEXTS, str(tmp_path))
     assert report["count"] == report["contexts"] == 60
     assert report["computed_here"] < 50  # the helper's chunks were not redone here
     assert report["ignored"] == [".env", "notes.md"]
