@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import random
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fresh import COUNT_FORKS, report_of
 
 from dockwise.config import Config
 from dockwise.engine import PARALLEL_MIN_DOCKERFILES, check_project
@@ -73,9 +71,9 @@ def batch(tmp_path_factory: pytest.TempPathFactory) -> Project:
     return load_files(_batch(folder, count, seed=11), Config())
 
 
-# Run in a fresh interpreter: the engine forks only when no other thread runs, and earlier
-# tests of the session may leave threads behind (servers, hashing threads).
-TWO_PROCESSES = """
+# run in a fresh interpreter (fresh.py)
+TWO_PROCESSES = (
+    """
 import json, os, sys
 sys.path.insert(0, sys.argv[2])
 from pathlib import Path
@@ -91,12 +89,9 @@ rules = all_rules()
 # loaded by the run, in one process or two
 batch = load_files(paths, Config())
 one = check_project(batch, rules, jobs=1)
-forks = []
-fork = os.fork
-def counted_fork():
-    forks.append(1)
-    return fork()
-os.fork = counted_fork
+"""
+    + COUNT_FORKS
+    + """
 shared = load_files(paths, Config())
 two = check_project(shared, rules, jobs=2)
 forks_two = len(forks)
@@ -118,18 +113,12 @@ print(json.dumps({
     "files_sent": sum(len(c.files) for c in contexts),
 }))
 """
+)
 
 
 def test_two_processes_give_the_report_of_one(tmp_path: Path) -> None:
     tests = str(Path(__file__).resolve().parent)
-    done = subprocess.run(
-        [sys.executable, "-c", TWO_PROCESSES, str(tmp_path), tests],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=True,
-    )
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result = report_of(TWO_PROCESSES, str(tmp_path), tests, timeout=600)
     assert result["forks"] == 2  # jobs=2 forked: once for the build contexts, once for rules
     assert result["paths"] > result["dockerfiles"] // 2
     assert result["rules"] > 20

@@ -1,6 +1,6 @@
 """forked.py: a batch's work shared with a forked helper gives what one process gives.
 
-The forks run in a fresh interpreter (as in test_engine.py): forking is only safe when no
+The forks run in a fresh interpreter (fresh.py): forking is only safe when no
 other thread runs, and earlier tests of the session may leave threads behind.
 """
 
@@ -11,20 +11,16 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+
+from fresh import COUNT_FORKS, report_of
 
 from dockwise.forked import chunks
 
-SCRIPT = r"""
+SCRIPT = (
+    COUNT_FORKS
+    + r"""
 import json, os, sys
 from dockwise.forked import forked_map
-
-forks = []
-fork = os.fork
-def counted_fork():
-    forks.append(1)
-    return fork()
-os.fork = counted_fork
 
 items = list(range(203))
 report = {}
@@ -71,24 +67,11 @@ report["helper_hangs"] = forked_map(hangs_in_helper, items, parts=8) == [n * 2 f
 report["forks"] = len(forks)
 print(json.dumps(report))
 """
-
-
-def _report_of(script: str, *args: str, cwd: Path | None = None) -> dict[str, Any]:
-    """The JSON line a script prints last, run in a fresh interpreter."""
-    done = subprocess.run(
-        [sys.executable, "-c", script, *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=True,
-        cwd=cwd,
-    )
-    report: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    return report
+)
 
 
 def test_forked_map_gives_the_map_of_one_process(tmp_path: Path) -> None:
-    report = _report_of(SCRIPT, cwd=tmp_path)
+    report = report_of(SCRIPT, cwd=tmp_path)
     assert report["forks"] == 7  # every call shared its work
     assert report["squares"] and report["first"]
     assert report["pids"] == 2  # both processes took chunks
@@ -107,16 +90,11 @@ def test_chunks_cover_every_item_once_in_order() -> None:
     assert chunks(0) == []
 
 
-LOADING = r"""
+LOADING = (
+    COUNT_FORKS
+    + r"""
 import json, os, sys
 from pathlib import Path
-
-forks = []
-fork = os.fork
-def counted_fork():
-    forks.append(1)
-    return fork()
-os.fork = counted_fork
 
 from dockwise.config import Config
 from dockwise.engine import check_project
@@ -152,6 +130,7 @@ print(json.dumps({
     "findings_equal": check_project(shared, rules, jobs=1) == check_project(alone, rules, jobs=1),
 }))
 """
+)
 
 
 def _loading_batch(folder: Path) -> None:
@@ -177,7 +156,7 @@ def _loading_batch(folder: Path) -> None:
 
 def test_a_large_batch_is_parsed_by_two_processes_as_by_one(tmp_path: Path) -> None:
     _loading_batch(tmp_path)
-    report = _report_of(LOADING, str(tmp_path))
+    report = report_of(LOADING, str(tmp_path))
     assert report["forks_loading"] == 1  # the batch was shared with a helper
     assert report["forks_after"] == 0  # once the parser is loaded, no fork for loading
     assert report["count"] == 58
@@ -255,7 +234,7 @@ def test_build_contexts_with_ignore_files_come_back_from_the_helper(tmp_path: Pa
         (where / ".dockerignore").write_text(".env\n*.md\n!keep.md\n")
         for name in ("app.py", ".env", "notes.md", "keep.md"):
             (where / name).write_text("x = 1\n")
-    report = _report_of(CONTEXTS, str(tmp_path))
+    report = report_of(CONTEXTS, str(tmp_path))
     assert report["count"] == report["contexts"] == 60
     assert report["computed_here"] < 50  # the helper's chunks were not redone here
     assert report["ignored"] == [".env", "notes.md"]

@@ -97,7 +97,6 @@ def forked_map(
     what has come between its own chunks: little is left to read once both are done."""
     import gc
 
-    results: list[R] = []
     ranges = chunks(len(items), min(parts, 255))
     queue_read, queue_write = os.pipe()  # the chunks not taken yet, one byte each
     os.write(queue_write, bytes(range(len(ranges))))
@@ -143,8 +142,7 @@ def forked_map(
     for chunk, (start, stop) in enumerate(ranges):
         if chunk not in done:  # the helper failed or was stopped: its chunks run here
             done[chunk] = [function(item) for item in items[start:stop]]
-        results.extend(done[chunk])
-    return results
+    return [result for chunk in range(len(ranges)) for result in done[chunk]]
 
 
 # a chunk's results travel as a frame: their pickled length (8 bytes, big-endian), then them

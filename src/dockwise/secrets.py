@@ -409,6 +409,7 @@ def _word_class(token: str, previous: str | None) -> NameClass | None:
     return None
 
 
+@lru_cache(maxsize=16384)  # the same names (`password`, `api_key`) recur file after file
 def _classify_name(name: str) -> NameClass | None:
     tokens = _name_tokens(name.rstrip(".").rsplit(".", 1)[-1])  # the last dotted segment
     if not tokens or tokens == ["pwd"] or any(t in _NEVER_TOKENS for t in tokens):
@@ -457,10 +458,6 @@ def _access_key_id(tokens: list[str]) -> bool:
     if not prefix and tokens[-1:] != ["id"]:
         return False
     return not _ACCESS_KEY_SECRET_WORDS.intersection(tokens)
-
-
-_classify_cached: Final = lru_cache(maxsize=16384)(_classify_name)
-"""The assignment pass meets the same names (`password`, `api_key`) in file after file."""
 
 
 def is_credential_name(name: str) -> bool:
@@ -1178,7 +1175,7 @@ def _assignment_hits(doc: _Text) -> Iterator[_Hit]:
         name = raw_name.strip(".-")
         if not name or len(name) > 100:
             continue
-        name_class = _classify_cached(name)
+        name_class = _classify_name(name)
         if name_class is None and name.lower() == "pwd" and _pwd_is_password(text, start, end):
             name_class = "password"
         if name_class is None or (
